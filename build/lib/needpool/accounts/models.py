@@ -1,0 +1,51 @@
+"""Users, teams (departments) and roles."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from needpool.accounts.roles import Role, role_has
+
+
+class Team(models.Model):
+    """A department or team (销售部, 客服部, 产品部 …); a user belongs to at most one."""
+
+    name = models.CharField(_("名称"), max_length=80, unique=True)
+    lead = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("负责人")
+    )
+
+    class Meta:
+        verbose_name = _("团队")
+        verbose_name_plural = _("团队")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A staff member: one role decides what they may do; the team scopes what sales and service see."""
+
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name=_("团队")
+    )
+    display_name = models.CharField(_("显示名"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    def can(self, cap: str) -> bool:
+        if not self.is_active:
+            return False
+        if self.is_superuser:
+            return True
+        return role_has(self.role, cap)

@@ -1,0 +1,57 @@
+"""Explicit audit rows, written by services inside their transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from needpool.core.models import AuditEntry
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Changed fields as (old, new) pairs; a tuple in ``changes`` always means a pair."""
+    return {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v}
+
+
+def audit_record(
+    *, actor: Any, obj: models.Model, action: str, changes: dict[str, Any] | None = None
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(obj.__class__),
+        object_id=obj.pk,
+        object_repr=str(obj)[:200],
+        action=action,
+        changes={
+            k: [_plain(v[0]), _plain(v[1])] if isinstance(v, tuple) else _plain(v) for k, v in (changes or {}).items()
+        },
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+def audit_for(obj: models.Model, *, limit: int = 200) -> list[AuditEntry]:
+    return list(
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj.__class__), object_id=obj.pk
+        ).select_related("actor")[:limit]
+    )

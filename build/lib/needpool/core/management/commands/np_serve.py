@@ -1,0 +1,31 @@
+"""Serve the web application: gunicorn (production) or Django's development server (--dev)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Start the web server on NEEDPOOL_PORT (default 8000)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", default=os.environ.get("NEEDPOOL_PORT", "8000"))
+        parser.add_argument("--host", default=os.environ.get("NEEDPOOL_HOST", "127.0.0.1"))
+        parser.add_argument("--workers", default=os.environ.get("NEEDPOOL_WEB_WORKERS", "2"))
+        parser.add_argument("--dev", action="store_true", help="Django development server with auto-reload")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        bind = f"{options['host']}:{options['port']}"
+        if options["dev"]:
+            call_command("runserver", bind)
+            return
+        argv = [
+            "gunicorn", "needpool.wsgi:application", "--bind", bind, "--workers", str(options["workers"]),
+            "--threads", "4", "--access-logfile", "-", "--timeout", "120",
+        ]
+        os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606 - replaces this process on purpose

@@ -1,0 +1,92 @@
+"""Permission-scoped reads of customers, contacts and interactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from needpool.customers.models import Contact, Customer, Interaction
+from needpool.customers.permissions import visible_customers
+
+
+def customer_list(*, user: Any, q: str = "", segment: str = "", value_tier: str = "", industry: str = "",
+                  owner: Any = None, sort: str = "-id") -> QuerySet[Customer]:
+    qs = visible_customers(user).select_related("owner")
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q) | Q(industry__icontains=q))
+    if segment:
+        qs = qs.filter(segment=segment)
+    if value_tier:
+        qs = qs.filter(value_tier=value_tier)
+    if industry:
+        qs = qs.filter(industry=industry)
+    if owner:
+        qs = qs.filter(owner=owner)
+    allowed_sorts = {"-id", "code", "-code", "name", "-total_order_amount", "next_follow_up"}
+    return qs.order_by(sort if sort in allowed_sorts else "-id", "-id")
+
+
+def customer_get(*, user: Any, pk: Any) -> Customer:
+    try:
+        return visible_customers(user).select_related("owner").get(pk=pk)
+    except (Customer.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def customer_contacts(customer: Customer) -> QuerySet[Contact]:
+    return customer.contacts.order_by("id")
+
+
+def customer_interactions(customer: Customer, limit: int = 50) -> QuerySet[Interaction]:
+    return customer.interactions.select_related("contact", "recorded_by").prefetch_related("feedback").order_by("-occurred_at", "-id")[:limit]
+
+
+def contact_list(*, user: Any) -> QuerySet[Contact]:
+    return Contact.objects.filter(customer__in=visible_customers(user)).select_related("customer").order_by("-id")
+
+
+def contact_get(*, user: Any, pk: Any) -> Contact:
+    try:
+        return contact_list(user=user).get(pk=pk)
+    except (Contact.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def interaction_list(*, user: Any) -> QuerySet[Interaction]:
+    return (
+        Interaction.objects.filter(customer__in=visible_customers(user))
+        .select_related("customer", "contact", "recorded_by")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def interaction_get(*, user: Any, pk: Any) -> Interaction:
+    try:
+        return interaction_list(user=user).get(pk=pk)
+    except (Interaction.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def follow_ups_due(*, user: Any, within_days: int = 7, limit: int = 20) -> QuerySet[Customer]:
+    """Customers whose next follow-up is due within ``within_days`` (overdue first)."""
+    horizon = timezone.localdate() + dt.timedelta(days=within_days)
+    qs = visible_customers(user).filter(next_follow_up__isnull=False, next_follow_up__lte=horizon)
+    if not user.can("see_all"):
+        qs = qs.filter(owner=user)
+    return qs.select_related("owner").order_by("next_follow_up", "id")[:limit]
+
+
+def customer_requirement_counts(customer: Customer) -> dict[str, int]:
+    from needpool.requirements.models import Requirement
+
+    rows = (
+        Requirement.objects.filter(feedback_items__customer=customer)
+        .values("status__category")
+        .annotate(n=Count("id", distinct=True))
+    )
+    return {row["status__category"]: row["n"] for row in rows}

@@ -1,0 +1,159 @@
+"""Write use-cases for customers, contacts and interactions. Each is atomic and audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from needpool.core.audit import audit_record, diff, snapshot
+from needpool.core.codes import next_code
+from needpool.core.config import personal_email_domains, site_config
+from needpool.core.models import AuditEntry
+from needpool.customers.choices import ValueTier
+from needpool.customers.models import Contact, Customer, Interaction
+from needpool.customers.permissions import can_write_customer
+from needpool.customers.privacy import check_contact_privacy
+
+CUSTOMER_CODE_PATTERN = "C{yyyy}{seq:03d}"
+
+CUSTOMER_FIELDS = (
+    "name", "industry", "region", "employees", "annual_revenue", "founded", "main_business",
+    "first_cooperation", "products_bought", "total_order_amount", "yearly_purchase", "segment",
+    "follow_status", "next_follow_up", "owner", "tags", "praise_complaint", "notes",
+)
+CONTACT_FIELDS = ("name", "title", "phone", "email", "decision_role")
+INTERACTION_FIELDS = (
+    "contact", "occurred_at", "channel", "participants", "key_content", "mood", "key_asks",
+    "next_follow_up_plan", "next_follow_up_date",
+)
+
+
+def _deny_unless(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied(_("您没有维护该客户的权限。"))
+
+
+def value_tier_for(yearly_purchase: Decimal | int | None) -> str:
+    config = site_config()
+    amount = Decimal(yearly_purchase or 0)
+    if amount >= config.value_tier_high:
+        return ValueTier.HIGH
+    if amount >= config.value_tier_medium:
+        return ValueTier.MEDIUM
+    return ValueTier.LOW
+
+
+def _apply(obj: Any, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError({name: _("未知字段。") for name in sorted(unknown)})
+    for name, value in data.items():
+        setattr(obj, name, value)
+
+
+def _full_clean(obj: Any, exclude: list[str] | None = None) -> None:
+    obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+
+
+@transaction.atomic
+def customer_create(*, actor: Any, code: str = "", **data: Any) -> Customer:
+    _deny_unless(can_write_customer(actor))
+    customer = Customer(created_by=actor if actor and actor.pk else None)
+    if "owner" not in data and actor is not None and actor.pk:
+        data["owner"] = actor
+    _apply(customer, data, CUSTOMER_FIELDS)
+    customer.code = code.strip() or "pending"
+    customer.value_tier = value_tier_for(customer.yearly_purchase)
+    _full_clean(customer)
+    if code.strip():
+        if Customer.objects.filter(code=customer.code).exists():
+            raise ValidationError({"code": _("客户编号 %(code)s 已存在。") % {"code": customer.code}})
+    else:
+        customer.code = next_code(
+            CUSTOMER_CODE_PATTERN, timezone.localdate(), namespace="customer",
+            taken=lambda c: Customer.objects.filter(code=c).exists(),
+        )
+    customer.save()
+    audit_record(actor=actor, obj=customer, action=AuditEntry.Action.CREATE, changes=snapshot(customer, ("code", *CUSTOMER_FIELDS)))
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, actor: Any, customer: Customer, **data: Any) -> Customer:
+    _deny_unless(can_write_customer(actor, customer))
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = snapshot(customer, (*CUSTOMER_FIELDS, "value_tier"))
+    _apply(customer, data, CUSTOMER_FIELDS)
+    customer.value_tier = value_tier_for(customer.yearly_purchase)
+    _full_clean(customer)
+    customer.save()
+    changes = diff(before, snapshot(customer, (*CUSTOMER_FIELDS, "value_tier")))
+    if changes:
+        audit_record(actor=actor, obj=customer, action=AuditEntry.Action.UPDATE, changes=changes)
+    if "value_tier" in changes:
+        from needpool.requirements.services import requirements_refresh_customer_value
+
+        requirements_refresh_customer_value(customer_ids=[customer.pk])
+    return customer
+
+
+def _check_contact(contact: Contact) -> None:
+    contact.phone = (contact.phone or "").strip()
+    contact.email = (contact.email or "").strip()
+    check_contact_privacy(phone=contact.phone, email=contact.email, personal_domains=personal_email_domains())
+    _full_clean(contact)
+
+
+@transaction.atomic
+def contact_create(*, actor: Any, customer: Customer, **data: Any) -> Contact:
+    _deny_unless(can_write_customer(actor, customer))
+    contact = Contact(customer=customer)
+    _apply(contact, data, CONTACT_FIELDS)
+    _check_contact(contact)
+    contact.save()
+    audit_record(actor=actor, obj=customer, action=AuditEntry.Action.CREATE, changes={"contact": contact.name})
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, actor: Any, contact: Contact, **data: Any) -> Contact:
+    _deny_unless(can_write_customer(actor, contact.customer))
+    before = snapshot(contact, CONTACT_FIELDS)
+    _apply(contact, data, CONTACT_FIELDS)
+    _check_contact(contact)
+    contact.save()
+    changes = diff(before, snapshot(contact, CONTACT_FIELDS))
+    if changes:
+        audit_record(actor=actor, obj=contact.customer, action=AuditEntry.Action.UPDATE,
+                     changes={f"contact.{k}": v for k, v in changes.items()})
+    return contact
+
+
+def is_late_entry(occurred_at: dt.datetime, recorded_at: dt.datetime) -> bool:
+    return recorded_at - occurred_at > dt.timedelta(hours=site_config().interaction_late_hours)
+
+
+@transaction.atomic
+def interaction_create(*, actor: Any, customer: Customer, **data: Any) -> Interaction:
+    _deny_unless(can_write_customer(actor, customer))
+    interaction = Interaction(customer=customer, recorded_by=actor if actor and actor.pk else None)
+    _apply(interaction, data, INTERACTION_FIELDS)
+    if interaction.contact_id and interaction.contact and interaction.contact.customer_id != customer.pk:
+        raise ValidationError({"contact": _("联系人不属于该客户。")})
+    now = timezone.now()
+    if interaction.occurred_at and interaction.occurred_at > now + dt.timedelta(minutes=5):
+        raise ValidationError({"occurred_at": _("接触时间不能晚于当前时间。")})
+    _full_clean(interaction)
+    interaction.is_late = is_late_entry(interaction.occurred_at, now)
+    interaction.save()
+    if interaction.next_follow_up_date:
+        Customer.objects.filter(pk=customer.pk).update(next_follow_up=interaction.next_follow_up_date)
+    audit_record(actor=actor, obj=customer, action=AuditEntry.Action.CREATE,
+                 changes={"interaction": f"{interaction.get_channel_display()} {interaction.occurred_at:%Y-%m-%d %H:%M}"})
+    return interaction

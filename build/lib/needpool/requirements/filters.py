@@ -1,0 +1,76 @@
+"""One FilterSet for the requirement list page and the API (filters, search, sort)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from needpool.accounts.models import User
+from needpool.core.search import full_text_filter
+from needpool.customers.models import Customer
+from needpool.requirements.choices import Dimension, Priority
+from needpool.requirements.models import ClassOption, Feedback, Requirement
+
+SORTS = {
+    "-submitted_at": ("-submitted_at", "-id"),
+    "submitted_at": ("submitted_at", "id"),
+    "expected_date": ("expected_date", "id"),
+    "-expected_date": ("-expected_date", "-id"),
+    "priority": ("priority", "-submitted_at", "-id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "code": ("code",),
+    "-code": ("-code",),
+}
+
+
+def _options(dimension: str) -> Any:
+    return lambda request: ClassOption.objects.filter(dimension=dimension, is_active=True)
+
+
+class RequirementFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("搜索"), max_length=100)
+    type = django_filters.ModelChoiceFilter(queryset=_options(Dimension.TYPE), label=_("需求类型"))
+    urgency = django_filters.ModelChoiceFilter(queryset=_options(Dimension.URGENCY), label=_("紧急程度"))
+    status = django_filters.CharFilter(field_name="status__key", label=_("状态"), max_length=40)
+    priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("优先级"))
+    customer = django_filters.ModelChoiceFilter(
+        queryset=Customer.objects.all(), method="filter_customer", label=_("客户")
+    )
+    owner = django_filters.ModelChoiceFilter(
+        queryset=User.objects.filter(is_active=True), label=_("负责人")
+    )
+    tag = django_filters.ModelChoiceFilter(
+        queryset=_options(Dimension.TAG), field_name="tags", label=_("标签")
+    )
+    submitted_after = django_filters.DateFilter(field_name="submitted_at", lookup_expr="date__gte", label=_("提交时间从"))
+    submitted_before = django_filters.DateFilter(field_name="submitted_at", lookup_expr="date__lte", label=_("提交时间至"))
+    expected_after = django_filters.DateFilter(field_name="expected_date", lookup_expr="gte", label=_("期望时间从"))
+    expected_before = django_filters.DateFilter(field_name="expected_date", lookup_expr="lte", label=_("期望时间至"))
+    sla_breached = django_filters.BooleanFilter(label=_("SLA 超时"))
+    sort = django_filters.ChoiceFilter(
+        choices=[(k, k) for k in SORTS], method="filter_sort", label=_("排序"), empty_label=None
+    )
+
+    class Meta:
+        model = Requirement
+        fields: list[str] = []
+
+    def filter_q(self, queryset: QuerySet[Requirement], name: str, value: str) -> QuerySet[Requirement]:
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        code_hit = Requirement.objects.filter(code__iexact=value).values_list("pk", flat=True)[:1]
+        if code_hit:
+            return queryset.filter(pk__in=list(code_hit))
+        return full_text_filter(queryset, value, fts_table="requirements_fts")
+
+    def filter_customer(self, queryset: QuerySet[Requirement], name: str, value: Customer) -> QuerySet[Requirement]:
+        if value is None:
+            return queryset
+        return queryset.filter(Exists(Feedback.objects.filter(requirement=OuterRef("pk"), customer=value)))
+
+    def filter_sort(self, queryset: QuerySet[Requirement], name: str, value: str) -> QuerySet[Requirement]:
+        return queryset.order_by(*SORTS.get(value, SORTS["-submitted_at"]))

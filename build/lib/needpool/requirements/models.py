@@ -1,0 +1,284 @@
+"""Feedback, requirements, their classification lists and the status workflow."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from needpool.core.models import TimeStampedModel
+from needpool.customers.choices import ValueTier
+from needpool.requirements.choices import Channel, Dimension, Priority, Sentiment, StatusCategory
+
+
+class ClassOption(models.Model):
+    """One option of one classification dimension (type 功能, urgency 紧急 with 24 h SLA, tag 批量操作 …)."""
+
+    dimension = models.CharField(_("维度"), max_length=20, choices=Dimension.choices)
+    key = models.SlugField(_("键"), max_length=40)
+    label = models.CharField(_("名称"), max_length=60)
+    label_en = models.CharField(_("英文名称"), max_length=60, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级")
+    )
+    sla_hours = models.PositiveIntegerField(_("首次响应时限（小时）"), null=True, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("分类选项")
+        verbose_name_plural = _("分类选项")
+        ordering = ["dimension", "sort_order", "id"]
+        constraints = [models.UniqueConstraint(fields=["dimension", "key"], name="classoption_dimension_key_uniq")]
+
+    def __str__(self) -> str:
+        from django.utils.translation import get_language
+
+        if self.label_en and (get_language() or "").startswith("en"):
+            return self.label_en
+        return self.label
+
+
+class Workflow(models.Model):
+    """A status flow (待处理 → 处理中 → … or 待分析 → 评审中 → …); admin picks the active one."""
+
+    key = models.SlugField(_("键"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+
+    class Meta:
+        verbose_name = _("状态流程")
+        verbose_name_plural = _("状态流程")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkflowStatus(models.Model):
+    """One status of a flow; ``category`` says what it means for reports, SLA and the board."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="statuses")
+    key = models.SlugField(_("键"), max_length=40)
+    label = models.CharField(_("名称"), max_length=40)
+    label_en = models.CharField(_("英文名称"), max_length=40, blank=True)
+    category = models.CharField(_("类别"), max_length=20, choices=StatusCategory.choices)
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    is_initial = models.BooleanField(_("初始状态"), default=False)
+
+    class Meta:
+        verbose_name = _("状态")
+        verbose_name_plural = _("状态")
+        ordering = ["workflow_id", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "key"], name="workflowstatus_key_uniq"),
+            models.UniqueConstraint(
+                fields=["workflow"], condition=Q(is_initial=True), name="workflowstatus_one_initial"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        from django.utils.translation import get_language
+
+        if self.label_en and (get_language() or "").startswith("en"):
+            return self.label_en
+        return self.label
+
+    @property
+    def is_open(self) -> bool:
+        return self.category in (StatusCategory.NEW, StatusCategory.ACTIVE)
+
+
+class WorkflowTransition(models.Model):
+    """An allowed move between two statuses of the same flow."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="transitions")
+    source = models.ForeignKey(WorkflowStatus, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(WorkflowStatus, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("允许的流转")
+        verbose_name_plural = _("允许的流转")
+        constraints = [models.UniqueConstraint(fields=["source", "target"], name="workflowtransition_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}"
+
+
+class Requirement(TimeStampedModel):
+    """The curated unit in the pool (需求): gathers feedback from one or more customers."""
+
+    code = models.CharField(_("需求编号"), max_length=40, unique=True)
+    title = models.CharField(_("标题"), max_length=200)
+    description = models.TextField(_("描述"), blank=True)
+    background = models.TextField(_("背景"), blank=True)
+    concrete_ask = models.TextField(_("具体诉求"), blank=True)
+    expected_date = models.DateField(_("期望时间"), null=True, blank=True, db_index=True)
+    type = models.ForeignKey(
+        ClassOption, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        limit_choices_to={"dimension": Dimension.TYPE}, verbose_name=_("需求类型"),
+    )
+    urgency = models.ForeignKey(
+        ClassOption, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        limit_choices_to={"dimension": Dimension.URGENCY}, verbose_name=_("紧急程度"),
+    )
+    nature = models.ForeignKey(
+        ClassOption, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        limit_choices_to={"dimension": Dimension.NATURE}, verbose_name=_("需求性质"),
+    )
+    source = models.ForeignKey(
+        ClassOption, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        limit_choices_to={"dimension": Dimension.SOURCE}, verbose_name=_("显性/隐性"),
+    )
+    category = models.ForeignKey(
+        ClassOption, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        limit_choices_to={"dimension": Dimension.CATEGORY}, verbose_name=_("功能/非功能/业务"),
+    )
+    tags = models.ManyToManyField(
+        ClassOption, blank=True, related_name="tagged_requirements",
+        limit_choices_to={"dimension": Dimension.TAG}, verbose_name=_("标签"),
+    )
+    status = models.ForeignKey(WorkflowStatus, on_delete=models.PROTECT, related_name="+", verbose_name=_("状态"))
+    priority = models.CharField(_("优先级"), max_length=2, choices=Priority.choices, blank=True, db_index=True)
+    customer_value = models.CharField(
+        _("客户价值"), max_length=10, choices=ValueTier.choices, blank=True, db_index=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_requirements",
+        verbose_name=_("负责人"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("提交人"),
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), db_index=True)
+    first_response_due = models.DateTimeField(_("首次响应截止"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("首次响应时间"), null=True, blank=True)
+    sla_breached = models.BooleanField(_("SLA 超时"), default=False)
+    search_text = models.TextField(editable=False, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("需求")
+        verbose_name_plural = _("需求")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-submitted_at"], name="req_status_submitted_idx"),
+            models.Index(fields=["owner", "-submitted_at"], name="req_owner_submitted_idx"),
+            models.Index(fields=["urgency", "-submitted_at"], name="req_urgency_submitted_idx"),
+            models.Index(fields=["type", "-submitted_at"], name="req_type_submitted_idx"),
+            models.Index(
+                fields=["first_response_due"], condition=Q(first_responded_at__isnull=True),
+                name="req_sla_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Feedback(TimeStampedModel):
+    """One customer's words from one channel at one time (原始需求); evidence for a requirement."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="feedback",
+        verbose_name=_("客户"),
+    )
+    contact = models.ForeignKey(
+        "customers.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback",
+        verbose_name=_("联系人"),
+    )
+    channel = models.CharField(_("渠道"), max_length=30, choices=Channel.choices)
+    raw_text = models.TextField(_("原始内容"))
+    received_at = models.DateTimeField(_("收到时间"))
+    sentiment = models.CharField(_("情绪"), max_length=10, choices=Sentiment.choices, blank=True)
+    requirement = models.ForeignKey(
+        Requirement, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback_items",
+        verbose_name=_("所属需求"),
+    )
+    interaction = models.ForeignKey(
+        "customers.Interaction", on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback",
+        verbose_name=_("来源互动"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("录入人"),
+    )
+
+    class Meta:
+        verbose_name = _("反馈")
+        verbose_name_plural = _("反馈")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["requirement", "customer"], name="feedback_req_customer_idx"),
+            models.Index(fields=["customer", "-received_at"], name="feedback_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.raw_text[:40]
+
+
+class StatusChange(models.Model):
+    """One recorded transition: who moved which requirement from what to what, when, and why."""
+
+    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="status_changes")
+    source = models.ForeignKey(
+        WorkflowStatus, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("原状态")
+    )
+    target = models.ForeignKey(WorkflowStatus, on_delete=models.PROTECT, related_name="+", verbose_name=_("新状态"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("操作人"),
+    )
+    note = models.CharField(_("备注"), max_length=500, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("状态变更")
+        verbose_name_plural = _("状态变更")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.requirement_id}: {self.source} → {self.target}"
+
+
+class Comment(models.Model):
+    """A comment on a requirement; @username mentions notify the mentioned users."""
+
+    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    body = models.TextField(_("内容"))
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评论")
+        verbose_name_plural = _("评论")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:40]
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.requirement_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file attached to a requirement (size and type limited by settings)."""
+
+    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("文件"), upload_to=_attachment_path)
+    name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveBigIntegerField(_("大小"))
+    content_type = models.CharField(_("类型"), max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,120 @@
+"""Permission-scoped reads of the pool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from needpool.core.audit import audit_for
+from needpool.requirements.models import ClassOption, Feedback, Requirement, StatusChange, Workflow, WorkflowStatus
+from needpool.requirements.permissions import visible_feedback, visible_requirements
+
+LIST_RELATED = ("type", "urgency", "status", "owner")
+
+
+def _customers_prefetch() -> Prefetch:
+    return Prefetch(
+        "feedback_items",
+        queryset=Feedback.objects.select_related("customer").only(
+            "id", "requirement_id", "customer_id", "customer__id", "customer__name", "customer__code"
+        ).order_by("received_at", "id"),
+        to_attr="evidence",
+    )
+
+
+def requirement_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Requirement]:
+    """The visible requirements, filtered and sorted as the list page and API ask (see filters.py)."""
+    from needpool.requirements.filters import RequirementFilter
+
+    qs = (
+        visible_requirements(user)
+        .select_related(*LIST_RELATED)
+        .prefetch_related(Prefetch("tags", queryset=ClassOption.objects.only("id", "label", "label_en")), _customers_prefetch())
+        .defer("search_text", "description", "background", "concrete_ask")
+        .order_by("-submitted_at", "-id")
+    )
+    if filters is None:
+        return qs
+    filterset = RequirementFilter(filters, queryset=qs)
+    if not filterset.is_valid():
+        return qs.none()
+    return filterset.qs
+
+
+def requirement_get(*, user: Any, pk: Any) -> Requirement:
+    """One visible requirement with everything its detail page shows; 404 when not visible."""
+    try:
+        return (
+            visible_requirements(user)
+            .select_related(*LIST_RELATED, "nature", "source", "category", "created_by", "status__workflow")
+            .prefetch_related(
+                "tags",
+                Prefetch(
+                    "feedback_items",
+                    queryset=Feedback.objects.select_related("customer", "contact", "created_by").order_by("received_at", "id"),
+                ),
+                Prefetch(
+                    "status_changes",
+                    queryset=StatusChange.objects.select_related("source", "target", "actor").order_by("-at", "-id"),
+                ),
+                "comments__author",
+                "attachments",
+            )
+            .get(pk=pk)
+        )
+    except (Requirement.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def requirement_history(requirement: Requirement) -> list[Any]:
+    return audit_for(requirement)
+
+
+def board_columns(*, user: Any, workflow: Workflow, filters: dict[str, Any] | None = None, per_column: int = 50) -> list[dict[str, Any]]:
+    """Kanban: the flow's statuses in order, each with its count and newest ``per_column`` cards."""
+    base = requirement_list(user=user, filters=filters).filter(status__workflow=workflow)
+    statuses = list(WorkflowStatus.objects.filter(workflow=workflow).order_by("order", "id"))
+    counts = dict(base.order_by().values("status_id").annotate(n=Count("id")).values_list("status_id", "n"))
+    columns = []
+    for status in statuses:
+        cards = list(base.filter(status=status)[:per_column])
+        columns.append({"status": status, "count": counts.get(status.pk, 0), "cards": cards})
+    return columns
+
+
+def sla_breaches(*, user: Any, limit: int = 20) -> QuerySet[Requirement]:
+    now = timezone.now()
+    return (
+        visible_requirements(user)
+        .filter(Q(sla_breached=True) | Q(first_responded_at__isnull=True, first_response_due__lt=now))
+        .filter(status__category__in=("new", "active"))
+        .select_related(*LIST_RELATED)
+        .order_by("first_response_due", "id")[:limit]
+    )
+
+
+def my_open_requirements(*, user: Any, limit: int = 20) -> QuerySet[Requirement]:
+    return (
+        visible_requirements(user)
+        .filter(owner=user, status__category__in=("new", "active"))
+        .select_related(*LIST_RELATED)
+        .order_by("first_response_due", "-submitted_at")[:limit]
+    )
+
+
+def feedback_list(*, user: Any) -> QuerySet[Feedback]:
+    return visible_feedback(user).select_related("customer", "contact", "requirement").order_by("-received_at", "-id")
+
+
+def feedback_get(*, user: Any, pk: Any) -> Feedback:
+    try:
+        return feedback_list(user=user).get(pk=pk)
+    except (Feedback.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def options(dimension: str) -> QuerySet[ClassOption]:
+    return ClassOption.objects.filter(dimension=dimension, is_active=True).order_by("sort_order", "id")

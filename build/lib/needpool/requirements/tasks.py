@@ -1,0 +1,20 @@
+"""Background jobs of the pool: they take ids or nothing, call a service, and are safe to run twice."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from needpool.requirements.services import requirements_refresh_customer_value, sla_mark_breaches
+
+
+@db_periodic_task(crontab(minute=f"*/{max(1, settings.NEEDPOOL_SLA_CHECK_MINUTES)}"))
+def sla_check() -> int:
+    """Flag requirements whose first-response deadline has passed unanswered."""
+    return sla_mark_breaches()
+
+
+@db_task()
+def refresh_customer_value(customer_ids: list[int]) -> int:
+    return requirements_refresh_customer_value(customer_ids=customer_ids)

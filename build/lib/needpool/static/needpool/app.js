@@ -1,0 +1,212 @@
+/* Needpool page behaviour: CSRF for htmx, kanban drag-and-drop, auto-submitting selects.
+ * Plain ES2017, no build step. Vendor globals used: htmx (django-htmx), Sortable (sortablejs),
+ * bootstrap (bundled inside tabler.min.js as window.tabler.bootstrap). */
+(function () {
+  "use strict";
+
+  // ---- CSRF -------------------------------------------------------------------------------
+
+  function readCookie(name) {
+    var prefix = name + "=";
+    var parts = document.cookie ? document.cookie.split(";") : [];
+    for (var i = 0; i < parts.length; i++) {
+      var part = parts[i].trim();
+      if (part.indexOf(prefix) === 0) {
+        return decodeURIComponent(part.slice(prefix.length));
+      }
+    }
+    return "";
+  }
+
+  // The cookie is the source of truth (it rotates on login); the <meta> tag written by
+  // base.html is the fallback when the cookie is not readable.
+  function csrfToken() {
+    var token = readCookie("csrftoken");
+    if (token) return token;
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") || "" : "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = csrfToken();
+    if (token) event.detail.headers["X-CSRFToken"] = token;
+  });
+
+  // ---- Alerts -----------------------------------------------------------------------------
+
+  // Replaces the content of `container` with one dismissible Bootstrap alert.
+  // Text goes in through textContent: server messages are never parsed as HTML.
+  function showAlert(container, kind, message) {
+    if (!container) return;
+    var alert = document.createElement("div");
+    alert.className = "alert alert-" + kind + " alert-dismissible fade show";
+    alert.setAttribute("role", "alert");
+    var text = document.createElement("div");
+    text.className = "alert-text";
+    text.textContent = message;
+    alert.appendChild(text);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close";
+    close.setAttribute("data-bs-dismiss", "alert");
+    close.setAttribute("aria-label", container.getAttribute("data-close-label") || "关闭");
+    alert.appendChild(close);
+    container.replaceChildren(alert);
+  }
+
+  // ---- Kanban -----------------------------------------------------------------------------
+  // Markup contract (see base.html users):
+  //   #kanban-messages                              alert area (optional data-error-text, data-close-label)
+  //   .kanban-column[data-status="<key>"]           one per status
+  //     .kanban-count                               card count badge in the column header
+  //     .kanban-cards                               drop zone holding the cards (falls back to the column)
+  //       .kanban-card[data-transition-url][data-status]
+  //         .kanban-card-status (optional)          text replaced by status_label on success
+
+  var CARD = ".kanban-card[data-transition-url]";
+
+  function dropZone(column) {
+    return column.querySelector(".kanban-cards") || column;
+  }
+
+  function updateKanbanCounts(root) {
+    (root || document).querySelectorAll(".kanban-column[data-status]").forEach(function (column) {
+      var count = dropZone(column).querySelectorAll(".kanban-card").length;
+      column.querySelectorAll(".kanban-count").forEach(function (badge) {
+        badge.textContent = String(count);
+      });
+    });
+  }
+
+  function putBack(card, parent, index) {
+    var ref = parent.children[index] || null;
+    parent.insertBefore(card, ref);
+  }
+
+  function transitionCard(card, from, fromIndex, toColumn) {
+    var target = toColumn.getAttribute("data-status");
+    var messages = document.getElementById("kanban-messages");
+    var fallback =
+      (messages && messages.getAttribute("data-error-text")) || "状态变更失败，请刷新页面后重试。";
+    var body = new URLSearchParams();
+    body.set("to", target);
+
+    card.classList.add("kanban-card-pending");
+    card.setAttribute("aria-busy", "true");
+
+    return fetch(card.getAttribute("data-transition-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "X-CSRFToken": csrfToken(),
+        "X-Requested-With": "fetch",
+        Accept: "application/json",
+        "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
+      },
+      body: body,
+    })
+      .then(function (response) {
+        return response
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (data) {
+            return { response: response, data: data || {} };
+          });
+      })
+      .then(function (result) {
+        var data = result.data;
+        if (result.response.ok && data.ok) {
+          card.setAttribute("data-status", target);
+          var label = card.querySelector(".kanban-card-status");
+          if (label && data.status_label) label.textContent = data.status_label;
+          showAlert(messages, "success", data.message || "");
+        } else {
+          putBack(card, from, fromIndex);
+          showAlert(messages, "danger", data.message || fallback);
+        }
+      })
+      .catch(function () {
+        putBack(card, from, fromIndex);
+        showAlert(messages, "danger", fallback);
+      })
+      .then(function () {
+        card.classList.remove("kanban-card-pending");
+        card.removeAttribute("aria-busy");
+        updateKanbanCounts();
+      });
+  }
+
+  function initKanban(root) {
+    if (typeof window.Sortable === "undefined") return;
+    var scope = root && root.querySelectorAll ? root : document;
+    var columns = Array.prototype.slice.call(scope.querySelectorAll(".kanban-column[data-status]"));
+    if (scope.matches && scope.matches(".kanban-column[data-status]")) columns.push(scope);
+    // Only a board with movable cards gets drag-and-drop (its empty columns still accept drops).
+    if (columns.length === 0 || !document.querySelector(CARD)) return;
+
+    columns.forEach(function (column) {
+      var zone = dropZone(column);
+      if (zone.getAttribute("data-kanban-ready")) return;
+      zone.setAttribute("data-kanban-ready", "1");
+      window.Sortable.create(zone, {
+        group: "kanban",
+        draggable: CARD,
+        filter: ".kanban-card-pending",
+        preventOnFilter: true,
+        animation: 150,
+        emptyInsertThreshold: 24,
+        delay: 150,
+        delayOnTouchOnly: true, // keeps vertical scrolling usable on phones
+        ghostClass: "kanban-card-ghost",
+        chosenClass: "kanban-card-chosen",
+        onEnd: function (event) {
+          if (event.to === event.from) return; // reordering inside a column is not persisted
+          var card = event.item;
+          var toColumn = event.to.closest(".kanban-column[data-status]");
+          updateKanbanCounts();
+          // oldIndex counts the original column's children (Sortable's hidden clone excluded),
+          // which is exactly the slot a refused card goes back to.
+          transitionCard(card, event.from, event.oldIndex, toColumn);
+        },
+      });
+    });
+    updateKanbanCounts();
+  }
+
+  // ---- <select data-autosubmit> -----------------------------------------------------------
+
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!(select instanceof HTMLSelectElement) || !select.hasAttribute("data-autosubmit")) return;
+    var form = select.form;
+    if (!form) return;
+    // requestSubmit fires the submit event, so htmx-enhanced forms and validation still work.
+    if (typeof form.requestSubmit === "function") form.requestSubmit();
+    else form.submit();
+  });
+
+  // ---- Start ------------------------------------------------------------------------------
+
+  function onReady(fn) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
+    else fn();
+  }
+
+  onReady(function () {
+    document.documentElement.classList.add("js");
+    initKanban(document);
+  });
+  // Content swapped in by htmx gets the same treatment.
+  document.addEventListener("htmx:load", function (event) {
+    initKanban(event.detail && event.detail.elt ? event.detail.elt : document);
+  });
+
+  window.needpool = {
+    csrfToken: csrfToken,
+    showAlert: showAlert,
+    initKanban: initKanban,
+    updateKanbanCounts: updateKanbanCounts,
+  };
+})();

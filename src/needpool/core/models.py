@@ -1,0 +1,149 @@
+"""What every app shares: timestamps, audit log, notifications, code sequences, site configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    """Abstract base: creation and last-change times."""
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEntry(models.Model):
+    """One recorded change of one object: who, when, what action, which fields from → to."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("创建")
+        UPDATE = "update", _("修改")
+        DELETE = "delete", _("删除")
+        TRANSITION = "transition", _("状态流转")
+        COMMENT = "comment", _("评论")
+        ATTACH = "attach", _("附件")
+        LINK = "link", _("关联")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("对象类型"))
+    object_id = models.BigIntegerField(_("对象 ID"))
+    object_repr = models.CharField(_("对象"), max_length=200)
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    changes = models.JSONField(_("变更"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("操作人")
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-at"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.object_repr} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
+
+    def change_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "field": field,
+                "old": pair[0] if isinstance(pair, list) else "",
+                "new": pair[1] if isinstance(pair, list) else pair,
+            }
+            for field, pair in (self.changes or {}).items()
+        ]
+
+
+class Notification(models.Model):
+    """An in-app notice for one user (mentions now; reviews, tasks and reminders later)."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", _("提及")
+        SLA = "sla", _("SLA 超时")
+        ASSIGNED = "assigned", _("指派")
+        FOLLOW_UP = "follow_up", _("跟进提醒")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("接收人"),
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    text = models.CharField(_("内容"), max_length=500)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class CodeSequence(models.Model):
+    """Last number handed out for one code prefix (e.g. DEM20240301, C2024); see core.codes."""
+
+    prefix = models.CharField(max_length=60, unique=True)
+    value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("编号序列")
+        verbose_name_plural = _("编号序列")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}:{self.value}"
+
+
+class SiteConfig(models.Model):
+    """The admin-editable settings of the whole site (one row)."""
+
+    requirement_code_pattern = models.CharField(
+        _("需求编号格式"),
+        max_length=60,
+        default="DEM{yyyymmdd}{seq:03d}",
+        help_text=_(
+            "可用占位符：{yyyy} {yyyymm} {yyyymmdd} {seq:03d}，"
+            "例如 DEM{yyyymmdd}{seq:03d} 或 {yyyymm}-{seq:03d}"
+        ),
+    )
+    active_workflow = models.ForeignKey(
+        "requirements.Workflow",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("当前状态流程"),
+    )
+    personal_email_domains = models.TextField(
+        _("个人邮箱域名"), blank=True, help_text=_("每行一个；留空则使用系统默认列表")
+    )
+    interaction_late_hours = models.PositiveIntegerField(_("互动记录补录时限（小时）"), default=24)
+    value_tier_high = models.DecimalField(
+        _("高价值客户年采购额下限"), max_digits=16, decimal_places=2, default=5000000
+    )
+    value_tier_medium = models.DecimalField(
+        _("中价值客户年采购额下限"), max_digits=16, decimal_places=2, default=1000000
+    )
+
+    class Meta:
+        verbose_name = _("站点设置")
+        verbose_name_plural = _("站点设置")
+
+    def __str__(self) -> str:
+        return str(_("站点设置"))

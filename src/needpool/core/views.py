@@ -1,0 +1,96 @@
+"""Shared page helpers, the home page and the notifications page."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from needpool.core.services import notifications_mark_read
+from needpool.customers.selectors import follow_ups_due
+from needpool.requirements.permissions import can_create_requirement
+from needpool.requirements.selectors import my_open_requirements, sla_breaches
+
+PAGE_SIZE = 25
+M = TypeVar("M", bound=Model)
+
+
+# ---------------------------------------------------------------- helpers used by every app's views
+
+
+def paginate(request: HttpRequest, queryset: QuerySet[M], per_page: int = PAGE_SIZE) -> Page[M]:
+    """The requested page (``?page=``, kept in the URL) of a bounded list; bad numbers give the nearest page."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError back on the form: per-field where the form has that field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        form.add_error(None, exc)
+
+
+def error_text(exc: ValidationError) -> str:
+    """All messages of a ValidationError as one line (for flash messages and JSON answers)."""
+    return " ".join(str(message) for message in exc.messages)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+# ---------------------------------------------------------------- pages
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context: dict[str, Any] = {
+        "my_open": list(my_open_requirements(user=user, limit=20)),
+        "breaches": list(sla_breaches(user=user, limit=20)),
+        "follow_ups": list(follow_ups_due(user=user, within_days=7, limit=20)),
+        "unread_count": user.notifications.filter(read_at__isnull=True).count(),  # type: ignore[union-attr]
+        "can_create": can_create_requirement(user),
+        "today": timezone.localdate(),
+    }
+    return render(request, "core/home.html", context)
+
+
+def notifications(request: HttpRequest) -> HttpResponse:
+    # A user's own notifications are the permission scope: nobody reads anyone else's.
+    qs = request.user.notifications.select_related("actor").order_by("-created_at", "-id")  # type: ignore[union-attr]
+    page = paginate(request, qs)
+    return render(request, "core/notifications.html", {"page_obj": page, "items": page.object_list})
+
+
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    raw = request.POST.get("id", "").strip()
+    ids = [int(raw)] if raw.isdigit() else None
+    count = notifications_mark_read(actor=request.user, ids=ids)
+    if ids is None:
+        messages.success(request, _("已将 %(count)s 条通知标为已读。") % {"count": count})
+    return redirect("core:notifications")

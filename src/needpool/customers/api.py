@@ -1,0 +1,287 @@
+"""REST API v1 for the light CRM: customers, contacts, interactions.
+
+Reads go through ``customers.selectors`` (sales and service see only their own, their team's and
+unowned customers; anything else is 404), writes through ``customers.services``. A caller without
+the right to write gets 403 before any input error.
+
+No DELETE is offered: there is no delete use-case in the services (a customer carries the evidence
+of requirements; a contact or interaction is history). Interactions have no update service either.
+The privacy rule for contacts (no personal mobile numbers or mailboxes) is enforced by
+``contact_create`` / ``contact_update``; its refusal comes back as 400 ``{"phone": […]}`` or
+``{"email": […]}`` and nothing is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from needpool.accounts.models import User
+from needpool.customers.choices import Segment, ValueTier
+from needpool.customers.models import Contact, Customer, Interaction
+from needpool.customers.permissions import can_write_customer
+from needpool.customers.selectors import (
+    contact_get,
+    contact_list,
+    customer_get,
+    customer_list,
+    interaction_get,
+    interaction_list,
+)
+from needpool.customers.services import (
+    contact_create,
+    contact_update,
+    customer_create,
+    customer_update,
+    interaction_create,
+)
+from needpool.requirements.api import FeedbackSerializer, deny_unless, request_user
+from needpool.requirements.services import feedback_from_interaction_ask
+
+CUSTOMER_SORTS = ("-id", "code", "-code", "name", "-total_order_amount", "next_follow_up")
+
+
+# ---------------------------------------------------------------- customers
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """A customer company (客户). ``code`` is assigned and ``value_tier`` derived from the yearly purchase."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="customer-detail")
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id", "url", "code", "name", "industry", "region", "employees", "annual_revenue", "founded",
+            "main_business", "first_cooperation", "products_bought", "total_order_amount", "yearly_purchase",
+            "value_tier", "segment", "follow_status", "next_follow_up", "owner", "tags", "praise_complaint",
+            "notes", "created_at", "updated_at",
+        ]
+        read_only_fields = ["code", "value_tier", "created_at", "updated_at"]
+
+
+class CustomerQuerySerializer(serializers.Serializer):
+    """Query parameters of the customer list (passed to ``customer_list``)."""
+
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="name, code or industry")
+    segment = serializers.ChoiceField(choices=Segment.choices, required=False, allow_blank=True)
+    value_tier = serializers.ChoiceField(choices=ValueTier.choices, required=False, allow_blank=True)
+    industry = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    owner = serializers.IntegerField(required=False, min_value=1)
+    sort = serializers.ChoiceField(choices=[(s, s) for s in CUSTOMER_SORTS], required=False, allow_blank=True)
+
+
+@extend_schema(tags=["customers"])
+class CustomerViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Customers (客户): list with ``q``, ``segment``, ``value_tier``, ``industry``; create; edit. No DELETE."""
+
+    serializer_class = CustomerSerializer
+    queryset = Customer.objects.none()
+    filter_backends: list[Any] = []  # the selector does the filtering
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Customer.objects.none()
+        query = CustomerQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        params = {k: v for k, v in query.validated_data.items() if v not in ("", None)}
+        return customer_list(user=self.request.user, **params)
+
+    def get_object(self) -> Customer:
+        return customer_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(parameters=[CustomerQuerySerializer])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        deny_unless(can_write_customer(request.user), _("您没有维护客户的权限。"))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = customer_create(actor=request.user, **serializer.validated_data)
+        fresh = customer_get(user=request.user, pk=customer.pk)
+        return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        customer = self.get_object()
+        deny_unless(can_write_customer(request.user, customer), _("您没有维护该客户的权限。"))
+        serializer = self.get_serializer(customer, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        customer_update(actor=request.user, customer=customer, **serializer.validated_data)
+        return Response(self.get_serializer(customer_get(user=request.user, pk=customer.pk)).data)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+
+# ---------------------------------------------------------------- contacts
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    """A person at a customer: work phone and work email only (privacy rule, checked by the service)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="contact-detail")
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.none())
+
+    class Meta:
+        model = Contact
+        fields = ["id", "url", "customer", "name", "title", "phone", "email", "decision_role"]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["customer"].queryset = customer_list(user=request_user(self))  # type: ignore[attr-defined]
+        return fields
+
+    def validate_customer(self, value: Customer) -> Customer:
+        if self.instance is not None and value.pk != self.instance.customer_id:
+            raise serializers.ValidationError(_("联系人所属客户不能修改。"))
+        return value
+
+
+class CustomerIdFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id", label=gettext_lazy("客户"))
+
+
+class ContactFilter(CustomerIdFilter):
+    class Meta:
+        model = Contact
+        fields: list[str] = []
+
+
+@extend_schema(tags=["contacts"])
+class ContactViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Contacts (联系人) of the customers the caller can see; filter with ``customer``. No DELETE."""
+
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    queryset = Contact.objects.none()
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Contact.objects.none()
+        return contact_list(user=self.request.user)
+
+    def get_object(self) -> Contact:
+        return contact_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        deny_unless(can_write_customer(request.user), _("您没有维护客户的权限。"))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        contact = contact_create(actor=request.user, customer=data.pop("customer"), **data)
+        fresh = contact_get(user=request.user, pk=contact.pk)
+        return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        contact = self.get_object()
+        deny_unless(can_write_customer(request.user, contact.customer), _("您没有维护该客户的权限。"))
+        serializer = self.get_serializer(contact, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("customer", None)
+        contact_update(actor=request.user, contact=contact, **data)
+        return Response(self.get_serializer(contact_get(user=request.user, pk=contact.pk)).data)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+
+# ---------------------------------------------------------------- interactions
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    """One contact with a customer (互动记录); ``is_late`` is set when entered after the allowed hours."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="interaction-detail")
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.none())
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), required=False, allow_null=True)
+    key_ask_lines = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="key asks one per item; POST …/key-asks/{index}/feedback/ turns one into feedback",
+    )
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id", "url", "customer", "contact", "occurred_at", "channel", "participants", "key_content", "mood",
+            "key_asks", "key_ask_lines", "next_follow_up_plan", "next_follow_up_date", "is_late", "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = ["is_late", "recorded_by", "created_at"]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        user = request_user(self)
+        fields["customer"].queryset = customer_list(user=user)  # type: ignore[attr-defined]
+        fields["contact"].queryset = contact_list(user=user)  # type: ignore[attr-defined]
+        return fields
+
+
+class InteractionFilter(CustomerIdFilter):
+    class Meta:
+        model = Interaction
+        fields: list[str] = []
+
+
+@extend_schema(tags=["interactions"])
+class InteractionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Interactions (互动记录): list, read, create, and turn a key ask into feedback. No edit or DELETE."""
+
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilter
+    queryset = Interaction.objects.none()
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Interaction.objects.none()
+        return interaction_list(user=self.request.user)
+
+    def get_object(self) -> Interaction:
+        return interaction_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        deny_unless(can_write_customer(request.user), _("您没有维护客户的权限。"))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        interaction = interaction_create(actor=request.user, customer=data.pop("customer"), **data)
+        fresh = interaction_get(user=request.user, pk=interaction.pk)
+        return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={201: FeedbackSerializer},
+        parameters=[OpenApiParameter("index", int, OpenApiParameter.PATH, description="0-based line of key_ask_lines")],
+    )
+    @action(
+        detail=True, methods=["post"], url_path=r"key-asks/(?P<index>[0-9]+)/feedback",
+        url_name="key-ask-feedback", serializer_class=FeedbackSerializer, filterset_class=None,
+    )
+    def key_ask_feedback(self, request: Request, pk: str | None = None, index: str = "0") -> Response:
+        """Turn one key ask of the interaction into a feedback item (asking twice returns the same item)."""
+        interaction = self.get_object()
+        deny_unless(can_write_customer(request.user, interaction.customer), _("您没有维护该客户的权限。"))
+        feedback = feedback_from_interaction_ask(actor=request.user, interaction=interaction, index=int(index))
+        return Response(
+            FeedbackSerializer(feedback, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )

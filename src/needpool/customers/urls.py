@@ -1,0 +1,19 @@
+from django.urls import path
+
+from needpool.customers import views
+
+app_name = "customers"
+urlpatterns = [
+    path("", views.customer_list_page, name="list"),
+    path("new/", views.customer_create_page, name="create"),
+    path("contact-options/", views.contact_options, name="contact_options"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit_page, name="edit"),
+    path("<int:pk>/contacts/", views.contact_add, name="contact_create"),
+    path("<int:pk>/interactions/", views.interaction_add, name="interaction_create"),
+    path(
+        "interactions/<int:interaction_pk>/asks/<int:index>/feedback/",
+        views.ask_to_feedback,
+        name="ask_to_feedback",
+    ),
+]

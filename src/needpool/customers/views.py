@@ -1,0 +1,189 @@
+"""Customer pages: list, create / edit, and the detail page with contacts, interactions and their asks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from needpool.core.views import add_service_errors, error_text, is_htmx, paginate
+from needpool.customers.forms import ContactForm, CustomerFilterForm, CustomerForm, InteractionForm
+from needpool.customers.models import Contact, Customer, Interaction
+from needpool.customers.permissions import can_write_customer
+from needpool.customers.selectors import (
+    customer_contacts,
+    customer_get,
+    customer_interactions,
+    customer_list,
+    interaction_get,
+)
+from needpool.customers.services import contact_create, customer_create, customer_update, interaction_create
+from needpool.requirements.permissions import can_create_requirement
+from needpool.requirements.selectors import feedback_list, requirement_list
+from needpool.requirements.services import feedback_from_interaction_ask
+
+DETAIL_LIMIT = 50
+
+
+def _ask_rows(interaction: Interaction) -> list[dict[str, Any]]:
+    """Each key-ask line with its index and the feedback it already became (prefetched), if any."""
+    done = {item.raw_text: item for item in interaction.feedback.all()}
+    return [
+        {"index": index, "text": text, "feedback": done.get(text)} for index, text in enumerate(interaction.key_ask_lines())
+    ]
+
+
+def _detail_context(
+    request: HttpRequest,
+    customer: Customer,
+    contact_form: ContactForm | None = None,
+    interaction_form: InteractionForm | None = None,
+) -> dict[str, Any]:
+    user = request.user
+    interactions = list(customer_interactions(customer, limit=DETAIL_LIMIT))
+    for interaction in interactions:
+        interaction.ask_rows = _ask_rows(interaction)  # type: ignore[attr-defined]
+    requirements = list(requirement_list(user=user, filters={"customer": customer.pk})[:DETAIL_LIMIT])
+    return {
+        "customer": customer,
+        "contacts": list(customer_contacts(customer)),
+        "interactions": interactions,
+        "feedback_items": list(feedback_list(user=user).filter(customer=customer)[:DETAIL_LIMIT]),
+        "requirements": requirements,
+        "detail_limit": DETAIL_LIMIT,
+        "can_write": can_write_customer(user, customer),
+        "can_create_requirement": can_create_requirement(user),
+        "contact_form": contact_form or ContactForm(),
+        "interaction_form": interaction_form
+        or InteractionForm(customer=customer, initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)}),
+        "today": timezone.localdate(),
+    }
+
+
+def _detail_url(pk: int, anchor: str = "") -> str:
+    return reverse("customers:detail", args=[pk]) + (f"#{anchor}" if anchor else "")
+
+
+# ---------------------------------------------------------------- pages
+
+
+def customer_list_page(request: HttpRequest) -> HttpResponse:
+    form = CustomerFilterForm(request.GET or None)
+    page = paginate(request, customer_list(user=request.user, **form.selector_args()))
+    context = {
+        "page_obj": page,
+        "rows": page.object_list,
+        "filter_form": form,
+        "has_filters": any(request.GET.get(name) for name in ("q", "segment", "value_tier")),
+        "can_create": can_write_customer(request.user),
+    }
+    return render(request, "customers/list.html", context)
+
+
+def customer_create_page(request: HttpRequest) -> HttpResponse:
+    if not can_write_customer(request.user):
+        raise PermissionDenied(_("您没有维护客户的权限。"))
+    form = CustomerForm(request.POST or None, initial={"owner": request.user.pk})
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        if data.get("owner") is None:
+            data.pop("owner")  # the service makes the creator the owner
+        try:
+            customer = customer_create(actor=request.user, **data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("客户 %(code)s 已创建。") % {"code": customer.code})
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/form.html", {"form": form, "is_create": True})
+
+
+def customer_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = customer_get(user=request.user, pk=pk)
+    if not can_write_customer(request.user, customer):
+        raise PermissionDenied(_("您没有维护该客户的权限。"))
+    form = CustomerForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_update(actor=request.user, customer=customer, **form.service_data())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("客户 %(code)s 已保存。") % {"code": customer.code})
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/form.html", {"form": form, "is_create": False, "customer": customer})
+
+
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = customer_get(user=request.user, pk=pk)
+    return render(request, "customers/detail.html", _detail_context(request, customer))
+
+
+def contact_options(request: HttpRequest) -> HttpResponse:
+    """<option>s of one customer's contacts, for the requirement form's contact select (htmx)."""
+    raw = request.GET.get("customer", "")
+    contacts: list[Contact] = []
+    if raw.isdigit():
+        contacts = list(customer_contacts(customer_get(user=request.user, pk=int(raw))))
+    return render(request, "customers/_contact_options.html", {"contacts": contacts})
+
+
+# ---------------------------------------------------------------- actions (POST)
+
+
+@require_POST
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = customer_get(user=request.user, pk=pk)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            contact = contact_create(actor=request.user, customer=customer, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("联系人“%(name)s”已添加。") % {"name": contact.name})
+            return redirect(_detail_url(customer.pk, "contacts"))
+    return render(request, "customers/detail.html", _detail_context(request, customer, contact_form=form))
+
+
+@require_POST
+def interaction_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = customer_get(user=request.user, pk=pk)
+    form = InteractionForm(request.POST, customer=customer)
+    if form.is_valid():
+        try:
+            interaction = interaction_create(actor=request.user, customer=customer, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if interaction.is_late:
+                messages.warning(request, _("互动记录已保存，但超过补录时限，已标记为“补录超时”。"))
+            else:
+                messages.success(request, _("互动记录已保存。"))
+            return redirect(_detail_url(customer.pk, f"interaction-{interaction.pk}"))
+    return render(request, "customers/detail.html", _detail_context(request, customer, interaction_form=form))
+
+
+@require_POST
+def ask_to_feedback(request: HttpRequest, interaction_pk: int, index: int) -> HttpResponse:
+    """Turn one key ask line of an interaction into a feedback item (idempotent)."""
+    interaction = interaction_get(user=request.user, pk=interaction_pk)
+    try:
+        feedback = feedback_from_interaction_ask(actor=request.user, interaction=interaction, index=index)
+    except ValidationError as exc:
+        if is_htmx(request):
+            return render(request, "customers/_ask.html", {"interaction": interaction, "error": error_text(exc)})
+        messages.error(request, error_text(exc))
+        return redirect(_detail_url(interaction.customer_id, f"interaction-{interaction.pk}"))
+    if is_htmx(request):
+        ask = {"index": index, "text": feedback.raw_text, "feedback": feedback}
+        return render(request, "customers/_ask.html", {"interaction": interaction, "ask": ask, "can_write": True})
+    messages.success(request, _("诉求已转为反馈 #%(id)s。") % {"id": feedback.pk})
+    return redirect(_detail_url(interaction.customer_id, f"interaction-{interaction.pk}"))

@@ -1,0 +1,183 @@
+"""Input validation for the requirement pages; the views then call requirements.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from needpool.accounts.models import User
+from needpool.customers.models import Contact, Customer
+from needpool.customers.permissions import visible_customers
+from needpool.requirements.choices import Channel, Dimension, Priority
+from needpool.requirements.filters import RequirementFilter
+from needpool.requirements.models import ClassOption, Requirement, Workflow
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+SORT_LABELS = {
+    "-submitted_at": _("最新提交"),
+    "submitted_at": _("最早提交"),
+    "expected_date": _("期望时间（由近到远）"),
+    "-expected_date": _("期望时间（由远到近）"),
+    "priority": _("优先级"),
+    "-updated_at": _("最近更新"),
+    "code": _("编号（升序）"),
+    "-code": _("编号（降序）"),
+}
+YES_NO = [("", _("全部")), ("true", _("是")), ("false", _("否"))]
+
+
+def _option_queryset(dimension: str, current: Any = None) -> QuerySet[ClassOption]:
+    """Active options of one dimension, plus the one already chosen (so an old choice stays valid)."""
+    condition = Q(is_active=True)
+    if current is not None:
+        condition |= Q(pk=getattr(current, "pk", current))
+    return ClassOption.objects.filter(Q(dimension=dimension) & condition).order_by("sort_order", "id")
+
+
+def _users() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).order_by("username")
+
+
+class _RequirementFieldsForm(forms.Form):
+    """The fields shared by the create and edit forms."""
+
+    title = forms.CharField(label=_("标题"), max_length=200)
+    description = forms.CharField(label=_("描述"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    background = forms.CharField(label=_("背景"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    concrete_ask = forms.CharField(label=_("具体诉求"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    expected_date = forms.DateField(label=_("期望时间"), required=False, widget=DATE_WIDGET)
+    type = forms.ModelChoiceField(label=_("需求类型"), queryset=ClassOption.objects.none(), required=False)
+    urgency = forms.ModelChoiceField(label=_("紧急程度"), queryset=ClassOption.objects.none(), required=False)
+    nature = forms.ModelChoiceField(label=_("需求性质"), queryset=ClassOption.objects.none(), required=False)
+    source = forms.ModelChoiceField(label=_("显性/隐性"), queryset=ClassOption.objects.none(), required=False)
+    category = forms.ModelChoiceField(label=_("功能/非功能/业务"), queryset=ClassOption.objects.none(), required=False)
+    tags = forms.ModelMultipleChoiceField(
+        label=_("标签"), queryset=ClassOption.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    owner = forms.ModelChoiceField(label=_("负责人"), queryset=User.objects.none(), required=False)
+
+    OPTION_FIELDS = {
+        "type": Dimension.TYPE,
+        "urgency": Dimension.URGENCY,
+        "nature": Dimension.NATURE,
+        "source": Dimension.SOURCE,
+        "category": Dimension.CATEGORY,
+    }
+
+    def __init__(self, *args: Any, instance: Requirement | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, dimension in self.OPTION_FIELDS.items():
+            current = getattr(instance, f"{name}_id", None) if instance is not None else None
+            self.fields[name].queryset = _option_queryset(dimension, current)  # type: ignore[attr-defined]
+        tag_condition = Q(is_active=True)
+        if instance is not None and instance.pk:
+            tag_condition |= Q(pk__in=[t.pk for t in instance.tags.all()])
+        self.fields["tags"].queryset = ClassOption.objects.filter(  # type: ignore[attr-defined]
+            Q(dimension=Dimension.TAG) & tag_condition
+        ).order_by("sort_order", "id")
+        self.fields["owner"].queryset = _users()  # type: ignore[attr-defined]
+
+
+class RequirementCreateForm(_RequirementFieldsForm):
+    """New requirement: the customer's words are recorded as its first feedback item."""
+
+    customer = forms.ModelChoiceField(label=_("客户"), queryset=Customer.objects.none(), required=False)
+    contact = forms.ModelChoiceField(label=_("联系人"), queryset=Contact.objects.none(), required=False)
+    channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices, initial=Channel.SALES)
+
+    field_order = [
+        "customer", "contact", "channel", "title", "description", "background", "concrete_ask", "expected_date",
+        "type", "urgency", "nature", "source", "category", "tags", "owner",
+    ]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        customers = visible_customers(user).only("id", "code", "name").order_by("name", "id")
+        self.fields["customer"].queryset = customers  # type: ignore[attr-defined]
+        # Picking a customer reloads the contact choices (htmx; without JS, after a submit).
+        self.fields["customer"].widget.attrs.update(
+            {
+                "hx-get": reverse_lazy("customers:contact_options"),
+                "hx-target": "#id_contact",
+                "hx-trigger": "change",
+                "hx-swap": "innerHTML",
+            }
+        )
+        chosen = str(self["customer"].value() or "")
+        contacts = Contact.objects.none()
+        if chosen.isdigit():
+            contacts = Contact.objects.filter(customer__in=visible_customers(user), customer_id=int(chosen))
+        self.fields["contact"].queryset = contacts.order_by("id")  # type: ignore[attr-defined]
+
+
+class RequirementEditForm(_RequirementFieldsForm):
+    priority = forms.ChoiceField(label=_("优先级"), choices=[("", "—"), *Priority.choices], required=False)
+
+    def __init__(self, *args: Any, instance: Requirement, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "title": instance.title,
+                "description": instance.description,
+                "background": instance.background,
+                "concrete_ask": instance.concrete_ask,
+                "expected_date": instance.expected_date,
+                "type": instance.type_id,
+                "urgency": instance.urgency_id,
+                "nature": instance.nature_id,
+                "source": instance.source_id,
+                "category": instance.category_id,
+                "tags": [t.pk for t in instance.tags.all()],
+                "owner": instance.owner_id,
+                "priority": instance.priority,
+            },
+        )
+        super().__init__(*args, instance=instance, **kwargs)
+
+
+class TransitionForm(forms.Form):
+    to = forms.SlugField(label=_("目标状态"), max_length=40)
+    note = forms.CharField(label=_("备注"), max_length=500, required=False)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("评论"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("输入评论，使用 @用户名 提及同事")}),
+    )
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("附件"))
+
+
+class LinkFeedbackForm(forms.Form):
+    feedback = forms.IntegerField(label=_("反馈编号"), min_value=1)
+
+
+def requirement_filter_form(data: Any, *, user: Any, workflow: Workflow | None) -> forms.Form:
+    """The list / board filter form: RequirementFilter's own form, with page-friendly widgets and choices."""
+    form = RequirementFilter(data, queryset=Requirement.objects.none()).form
+    fields = form.fields
+    fields["q"].widget.attrs.update({"placeholder": _("标题、描述、编号"), "type": "search"})
+    for name in ("type", "urgency", "tag", "owner"):
+        fields[name].empty_label = _("全部")  # type: ignore[attr-defined]
+    fields["customer"].queryset = visible_customers(user).only("id", "code", "name").order_by("name", "id")  # type: ignore[attr-defined]
+    fields["customer"].empty_label = _("全部")  # type: ignore[attr-defined]
+    fields["owner"].queryset = _users()  # type: ignore[attr-defined]
+    statuses = list(workflow.statuses.order_by("order", "id")) if workflow is not None else []
+    fields["status"] = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("全部")), *((s.key, str(s)) for s in statuses)]
+    )
+    fields["priority"] = forms.ChoiceField(label=_("优先级"), required=False, choices=[("", _("全部")), *Priority.choices])
+    fields["sla_breached"] = forms.ChoiceField(label=_("SLA 超时"), required=False, choices=YES_NO)
+    fields["sort"] = forms.ChoiceField(label=_("排序"), required=False, choices=list(SORT_LABELS.items()))
+    for name in ("submitted_after", "submitted_before", "expected_after", "expected_before"):
+        fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    return form

@@ -1,0 +1,74 @@
+"""Who sees and changes which requirements and feedback.
+
+Roles with ``see_all`` see the whole pool. Sales and service see requirements they own or
+submitted, and those with feedback from a customer they can see (customers.permissions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from needpool.accounts.roles import Cap
+from needpool.core.permissions import user_can
+from needpool.customers.permissions import customer_scope
+from needpool.requirements.models import Feedback, Requirement
+
+
+def requirement_scope(user: Any) -> Q | None:
+    scope = customer_scope(user)
+    if scope is None:
+        return None
+    related = customer_scope(user, prefix="customer__")
+    assert related is not None
+    visible_feedback = Feedback.objects.filter(requirement=OuterRef("pk"), customer__isnull=False).filter(
+        related
+    )
+    return Q(owner=user.pk) | Q(created_by=user.pk) | Q(Exists(visible_feedback))
+
+
+def visible_requirements(user: Any) -> QuerySet[Requirement]:
+    if not (user and user.is_authenticated):
+        return Requirement.objects.none()
+    scope = requirement_scope(user)
+    return Requirement.objects.all() if scope is None else Requirement.objects.filter(scope)
+
+
+def visible_feedback(user: Any) -> QuerySet[Feedback]:
+    if not (user and user.is_authenticated):
+        return Feedback.objects.none()
+    scope = customer_scope(user, prefix="customer__")
+    if scope is None:
+        return Feedback.objects.all()
+    return Feedback.objects.filter(scope | Q(created_by=user.pk))
+
+
+def can_view_requirement(user: Any, requirement: Requirement) -> bool:
+    return visible_requirements(user).filter(pk=requirement.pk).exists()
+
+
+def can_create_requirement(user: Any) -> bool:
+    return user_can(user, Cap.REQUIREMENT_CREATE)
+
+
+def can_edit_requirement(user: Any, requirement: Requirement) -> bool:
+    if user_can(user, Cap.REQUIREMENT_EDIT_ANY):
+        return True
+    if not user_can(user, Cap.REQUIREMENT_CREATE):
+        return False
+    return user.pk in (requirement.owner_id, requirement.created_by_id)
+
+
+def can_transition_requirement(user: Any, requirement: Requirement) -> bool:
+    if user_can(user, Cap.REQUIREMENT_TRANSITION):
+        return True
+    return user_can(user, Cap.REQUIREMENT_CREATE) and user.pk == requirement.owner_id
+
+
+def can_comment(user: Any, requirement: Requirement) -> bool:
+    return user_can(user, Cap.COMMENT)
+
+
+def can_write_feedback(user: Any) -> bool:
+    return user_can(user, Cap.FEEDBACK_WRITE)

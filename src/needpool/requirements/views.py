@@ -1,0 +1,341 @@
+"""Requirement pages: list, kanban board, detail, create / edit, and the detail page's actions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from needpool.core.views import add_service_errors, error_text, paginate, wants_json
+from needpool.requirements.forms import (
+    AttachmentForm,
+    CommentForm,
+    LinkFeedbackForm,
+    RequirementCreateForm,
+    RequirementEditForm,
+    TransitionForm,
+    requirement_filter_form,
+)
+from needpool.requirements.models import Attachment, Requirement, Workflow
+from needpool.requirements.permissions import (
+    can_comment,
+    can_create_requirement,
+    can_edit_requirement,
+    can_transition_requirement,
+    visible_requirements,
+)
+from needpool.requirements.selectors import (
+    board_columns,
+    feedback_get,
+    requirement_get,
+    requirement_history,
+    requirement_list,
+)
+from needpool.requirements.services import (
+    GATE_LABELS,
+    active_workflow,
+    allowed_targets,
+    attachment_add,
+    comment_create,
+    feedback_link,
+    gate_missing,
+    requirement_create,
+    requirement_transition,
+    requirement_update,
+)
+
+BOARD_PER_COLUMN = 50
+_MENTION_TOKEN = re.compile(r"(@[\w.@+-]+)")
+_TRAILING = ".,，。"
+_AUDIT_EXTRA_LABELS = {
+    "feedback": gettext_lazy("反馈"),
+    "comment": gettext_lazy("评论"),
+    "file": gettext_lazy("附件"),
+    "note": gettext_lazy("备注"),
+}
+
+
+# ---------------------------------------------------------------- small presentation helpers
+
+
+def _workflow_or_none() -> Workflow | None:
+    try:
+        return active_workflow()
+    except ValidationError:
+        return None
+
+
+def _with_customers(requirements: list[Requirement]) -> list[Requirement]:
+    """Give each row ``customers``: the distinct customers of its prefetched evidence, in order."""
+    for requirement in requirements:
+        seen: dict[int, Any] = {}
+        for item in getattr(requirement, "evidence", []):
+            if item.customer_id and item.customer_id not in seen:
+                seen[item.customer_id] = item.customer
+        requirement.customers = list(seen.values())  # type: ignore[attr-defined]
+    return requirements
+
+
+def _has_filters(request: HttpRequest, ignore: tuple[str, ...] = ("page", "sort")) -> bool:
+    return any(value for key, value in request.GET.items() if key not in ignore)
+
+
+def _comment_parts(body: str, mentioned: set[str]) -> list[dict[str, Any]]:
+    """The comment split into plain text and @mentions of real mentioned users (highlighted)."""
+    parts: list[dict[str, Any]] = []
+    for chunk in _MENTION_TOKEN.split(body):
+        if not chunk:
+            continue
+        if chunk.startswith("@"):
+            name = chunk[1:].rstrip(_TRAILING)
+            if name in mentioned:
+                parts.append({"text": "@" + name, "mention": True})
+                tail = chunk[1 + len(name) :]
+                if tail:
+                    parts.append({"text": tail, "mention": False})
+                continue
+        parts.append({"text": chunk, "mention": False})
+    return parts
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Requirement._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return str(_AUDIT_EXTRA_LABELS.get(name, name))
+
+
+def _detail_context(request: HttpRequest, requirement: Requirement, **forms: Any) -> dict[str, Any]:
+    user = request.user
+    comments = list(requirement.comments.all())
+    prefetch_related_objects(comments, "mentions")
+    for comment in comments:
+        comment.parts = _comment_parts(comment.body, {u.username for u in comment.mentions.all()})  # type: ignore[attr-defined]
+    history = [
+        {
+            "entry": entry,
+            "rows": [{**row, "label": _field_label(row["field"])} for row in entry.change_rows()],
+        }
+        for entry in requirement_history(requirement)
+    ]
+    may_transition = can_transition_requirement(user, requirement)
+    missing = gate_missing(requirement) if requirement.status.is_initial else []
+    customers: dict[int, Any] = {}
+    for item in requirement.feedback_items.all():
+        if item.customer_id and item.customer_id not in customers:
+            customers[item.customer_id] = item.customer
+    return {
+        "requirement": requirement,
+        "customers": list(customers.values()),
+        "evidence": list(requirement.feedback_items.all()),
+        "status_changes": list(requirement.status_changes.all()),
+        "comments": comments,
+        "attachments": list(requirement.attachments.all()),
+        "history": history,
+        "targets": allowed_targets(requirement) if may_transition else [],
+        "gate_missing": [GATE_LABELS[m]() for m in missing],
+        "can_edit": can_edit_requirement(user, requirement),
+        "can_transition": may_transition,
+        "can_comment": can_comment(user, requirement),
+        "transition_form": forms.get("transition_form") or TransitionForm(),
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "attachment_form": forms.get("attachment_form") or AttachmentForm(),
+        "link_form": forms.get("link_form") or LinkFeedbackForm(),
+    }
+
+
+def _detail_url(pk: int, anchor: str = "") -> str:
+    return reverse("requirements:detail", args=[pk]) + (f"#{anchor}" if anchor else "")
+
+
+# ---------------------------------------------------------------- pages
+
+
+def requirement_list_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    page = paginate(request, requirement_list(user=user, filters=request.GET))
+    page.object_list = _with_customers(list(page.object_list))  # type: ignore[assignment]
+    context = {
+        "page_obj": page,
+        "rows": page.object_list,
+        "filter_form": requirement_filter_form(request.GET or None, user=user, workflow=_workflow_or_none()),
+        "has_filters": _has_filters(request),
+        "can_create": can_create_requirement(user),
+    }
+    return render(request, "requirements/list.html", context)
+
+
+def requirement_board(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    workflow = active_workflow()
+    columns = board_columns(user=user, workflow=workflow, filters=request.GET, per_column=BOARD_PER_COLUMN)
+    for column in columns:
+        _with_customers(column["cards"])
+        column["hidden"] = max(column["count"] - len(column["cards"]), 0)
+    context = {
+        "workflow": workflow,
+        "columns": columns,
+        "filter_form": requirement_filter_form(request.GET or None, user=user, workflow=workflow),
+        "has_filters": _has_filters(request),
+        "can_transition_any": user.can("requirement.transition"),  # type: ignore[union-attr]
+        "can_create": can_create_requirement(user),
+        "per_column": BOARD_PER_COLUMN,
+    }
+    return render(request, "requirements/board.html", context)
+
+
+def requirement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    requirement = requirement_get(user=request.user, pk=pk)
+    return render(request, "requirements/detail.html", _detail_context(request, requirement))
+
+
+def requirement_create_page(request: HttpRequest) -> HttpResponse:
+    if not can_create_requirement(request.user):
+        raise PermissionDenied(_("您没有创建需求的权限。"))
+    initial = {"customer": request.GET.get("customer") or None}
+    form = RequirementCreateForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            requirement = requirement_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("需求 %(code)s 已创建。") % {"code": requirement.code})
+            return redirect("requirements:detail", pk=requirement.pk)
+    return render(request, "requirements/form.html", {"form": form, "is_create": True})
+
+
+def requirement_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+    requirement = requirement_get(user=request.user, pk=pk)
+    if not can_edit_requirement(request.user, requirement):
+        raise PermissionDenied(_("您没有编辑该需求的权限。"))
+    form = RequirementEditForm(request.POST or None, instance=requirement)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            requirement_update(actor=request.user, requirement=requirement, **changed)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if changed:
+                messages.success(request, _("需求 %(code)s 已保存。") % {"code": requirement.code})
+            else:
+                messages.info(request, _("没有需要保存的修改。"))
+            return redirect("requirements:detail", pk=requirement.pk)
+    return render(request, "requirements/form.html", {"form": form, "is_create": False, "requirement": requirement})
+
+
+# ---------------------------------------------------------------- actions (POST)
+
+
+@require_POST
+def requirement_transition_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a requirement; JSON for the kanban (Accept: application/json), else back to the detail page."""
+    as_json = wants_json(request)
+    try:
+        requirement = requirement_get(user=request.user, pk=pk)
+    except Http404:
+        if as_json:
+            return JsonResponse({"ok": False, "message": _("需求不存在或您无权访问。")}, status=404)
+        raise
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        if as_json:
+            return JsonResponse({"ok": False, "message": message}, status=400)
+        messages.error(request, message)
+        return redirect(_detail_url(requirement.pk))
+    try:
+        moved = requirement_transition(
+            actor=request.user, requirement=requirement, to=form.cleaned_data["to"], note=form.cleaned_data["note"]
+        )
+    except PermissionDenied as exc:
+        if as_json:
+            return JsonResponse({"ok": False, "message": str(exc) or _("您没有执行此操作的权限。")}, status=403)
+        raise
+    except ValidationError as exc:
+        if as_json:
+            return JsonResponse({"ok": False, "message": error_text(exc)}, status=400)
+        messages.error(request, error_text(exc))
+        return redirect(_detail_url(requirement.pk))
+    message = _("需求 %(code)s 已流转到“%(status)s”。") % {"code": moved.code, "status": moved.status}
+    if as_json:
+        return JsonResponse(
+            {"ok": True, "message": message, "status_label": str(moved.status), "status": moved.status.key}
+        )
+    messages.success(request, message)
+    return redirect(_detail_url(requirement.pk))
+
+
+@require_POST
+def requirement_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    requirement = requirement_get(user=request.user, pk=pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            comment = comment_create(actor=request.user, requirement=requirement, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("评论已发布。"))
+            return redirect(_detail_url(requirement.pk, f"comment-{comment.pk}"))
+    return render(request, "requirements/detail.html", _detail_context(request, requirement, comment_form=form))
+
+
+@require_POST
+def requirement_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    requirement = requirement_get(user=request.user, pk=pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attachment = attachment_add(actor=request.user, requirement=requirement, upload=form.cleaned_data["file"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("附件“%(name)s”已上传。") % {"name": attachment.name})
+            return redirect(_detail_url(requirement.pk, "attachments"))
+    return render(request, "requirements/detail.html", _detail_context(request, requirement, attachment_form=form))
+
+
+def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    """Serve an attachment only to users who may see its requirement (files are not public under /media/)."""
+    attachment = get_object_or_404(
+        Attachment.objects.filter(requirement__in=visible_requirements(request.user)),
+        pk=attachment_pk,
+        requirement_id=pk,
+    )
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=True, filename=attachment.name)
+
+
+@require_POST
+def requirement_link_feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    requirement = requirement_get(user=request.user, pk=pk)
+    form = LinkFeedbackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请输入有效的反馈编号。"))
+        return redirect(_detail_url(requirement.pk, "evidence"))
+    try:
+        feedback = feedback_get(user=request.user, pk=form.cleaned_data["feedback"])
+    except Http404:
+        messages.error(request, _("反馈 #%(id)s 不存在或您无权访问。") % {"id": form.cleaned_data["feedback"]})
+        return redirect(_detail_url(requirement.pk, "evidence"))
+    try:
+        feedback_link(actor=request.user, feedback=feedback, requirement=requirement)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("反馈 #%(id)s 已关联到本需求。") % {"id": feedback.pk})
+    return redirect(_detail_url(requirement.pk, "evidence"))

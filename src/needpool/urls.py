@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from needpool.core.views import healthz
+
+urlpatterns = [
+    path("", include("needpool.core.urls")),
+    path("accounts/", include("needpool.accounts.urls")),
+    path("customers/", include("needpool.customers.urls")),
+    path("requirements/", include("needpool.requirements.urls")),
+    path("api/", include("needpool.api_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]
