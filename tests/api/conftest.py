@@ -51,8 +51,12 @@ def customer_b(users: dict[str, User]) -> Customer:
     from needpool.customers.services import customer_create
 
     return customer_create(
-        actor=users["product_manager"], name="B制造企业", industry="制造", yearly_purchase=800_000,
-        owner=users["product_manager"], segment="potential",
+        actor=users["product_manager"],
+        name="B制造企业",
+        industry="制造",
+        yearly_purchase=800_000,
+        owner=users["product_manager"],
+        segment="potential",
     )
 
 
@@ -69,14 +73,24 @@ def pool(users: dict[str, User], customer: Customer, customer_b: Customer, requi
 
     pm = users["product_manager"]
     r2 = requirement_create(
-        actor=pm, customer=customer_b, title="交付速度慢的投诉", background="交付周期长", concrete_ask="缩短交付周期",
-        expected_date=dt.date(2024, 9, 1), type=option("type", "service"), urgency=option("urgency", "urgent"),
-        priority="P0", tags=[option("tag", "service_complaint")],
+        actor=pm,
+        customer=customer_b,
+        title="交付速度慢的投诉",
+        background="交付周期长",
+        concrete_ask="缩短交付周期",
+        expected_date=dt.date(2024, 9, 1),
+        type=option("type", "service"),
+        urgency=option("urgency", "urgent"),
+        priority="P0",
+        tags=[option("tag", "service_complaint")],
         submitted_at=timezone.make_aware(dt.datetime(2024, 1, 10, 9, 0)),
     )
     requirement_transition(actor=pm, requirement=r2, to="in_progress")
     r3 = requirement_create(
-        actor=pm, title="界面配色不够清晰", type=option("type", "experience"), priority="P3",
+        actor=pm,
+        title="界面配色不够清晰",
+        type=option("type", "experience"),
+        priority="P3",
         submitted_at=timezone.make_aware(dt.datetime(2023, 6, 1, 9, 0)),
     )
     sla_mark_breaches()

@@ -67,8 +67,25 @@ def test_unknown_token_and_no_credentials_are_401(users):
 def test_token_endpoint_is_throttled(users):
     client = APIClient()
     codes = [
-        client.post(TOKEN_URL, {"username": "sales", "password": "guess"}, format="json").status_code
-        for _ in range(25)
+        client.post(TOKEN_URL, {"username": "sales", "password": "guess"}, format="json").status_code for _ in range(25)
     ]
     assert codes[0] == 400
     assert codes[-1] == 429
+
+
+def test_token_client_writes_without_csrf(users, requirement):
+    client = APIClient(enforce_csrf_checks=True)
+    token = client.post(TOKEN_URL, {"username": "engineer", "password": PASSWORD}, format="json").json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = client.post(f"/api/v1/requirements/{requirement.pk}/transition/", {"to": "in_progress"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"]["key"] == "in_progress"
+
+
+def test_token_of_a_viewer_cannot_write(users, customer):
+    client = APIClient()
+    token = client.post(TOKEN_URL, {"username": "viewer", "password": PASSWORD}, format="json").json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = client.post("/api/v1/customers/", {"name": "E公司"}, format="json")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "您没有维护客户的权限。"}

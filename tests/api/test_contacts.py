@@ -11,8 +11,15 @@ LIST = "/api/v1/contacts/"
 
 
 def payload(customer, **overrides):
-    return {"customer": customer.pk, "name": "李经理", "title": "IT 经理", "phone": "010-62345678",
-            "email": "li@a-tech.com.cn", "decision_role": "influencer", **overrides}
+    return {
+        "customer": customer.pk,
+        "name": "李经理",
+        "title": "IT 经理",
+        "phone": "010-62345678",
+        "email": "li@a-tech.com.cn",
+        "decision_role": "influencer",
+        **overrides,
+    }
 
 
 @pytest.mark.parametrize("phone", ["138 0013 8000", "+86-139-1234-5678", "13800138000", "0086 186 0000 1111"])

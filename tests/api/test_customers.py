@@ -38,7 +38,8 @@ def test_sales_of_another_team_cannot_see_the_customer(api, other_sales, custome
 @pytest.mark.parametrize("role", WRITERS)
 def test_writers_create_customers(api, users, role):
     response = api(users[role]).post(
-        LIST, {"name": "C零售集团", "industry": "零售", "yearly_purchase": "2000000.00", "segment": "potential"},
+        LIST,
+        {"name": "C零售集团", "industry": "零售", "yearly_purchase": "2000000.00", "segment": "potential"},
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -64,7 +65,9 @@ def test_permission_is_checked_before_input(api, users):
 
 @pytest.mark.parametrize("role", WRITERS)
 def test_writers_update_a_customer_they_can_see(api, users, customer, role):
-    response = api(users[role]).patch(detail(customer), {"yearly_purchase": "100", "notes": "改为低价值"}, format="json")
+    response = api(users[role]).patch(
+        detail(customer), {"yearly_purchase": "100", "notes": "改为低价值"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["value_tier"] == "low"
     customer.refresh_from_db()

@@ -27,7 +27,9 @@ def test_options_filtered_by_dimension(api, users):
     assert every["count"] == ClassOption.objects.filter(is_active=True).count()
     urgency = client.get("/api/v1/options/", {"dimension": "urgency"}).json()["results"]
     assert [(o["key"], o["label"], o["sla_hours"]) for o in urgency] == [
-        ("urgent", "紧急", 24), ("important", "重要", 72), ("normal", "一般", None)
+        ("urgent", "紧急", 24),
+        ("important", "重要", 72),
+        ("normal", "一般", None),
     ]
     types = client.get("/api/v1/options/", {"dimension": "type"}).json()["results"]
     improvement = next(o for o in types if o["key"] == "function_improvement")

@@ -14,8 +14,13 @@ LIST = "/api/v1/feedback/"
 def test_writers_enter_feedback(api, users, customer, role):
     response = api(users[role]).post(
         LIST,
-        {"customer": customer.pk, "contact": customer.contacts.get().pk, "channel": "website_form",
-         "raw_text": "希望支持按区域统计订单", "sentiment": "neutral"},
+        {
+            "customer": customer.pk,
+            "contact": customer.contacts.get().pk,
+            "channel": "website_form",
+            "raw_text": "希望支持按区域统计订单",
+            "sentiment": "neutral",
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -35,7 +40,8 @@ def test_others_may_not_enter_feedback(api, users, customer, role):
 
 def test_feedback_can_be_linked_to_a_requirement_on_entry(api, users, requirement, customer):
     response = api(users["sales"]).post(
-        LIST, {"customer": customer.pk, "channel": "ticket", "raw_text": "同样需要批量折扣", "requirement": requirement.pk},
+        LIST,
+        {"customer": customer.pk, "channel": "ticket", "raw_text": "同样需要批量折扣", "requirement": requirement.pk},
         format="json",
     )
     assert response.status_code == 201
@@ -60,7 +66,8 @@ def test_bad_input_is_per_field(api, users, data, field, db):
 
 def test_contact_must_belong_to_the_customer(api, users, customer, customer_b):
     response = api(users["manager"]).post(
-        LIST, {"customer": customer_b.pk, "contact": customer.contacts.get().pk, "channel": "ticket", "raw_text": "x"},
+        LIST,
+        {"customer": customer_b.pk, "contact": customer.contacts.get().pk, "channel": "ticket", "raw_text": "x"},
         format="json",
     )
     assert response.status_code == 400

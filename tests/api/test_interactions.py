@@ -35,8 +35,12 @@ def interaction(users, customer):
     from needpool.customers.services import interaction_create
 
     return interaction_create(
-        actor=users["sales"], customer=customer, occurred_at=timezone.now() - dt.timedelta(hours=1),
-        channel="phone", key_content="电话沟通", key_asks="按客户等级设置批量折扣\n开放实时监控 API",
+        actor=users["sales"],
+        customer=customer,
+        occurred_at=timezone.now() - dt.timedelta(hours=1),
+        channel="phone",
+        key_content="电话沟通",
+        key_asks="按客户等级设置批量折扣\n开放实时监控 API",
     )
 
 

@@ -102,7 +102,11 @@ def test_writers_create_a_requirement_with_the_customers_words(api, users, custo
     assert body["first_response_due"]
     assert "feedback_text" not in body and "customer" not in body
     evidence = Feedback.objects.get(requirement_id=body["id"])
-    assert (evidence.raw_text, evidence.channel, evidence.contact_id) == ("我们想要一个实时监控的接口", "interview", contact.pk)
+    assert (evidence.raw_text, evidence.channel, evidence.contact_id) == (
+        "我们想要一个实时监控的接口",
+        "interview",
+        contact.pk,
+    )
     assert StatusChange.objects.filter(requirement_id=body["id"]).count() == 1
 
 

@@ -39,7 +39,9 @@ def make_requirements(users: dict[str, User]) -> Callable[..., list[Requirement]
         start = Requirement.objects.count()
         for i in range(start, start + n):
             customer = customer_create(
-                actor=users["sales"], name=f"{prefix}客户{i}", yearly_purchase=(i % 3) * 3_000_000,
+                actor=users["sales"],
+                name=f"{prefix}客户{i}",
+                yearly_purchase=(i % 3) * 3_000_000,
                 owner=users["sales"],
             )
             fields: dict[str, Any] = {
@@ -70,7 +72,10 @@ def make_customers(users: dict[str, User]) -> Callable[[int], list[Customer]]:
         start = Customer.objects.count()
         return [
             customer_create(
-                actor=users["sales"], name=f"客户{i}", industry="制造", yearly_purchase=i * 100_000,
+                actor=users["sales"],
+                name=f"客户{i}",
+                industry="制造",
+                yearly_purchase=i * 100_000,
                 owner=[users["sales"], users["service"], None][i % 3],
                 next_follow_up=timezone.localdate() + dt.timedelta(days=i % 5),
             )

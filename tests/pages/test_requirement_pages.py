@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from needpool.core.models import Notification
+from needpool.core.models import AuditEntry, Notification
 from needpool.requirements.models import Attachment, Comment, Feedback, Requirement, StatusChange
 from needpool.requirements.services import requirement_create
 from tests.conftest import option
@@ -173,10 +173,23 @@ def test_detail_shows_everything(client, users, requirement):
     assert response.status_code == 200
     html = _html(response)
     for text in (
-        requirement.code, "按客户等级设置批量订单折扣规则", "客户年采购额超过 500 万", "支持按客户等级配置批量折扣规则",
-        "2024-06-30", "功能优化", "重要", "批量操作", "A科技公司", "销售沟通", "待处理",
-        'id="transition-form"', 'value="in_progress"', 'id="comment-form"', 'id="attachment-form"',
-        'id="audit-log"', 'id="status-history"',
+        requirement.code,
+        "按客户等级设置批量订单折扣规则",
+        "客户年采购额超过 500 万",
+        "支持按客户等级配置批量折扣规则",
+        "2024-06-30",
+        "功能优化",
+        "重要",
+        "批量操作",
+        "A科技公司",
+        "销售沟通",
+        "待处理",
+        'id="transition-form"',
+        'value="in_progress"',
+        'id="comment-form"',
+        'id="attachment-form"',
+        'id="audit-log"',
+        'id="status-history"',
     ):
         assert text in html, text
     assert response.context["requirement"].customer_value == "high"
@@ -226,11 +239,18 @@ def test_create_via_form_writes_requirement_and_feedback(client, users, customer
     response = client.post(
         reverse("requirements:create"),
         {
-            "customer": customer.pk, "contact": contact.pk, "channel": "interview",
-            "title": "开放 API", "description": "希望开放实时监控 API", "background": "自建大屏",
-            "concrete_ask": "提供 REST API", "expected_date": "2024-09-30",
-            "type": option("type", "function").pk, "urgency": option("urgency", "urgent").pk,
-            "tags": [option("tag", "feature_suggestion").pk, option("tag", "efficiency").pk], "owner": "",
+            "customer": customer.pk,
+            "contact": contact.pk,
+            "channel": "interview",
+            "title": "开放 API",
+            "description": "希望开放实时监控 API",
+            "background": "自建大屏",
+            "concrete_ask": "提供 REST API",
+            "expected_date": "2024-09-30",
+            "type": option("type", "function").pk,
+            "urgency": option("urgency", "urgent").pk,
+            "tags": [option("tag", "feature_suggestion").pk, option("tag", "efficiency").pk],
+            "owner": "",
         },
     )
     requirement = Requirement.objects.get(title="开放 API")
@@ -243,6 +263,8 @@ def test_create_via_form_writes_requirement_and_feedback(client, users, customer
     feedback = Feedback.objects.get(requirement=requirement)
     assert (feedback.customer, feedback.contact, feedback.channel) == (customer, contact, "interview")
     assert requirement.customer_value == "high"
+    created = AuditEntry.objects.filter(object_id=requirement.pk, action="create", object_repr__contains="开放 API")
+    assert created.exists()
 
 
 def test_create_invalid_shows_errors_and_writes_nothing(client, users, customer):
@@ -324,9 +346,7 @@ def test_transition_via_page(client, users, requirement):
 def test_transition_refused_by_gate_shows_message(client, users, customer):
     incomplete = requirement_create(actor=users["sales"], customer=customer, title="待补充的需求")
     client.force_login(users["manager"])
-    response = client.post(
-        reverse("requirements:transition", args=[incomplete.pk]), {"to": "in_progress"}, follow=True
-    )
+    response = client.post(reverse("requirements:transition", args=[incomplete.pk]), {"to": "in_progress"}, follow=True)
     html = _html(response)
     assert "缺少" in html and "alert-danger" in html
     incomplete.refresh_from_db()
@@ -346,6 +366,7 @@ def test_transition_is_403_for_viewer_and_404_for_other_team(client, users, outs
     url = reverse("requirements:transition", args=[requirement.pk])
     client.force_login(users["viewer"])
     assert client.post(url, {"to": "in_progress"}).status_code == 403
+    assert client.post(url, {}).status_code == 403  # refused before the input is even checked
     client.force_login(outsider)
     assert client.post(url, {"to": "in_progress"}).status_code == 404
     requirement.refresh_from_db()
@@ -435,6 +456,7 @@ def test_empty_comment_shows_error(client, users, requirement):
 def test_comment_is_403_for_viewer(client, users, requirement):
     client.force_login(users["viewer"])
     assert client.post(reverse("requirements:comment", args=[requirement.pk]), {"body": "hi"}).status_code == 403
+    assert client.post(reverse("requirements:comment", args=[requirement.pk]), {"body": ""}).status_code == 403
     assert not Comment.objects.exists()
 
 
@@ -497,8 +519,14 @@ def test_link_existing_feedback(client, users, requirement, customer):
     assert response.status_code == 302
     loose.refresh_from_db()
     assert loose.requirement == requirement
-    response = client.post(reverse("requirements:link_feedback", args=[requirement.pk]), {"feedback": 999999}, follow=True)
+    response = client.post(
+        reverse("requirements:link_feedback", args=[requirement.pk]), {"feedback": 999999}, follow=True
+    )
     assert "不存在" in _html(response)
+    client.force_login(users["viewer"])
+    assert (
+        client.post(reverse("requirements:link_feedback", args=[requirement.pk]), {"feedback": "x"}).status_code == 403
+    )
 
 
 # ---------------------------------------------------------------- language

@@ -84,3 +84,18 @@ def test_home_lists(users, customer):
     assert list(sla_breaches(user=users["sales"])) == [late]
     assert set(my_open_requirements(user=users["sales"])) == {late, fine}
     assert list(my_open_requirements(user=users["manager"])) == []
+
+
+def test_evidence_shows_only_customers_the_user_may_see(users, requirement, outsider):
+    from needpool.requirements.services import feedback_create, feedback_link
+
+    theirs = customer_create(actor=outsider, name="外部门客户")
+    item = feedback_create(actor=outsider, customer=theirs, channel="ticket", raw_text="我们也需要批量折扣")
+    feedback_link(actor=users["product_manager"], feedback=item, requirement=requirement)
+    seen_by_sales = requirement_list(user=users["sales"]).get(pk=requirement.pk)
+    assert [f.customer.name for f in seen_by_sales.evidence] == ["A科技公司"]
+    assert [f.customer.name for f in requirement_get(user=users["sales"], pk=requirement.pk).feedback_items.all()] == [
+        "A科技公司"
+    ]
+    seen_by_manager = requirement_list(user=users["manager"]).get(pk=requirement.pk)
+    assert [f.customer.name for f in seen_by_manager.evidence] == ["A科技公司", "外部门客户"]

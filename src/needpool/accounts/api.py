@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
@@ -28,9 +29,7 @@ class TokenRequestSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        user = authenticate(
-            request=self.context.get("request"), username=attrs["username"], password=attrs["password"]
-        )
+        user = authenticate(request=self.context.get("request"), username=attrs["username"], password=attrs["password"])
         if user is None or not user.is_active:
             raise serializers.ValidationError(_("用户名或密码错误，或账号已停用。"), code="authorization")
         attrs["user"] = user
@@ -55,7 +54,7 @@ class TokenObtainView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, 400: OpenApiResponse(description="wrong credentials")},
+        responses={200: TokenResponseSerializer, 400: OpenApiResponse(description=gettext_lazy("用户名或密码错误"))},
         auth=[],
         tags=["auth"],
     )

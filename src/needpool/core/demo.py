@@ -149,8 +149,7 @@ def _customer_with_contact(
     if existing is not None:
         return (
             existing,
-            existing.contacts.order_by("id").first()
-            or contact_create(actor=sales, customer=existing, **contact),
+            existing.contacts.order_by("id").first() or contact_create(actor=sales, customer=existing, **contact),
             False,
         )
     made = customer_create(actor=sales, code=code, owner=sales, **customer)
@@ -201,7 +200,9 @@ def _example_bulk_discount(pm: User, sales: User) -> list[str]:
             "不同等级享受不同的阶梯折扣，避免销售逐单手工改价。"
         ),
         background="客户批量订单占比高，目前由销售逐单手工改价，耗时且容易出错，月底对账经常出现差异。",
-        concrete_ask="支持按客户等级配置批量订单折扣规则（数量阶梯 × 客户等级），下单时自动套用并在订单上显示折扣明细。",
+        concrete_ask=(
+            "支持按客户等级配置批量订单折扣规则（数量阶梯 × 客户等级），下单时自动套用并在订单上显示折扣明细。"
+        ),
         feedback_text="我们批量下单很多，希望能按客户等级自动给不同的批量折扣，6 月底前能用上。",
         expected_date=dt.date(2024, 6, 30),
         type=_opt(Dimension.TYPE, "function_improvement"),
@@ -216,12 +217,13 @@ def _example_bulk_discount(pm: User, sales: User) -> list[str]:
     comment_create(
         actor=pm,
         requirement=requirement,
-        body=f"@{sales.username} 已评估：重要且为高价值客户，优先排期。计划：PRD 3/1–3/5，开发 3/6–4/10，测试 4/11–4/20。",
+        body=(
+            f"@{sales.username} 已评估：重要且为高价值客户，优先排期。"
+            "计划：PRD 3/1–3/5，开发 3/6–4/10，测试 4/11–4/20。"
+        ),
     )
     if "in_progress" in {s.key for s in requirement.status.workflow.statuses.all()}:
-        requirement_transition(
-            actor=pm, requirement=requirement, to="in_progress", note="已排入迭代，开始编写 PRD"
-        )
+        requirement_transition(actor=pm, requirement=requirement, to="in_progress", note="已排入迭代，开始编写 PRD")
     return [requirement.code]
 
 
@@ -335,12 +337,16 @@ def _example_tech_company(pm: User, sales: User) -> list[str]:
         participants="王磊（采购总监）；演示销售",
         key_content="采购总监介绍业务扩张计划：需要实时掌握系统运行状态，并与自有平台打通；多次询问上线后的运维投入。",
         mood=Mood.NEUTRAL,
-        key_asks="实时监控：实时查看各业务系统运行状态与告警\n开放 API：开放 API 接口，与自有平台对接\n担心运营成本：多次询问上线后的运维人力与费用",
+        key_asks=(
+            "实时监控：实时查看各业务系统运行状态与告警\n"
+            "开放 API：开放 API 接口，与自有平台对接\n"
+            "担心运营成本：多次询问上线后的运维人力与费用"
+        ),
         next_follow_up_plan="发送实时监控与开放 API 方案及运营成本测算",
         next_follow_up_date=follow_up,
     )
     asks = [feedback_from_interaction_ask(actor=sales, interaction=interaction, index=i) for i in range(3)]
-    common = {
+    common: dict[str, Any] = {
         "actor": sales,
         "owner": pm,
         "customer": customer,
@@ -434,7 +440,7 @@ def _example_manufacturer(pm: User, sales: User) -> list[str]:
         next_follow_up_date=timezone.localdate() + dt.timedelta(days=30),
     )
     asks = [feedback_from_interaction_ask(actor=sales, interaction=interaction, index=i) for i in range(2)]
-    common = {
+    common: dict[str, Any] = {
         "actor": sales,
         "owner": pm,
         "customer": customer,
@@ -486,186 +492,43 @@ def load_examples(*, users: dict[str, User] | None = None) -> list[str]:
 
 # ============================================================== generated volume: text
 
+# fmt: off
 INDUSTRIES = (
-    ("互联网", "科技有限公司"),
-    ("制造业", "制造股份有限公司"),
-    ("零售", "商贸有限公司"),
-    ("电子商务", "电子商务有限公司"),
-    ("金融", "金融服务有限公司"),
-    ("物流", "物流有限公司"),
-    ("医疗", "医疗器械有限公司"),
-    ("教育", "教育科技有限公司"),
-    ("能源", "能源集团有限公司"),
-    ("房地产", "置业有限公司"),
-    ("餐饮", "餐饮管理有限公司"),
-    ("汽车", "汽车零部件有限公司"),
-)
-CITIES = (
-    "北京",
-    "上海",
-    "广州",
-    "深圳",
-    "杭州",
-    "苏州",
-    "南京",
-    "成都",
-    "武汉",
-    "西安",
-    "重庆",
-    "天津",
-    "长沙",
-    "郑州",
-    "青岛",
-    "厦门",
-    "宁波",
-    "合肥",
-    "济南",
-    "福州",
-    "东莞",
-    "佛山",
-    "无锡",
-    "昆明",
+    ("互联网", "科技有限公司"), ("制造业", "制造股份有限公司"), ("零售", "商贸有限公司"),
+    ("电子商务", "电子商务有限公司"), ("金融", "金融服务有限公司"), ("物流", "物流有限公司"),
+    ("医疗", "医疗器械有限公司"), ("教育", "教育科技有限公司"), ("能源", "能源集团有限公司"),
+    ("房地产", "置业有限公司"), ("餐饮", "餐饮管理有限公司"), ("汽车", "汽车零部件有限公司"),
 )
 AREA_CODES = {
-    "北京": "010",
-    "上海": "021",
-    "广州": "020",
-    "深圳": "0755",
-    "杭州": "0571",
-    "苏州": "0512",
-    "南京": "025",
-    "成都": "028",
-    "武汉": "027",
-    "西安": "029",
-    "重庆": "023",
-    "天津": "022",
-    "长沙": "0731",
-    "郑州": "0371",
-    "青岛": "0532",
-    "厦门": "0592",
-    "宁波": "0574",
-    "合肥": "0551",
-    "济南": "0531",
-    "福州": "0591",
-    "东莞": "0769",
-    "佛山": "0757",
-    "无锡": "0510",
-    "昆明": "0871",
+    "北京": "010", "上海": "021", "广州": "020", "深圳": "0755", "杭州": "0571", "苏州": "0512",
+    "南京": "025", "成都": "028", "武汉": "027", "西安": "029", "重庆": "023", "天津": "022",
+    "长沙": "0731", "郑州": "0371", "青岛": "0532", "厦门": "0592", "宁波": "0574", "合肥": "0551",
+    "济南": "0531", "福州": "0591", "东莞": "0769", "佛山": "0757", "无锡": "0510", "昆明": "0871",
 }
+CITIES = tuple(AREA_CODES)
 BRANDS = (
-    "云帆",
-    "鼎盛",
-    "华信",
-    "恒通",
-    "瑞丰",
-    "博远",
-    "星辰",
-    "汇达",
-    "远航",
-    "金桥",
-    "中联",
-    "天润",
-    "新锐",
-    "宏图",
-    "明德",
-    "启航",
-    "优品",
-    "智诚",
-    "东方",
-    "长青",
-    "海纳",
-    "万象",
-    "卓越",
-    "正泰",
-    "嘉禾",
-    "同创",
-    "银河",
-    "锦程",
-    "力拓",
-    "盛世",
-    "精工",
-    "安信",
-    "晨曦",
-    "蓝海",
-    "和泰",
-    "众联",
+    "云帆", "鼎盛", "华信", "恒通", "瑞丰", "博远", "星辰", "汇达", "远航", "金桥", "中联", "天润",
+    "新锐", "宏图", "明德", "启航", "优品", "智诚", "东方", "长青", "海纳", "万象", "卓越", "正泰",
+    "嘉禾", "同创", "银河", "锦程", "力拓", "盛世", "精工", "安信", "晨曦", "蓝海", "和泰", "众联",
 )
 SURNAMES = (
-    ("王", "wang"),
-    ("李", "li"),
-    ("张", "zhang"),
-    ("刘", "liu"),
-    ("陈", "chen"),
-    ("杨", "yang"),
-    ("赵", "zhao"),
-    ("黄", "huang"),
-    ("周", "zhou"),
-    ("吴", "wu"),
-    ("徐", "xu"),
-    ("孙", "sun"),
-    ("胡", "hu"),
-    ("朱", "zhu"),
-    ("高", "gao"),
-    ("林", "lin"),
-    ("何", "he"),
-    ("郭", "guo"),
+    ("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"),
+    ("赵", "zhao"), ("黄", "huang"), ("周", "zhou"), ("吴", "wu"), ("徐", "xu"), ("孙", "sun"),
+    ("胡", "hu"), ("朱", "zhu"), ("高", "gao"), ("林", "lin"), ("何", "he"), ("郭", "guo"),
 )
 GIVEN = (
-    "伟",
-    "芳",
-    "娜",
-    "敏",
-    "静",
-    "磊",
-    "强",
-    "洋",
-    "艳",
-    "杰",
-    "涛",
-    "明",
-    "超",
-    "霞",
-    "平",
-    "刚",
-    "桂英",
-    "建华",
-    "晓东",
-    "丽娟",
+    "伟", "芳", "娜", "敏", "静", "磊", "强", "洋", "艳", "杰", "涛", "明", "超", "霞", "平", "刚",
+    "桂英", "建华", "晓东", "丽娟",
 )
 TITLES = (
-    ("采购总监", DecisionRole.DECISION_MAKER),
-    ("总经理", DecisionRole.DECISION_MAKER),
-    ("信息部经理", DecisionRole.INFLUENCER),
-    ("运营主管", DecisionRole.INFLUENCER),
-    ("IT 负责人", DecisionRole.INFLUENCER),
-    ("财务经理", DecisionRole.USER),
-    ("业务专员", DecisionRole.USER),
+    ("采购总监", DecisionRole.DECISION_MAKER), ("总经理", DecisionRole.DECISION_MAKER),
+    ("信息部经理", DecisionRole.INFLUENCER), ("运营主管", DecisionRole.INFLUENCER),
+    ("IT 负责人", DecisionRole.INFLUENCER), ("财务经理", DecisionRole.USER), ("业务专员", DecisionRole.USER),
 )
 MODULES = (
-    "订单管理",
-    "库存管理",
-    "报表中心",
-    "客户门户",
-    "移动端",
-    "支付结算",
-    "物流配送",
-    "会员体系",
-    "权限管理",
-    "数据看板",
-    "审批流程",
-    "消息通知",
-    "发票管理",
-    "采购管理",
-    "合同管理",
-    "工单系统",
-    "营销活动",
-    "商品管理",
-    "财务对账",
-    "开放平台",
-    "售后服务",
-    "价格体系",
-    "数据导入导出",
-    "系统集成",
+    "订单管理", "库存管理", "报表中心", "客户门户", "移动端", "支付结算", "物流配送", "会员体系",
+    "权限管理", "数据看板", "审批流程", "消息通知", "发票管理", "采购管理", "合同管理", "工单系统",
+    "营销活动", "商品管理", "财务对账", "开放平台", "售后服务", "价格体系", "数据导入导出", "系统集成",
 )
 # (ask, type key, category key, tag key or "")
 FEATURES = (
@@ -702,62 +565,31 @@ FEATURES = (
     ("支持分批发货", "function", "business", ""),
     ("优化对账流程", "function_improvement", "business", "efficiency"),
 )
-TITLE_TEMPLATES = (
-    "{module}{ask}",
-    "{module}：{ask}",
-    "希望{module}{ask}",
-    "建议{module}{ask}",
-    "{ask}（{module}）",
-)
+TITLE_TEMPLATES = ("{module}{ask}", "{module}：{ask}", "希望{module}{ask}", "建议{module}{ask}", "{ask}（{module}）")
 PAINS = (
-    "人工核对订单耗时较长",
-    "各系统数据不一致",
-    "操作步骤繁琐",
-    "高峰期系统响应缓慢",
-    "配送经常延迟",
-    "报表需要手工汇总",
-    "审批流程过长",
-    "客户投诉处理不及时",
-    "价格调整需要逐个修改",
-    "无法及时发现异常",
-    "数据无法与现有系统打通",
-    "新员工上手困难",
-    "导出的数据格式不符合要求",
-    "移动端体验较差",
-    "月底对账经常出错",
-    "库存数据更新不及时",
-    "续费价格偏高",
-    "权限划分不够细",
+    "人工核对订单耗时较长", "各系统数据不一致", "操作步骤繁琐", "高峰期系统响应缓慢", "配送经常延迟",
+    "报表需要手工汇总", "审批流程过长", "客户投诉处理不及时", "价格调整需要逐个修改", "无法及时发现异常",
+    "数据无法与现有系统打通", "新员工上手困难", "导出的数据格式不符合要求", "移动端体验较差",
+    "月底对账经常出错", "库存数据更新不及时", "续费价格偏高", "权限划分不够细",
 )
 IMPACTS = ("一线员工效率", "客户满意度", "月度结算", "续约意向", "业务扩张", "管理层决策", "门店运营")
 EXPECTS = (
-    "预计可节省 50% 人工",
-    "期望上线后使用率不低于 30%",
-    "以便管理层随时掌握进度",
-    "减少重复录入",
-    "提升客户复购率",
-    "降低投诉率",
-    "缩短处理时长一半以上",
-    "满足集团合规要求",
+    "预计可节省 50% 人工", "期望上线后使用率不低于 30%", "以便管理层随时掌握进度", "减少重复录入",
+    "提升客户复购率", "降低投诉率", "缩短处理时长一半以上", "满足集团合规要求",
 )
 VOICES = (
-    "{industry}客户反馈：",
-    "销售拜访时客户提到：",
-    "客服工单中客户表示：",
-    "年度回访中客户建议：",
-    "客户在问卷中写道：",
-    "行业展会上客户询问：",
+    "{industry}客户反馈：", "销售拜访时客户提到：", "客服工单中客户表示：", "年度回访中客户建议：",
+    "客户在问卷中写道：", "行业展会上客户询问：",
 )
 HOURS = (10, 20, 30, 40, 60, 80, 120, 160, 200)
+# fmt: on
 
 
 def _sts_sentences() -> list[str]:
     """General-domain Chinese sentences (STS-B) used as extra description text, when the file is there."""
     configured = os.environ.get("NEEDPOOL_DEMO_SENTENCES")
     candidates = [Path(configured)] if configured else []
-    candidates.append(
-        Path(__file__).resolve().parents[3].parent / "shared" / "data" / "sts-b-zh" / "STS-B.train.data"
-    )
+    candidates.append(Path(__file__).resolve().parents[3].parent / "shared" / "data" / "sts-b-zh" / "STS-B.train.data")
     for path in candidates:
         if path.is_file():
             seen: dict[str, None] = {}
@@ -826,8 +658,9 @@ def _explicit_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
     for model in model_classes:
         for f in model._meta.concrete_fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                saved.append((f, f.auto_now, f.auto_now_add))
-                f.auto_now = f.auto_now_add = False
+                date_field: Any = f
+                saved.append((date_field, date_field.auto_now, date_field.auto_now_add))
+                date_field.auto_now = date_field.auto_now_add = False
     try:
         yield
     finally:
@@ -866,6 +699,30 @@ def _codes_block(
         used = taken(codes)
         out.extend(c for c in codes if c not in used)
     return out
+
+
+def _insert_many(model: type[models.Model], names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert plain value tuples into ``model``'s table: the append-only history and link rows.
+
+    These are most of the rows (several per requirement) and carry no logic; building a model
+    instance for each and letting ``bulk_create`` prepare every value costs more than the insert
+    itself. Each value goes through its field's own ``get_db_prep_save``, so what is stored is
+    what ``bulk_create`` would store.
+    """
+    if not rows:
+        return
+    fields: list[Any] = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    prepare = [f.get_db_prep_save if f.get_internal_type() in ("DateTimeField", "JSONField") else None for f in fields]
+    params = [
+        [p(v, connection) if p is not None and v is not None else v for p, v in zip(prepare, row, strict=True)]
+        for row in rows
+    ]
+    sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), 2000):
+            cursor.executemany(sql, params[start : start + 2000])
 
 
 def _taken_requirement_codes(codes: list[str]) -> set[str]:
@@ -915,6 +772,8 @@ class VolumeGenerator:
         self.options: dict[str, dict[str, ClassOption]] = {}
         for option in ClassOption.objects.filter(is_active=True):
             self.options.setdefault(option.dimension, {})[option.key] = option
+        self.audited = ("code", *EDITABLE_FIELDS)
+        self._labels: dict[tuple[type, Any], Any] = {}
         self.requirement_ct = ContentType.objects.get_for_model(Requirement)
         self.customer_ct = ContentType.objects.get_for_model(Customer)
         self._plan_statuses(active_workflow())
@@ -940,7 +799,7 @@ class VolumeGenerator:
                 if target not in paths:
                     paths[target] = [*paths[current], statuses[target]]
                     queue.append(target)
-        share = {
+        share: dict[str, float] = {
             StatusCategory.NEW: 0.30,
             StatusCategory.ACTIVE: 0.30,
             StatusCategory.DONE: 0.30,
@@ -1018,9 +877,7 @@ class VolumeGenerator:
             self._report("客户 customers", done, count, started)
         return pool
 
-    def _customer_row(
-        self, code: str, now: dt.datetime, today: dt.date, high: Decimal, medium: Decimal
-    ) -> Customer:
+    def _customer_row(self, code: str, now: dt.datetime, today: dt.date, high: Decimal, medium: Decimal) -> Customer:
         rng = self.rng
         industry, suffix = rng.choice(INDUSTRIES)
         city = rng.choice(CITIES)
@@ -1150,7 +1007,7 @@ class VolumeGenerator:
         offsets = sorted((rng.random() * span for _i in range(count)), reverse=True)
         pattern = self.config.requirement_code_pattern
         industries = [i for i, _s in INDUSTRIES]
-        tier_rank = {ValueTier.HIGH: 3, ValueTier.MEDIUM: 2, ValueTier.LOW: 1}
+        tier_rank: dict[str, int] = {ValueTier.HIGH: 3, ValueTier.MEDIUM: 2, ValueTier.LOW: 1}
         started = time.monotonic()
         done = 0
         while done < count:
@@ -1197,9 +1054,7 @@ class VolumeGenerator:
         rng = self.rng
         opts = self.options
         text = self._texts(rng.choice(industries))
-        urgency = opts.get("urgency", {}).get(
-            _weighted(rng, (("urgent", 0.15), ("important", 0.35), ("normal", 0.5)))
-        )
+        urgency = opts.get("urgency", {}).get(_weighted(rng, (("urgent", 0.15), ("important", 0.35), ("normal", 0.5))))
         age_days = (now - submitted).total_seconds() / 86400
         status_pk = _weighted(rng, self.young_weights if age_days < 14 else self.status_weights)
         path = self.status_paths[status_pk]
@@ -1217,10 +1072,8 @@ class VolumeGenerator:
             at = min(now, at + dt.timedelta(hours=rng.uniform(2, 24 * 10)))
             history.append((status, at))
         responded = history[0][1] if history else None
-        if responded is not None:
-            breached = bool(due and responded > due)
-        else:
-            breached = bool(due and due < now)  # as the periodic SLA check leaves it
+        # Unanswered ones past their deadline are flagged, as the periodic SLA check leaves them.
+        breached = bool(due and responded > due) if responded is not None else bool(due and due < now)
         tag_list: list[ClassOption] = []
         if text["tag"] and text["tag"] in opts.get("tag", {}):
             tag_list.append(opts["tag"][text["tag"]])
@@ -1271,13 +1124,13 @@ class VolumeGenerator:
         rng = self.rng
         channels = Channel.values
         sentiments = [*Sentiment.values, ""]
+        sales_id, pm_id, ct_id = self.sales.pk, self.pm.pk, self.requirement_ct.pk
+        initial = self.initial
         feedback: list[Feedback] = []
-        tag_links = []
-        changes: list[StatusChange] = []
-        audits: list[AuditEntry] = []
-        through = Requirement.tags.through
+        tag_links: list[tuple[Any, ...]] = []
+        changes: list[tuple[Any, ...]] = []
+        audits: list[tuple[Any, ...]] = []
         for row, extra in zip(rows, extras, strict=True):
-            tag_list, history = extra.tags, extra.history
             for pool_customer, received in extra.customers:
                 feedback.append(
                     Feedback(
@@ -1288,59 +1141,57 @@ class VolumeGenerator:
                         received_at=received,
                         sentiment=rng.choice(sentiments),
                         requirement_id=row.pk,
-                        created_by=self.sales,
+                        created_by_id=sales_id,
                         created_at=received,
                         updated_at=received,
                     )
                 )
-            tag_links.extend(through(requirement_id=row.pk, classoption_id=t.pk) for t in tag_list)
-            changes.append(
-                StatusChange(
-                    requirement=row, source=None, target=self.initial, actor=self.sales, at=row.submitted_at
-                )
-            )
-            audits.append(
-                AuditEntry(
-                    content_type=self.requirement_ct,
-                    object_id=row.pk,
-                    object_repr=str(row)[:200],
-                    action=AuditEntry.Action.CREATE,
-                    actor=self.sales,
-                    at=row.submitted_at,
-                    changes={
-                        **{k: _plain(v) for k, v in snapshot(row, ("code", *EDITABLE_FIELDS)).items()},
-                        "tags": _plain([t.label for t in tag_list]),
-                    },
-                )
-            )
-            source = self.initial
-            for target, at in history:
-                changes.append(
-                    StatusChange(requirement=row, source=source, target=target, actor=self.pm, at=at)
-                )
+            tag_links.extend((row.pk, t.pk) for t in extra.tags)
+            label = str(row)[:200]
+            changes.append((row.pk, None, initial.pk, sales_id, "", row.submitted_at))
+            created = {name: self._plain(getattr(row, name)) for name in self.audited}
+            created["tags"] = _plain([t.label for t in extra.tags])
+            audits.append((ct_id, row.pk, label, AuditEntry.Action.CREATE, created, sales_id, row.submitted_at))
+            source = initial
+            for target, at in extra.history:
+                changes.append((row.pk, source.pk, target.pk, pm_id, "", at))
                 audits.append(
-                    AuditEntry(
-                        content_type=self.requirement_ct,
-                        object_id=row.pk,
-                        object_repr=str(row)[:200],
-                        action=AuditEntry.Action.TRANSITION,
-                        actor=self.pm,
-                        at=at,
-                        changes={"status": [str(source), str(target)]},
+                    (
+                        ct_id,
+                        row.pk,
+                        label,
+                        AuditEntry.Action.TRANSITION,
+                        {"status": [self._plain(source), self._plain(target)]},
+                        pm_id,
+                        at,
                     )
                 )
                 source = target
         Feedback.objects.bulk_create(feedback)
-        through.objects.bulk_create(tag_links)
-        StatusChange.objects.bulk_create(changes)
-        AuditEntry.objects.bulk_create(audits)
+        _insert_many(Requirement.tags.through, ("requirement", "classoption"), tag_links)
+        _insert_many(StatusChange, ("requirement", "source", "target", "actor", "note", "at"), changes)
+        _insert_many(
+            AuditEntry, ("content_type", "object_id", "object_repr", "action", "changes", "actor", "at"), audits
+        )
         result.feedback += len(feedback)
+
+    def _plain(self, value: Any) -> Any:
+        """``core.audit._plain``, remembering the text of options, statuses and users (one gettext each)."""
+        if isinstance(value, models.Model):
+            key = (type(value), value.pk)
+            text = self._labels.get(key)
+            if text is None:
+                text = self._labels[key] = _plain(value)
+            return text
+        return _plain(value)
 
     # ---------------------------------------------------------- progress
 
     def _report(self, what: str, done: int, total: int, started: float) -> None:
         elapsed = max(time.monotonic() - started, 1e-6)
-        self.progress(f"{what}: {done:,}/{total:,} ({done * 100 // max(total, 1)}%) {done / elapsed:,.0f}/s")
+        self.progress(
+            f"{what}: {done:,}/{total:,} ({done * 100 // max(total, 1)}%) {done / elapsed:,.0f}/s, {elapsed:,.0f} s"
+        )
 
 
 def generate(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from needpool.core.selectors import notification_list
 from needpool.core.services import notifications_mark_read
 from needpool.customers.selectors import follow_ups_due
 from needpool.requirements.permissions import can_create_requirement
@@ -72,7 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "my_open": list(my_open_requirements(user=user, limit=20)),
         "breaches": list(sla_breaches(user=user, limit=20)),
         "follow_ups": list(follow_ups_due(user=user, within_days=7, limit=20)),
-        "unread_count": user.notifications.filter(read_at__isnull=True).count(),  # type: ignore[union-attr]
+        "unread_count": notification_list(user=user).filter(read_at__isnull=True).count(),
         "can_create": can_create_requirement(user),
         "today": timezone.localdate(),
     }
@@ -81,7 +82,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def notifications(request: HttpRequest) -> HttpResponse:
     # A user's own notifications are the permission scope: nobody reads anyone else's.
-    qs = request.user.notifications.select_related("actor").order_by("-created_at", "-id")  # type: ignore[union-attr]
+    qs = notification_list(user=request.user)
     page = paginate(request, qs)
     return render(request, "core/notifications.html", {"page_obj": page, "items": page.object_list})
 

@@ -43,7 +43,7 @@ from needpool.customers.services import (
     customer_update,
     interaction_create,
 )
-from needpool.requirements.api import FeedbackSerializer, deny_unless, request_user
+from needpool.requirements.api import FeedbackSerializer, deny_unless, scoped
 from needpool.requirements.services import feedback_from_interaction_ask
 
 CUSTOMER_SORTS = ("-id", "code", "-code", "name", "-total_order_amount", "next_follow_up")
@@ -63,10 +63,30 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = [
-            "id", "url", "code", "name", "industry", "region", "employees", "annual_revenue", "founded",
-            "main_business", "first_cooperation", "products_bought", "total_order_amount", "yearly_purchase",
-            "value_tier", "segment", "follow_status", "next_follow_up", "owner", "tags", "praise_complaint",
-            "notes", "created_at", "updated_at",
+            "id",
+            "url",
+            "code",
+            "name",
+            "industry",
+            "region",
+            "employees",
+            "annual_revenue",
+            "founded",
+            "main_business",
+            "first_cooperation",
+            "products_bought",
+            "total_order_amount",
+            "yearly_purchase",
+            "value_tier",
+            "segment",
+            "follow_status",
+            "next_follow_up",
+            "owner",
+            "tags",
+            "praise_complaint",
+            "notes",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["code", "value_tier", "created_at", "updated_at"]
 
@@ -74,7 +94,9 @@ class CustomerSerializer(serializers.ModelSerializer):
 class CustomerQuerySerializer(serializers.Serializer):
     """Query parameters of the customer list (passed to ``customer_list``)."""
 
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="name, code or industry")
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text=gettext_lazy("客户名称、编号或行业")
+    )
     segment = serializers.ChoiceField(choices=Segment.choices, required=False, allow_blank=True)
     value_tier = serializers.ChoiceField(choices=ValueTier.choices, required=False, allow_blank=True)
     industry = serializers.CharField(required=False, allow_blank=True, max_length=60)
@@ -83,9 +105,7 @@ class CustomerQuerySerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["customers"])
-class CustomerViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Customers (客户): list with ``q``, ``segment``, ``value_tier``, ``industry``; create; edit. No DELETE."""
 
     serializer_class = CustomerSerializer
@@ -143,7 +163,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        fields["customer"].queryset = customer_list(user=request_user(self))  # type: ignore[attr-defined]
+        fields["customer"].queryset = scoped(self, customer_list, Customer)  # type: ignore[attr-defined]
         return fields
 
     def validate_customer(self, value: Customer) -> Customer:
@@ -163,9 +183,7 @@ class ContactFilter(CustomerIdFilter):
 
 
 @extend_schema(tags=["contacts"])
-class ContactViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Contacts (联系人) of the customers the caller can see; filter with ``customer``. No DELETE."""
 
     serializer_class = ContactSerializer
@@ -214,24 +232,37 @@ class InteractionSerializer(serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.none())
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), required=False, allow_null=True)
     key_ask_lines = serializers.ListField(
-        child=serializers.CharField(), read_only=True,
-        help_text="key asks one per item; POST …/key-asks/{index}/feedback/ turns one into feedback",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=gettext_lazy("关键诉求，每项一条；POST …/key-asks/{index}/feedback/ 可将其转为反馈"),
     )
 
     class Meta:
         model = Interaction
         fields = [
-            "id", "url", "customer", "contact", "occurred_at", "channel", "participants", "key_content", "mood",
-            "key_asks", "key_ask_lines", "next_follow_up_plan", "next_follow_up_date", "is_late", "recorded_by",
+            "id",
+            "url",
+            "customer",
+            "contact",
+            "occurred_at",
+            "channel",
+            "participants",
+            "key_content",
+            "mood",
+            "key_asks",
+            "key_ask_lines",
+            "next_follow_up_plan",
+            "next_follow_up_date",
+            "is_late",
+            "recorded_by",
             "created_at",
         ]
         read_only_fields = ["is_late", "recorded_by", "created_at"]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        user = request_user(self)
-        fields["customer"].queryset = customer_list(user=user)  # type: ignore[attr-defined]
-        fields["contact"].queryset = contact_list(user=user)  # type: ignore[attr-defined]
+        fields["customer"].queryset = scoped(self, customer_list, Customer)  # type: ignore[attr-defined]
+        fields["contact"].queryset = scoped(self, contact_list, Contact)  # type: ignore[attr-defined]
         return fields
 
 
@@ -242,9 +273,7 @@ class InteractionFilter(CustomerIdFilter):
 
 
 @extend_schema(tags=["interactions"])
-class InteractionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Interactions (互动记录): list, read, create, and turn a key ask into feedback. No edit or DELETE."""
 
     serializer_class = InteractionSerializer
@@ -271,11 +300,19 @@ class InteractionViewSet(
     @extend_schema(
         request=None,
         responses={201: FeedbackSerializer},
-        parameters=[OpenApiParameter("index", int, OpenApiParameter.PATH, description="0-based line of key_ask_lines")],
+        parameters=[
+            OpenApiParameter(
+                "index", int, OpenApiParameter.PATH, description=gettext_lazy("key_ask_lines 中的序号（从 0 开始）")
+            )
+        ],
     )
     @action(
-        detail=True, methods=["post"], url_path=r"key-asks/(?P<index>[0-9]+)/feedback",
-        url_name="key-ask-feedback", serializer_class=FeedbackSerializer, filterset_class=None,
+        detail=True,
+        methods=["post"],
+        url_path=r"key-asks/(?P<index>[0-9]+)/feedback",
+        url_name="key-ask-feedback",
+        serializer_class=FeedbackSerializer,
+        filterset_class=None,
     )
     def key_ask_feedback(self, request: Request, pk: str | None = None, index: str = "0") -> Response:
         """Turn one key ask of the interaction into a feedback item (asking twice returns the same item)."""

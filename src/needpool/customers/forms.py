@@ -39,7 +39,8 @@ class CustomerFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs.update({"placeholder": _("客户名称、编号、行业"), "type": "search"})
+        self.fields["q"].widget.input_type = "search"
+        self.fields["q"].widget.attrs["placeholder"] = _("客户名称、编号、行业")
 
     def selector_args(self) -> dict[str, str]:
         """The arguments for customers.selectors.customer_list (invalid values are dropped)."""
@@ -64,7 +65,11 @@ class CustomerForm(forms.Form):
         label=_("累计订单金额"), max_digits=16, decimal_places=2, min_value=0, initial=0
     )
     yearly_purchase = forms.DecimalField(
-        label=_("年采购额"), max_digits=16, decimal_places=2, min_value=0, initial=0,
+        label=_("年采购额"),
+        max_digits=16,
+        decimal_places=2,
+        min_value=0,
+        initial=0,
         help_text=_("客户价值（高/中/低）按年采购额自动计算"),
     )
     segment = forms.ChoiceField(label=_("客户分层"), choices=Segment.choices, initial=Segment.NORMAL)
@@ -101,9 +106,7 @@ class ContactForm(forms.Form):
     phone = forms.CharField(
         label=_("工作电话"), max_length=40, required=False, help_text=_("只能填写工作座机或总机，禁止个人手机号")
     )
-    email = forms.EmailField(
-        label=_("工作邮箱"), required=False, help_text=_("只能填写企业邮箱，禁止个人邮箱")
-    )
+    email = forms.EmailField(label=_("工作邮箱"), required=False, help_text=_("只能填写企业邮箱，禁止个人邮箱"))
     decision_role = forms.ChoiceField(label=_("决策角色"), choices=DecisionRole.choices, initial=DecisionRole.USER)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -123,7 +126,9 @@ class InteractionForm(forms.Form):
     key_content = forms.CharField(label=_("沟通要点"), widget=forms.Textarea(attrs={"rows": 3}))
     mood = forms.ChoiceField(label=_("客户情绪"), choices=Mood.choices, initial=Mood.NEUTRAL)
     key_asks = forms.CharField(
-        label=_("关键诉求"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("关键诉求"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("每行一条诉求；保存后可一键转为反馈"),
     )
     next_follow_up_plan = forms.CharField(label=_("下次跟进计划"), max_length=300, required=False)

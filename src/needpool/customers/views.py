@@ -36,7 +36,8 @@ def _ask_rows(interaction: Interaction) -> list[dict[str, Any]]:
     """Each key-ask line with its index and the feedback it already became (prefetched), if any."""
     done = {item.raw_text: item for item in interaction.feedback.all()}
     return [
-        {"index": index, "text": text, "feedback": done.get(text)} for index, text in enumerate(interaction.key_ask_lines())
+        {"index": index, "text": text, "feedback": done.get(text)}
+        for index, text in enumerate(interaction.key_ask_lines())
     ]
 
 
@@ -62,9 +63,17 @@ def _detail_context(
         "can_create_requirement": can_create_requirement(user),
         "contact_form": contact_form or ContactForm(),
         "interaction_form": interaction_form
-        or InteractionForm(customer=customer, initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)}),
+        or InteractionForm(
+            customer=customer, initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)}
+        ),
         "today": timezone.localdate(),
     }
+
+
+def _require_write(request: HttpRequest, customer: Customer | None = None) -> None:
+    """Refuse before validating input, so a read-only user gets 403 whatever they post."""
+    if not can_write_customer(request.user, customer):
+        raise PermissionDenied(_("您没有维护该客户的权限。"))
 
 
 def _detail_url(pk: int, anchor: str = "") -> str:
@@ -88,8 +97,7 @@ def customer_list_page(request: HttpRequest) -> HttpResponse:
 
 
 def customer_create_page(request: HttpRequest) -> HttpResponse:
-    if not can_write_customer(request.user):
-        raise PermissionDenied(_("您没有维护客户的权限。"))
+    _require_write(request)
     form = CustomerForm(request.POST or None, initial={"owner": request.user.pk})
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
@@ -107,8 +115,7 @@ def customer_create_page(request: HttpRequest) -> HttpResponse:
 
 def customer_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_get(user=request.user, pk=pk)
-    if not can_write_customer(request.user, customer):
-        raise PermissionDenied(_("您没有维护该客户的权限。"))
+    _require_write(request, customer)
     form = CustomerForm(request.POST or None, instance=customer)
     if request.method == "POST" and form.is_valid():
         try:
@@ -141,6 +148,7 @@ def contact_options(request: HttpRequest) -> HttpResponse:
 @require_POST
 def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_get(user=request.user, pk=pk)
+    _require_write(request, customer)
     form = ContactForm(request.POST)
     if form.is_valid():
         try:
@@ -156,6 +164,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def interaction_add(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_get(user=request.user, pk=pk)
+    _require_write(request, customer)
     form = InteractionForm(request.POST, customer=customer)
     if form.is_valid():
         try:

@@ -12,9 +12,11 @@ Feedback has no update either; it is linked to a requirement when the requiremen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import django_filters
+from django.db.models import Model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -75,6 +77,14 @@ def request_user(serializer: serializers.BaseSerializer[Any]) -> Any:
     return getattr(request, "user", None)
 
 
+def scoped(serializer: serializers.BaseSerializer[Any], selector: Callable[..., Any], model: type[Model]) -> Any:
+    """``selector(user=…)`` for the caller; nothing for an anonymous one (e.g. while the schema is built)."""
+    user = request_user(serializer)
+    if not (user is not None and user.is_authenticated):
+        return model._default_manager.none()
+    return selector(user=user)
+
+
 # ---------------------------------------------------------------- fields
 
 
@@ -104,7 +114,7 @@ class OptionFieldExtension(OpenApiSerializerFieldExtension):
         if direction == "request":
             schema = build_basic_type(OpenApiTypes.STR)
             assert schema is not None
-            schema["description"] = "option key (see /api/v1/options/?dimension=…)"
+            schema["description"] = str(gettext_lazy("选项的键（见 /api/v1/options/?dimension=…）"))
             return schema
         return build_object_type(
             properties={"key": build_basic_type(OpenApiTypes.STR), "label": build_basic_type(OpenApiTypes.STR)},
@@ -138,7 +148,7 @@ class TagKeyField(serializers.SlugRelatedField):
 
 class StatusBriefSerializer(serializers.Serializer):
     key = serializers.CharField(read_only=True)
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]
 
     def get_label(self, obj: WorkflowStatus) -> str:
         return str(obj)
@@ -153,14 +163,26 @@ class CustomerBriefSerializer(serializers.Serializer):
 class OptionSerializer(serializers.ModelSerializer):
     """A classification option; ``key`` is what requirement input fields take, ``id`` what list filters take."""
 
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]
     name = serializers.CharField(source="label", read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    parent: serializers.SlugRelatedField[ClassOption] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="key", read_only=True
+    )
 
     class Meta:
         model = ClassOption
-        fields = ["id", "dimension", "key", "label", "name", "label_en", "parent", "sla_hours", "sort_order",
-                  "description"]
+        fields = [
+            "id",
+            "dimension",
+            "key",
+            "label",
+            "name",
+            "label_en",
+            "parent",
+            "sla_hours",
+            "sort_order",
+            "description",
+        ]
         read_only_fields = fields
 
     def get_label(self, obj: ClassOption) -> str:
@@ -168,7 +190,7 @@ class OptionSerializer(serializers.ModelSerializer):
 
 
 class WorkflowStatusSerializer(serializers.ModelSerializer):
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]
     name = serializers.CharField(source="label", read_only=True)
     targets = serializers.SerializerMethodField()
 
@@ -195,7 +217,7 @@ class RequirementSerializer(serializers.ModelSerializer):
     type = OptionField(Dimension.TYPE, required=False, allow_null=True)
     urgency = OptionField(Dimension.URGENCY, required=False, allow_null=True)
     nature = OptionField(Dimension.NATURE, required=False, allow_null=True)
-    source = OptionField(Dimension.SOURCE, required=False, allow_null=True)
+    source = OptionField(Dimension.SOURCE, required=False, allow_null=True)  # type: ignore[assignment]
     category = OptionField(Dimension.CATEGORY, required=False, allow_null=True)
     tags = TagKeyField(many=True, required=False)
     status = StatusBriefSerializer(read_only=True)
@@ -207,13 +229,37 @@ class RequirementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Requirement
         fields = [
-            "id", "url", "code", "title", "description", "background", "concrete_ask", "expected_date",
-            "type", "urgency", "nature", "source", "category", "tags", "status", "priority",
-            "customer_value", "owner", "submitted_at", "first_response_due", "first_responded_at",
-            "sla_breached", "customers",
+            "id",
+            "url",
+            "code",
+            "title",
+            "description",
+            "background",
+            "concrete_ask",
+            "expected_date",
+            "type",
+            "urgency",
+            "nature",
+            "source",
+            "category",
+            "tags",
+            "status",
+            "priority",
+            "customer_value",
+            "owner",
+            "submitted_at",
+            "first_response_due",
+            "first_responded_at",
+            "sla_breached",
+            "customers",
         ]
         read_only_fields = [
-            "code", "customer_value", "submitted_at", "first_response_due", "first_responded_at", "sla_breached",
+            "code",
+            "customer_value",
+            "submitted_at",
+            "first_response_due",
+            "first_responded_at",
+            "sla_breached",
         ]
 
     @extend_schema_field(CustomerBriefSerializer(many=True))
@@ -250,15 +296,14 @@ class RequirementCreateSerializer(RequirementSerializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        user = request_user(self)
-        fields["customer"].queryset = customer_list(user=user)  # type: ignore[attr-defined]
-        fields["contact"].queryset = contact_list(user=user)  # type: ignore[attr-defined]
-        fields["feedback"].child_relation.queryset = feedback_list(user=user)  # type: ignore[attr-defined]
+        fields["customer"].queryset = scoped(self, customer_list, Customer)  # type: ignore[attr-defined]
+        fields["contact"].queryset = scoped(self, contact_list, Contact)  # type: ignore[attr-defined]
+        fields["feedback"].child_relation.queryset = scoped(self, feedback_list, Feedback)  # type: ignore[attr-defined]
         return fields
 
 
 class TransitionSerializer(serializers.Serializer):
-    to = serializers.CharField(max_length=40, help_text="target status key (see /api/v1/statuses/)")
+    to = serializers.CharField(max_length=40, help_text=gettext_lazy("目标状态的键（见 /api/v1/statuses/）"))
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -276,7 +321,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
-    source = StatusBriefSerializer(read_only=True, allow_null=True)
+    source = StatusBriefSerializer(read_only=True, allow_null=True)  # type: ignore[assignment]
     target = StatusBriefSerializer(read_only=True)
     actor_name = serializers.SerializerMethodField()
 
@@ -290,9 +335,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(tags=["requirements"])
-class RequirementViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Requirements in the pool (需求).
 
     The list takes the same filters as the list page (``RequirementFilter``). Create, edit,
@@ -324,7 +367,7 @@ class RequirementViewSet(
         return RequirementSerializer
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         if self.action == "list" and not getattr(self, "swagger_fake_view", False):
             context["tag_keys"] = {o.pk: o.key for o in options(Dimension.TAG)}
         return context
@@ -355,7 +398,10 @@ class RequirementViewSet(
 
     @extend_schema(
         request=TransitionSerializer,
-        responses={200: RequirementSerializer, 400: OpenApiResponse(description='{"to": ["…"]}: move refused')},
+        responses={
+            200: RequirementSerializer,
+            400: OpenApiResponse(description=gettext_lazy('不允许的流转：{"to": ["…"]}')),
+        },
     )
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: str | None = None) -> Response:
@@ -377,9 +423,11 @@ class RequirementViewSet(
             deny_unless(can_comment(request.user, requirement))
             serializer = CommentSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            comment = comment_create(actor=request.user, requirement=requirement, body=serializer.validated_data["body"])
+            comment = comment_create(
+                actor=request.user, requirement=requirement, body=serializer.validated_data["body"]
+            )
             return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
-        page = self.paginate_queryset(list(requirement.comments.all()))  # type: ignore[arg-type]
+        page = self.paginate_queryset(list(requirement.comments.all()))
         return self.get_paginated_response(CommentSerializer(page, many=True).data)
 
     @extend_schema(responses=StatusChangeSerializer(many=True))
@@ -387,7 +435,7 @@ class RequirementViewSet(
     def history(self, request: Request, pk: str | None = None) -> Response:
         """Recorded status changes, newest first (who, when, from, to, note)."""
         requirement = self.get_object()
-        page = self.paginate_queryset(list(requirement.status_changes.all()))  # type: ignore[arg-type]
+        page = self.paginate_queryset(list(requirement.status_changes.all()))
         return self.get_paginated_response(StatusChangeSerializer(page, many=True).data)
 
 
@@ -408,17 +456,26 @@ class FeedbackSerializer(serializers.ModelSerializer):
     class Meta:
         model = Feedback
         fields = [
-            "id", "url", "customer", "contact", "channel", "raw_text", "received_at", "sentiment",
-            "requirement", "interaction", "created_by", "created_at",
+            "id",
+            "url",
+            "customer",
+            "contact",
+            "channel",
+            "raw_text",
+            "received_at",
+            "sentiment",
+            "requirement",
+            "interaction",
+            "created_by",
+            "created_at",
         ]
         read_only_fields = ["interaction", "created_by", "created_at"]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        user = request_user(self)
-        fields["customer"].queryset = customer_list(user=user)  # type: ignore[attr-defined]
-        fields["contact"].queryset = contact_list(user=user)  # type: ignore[attr-defined]
-        fields["requirement"].queryset = requirement_list(user=user)  # type: ignore[attr-defined]
+        fields["customer"].queryset = scoped(self, customer_list, Customer)  # type: ignore[attr-defined]
+        fields["contact"].queryset = scoped(self, contact_list, Contact)  # type: ignore[attr-defined]
+        fields["requirement"].queryset = scoped(self, requirement_list, Requirement)  # type: ignore[attr-defined]
         return fields
 
 
@@ -465,15 +522,16 @@ class FeedbackViewSet(
 
 
 class OptionFilter(django_filters.FilterSet):
-    dimension = django_filters.ChoiceFilter(choices=Dimension.choices, method="filter_dimension",
-                                            label=gettext_lazy("维度"))
+    dimension = django_filters.ChoiceFilter(
+        choices=Dimension.choices, method="filter_dimension", label=gettext_lazy("维度")
+    )
 
     class Meta:
         model = ClassOption
         fields: list[str] = []
 
     def filter_dimension(self, queryset: Any, name: str, value: str) -> Any:
-        return options(value) if value else queryset
+        return options(value).select_related("parent") if value else queryset
 
 
 @extend_schema(tags=["options"])
@@ -513,7 +571,7 @@ class StatusViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self._workflow().statuses.order_by("order", "id")
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         if not getattr(self, "swagger_fake_view", False):
             targets: dict[int, list[str]] = {}
             moves = (

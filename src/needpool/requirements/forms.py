@@ -91,8 +91,21 @@ class RequirementCreateForm(_RequirementFieldsForm):
     channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices, initial=Channel.SALES)
 
     field_order = [
-        "customer", "contact", "channel", "title", "description", "background", "concrete_ask", "expected_date",
-        "type", "urgency", "nature", "source", "category", "tags", "owner",
+        "customer",
+        "contact",
+        "channel",
+        "title",
+        "description",
+        "background",
+        "concrete_ask",
+        "expected_date",
+        "type",
+        "urgency",
+        "nature",
+        "source",
+        "category",
+        "tags",
+        "owner",
     ]
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -158,24 +171,29 @@ class AttachmentForm(forms.Form):
 
 
 class LinkFeedbackForm(forms.Form):
-    feedback = forms.IntegerField(label=_("反馈编号"), min_value=1)
+    feedback = forms.IntegerField(
+        label=_("关联已有反馈"), min_value=1, help_text=_("输入反馈编号（# 后的数字），把它归入本需求")
+    )
 
 
 def requirement_filter_form(data: Any, *, user: Any, workflow: Workflow | None) -> forms.Form:
     """The list / board filter form: RequirementFilter's own form, with page-friendly widgets and choices."""
     form = RequirementFilter(data, queryset=Requirement.objects.none()).form
     fields = form.fields
-    fields["q"].widget.attrs.update({"placeholder": _("标题、描述、编号"), "type": "search"})
+    fields["q"].widget.input_type = "search"
+    fields["q"].widget.attrs["placeholder"] = _("标题、描述、编号")
     for name in ("type", "urgency", "tag", "owner"):
-        fields[name].empty_label = _("全部")  # type: ignore[attr-defined]
-    fields["customer"].queryset = visible_customers(user).only("id", "code", "name").order_by("name", "id")  # type: ignore[attr-defined]
-    fields["customer"].empty_label = _("全部")  # type: ignore[attr-defined]
-    fields["owner"].queryset = _users()  # type: ignore[attr-defined]
+        fields[name].empty_label = _("全部")
+    fields["customer"].queryset = visible_customers(user).only("id", "code", "name").order_by("name", "id")
+    fields["customer"].empty_label = _("全部")
+    fields["owner"].queryset = _users()
     statuses = list(workflow.statuses.order_by("order", "id")) if workflow is not None else []
     fields["status"] = forms.ChoiceField(
         label=_("状态"), required=False, choices=[("", _("全部")), *((s.key, str(s)) for s in statuses)]
     )
-    fields["priority"] = forms.ChoiceField(label=_("优先级"), required=False, choices=[("", _("全部")), *Priority.choices])
+    fields["priority"] = forms.ChoiceField(
+        label=_("优先级"), required=False, choices=[("", _("全部")), *Priority.choices]
+    )
     fields["sla_breached"] = forms.ChoiceField(label=_("SLA 超时"), required=False, choices=YES_NO)
     fields["sort"] = forms.ChoiceField(label=_("排序"), required=False, choices=list(SORT_LABELS.items()))
     for name in ("submitted_after", "submitted_before", "expected_after", "expected_before"):

@@ -9,7 +9,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from needpool.core.audit import audit_for
+from needpool.customers.permissions import customer_scope
 from needpool.requirements.models import (
+    Attachment,
     ClassOption,
     Feedback,
     Requirement,
@@ -22,10 +24,17 @@ from needpool.requirements.permissions import visible_feedback, visible_requirem
 LIST_RELATED = ("type", "urgency", "status", "owner")
 
 
-def _customers_prefetch() -> Prefetch:
+def _scoped_feedback(user: Any) -> QuerySet[Feedback]:
+    """Feedback whose customer ``user`` may see (a requirement may also carry other teams' customers)."""
+    scope = customer_scope(user, prefix="customer__")
+    return Feedback.objects.all() if scope is None else Feedback.objects.filter(scope | Q(customer__isnull=True))
+
+
+def _customers_prefetch(user: Any) -> Prefetch:
     return Prefetch(
         "feedback_items",
-        queryset=Feedback.objects.select_related("customer")
+        queryset=_scoped_feedback(user)
+        .select_related("customer")
         .only("id", "requirement_id", "customer_id", "customer__id", "customer__name", "customer__code")
         .order_by("received_at", "id"),
         to_attr="evidence",
@@ -41,7 +50,7 @@ def requirement_list(*, user: Any, filters: dict[str, Any] | None = None) -> Que
         .select_related(*LIST_RELATED)
         .prefetch_related(
             Prefetch("tags", queryset=ClassOption.objects.only("id", "label", "label_en")),
-            _customers_prefetch(),
+            _customers_prefetch(user),
         )
         .defer("search_text", "description", "background", "concrete_ask")
         .order_by("-submitted_at", "-id")
@@ -64,7 +73,7 @@ def requirement_get(*, user: Any, pk: Any) -> Requirement:
                 "tags",
                 Prefetch(
                     "feedback_items",
-                    queryset=Feedback.objects.select_related("customer", "contact", "created_by").order_by(
+                    queryset=_scoped_feedback(user).select_related("customer", "contact", "created_by").order_by(
                         "received_at", "id"
                     ),
                 ),
@@ -75,11 +84,22 @@ def requirement_get(*, user: Any, pk: Any) -> Requirement:
                     ),
                 ),
                 "comments__author",
+                "comments__mentions",
                 "attachments",
             )
             .get(pk=pk)
         )
     except (Requirement.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def attachment_get(*, user: Any, requirement_pk: Any, pk: Any) -> Attachment:
+    """An attachment of a requirement ``user`` may see; Http404 otherwise."""
+    try:
+        return Attachment.objects.filter(requirement__in=visible_requirements(user)).get(
+            pk=pk, requirement_id=requirement_pk
+        )
+    except (Attachment.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 

@@ -7,9 +7,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,15 +24,15 @@ from needpool.requirements.forms import (
     TransitionForm,
     requirement_filter_form,
 )
-from needpool.requirements.models import Attachment, Requirement, Workflow
+from needpool.requirements.models import Requirement, Workflow
 from needpool.requirements.permissions import (
     can_comment,
     can_create_requirement,
     can_edit_requirement,
     can_transition_requirement,
-    visible_requirements,
 )
 from needpool.requirements.selectors import (
+    attachment_get,
     board_columns,
     feedback_get,
     requirement_get,
@@ -109,7 +108,7 @@ def _comment_parts(body: str, mentioned: set[str]) -> list[dict[str, Any]]:
 
 def _field_label(name: str) -> str:
     try:
-        return str(Requirement._meta.get_field(name).verbose_name)
+        return str(getattr(Requirement._meta.get_field(name), "verbose_name", name))
     except FieldDoesNotExist:
         return str(_AUDIT_EXTRA_LABELS.get(name, name))
 
@@ -117,7 +116,6 @@ def _field_label(name: str) -> str:
 def _detail_context(request: HttpRequest, requirement: Requirement, **forms: Any) -> dict[str, Any]:
     user = request.user
     comments = list(requirement.comments.all())
-    prefetch_related_objects(comments, "mentions")
     for comment in comments:
         comment.parts = _comment_parts(comment.body, {u.username for u in comment.mentions.all()})  # type: ignore[attr-defined]
     history = [
@@ -163,7 +161,7 @@ def _detail_url(pk: int, anchor: str = "") -> str:
 def requirement_list_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     page = paginate(request, requirement_list(user=user, filters=request.GET))
-    page.object_list = _with_customers(list(page.object_list))  # type: ignore[assignment]
+    page.object_list = _with_customers(list(page.object_list))
     context = {
         "page_obj": page,
         "rows": page.object_list,
@@ -247,6 +245,11 @@ def requirement_transition_action(request: HttpRequest, pk: int) -> HttpResponse
         if as_json:
             return JsonResponse({"ok": False, "message": _("需求不存在或您无权访问。")}, status=404)
         raise
+    if not can_transition_requirement(request.user, requirement):
+        denied = _("您没有流转该需求状态的权限。")
+        if as_json:
+            return JsonResponse({"ok": False, "message": denied}, status=403)
+        raise PermissionDenied(denied)
     form = TransitionForm(request.POST)
     if not form.is_valid():
         message = " ".join(str(e) for errors in form.errors.values() for e in errors)
@@ -279,6 +282,8 @@ def requirement_transition_action(request: HttpRequest, pk: int) -> HttpResponse
 @require_POST
 def requirement_comment(request: HttpRequest, pk: int) -> HttpResponse:
     requirement = requirement_get(user=request.user, pk=pk)
+    if not can_comment(request.user, requirement):
+        raise PermissionDenied(_("您没有评论的权限。"))
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
@@ -294,6 +299,8 @@ def requirement_comment(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def requirement_attach(request: HttpRequest, pk: int) -> HttpResponse:
     requirement = requirement_get(user=request.user, pk=pk)
+    if not can_comment(request.user, requirement):
+        raise PermissionDenied(_("您没有上传附件的权限。"))
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -306,13 +313,9 @@ def requirement_attach(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "requirements/detail.html", _detail_context(request, requirement, attachment_form=form))
 
 
-def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     """Serve an attachment only to users who may see its requirement (files are not public under /media/)."""
-    attachment = get_object_or_404(
-        Attachment.objects.filter(requirement__in=visible_requirements(request.user)),
-        pk=attachment_pk,
-        requirement_id=pk,
-    )
+    attachment = attachment_get(user=request.user, requirement_pk=pk, pk=attachment_pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
@@ -323,6 +326,8 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
 @require_POST
 def requirement_link_feedback(request: HttpRequest, pk: int) -> HttpResponse:
     requirement = requirement_get(user=request.user, pk=pk)
+    if not can_edit_requirement(request.user, requirement):
+        raise PermissionDenied(_("您没有编辑该需求的权限。"))
     form = LinkFeedbackForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请输入有效的反馈编号。"))

@@ -69,13 +69,21 @@
     return column.querySelector(".kanban-cards") || column;
   }
 
+  // Each column carries the server's total (data-total: the board shows only the newest cards),
+  // adjusted by one on every accepted move.
   function updateKanbanCounts(root) {
     (root || document).querySelectorAll(".kanban-column[data-status]").forEach(function (column) {
-      var count = dropZone(column).querySelectorAll(".kanban-card").length;
+      var total = column.getAttribute("data-total");
+      var count = total === null ? dropZone(column).querySelectorAll(".kanban-card").length : Number(total);
       column.querySelectorAll(".kanban-count").forEach(function (badge) {
         badge.textContent = String(count);
       });
     });
+  }
+
+  function shiftTotal(column, delta) {
+    if (!column || column.getAttribute("data-total") === null) return;
+    column.setAttribute("data-total", String(Number(column.getAttribute("data-total")) + delta));
   }
 
   function putBack(card, parent, index) {
@@ -119,6 +127,8 @@
         var data = result.data;
         if (result.response.ok && data.ok) {
           card.setAttribute("data-status", target);
+          shiftTotal(from.closest(".kanban-column[data-status]"), -1);
+          shiftTotal(toColumn, 1);
           var label = card.querySelector(".kanban-card-status");
           if (label && data.status_label) label.textContent = data.status_label;
           showAlert(messages, "success", data.message || "");
@@ -165,7 +175,6 @@
           if (event.to === event.from) return; // reordering inside a column is not persisted
           var card = event.item;
           var toColumn = event.to.closest(".kanban-column[data-status]");
-          updateKanbanCounts();
           // oldIndex counts the original column's children (Sortable's hidden clone excluded),
           // which is exactly the slot a refused card goes back to.
           transitionCard(card, event.from, event.oldIndex, toColumn);

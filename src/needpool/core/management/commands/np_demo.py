@@ -17,18 +17,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--requirements", type=int, default=0, help="generated requirements to add (default 0)"
-        )
+        parser.add_argument("--requirements", type=int, default=0, help="generated requirements to add (default 0)")
         parser.add_argument(
             "--customers",
             type=int,
             default=None,
             help="generated customers to add (default max(20, requirements // 5); 0 when no requirements)",
         )
-        parser.add_argument(
-            "--days", type=int, default=730, help="spread submission times over this many days"
-        )
+        parser.add_argument("--days", type=int, default=730, help="spread submission times over this many days")
         parser.add_argument("--chunk", type=int, default=5000, help="rows per bulk insert transaction")
         parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable data")
         parser.add_argument("--no-examples", action="store_true", help="skip the worked examples")
