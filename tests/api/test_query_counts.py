@@ -88,7 +88,7 @@ def test_requirements_list(api, users, customers, django_assert_max_num_queries,
         add,
         small=5,
         large=25,
-        bound=5,
+        bound=6,
         assert_max=django_assert_max_num_queries,
     )
 
@@ -110,7 +110,7 @@ def test_requirements_list_with_filters(api, users, customers, django_assert_max
         f"/api/v1/requirements/?q=批量折扣&customer={customers[0].pk}&status=new"
         f"&tag={option('tag', 'bulk_operation').pk}&sort=submitted_at"
     )
-    grows_without_more_queries(client, url, add, small=5, large=25, bound=8, assert_max=django_assert_max_num_queries)
+    grows_without_more_queries(client, url, add, small=5, large=25, bound=9, assert_max=django_assert_max_num_queries)
 
 
 def test_customers_list(api, users, django_assert_max_num_queries):
@@ -202,7 +202,7 @@ def test_comments_and_history(api, users, requirement, django_assert_max_num_que
     client = api(users["viewer"])
     url = f"/api/v1/requirements/{requirement.pk}/"
     grows_without_more_queries(
-        client, url + "comments/", add_comments, small=5, large=25, bound=7, assert_max=django_assert_max_num_queries
+        client, url + "comments/", add_comments, small=5, large=25, bound=10, assert_max=django_assert_max_num_queries
     )
     # the creation itself is the first history row
     grows_without_more_queries(
@@ -211,7 +211,7 @@ def test_comments_and_history(api, users, requirement, django_assert_max_num_que
         add_moves,
         small=5,
         large=25,
-        bound=7,
+        bound=10,
         assert_max=django_assert_max_num_queries,
         base=1,
     )

@@ -310,6 +310,7 @@ def test_comment_allowed(api, users, requirement, role):
     response = client.post(detail(requirement, "comments/"), {"body": "@sales 请补充客户等级 定义"}, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["author"] == users[role].pk
+    assert response.json()["mentions"] == ([] if role == "sales" else [users["sales"].pk])
     listed = client.get(detail(requirement, "comments/")).json()
     assert listed["count"] == 1
     assert listed["results"][0]["body"] == "@sales 请补充客户等级 定义"

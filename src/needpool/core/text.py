@@ -37,3 +37,10 @@ def query_terms(query: str) -> tuple[str, ...]:
     for token in tokens:
         seen.setdefault(token, None)
     return tuple(list(seen)[:_MAX_QUERY_TERMS])
+
+
+def human_join(items: list[str] | tuple[str, ...]) -> str:
+    """Join words as a list in the active language (、 in Chinese, a comma in English)."""
+    from django.utils.translation import gettext as _
+
+    return _("、").join(str(item) for item in items)

@@ -312,8 +312,8 @@ class CommentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Comment
-        fields = ["id", "author", "author_name", "body", "created_at"]
-        read_only_fields = ["id", "author", "author_name", "created_at"]
+        fields = ["id", "author", "author_name", "body", "mentions", "created_at"]
+        read_only_fields = ["id", "author", "author_name", "mentions", "created_at"]
         extra_kwargs = {"body": {"max_length": 5000}}
 
     def get_author_name(self, obj: Comment) -> str:

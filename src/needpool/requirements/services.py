@@ -25,7 +25,7 @@ from needpool.core.audit import audit_record, diff, snapshot
 from needpool.core.codes import next_code, validate_pattern
 from needpool.core.config import site_config
 from needpool.core.models import AuditEntry, Notification
-from needpool.core.text import segment_for_index
+from needpool.core.text import human_join, segment_for_index
 from needpool.customers.choices import InteractionChannel, ValueTier
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_view_customer, can_write_customer
@@ -461,7 +461,7 @@ def requirement_transition(*, actor: Any, requirement: Requirement, to: str, not
     if target.pk == source.pk:
         raise ValidationError({"to": _("需求已处于“%(status)s”状态。") % {"status": source}})
     if not WorkflowTransition.objects.filter(source=source, target=target).exists():
-        allowed = "、".join(str(s) for s in allowed_targets(requirement)) or _("无")
+        allowed = human_join([str(s) for s in allowed_targets(requirement)]) or _("无")
         raise ValidationError(
             {
                 "to": _("不允许从“%(source)s”流转到“%(target)s”。可流转到：%(allowed)s。")
@@ -471,7 +471,7 @@ def requirement_transition(*, actor: Any, requirement: Requirement, to: str, not
     if source.is_initial and target.category not in (StatusCategory.REJECTED, StatusCategory.DEFERRED):
         missing = gate_missing(requirement)
         if missing:
-            names = "、".join(GATE_LABELS[m]() for m in missing)
+            names = human_join([GATE_LABELS[m]() for m in missing])
             raise ValidationError(
                 {
                     "to": _("需求信息未标准化，不能离开“%(source)s”：缺少%(missing)s。")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from needpool.core.text import human_join
 from needpool.core.views import add_service_errors, error_text, paginate, wants_json
 from needpool.requirements.forms import (
     AttachmentForm,
@@ -141,6 +142,7 @@ def _detail_context(request: HttpRequest, requirement: Requirement, **forms: Any
         "history": history,
         "targets": allowed_targets(requirement) if may_transition else [],
         "gate_missing": [GATE_LABELS[m]() for m in missing],
+        "gate_missing_text": human_join([GATE_LABELS[m]() for m in missing]),
         "can_edit": can_edit_requirement(user, requirement),
         "can_transition": may_transition,
         "can_comment": can_comment(user, requirement),

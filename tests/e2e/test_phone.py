@@ -1,0 +1,56 @@
+"""At phone width (375 px) the main pages fit the screen and the navigation collapses behind the toggler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
+from tests.e2e.helpers import assert_no_horizontal_overflow, other_context, screenshot
+
+WIDTH = 375
+PHONE = {
+    "viewport": {"width": WIDTH, "height": 812},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+@pytest.fixture
+def phone(browser: Any, live_server: Any, django_db_serialized_rollback: None, request: Any) -> Iterator[Any]:
+    """Like ``page``, but a phone: 375x812, mobile viewport rules, touch (screenshot: phone-<test id>)."""
+    with other_context(browser, live_server.url, f"phone-{request.node.callspec.id}", **PHONE) as page:
+        yield page
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/requirements/", "需求列表"),
+        ("/requirements/board/", "需求看板"),
+        ("/customers/{customer}/", "A科技公司"),
+    ],
+    ids=["requirement-list", "board", "customer-detail"],
+)
+def test_page_fits_a_phone_screen_and_nav_collapses(phone, users, customer, requirement, path, title):
+    sign_in(phone, "sales", PASSWORD)
+    phone.goto(phone.base_url + path.format(customer=customer.pk))
+    expect(phone.locator(".page-title")).to_contain_text(title)
+
+    toggler = phone.locator(".navbar-toggler")
+    menu = phone.locator("#navbar-menu")
+    expect(toggler).to_be_visible()
+    expect(menu).to_be_hidden()
+    assert_no_horizontal_overflow(phone, WIDTH)
+
+    toggler.click()
+    expect(menu).to_be_visible()
+    expect(menu.get_by_role("link", name="看板")).to_be_visible()
+    expect(phone.locator("#nav-language")).to_be_visible()
+    assert_no_horizontal_overflow(phone, WIDTH)
+    screenshot(phone, f"phone-{path.strip('/').replace('/', '-').replace('{customer}', 'detail')}-menu-open")
