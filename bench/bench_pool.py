@@ -52,6 +52,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="default: postgres when DATABASE_URL is set, else sqlite",
     )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=30.0,
+        help="seconds one operation may take in all; slower ones get fewer runs, at least 5 (default 30)",
+    )
     parser.add_argument("--keep", action="store_true", help="reuse the bench database when it is already loaded")
     parser.add_argument("--data-dir", default=None, help="default: $NEEDPOOL_DATA_DIR, else var/bench")
     parser.add_argument("--seed", type=int, default=20240301, help="random seed of the generated data")
@@ -139,11 +145,17 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
-def timed(fn: Callable[[], Any], repeat: int, warmup: int) -> list[float]:
-    for _i in range(warmup):
+def timed(fn: Callable[[], Any], repeat: int, warmup: int, budget: float) -> list[float]:
+    """``repeat`` timed runs in ms after ``warmup`` untimed ones; fewer (at least 5) when one run is so slow
+    that ``repeat`` of them would take more than ``budget`` seconds."""
+    took = 0.0
+    for _i in range(max(1, warmup)):
+        start = time.perf_counter()
         fn()
+        took = time.perf_counter() - start
+    runs = min(repeat, max(5, int(budget / max(took, 1e-6))))
     out = []
-    for _i in range(repeat):
+    for _i in range(runs):
         start = time.perf_counter()
         fn()
         out.append((time.perf_counter() - start) * 1000)
@@ -259,11 +271,11 @@ class Bench:
     def measure(self, title: str, fn: Callable[[], Any]) -> tuple[list[float], int]:
         queries = self.count_queries(fn)
         self.explain(title, self._last_queries)
-        return timed(fn, self.args.repeat, self.args.warmup), queries
+        return timed(fn, self.args.repeat, self.args.warmup, self.args.budget), queries
 
     def run(self, name: str, candidates: list[tuple[str, Callable[[], Any]]], raw: Callable[[], Any]) -> list[Result]:
         """Time each way of doing ``name`` (page / API / selector) and the raw SQL; one table row each."""
-        raw_times = timed(raw, self.args.repeat, self.args.warmup)
+        raw_times = timed(raw, self.args.repeat, self.args.warmup, self.args.budget)
         rows = []
         for label, fn in candidates:
             times, queries = self.measure(f"{name} — {label}", fn)
@@ -492,16 +504,18 @@ class Bench:
         lines = [
             f"Measured on {dt.date.today():%Y-%m-%d} on this {os.cpu_count()}-core machine "
             f"({platform.python_implementation()} {platform.python_version()}), {database}, "
-            f"{self.total:,} requirements, {self.args.repeat} runs per operation after {self.args.warmup} warm-up.",
+            f"{self.total:,} requirements; up to {self.args.repeat} runs per operation after "
+            f"{self.args.warmup} warm-up (fewer when {self.args.repeat} would exceed {self.args.budget:.0f} s).",
             "",
-            "| operation | measured | ORM/page p50 ms | p95 ms | raw SQL p50 | p95 | ratio (p50/p50) | queries |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| operation | measured | ORM/page p50 ms | p95 ms | raw SQL p50 | p95 | ratio (p50/p50) "
+            "| queries | runs |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for r in self.results:
             ratio = p50(r.orm) / p50(r.raw) if p50(r.raw) > 0 else float("nan")
             lines.append(
                 f"| {r.name} | {r.orm_label} | {p50(r.orm):.1f} | {p95(r.orm):.1f} | {p50(r.raw):.1f} | "
-                f"{p95(r.raw):.1f} | {ratio:.1f}× | {r.queries or ''} |"
+                f"{p95(r.raw):.1f} | {ratio:.1f}× | {r.queries or ''} | {len(r.orm)} |"
             )
         if self.notes:
             lines += ["", *[f"- {note}" for note in dict.fromkeys(self.notes)]]

@@ -207,6 +207,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionChannelEnum": "needpool.customers.choices.InteractionChannel",
+        "FeedbackChannelEnum": "needpool.requirements.choices.Channel",
+        "ValueTierEnum": "needpool.customers.choices.ValueTier",
+    },
 }
 
 # Domain knobs (defaults; admin-editable values live in core.SiteConfig).

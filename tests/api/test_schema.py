@@ -42,3 +42,11 @@ def test_docs_page_loads_assets_locally(db):
     assert sources
     assert not [s for s in sources if s.startswith(("http:", "https:", "//"))]
     assert any("drf_spectacular_sidecar" in s for s in sources)
+
+
+def test_schema_validates_without_warnings(db, tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/requirements/{id}/transition/" in target.read_text()

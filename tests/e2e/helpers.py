@@ -60,8 +60,14 @@ def assert_no_horizontal_overflow(page: Any, width: int) -> None:
     assert sizes["body"] <= sizes["inner"] + 1, sizes
 
 
+def settle(page: Any) -> None:
+    """Wait for running CSS transitions / animations (collapse, toggler icon, alert fade) to finish."""
+    page.evaluate("() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null)))")
+
+
 def screenshot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 

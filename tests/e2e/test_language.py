@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
+from tests.e2e.helpers import screenshot
 
 
 def test_choosing_english_in_the_navbar_switches_the_page_language(page, users, requirement):
@@ -21,10 +22,13 @@ def test_choosing_english_in_the_navbar_switches_the_page_language(page, users, 
     expect(page.locator(".page-title")).to_be_visible()
     expect(page.locator("#requirement-table .requirement-row")).to_have_count(1)
     expect(page.locator("#nav-language")).to_have_value("en")
+    screenshot(page, "english-requirement-list")
 
     # The choice sticks for the next page, and switching back restores Chinese.
     page.goto(page.base_url + "/customers/")
     expect(html).to_have_attribute("lang", "en")
+    expect(page.locator(".page-title")).to_be_visible()
+    screenshot(page, "english-customer-list")
     page.locator("#nav-language").select_option("zh-hans")
     expect(html).to_have_attribute("lang", "zh-hans")
     expect(page.locator(".page-title")).to_have_text("客户")

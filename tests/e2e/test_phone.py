@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -23,8 +25,9 @@ PHONE = {
 
 @pytest.fixture
 def phone(browser: Any, live_server: Any, django_db_serialized_rollback: None, request: Any) -> Iterator[Any]:
-    """Like ``page``, but a phone: 375x812, mobile viewport rules, touch (screenshot: phone-<test id>)."""
-    with other_context(browser, live_server.url, f"phone-{request.node.callspec.id}", **PHONE) as page:
+    """Like ``page``, but a phone: 375x812, mobile viewport rules, touch (screenshot: phone-<id>-menu-open)."""
+    name = f"phone-{request.node.callspec.id}-menu-open"
+    with other_context(browser, live_server.url, name, **PHONE) as page:
         yield page
 
 
@@ -37,7 +40,7 @@ def phone(browser: Any, live_server: Any, django_db_serialized_rollback: None, r
     ],
     ids=["requirement-list", "board", "customer-detail"],
 )
-def test_page_fits_a_phone_screen_and_nav_collapses(phone, users, customer, requirement, path, title):
+def test_page_fits_a_phone_screen_and_nav_collapses(phone, request, users, customer, requirement, path, title):
     sign_in(phone, "sales", PASSWORD)
     phone.goto(phone.base_url + path.format(customer=customer.pk))
     expect(phone.locator(".page-title")).to_contain_text(title)
@@ -48,9 +51,12 @@ def test_page_fits_a_phone_screen_and_nav_collapses(phone, users, customer, requ
     expect(menu).to_be_hidden()
     assert_no_horizontal_overflow(phone, WIDTH)
 
+    screenshot(phone, f"phone-{request.node.callspec.id}")
+
     toggler.click()
-    expect(menu).to_be_visible()
+    # Bootstrap's collapse ends with class "collapse show" once its height transition is over.
+    expect(menu).to_have_class(re.compile(r"^(?=.*\bshow\b)(?!.*\bcollapsing\b)"))
+    expect(toggler).to_have_attribute("aria-expanded", "true")
     expect(menu.get_by_role("link", name="看板")).to_be_visible()
     expect(phone.locator("#nav-language")).to_be_visible()
     assert_no_horizontal_overflow(phone, WIDTH)
-    screenshot(phone, f"phone-{path.strip('/').replace('/', '-').replace('{customer}', 'detail')}-menu-open")

@@ -26,6 +26,8 @@ LIST_RELATED = ("type", "urgency", "status", "owner")
 
 def _scoped_feedback(user: Any) -> QuerySet[Feedback]:
     """Feedback whose customer ``user`` may see (a requirement may also carry other teams' customers)."""
+    if not (user and user.is_authenticated):
+        return Feedback.objects.none()
     scope = customer_scope(user, prefix="customer__")
     return Feedback.objects.all() if scope is None else Feedback.objects.filter(scope | Q(customer__isnull=True))
 
@@ -49,7 +51,7 @@ def requirement_list(*, user: Any, filters: dict[str, Any] | None = None) -> Que
         visible_requirements(user)
         .select_related(*LIST_RELATED)
         .prefetch_related(
-            Prefetch("tags", queryset=ClassOption.objects.only("id", "label", "label_en")),
+            Prefetch("tags", queryset=ClassOption.objects.only("id", "key", "label", "label_en")),
             _customers_prefetch(user),
         )
         .defer("search_text", "description", "background", "concrete_ask")
