@@ -42,9 +42,7 @@ def team(db: Any) -> Team:
 
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., User]:
-    def make(
-        role: str = Role.VIEWER, username: str | None = None, team: Team | None = None, **extra: Any
-    ) -> User:
+    def make(role: str = Role.VIEWER, username: str | None = None, team: Team | None = None, **extra: Any) -> User:
         name = username or f"{role}-{User.objects.count() + 1}"
         return User.objects.create_user(username=name, password=PASSWORD, role=role, team=team, **extra)
 

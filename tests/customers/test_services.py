@@ -28,12 +28,8 @@ def test_given_code_is_kept_and_later_generated_codes_skip_it(users):
 
 
 def test_value_tier_comes_from_yearly_purchase_thresholds(users):
-    assert (
-        customer_create(actor=users["sales"], name="大客户", yearly_purchase=6_000_000).value_tier == "high"
-    )
-    assert (
-        customer_create(actor=users["sales"], name="中客户", yearly_purchase=2_000_000).value_tier == "medium"
-    )
+    assert customer_create(actor=users["sales"], name="大客户", yearly_purchase=6_000_000).value_tier == "high"
+    assert customer_create(actor=users["sales"], name="中客户", yearly_purchase=2_000_000).value_tier == "medium"
     assert customer_create(actor=users["sales"], name="小客户", yearly_purchase=10_000).value_tier == "low"
 
 
@@ -136,13 +132,9 @@ def test_sales_see_own_team_and_unowned_customers_only(make_user, users, custome
 
 
 def test_follow_ups_due_lists_overdue_first(users, customer):
-    customer_update(
-        actor=users["sales"], customer=customer, next_follow_up=timezone.localdate() - dt.timedelta(days=2)
-    )
+    customer_update(actor=users["sales"], customer=customer, next_follow_up=timezone.localdate() - dt.timedelta(days=2))
     later = customer_create(
         actor=users["sales"], name="下周跟进", next_follow_up=timezone.localdate() + dt.timedelta(days=3)
     )
-    customer_create(
-        actor=users["sales"], name="远期", next_follow_up=timezone.localdate() + dt.timedelta(days=60)
-    )
+    customer_create(actor=users["sales"], name="远期", next_follow_up=timezone.localdate() + dt.timedelta(days=60))
     assert list(follow_ups_due(user=users["sales"])) == [customer, later]

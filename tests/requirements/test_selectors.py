@@ -24,12 +24,16 @@ def outsider(make_user):
 
 @pytest.mark.parametrize("role", ["admin", "manager", "product_manager", "engineer", "compliance", "viewer"])
 def test_pool_wide_roles_see_every_requirement(users, requirement, outsider, role):
-    theirs = requirement_create(actor=outsider, title="外部门需求", customer=customer_create(actor=outsider, name="外客户"))
+    theirs = requirement_create(
+        actor=outsider, title="外部门需求", customer=customer_create(actor=outsider, name="外客户")
+    )
     assert set(requirement_list(user=users[role])) == {requirement, theirs}
 
 
 def test_sales_see_their_team_customers_requirements_and_their_own(users, requirement, outsider):
-    theirs = requirement_create(actor=outsider, title="外部门需求", customer=customer_create(actor=outsider, name="外客户"))
+    theirs = requirement_create(
+        actor=outsider, title="外部门需求", customer=customer_create(actor=outsider, name="外客户")
+    )
     own_without_customer = requirement_create(actor=users["service"], title="内部反馈")
     assert set(requirement_list(user=users["service"])) == {requirement, own_without_customer}
     assert set(requirement_list(user=outsider)) == {theirs}
@@ -52,11 +56,15 @@ def test_filters_narrow_the_list(users, customer, requirement):
 
 def test_list_query_count_does_not_grow_with_rows(users, customer, django_assert_num_queries):
     for i in range(3):
-        requirement_create(actor=users["sales"], title=f"需求{i}", customer=customer, tags=[option("tag", "efficiency")])
+        requirement_create(
+            actor=users["sales"], title=f"需求{i}", customer=customer, tags=[option("tag", "efficiency")]
+        )
     with django_assert_num_queries(3) as ctx:
         list(requirement_list(user=users["sales"], filters={"sort": "-submitted_at"})[:25])
     for i in range(20):
-        requirement_create(actor=users["sales"], title=f"更多{i}", customer=customer, tags=[option("tag", "efficiency")])
+        requirement_create(
+            actor=users["sales"], title=f"更多{i}", customer=customer, tags=[option("tag", "efficiency")]
+        )
     with django_assert_num_queries(len(ctx.captured_queries)):
         rows = list(requirement_list(user=users["sales"], filters={"sort": "-submitted_at"})[:25])
     assert len(rows) == 23
@@ -65,21 +73,39 @@ def test_list_query_count_does_not_grow_with_rows(users, customer, django_assert
 
 def test_board_columns_follow_the_active_flow(users, customer):
     reqs = [
-        requirement_create(actor=users["sales"], title=f"看板{i}", customer=customer, background="b", concrete_ask="c",
-                           expected_date=dt.date(2030, 1, 1))
+        requirement_create(
+            actor=users["sales"],
+            title=f"看板{i}",
+            customer=customer,
+            background="b",
+            concrete_ask="c",
+            expected_date=dt.date(2030, 1, 1),
+        )
         for i in range(3)
     ]
     requirement_transition(actor=users["product_manager"], requirement=reqs[0], to="in_progress")
     columns = board_columns(user=users["manager"], workflow=active_workflow())
     assert [c["status"].key for c in columns] == [
-        "new", "in_progress", "testing", "launched", "closed", "deferred", "rejected"]
+        "new",
+        "in_progress",
+        "testing",
+        "launched",
+        "closed",
+        "deferred",
+        "rejected",
+    ]
     assert {c["status"].key: c["count"] for c in columns}["new"] == 2
     assert [r.pk for r in columns[1]["cards"]] == [reqs[0].pk]
 
 
 def test_home_lists(users, customer):
-    late = requirement_create(actor=users["sales"], title="紧急故障", customer=customer, urgency=option("urgency", "urgent"),
-                              submitted_at=timezone.now() - dt.timedelta(hours=48))
+    late = requirement_create(
+        actor=users["sales"],
+        title="紧急故障",
+        customer=customer,
+        urgency=option("urgency", "urgent"),
+        submitted_at=timezone.now() - dt.timedelta(hours=48),
+    )
     fine = requirement_create(actor=users["sales"], title="普通建议", customer=customer)
     assert list(sla_breaches(user=users["sales"])) == [late]
     assert set(my_open_requirements(user=users["sales"])) == {late, fine}

@@ -116,9 +116,7 @@ class TestCreate:
 class TestWorkflow:
     def test_allowed_move_is_recorded_with_who_when_and_note(self, users, customer):
         req = complete(users["sales"], customer)
-        requirement_transition(
-            actor=users["product_manager"], requirement=req, to="in_progress", note="开始处理"
-        )
+        requirement_transition(actor=users["product_manager"], requirement=req, to="in_progress", note="开始处理")
         req.refresh_from_db()
         assert req.status.key == "in_progress"
         change = req.status_changes.first()
@@ -208,9 +206,7 @@ class TestEditAndHistory:
         assert entry.changes["tags"] == ["批量操作", "效率提升"]
 
     def test_urgency_change_moves_the_sla_due_time(self, users, requirement):
-        requirement_update(
-            actor=users["product_manager"], requirement=requirement, urgency=option("urgency", "urgent")
-        )
+        requirement_update(actor=users["product_manager"], requirement=requirement, urgency=option("urgency", "urgent"))
         requirement.refresh_from_db()
         assert requirement.first_response_due == requirement.submitted_at + dt.timedelta(hours=24)
 
@@ -227,9 +223,7 @@ class TestEditAndHistory:
 
 class TestCommentsAndAttachments:
     def test_mention_notifies_the_mentioned_user(self, users, requirement):
-        comment_create(
-            actor=users["sales"], requirement=requirement, body="@product_manager 请评估，@nobody 无此人"
-        )
+        comment_create(actor=users["sales"], requirement=requirement, body="@product_manager 请评估，@nobody 无此人")
         notes = Notification.objects.filter(kind="mention")
         assert [n.recipient for n in notes] == [users["product_manager"]]
         assert requirement.code in notes[0].text
@@ -258,13 +252,9 @@ class TestCommentsAndAttachments:
             )
         assert "过大" in err.value.message_dict["file"][0]
         with pytest.raises(ValidationError) as err:
-            attachment_add(
-                actor=users["sales"], requirement=requirement, upload=SimpleUploadedFile("run.exe", b"MZ")
-            )
+            attachment_add(actor=users["sales"], requirement=requirement, upload=SimpleUploadedFile("run.exe", b"MZ"))
         assert "不支持" in err.value.message_dict["file"][0]
-        ok = attachment_add(
-            actor=users["sales"], requirement=requirement, upload=SimpleUploadedFile("a.pdf", b"%PDF")
-        )
+        ok = attachment_add(actor=users["sales"], requirement=requirement, upload=SimpleUploadedFile("a.pdf", b"%PDF"))
         assert ok.size == 4
         assert requirement.attachments.count() == 1
 

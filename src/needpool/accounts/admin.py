@@ -10,7 +10,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "display_name", "role", "team", "is_active", "last_login")
     list_filter = ("role", "team", "is_active")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("需求池"), {"fields": ("role", "team", "display_name")}),
     )
     add_fieldsets = (

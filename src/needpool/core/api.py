@@ -15,9 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 def validation_error_detail(error: DjangoValidationError) -> dict[str, Any]:
     if hasattr(error, "error_dict"):
         return {
-            ("non_field_errors" if field == "__all__" else field): [
-                str(m) for e in errors for m in e.messages
-            ]
+            ("non_field_errors" if field == "__all__" else field): [str(m) for e in errors for m in e.messages]
             for field, errors in error.error_dict.items()
         }
     return {"non_field_errors": [str(m) for m in error.messages]}

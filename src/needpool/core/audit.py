@@ -34,17 +34,14 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, 
     return {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v}
 
 
-def audit_record(
-    *, actor: Any, obj: models.Model, action: str, changes: dict[str, Any] | None = None
-) -> AuditEntry:
+def audit_record(*, actor: Any, obj: models.Model, action: str, changes: dict[str, Any] | None = None) -> AuditEntry:
     return AuditEntry.objects.create(
         content_type=ContentType.objects.get_for_model(obj.__class__),
         object_id=obj.pk,
         object_repr=str(obj)[:200],
         action=action,
         changes={
-            k: [_plain(v[0]), _plain(v[1])] if isinstance(v, tuple) else _plain(v)
-            for k, v in (changes or {}).items()
+            k: [_plain(v[0]), _plain(v[1])] if isinstance(v, tuple) else _plain(v) for k, v in (changes or {}).items()
         },
         actor=actor if getattr(actor, "pk", None) else None,
     )

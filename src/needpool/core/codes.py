@@ -58,9 +58,7 @@ def next_number(key: str) -> int:
     return int(row[0])
 
 
-def next_code(
-    pattern: str, day: dt.date, *, namespace: str, taken: Callable[[str], bool] | None = None
-) -> str:
+def next_code(pattern: str, day: dt.date, *, namespace: str, taken: Callable[[str], bool] | None = None) -> str:
     """The next code for ``day``, skipping codes for which ``taken`` is true (entered by hand, imported)."""
     prefix, suffix, width = render_prefix(pattern, day)
     while True:

@@ -118,8 +118,7 @@ class SiteConfig(models.Model):
         max_length=60,
         default="DEM{yyyymmdd}{seq:03d}",
         help_text=_(
-            "可用占位符：{yyyy} {yyyymm} {yyyymmdd} {seq:03d}，"
-            "例如 DEM{yyyymmdd}{seq:03d} 或 {yyyymm}-{seq:03d}"
+            "可用占位符：{yyyy} {yyyymm} {yyyymmdd} {seq:03d}，例如 DEM{yyyymmdd}{seq:03d} 或 {yyyymm}-{seq:03d}"
         ),
     )
     active_workflow = models.ForeignKey(
@@ -134,9 +133,7 @@ class SiteConfig(models.Model):
         _("个人邮箱域名"), blank=True, help_text=_("每行一个；留空则使用系统默认列表")
     )
     interaction_late_hours = models.PositiveIntegerField(_("互动记录补录时限（小时）"), default=24)
-    value_tier_high = models.DecimalField(
-        _("高价值客户年采购额下限"), max_digits=16, decimal_places=2, default=5000000
-    )
+    value_tier_high = models.DecimalField(_("高价值客户年采购额下限"), max_digits=16, decimal_places=2, default=5000000)
     value_tier_medium = models.DecimalField(
         _("中价值客户年采购额下限"), max_digits=16, decimal_places=2, default=1000000
     )

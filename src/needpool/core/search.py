@@ -16,9 +16,7 @@ def _fts5_query(terms: tuple[str, ...]) -> str:
     return " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
-def full_text_filter(
-    qs: QuerySet[M], query: str, *, fts_table: str, column: str = "search_text"
-) -> QuerySet[M]:
+def full_text_filter(qs: QuerySet[M], query: str, *, fts_table: str, column: str = "search_text") -> QuerySet[M]:
     """Rows of ``qs`` whose indexed text holds every word of ``query``."""
     terms = query_terms(query)
     if not terms:

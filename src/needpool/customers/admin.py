@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from needpool.customers.models import Contact, Customer, Interaction
 
@@ -12,7 +13,7 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
     readonly_fields = [f.name for f in Customer._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -21,7 +22,7 @@ class ContactAdmin(admin.ModelAdmin):
     list_display = ("name", "title", "customer", "decision_role")
     readonly_fields = [f.name for f in Contact._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -31,5 +32,5 @@ class InteractionAdmin(admin.ModelAdmin):
     list_filter = ("channel", "mood", "is_late")
     readonly_fields = [f.name for f in Interaction._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -25,18 +25,14 @@ class Customer(TimeStampedModel):
     industry = models.CharField(_("所属行业"), max_length=60, blank=True, db_index=True)
     region = models.CharField(_("地区"), max_length=60, blank=True)
     employees = models.PositiveIntegerField(_("员工人数"), null=True, blank=True)
-    annual_revenue = models.DecimalField(
-        _("年营业额"), max_digits=16, decimal_places=2, null=True, blank=True
-    )
+    annual_revenue = models.DecimalField(_("年营业额"), max_digits=16, decimal_places=2, null=True, blank=True)
     founded = models.DateField(_("成立时间"), null=True, blank=True)
     main_business = models.CharField(_("主营业务"), max_length=200, blank=True)
     first_cooperation = models.DateField(_("首次合作时间"), null=True, blank=True)
     products_bought = models.CharField(_("购买产品"), max_length=300, blank=True)
     total_order_amount = models.DecimalField(_("累计订单金额"), max_digits=16, decimal_places=2, default=0)
     yearly_purchase = models.DecimalField(_("年采购额"), max_digits=16, decimal_places=2, default=0)
-    value_tier = models.CharField(
-        _("客户价值"), max_length=10, choices=ValueTier.choices, default=ValueTier.LOW
-    )
+    value_tier = models.CharField(_("客户价值"), max_length=10, choices=ValueTier.choices, default=ValueTier.LOW)
     segment = models.CharField(_("客户分层"), max_length=20, choices=Segment.choices, default=Segment.NORMAL)
     follow_status = models.CharField(
         _("跟进状态"), max_length=20, choices=FollowStatus.choices, default=FollowStatus.TODO
@@ -70,9 +66,7 @@ class Customer(TimeStampedModel):
 class Contact(TimeStampedModel):
     """A person at a customer; work phone and work email only (privacy rule)."""
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("客户")
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("客户"))
     name = models.CharField(_("姓名"), max_length=60)
     title = models.CharField(_("职位"), max_length=60, blank=True)
     phone = models.CharField(_("工作电话"), max_length=40, blank=True)

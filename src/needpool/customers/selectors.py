@@ -59,11 +59,7 @@ def customer_interactions(customer: Customer, limit: int = 50) -> QuerySet[Inter
 
 
 def contact_list(*, user: Any) -> QuerySet[Contact]:
-    return (
-        Contact.objects.filter(customer__in=visible_customers(user))
-        .select_related("customer")
-        .order_by("-id")
-    )
+    return Contact.objects.filter(customer__in=visible_customers(user)).select_related("customer").order_by("-id")
 
 
 def contact_get(*, user: Any, pk: Any) -> Contact:

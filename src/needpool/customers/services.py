@@ -146,9 +146,7 @@ def contact_create(*, actor: Any, customer: Customer, **data: Any) -> Contact:
     _apply(contact, data, CONTACT_FIELDS)
     _check_contact(contact)
     contact.save()
-    audit_record(
-        actor=actor, obj=customer, action=AuditEntry.Action.CREATE, changes={"contact": contact.name}
-    )
+    audit_record(actor=actor, obj=customer, action=AuditEntry.Action.CREATE, changes={"contact": contact.name})
     return contact
 
 
@@ -193,8 +191,6 @@ def interaction_create(*, actor: Any, customer: Customer, **data: Any) -> Intera
         actor=actor,
         obj=customer,
         action=AuditEntry.Action.CREATE,
-        changes={
-            "interaction": f"{interaction.get_channel_display()} {interaction.occurred_at:%Y-%m-%d %H:%M}"
-        },
+        changes={"interaction": f"{interaction.get_channel_display()} {interaction.occurred_at:%Y-%m-%d %H:%M}"},
     )
     return interaction

@@ -68,6 +68,4 @@ def seed(option_model: Any, workflow_model: Any, status_model: Any, transition_m
                 },
             )
         for source, target in flow.transitions:
-            transition_model.objects.get_or_create(
-                workflow=workflow, source=by_key[source], target=by_key[target]
-            )
+            transition_model.objects.get_or_create(workflow=workflow, source=by_key[source], target=by_key[target])

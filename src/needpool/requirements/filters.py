@@ -40,21 +40,15 @@ class RequirementFilter(django_filters.FilterSet):
         queryset=Customer.objects.all(), method="filter_customer", label=_("客户")
     )
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.filter(is_active=True), label=_("负责人"))
-    tag = django_filters.ModelChoiceFilter(
-        queryset=_options(Dimension.TAG), field_name="tags", label=_("标签")
-    )
+    tag = django_filters.ModelChoiceFilter(queryset=_options(Dimension.TAG), field_name="tags", label=_("标签"))
     submitted_after = django_filters.DateFilter(
         field_name="submitted_at", lookup_expr="date__gte", label=_("提交时间从")
     )
     submitted_before = django_filters.DateFilter(
         field_name="submitted_at", lookup_expr="date__lte", label=_("提交时间至")
     )
-    expected_after = django_filters.DateFilter(
-        field_name="expected_date", lookup_expr="gte", label=_("期望时间从")
-    )
-    expected_before = django_filters.DateFilter(
-        field_name="expected_date", lookup_expr="lte", label=_("期望时间至")
-    )
+    expected_after = django_filters.DateFilter(field_name="expected_date", lookup_expr="gte", label=_("期望时间从"))
+    expected_before = django_filters.DateFilter(field_name="expected_date", lookup_expr="lte", label=_("期望时间至"))
     sla_breached = django_filters.BooleanFilter(label=_("SLA 超时"))
     sort = django_filters.ChoiceFilter(
         choices=[(k, k) for k in SORTS], method="filter_sort", label=_("排序"), empty_label=None
@@ -73,9 +67,7 @@ class RequirementFilter(django_filters.FilterSet):
             return queryset.filter(pk__in=list(code_hit))
         return full_text_filter(queryset, value, fts_table="requirements_fts")
 
-    def filter_customer(
-        self, queryset: QuerySet[Requirement], name: str, value: Customer
-    ) -> QuerySet[Requirement]:
+    def filter_customer(self, queryset: QuerySet[Requirement], name: str, value: Customer) -> QuerySet[Requirement]:
         if value is None:
             return queryset
         return queryset.filter(Exists(Feedback.objects.filter(requirement=OuterRef("pk"), customer=value)))

@@ -36,9 +36,7 @@ class ClassOption(models.Model):
         verbose_name = _("分类选项")
         verbose_name_plural = _("分类选项")
         ordering = ["dimension", "sort_order", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["dimension", "key"], name="classoption_dimension_key_uniq")
-        ]
+        constraints = [models.UniqueConstraint(fields=["dimension", "key"], name="classoption_dimension_key_uniq")]
 
     def __str__(self) -> str:
         from django.utils.translation import get_language
@@ -174,12 +172,8 @@ class Requirement(TimeStampedModel):
         limit_choices_to={"dimension": Dimension.TAG},
         verbose_name=_("标签"),
     )
-    status = models.ForeignKey(
-        WorkflowStatus, on_delete=models.PROTECT, related_name="+", verbose_name=_("状态")
-    )
-    priority = models.CharField(
-        _("优先级"), max_length=2, choices=Priority.choices, blank=True, db_index=True
-    )
+    status = models.ForeignKey(WorkflowStatus, on_delete=models.PROTECT, related_name="+", verbose_name=_("状态"))
+    priority = models.CharField(_("优先级"), max_length=2, choices=Priority.choices, blank=True, db_index=True)
     customer_value = models.CharField(
         _("客户价值"), max_length=10, choices=ValueTier.choices, blank=True, db_index=True
     )
@@ -298,9 +292,7 @@ class StatusChange(models.Model):
         related_name="+",
         verbose_name=_("原状态"),
     )
-    target = models.ForeignKey(
-        WorkflowStatus, on_delete=models.PROTECT, related_name="+", verbose_name=_("新状态")
-    )
+    target = models.ForeignKey(WorkflowStatus, on_delete=models.PROTECT, related_name="+", verbose_name=_("新状态"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -325,9 +317,7 @@ class Comment(models.Model):
     """A comment on a requirement; @username mentions notify the mentioned users."""
 
     requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     body = models.TextField(_("内容"))
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
@@ -353,9 +343,7 @@ class Attachment(models.Model):
     name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveBigIntegerField(_("大小"))
     content_type = models.CharField(_("类型"), max_length=100, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:

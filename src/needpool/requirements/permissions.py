@@ -22,9 +22,7 @@ def requirement_scope(user: Any) -> Q | None:
         return None
     related = customer_scope(user, prefix="customer__")
     assert related is not None
-    visible_feedback = Feedback.objects.filter(requirement=OuterRef("pk"), customer__isnull=False).filter(
-        related
-    )
+    visible_feedback = Feedback.objects.filter(requirement=OuterRef("pk"), customer__isnull=False).filter(related)
     return Q(owner=user.pk) | Q(created_by=user.pk) | Q(Exists(visible_feedback))
 
 

@@ -75,15 +75,13 @@ def requirement_get(*, user: Any, pk: Any) -> Requirement:
                 "tags",
                 Prefetch(
                     "feedback_items",
-                    queryset=_scoped_feedback(user).select_related("customer", "contact", "created_by").order_by(
-                        "received_at", "id"
-                    ),
+                    queryset=_scoped_feedback(user)
+                    .select_related("customer", "contact", "created_by")
+                    .order_by("received_at", "id"),
                 ),
                 Prefetch(
                     "status_changes",
-                    queryset=StatusChange.objects.select_related("source", "target", "actor").order_by(
-                        "-at", "-id"
-                    ),
+                    queryset=StatusChange.objects.select_related("source", "target", "actor").order_by("-at", "-id"),
                 ),
                 "comments__author",
                 "comments__mentions",
@@ -144,11 +142,7 @@ def my_open_requirements(*, user: Any, limit: int = 20) -> QuerySet[Requirement]
 
 
 def feedback_list(*, user: Any) -> QuerySet[Feedback]:
-    return (
-        visible_feedback(user)
-        .select_related("customer", "contact", "requirement")
-        .order_by("-received_at", "-id")
-    )
+    return visible_feedback(user).select_related("customer", "contact", "requirement").order_by("-received_at", "-id")
 
 
 def feedback_get(*, user: Any, pk: Any) -> Feedback:

@@ -79,7 +79,7 @@ GATE_LABELS = {
     "expected_date": lambda: _("期望时间"),
 }
 _MENTION = re.compile(r"@([\w.@+-]+)")
-INTERACTION_TO_FEEDBACK_CHANNEL = {
+INTERACTION_TO_FEEDBACK_CHANNEL: dict[str, str] = {
     InteractionChannel.EVENT: Channel.INDUSTRY_EVENT,
 }
 
@@ -143,9 +143,7 @@ def _index_text(requirement: Requirement) -> str:
 
 def new_requirement_code(day: dt.date) -> str:
     pattern = site_config().requirement_code_pattern
-    return next_code(
-        pattern, day, namespace="requirement", taken=lambda c: Requirement.objects.filter(code=c).exists()
-    )
+    return next_code(pattern, day, namespace="requirement", taken=lambda c: Requirement.objects.filter(code=c).exists())
 
 
 _TIER_RANK = {ValueTier.HIGH: 3, ValueTier.MEDIUM: 2, ValueTier.LOW: 1}
@@ -173,9 +171,7 @@ def requirements_refresh_customer_value(
     groups: dict[str, list[int]] = {}
     for pk, rank in best:
         groups.setdefault(by_rank.get(rank or 0, ""), []).append(pk)
-    return sum(
-        Requirement.objects.filter(pk__in=pks).update(customer_value=tier) for tier, pks in groups.items()
-    )
+    return sum(Requirement.objects.filter(pk__in=pks).update(customer_value=tier) for tier, pks in groups.items())
 
 
 # ---------------------------------------------------------------- feedback
@@ -246,9 +242,7 @@ def feedback_from_interaction_ask(*, actor: Any, interaction: Interaction, index
         customer=interaction.customer,
         contact=interaction.contact,
         received_at=interaction.occurred_at,
-        sentiment={"satisfied": "positive", "neutral": "neutral", "dissatisfied": "negative"}.get(
-            interaction.mood, ""
-        ),
+        sentiment={"satisfied": "positive", "neutral": "neutral", "dissatisfied": "negative"}.get(interaction.mood, ""),
         interaction=interaction,
     )
 
@@ -348,9 +342,7 @@ def requirement_create(
         requirement.tags.set(tag_list)
     for item in feedback_items:
         if item.requirement_id not in (None, requirement.pk):
-            raise ValidationError(
-                {"feedback": _("反馈“%(text)s”已属于其他需求。") % {"text": item.raw_text[:30]}}
-            )
+            raise ValidationError({"feedback": _("反馈“%(text)s”已属于其他需求。") % {"text": item.raw_text[:30]}})
     if feedback_items:
         Feedback.objects.filter(pk__in=[f.pk for f in feedback_items]).update(requirement=requirement)
     else:
@@ -528,9 +520,7 @@ def comment_create(*, actor: Any, requirement: Requirement, body: str) -> Commen
         fields = _mark_responded(requirement, timezone.now())
         if fields:
             requirement.save(update_fields=fields)
-    audit_record(
-        actor=actor, obj=requirement, action=AuditEntry.Action.COMMENT, changes={"comment": body[:200]}
-    )
+    audit_record(actor=actor, obj=requirement, action=AuditEntry.Action.COMMENT, changes={"comment": body[:200]})
     return comment
 
 
@@ -550,9 +540,7 @@ def attachment_add(*, actor: Any, requirement: Requirement, upload: UploadedFile
         )
     limit = settings.NEEDPOOL_ATTACHMENT_MAX_BYTES
     if (upload.size or 0) > limit:
-        raise ValidationError(
-            {"file": _("文件过大：最大 %(mb)s MB。") % {"mb": round(limit / 1024 / 1024, 1)}}
-        )
+        raise ValidationError({"file": _("文件过大：最大 %(mb)s MB。") % {"mb": round(limit / 1024 / 1024, 1)}})
     if not upload.size:
         raise ValidationError({"file": _("文件为空。")})
     attachment = Attachment(
