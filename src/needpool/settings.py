@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "needpool.accounts",
     "needpool.customers",
     "needpool.requirements",
+    "needpool.analysis",
 ]
 
 MIDDLEWARE = [

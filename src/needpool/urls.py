@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/", include("needpool.accounts.urls")),
     path("customers/", include("needpool.customers.urls")),
     path("requirements/", include("needpool.requirements.urls")),
+    path("analysis/", include("needpool.analysis.urls")),
+    path("portal/kano/", include("needpool.analysis.public_urls")),
     path("api/", include("needpool.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

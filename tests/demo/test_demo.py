@@ -14,6 +14,7 @@ from needpool.core import demo
 from needpool.core.config import personal_email_domains
 from needpool.core.models import AuditEntry
 from needpool.core.text import query_terms, segment_for_index
+from needpool.customers import services as customer_services
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.privacy import is_personal_email, is_personal_mobile
 from needpool.requirements.models import Feedback, Requirement, StatusChange
@@ -140,8 +141,13 @@ def test_generated_requirements_have_fresh_codes_and_the_services_shape(admin_us
         codes.add(made.code)
 
 
-def test_generated_contacts_pass_the_privacy_rule() -> None:
+def test_generated_customers_have_year_codes_and_work_contacts() -> None:
     demo.generate(requirements=10, customers=30, seed=3, progress=None)
+    customers = Customer.objects.filter(created_by__username=demo.DEMO_SALES)
+    assert customers.count() == 30
+    for customer in customers:
+        assert customer.code.startswith(f"C{timezone.localtime(customer.created_at):%Y}")
+        assert customer.value_tier == customer_services.value_tier_for(customer.yearly_purchase)
     contacts = Contact.objects.filter(customer__created_by__username=demo.DEMO_SALES)
     assert contacts.count() >= 30
     for contact in contacts:

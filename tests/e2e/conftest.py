@@ -29,9 +29,18 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 def browser() -> Iterator[Any]:
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures are safe here.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Django keeps DB connections in an asgiref Local, which switches from per-thread to per-context
+    # storage once an event loop runs in the thread -- and sync_playwright() leaves one running.
+    # Without this, every test after the browser starts would get a fresh connection object that lacks
+    # the test database's serialized contents, so serialized rollback would silently restore nothing
+    # (an earlier transactional test's flush then leaves the seeded options/workflows/content types gone).
+    opened_before = connections.all(initialized_only=True)
     with sync_playwright() as pw:
+        for connection in opened_before:
+            connections[connection.alias] = connection
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,

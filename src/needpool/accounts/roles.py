@@ -27,19 +27,22 @@ class Cap(models.TextChoices):
     REQUIREMENT_TRANSITION = "requirement.transition", _("流转需求状态")
     COMMENT = "comment", _("评论与附件")
     SEE_ALL = "see_all", _("查看全部客户与需求")
+    ANALYSE = "analyse", _("分析与排序需求、调整优先级模型")
+    ESTIMATE = "estimate", _("评估技术可行性与工作量")
+    COMPLIANCE_SIGN = "compliance_sign", _("合规审核签字")
     CONFIGURE = "configure", _("维护分类、流程、编号规则")
     MANAGE_USERS = "manage_users", _("管理用户与团队")
 
 
-_ALL = set(Cap)
+_ALL = set(Cap) - {Cap.COMPLIANCE_SIGN}
 ROLE_CAPS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(_ALL),
     Role.MANAGER: frozenset(_ALL - {Cap.CONFIGURE, Cap.MANAGE_USERS}),
     Role.PRODUCT_MANAGER: frozenset(_ALL - {Cap.CONFIGURE, Cap.MANAGE_USERS}),
     Role.SALES: frozenset({Cap.CUSTOMER_WRITE, Cap.FEEDBACK_WRITE, Cap.REQUIREMENT_CREATE, Cap.COMMENT}),
     Role.SERVICE: frozenset({Cap.CUSTOMER_WRITE, Cap.FEEDBACK_WRITE, Cap.REQUIREMENT_CREATE, Cap.COMMENT}),
-    Role.ENGINEER: frozenset({Cap.REQUIREMENT_TRANSITION, Cap.COMMENT, Cap.SEE_ALL}),
-    Role.COMPLIANCE: frozenset({Cap.COMMENT, Cap.SEE_ALL}),
+    Role.ENGINEER: frozenset({Cap.REQUIREMENT_TRANSITION, Cap.COMMENT, Cap.SEE_ALL, Cap.ESTIMATE}),
+    Role.COMPLIANCE: frozenset({Cap.COMMENT, Cap.SEE_ALL, Cap.COMPLIANCE_SIGN}),
     Role.VIEWER: frozenset({Cap.SEE_ALL}),
 }
 

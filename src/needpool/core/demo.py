@@ -825,18 +825,18 @@ class VolumeGenerator:
         today = timezone.localdate()
         high, medium = self.config.value_tier_high, self.config.value_tier_medium
         started = time.monotonic()
+        # Customers came in over the year(s) before the generated requirements, oldest first; each
+        # gets its code from the counter of the year it was created in, as customer_create does.
+        span = 365 * 86400.0
+        ages = sorted((self.days * 86400.0 + self.rng.random() * span for _i in range(count)), reverse=True)
         done = 0
         while done < count:
-            size = min(self.chunk, count - done)
+            created = [now - dt.timedelta(seconds=a) for a in ages[done : done + self.chunk]]
             with transaction.atomic(), _explicit_timestamps(Customer, Contact):
-                codes = _codes_block(
-                    pattern=CUSTOMER_CODE_PATTERN,
-                    day=today,
-                    namespace="customer",
-                    count=size,
-                    taken=_taken_customer_codes,
-                )
-                rows = [self._customer_row(code, now, today, high, medium) for code in codes]
+                codes = self._codes_by_day(created, CUSTOMER_CODE_PATTERN, "customer", _taken_customer_codes)
+                rows = [
+                    self._customer_row(code, at, today, high, medium) for code, at in zip(codes, created, strict=True)
+                ]
                 Customer.objects.bulk_create(rows)
                 contacts: list[Contact] = []
                 for customer in rows:
@@ -873,11 +873,26 @@ class VolumeGenerator:
                 pool.append(by_customer[customer.pk])
             for contact in contacts:
                 by_customer[contact.customer_id].contacts.append(contact.pk)
-            done += size
+            done += len(rows)
             self._report("客户 customers", done, count, started)
         return pool
 
-    def _customer_row(self, code: str, now: dt.datetime, today: dt.date, high: Decimal, medium: Decimal) -> Customer:
+    def _codes_by_day(
+        self, times: list[dt.datetime], pattern: str, namespace: str, taken: Callable[[list[str]], set[str]]
+    ) -> list[str]:
+        """One fresh code per time (ascending), each from the counter of its local day."""
+        days = [timezone.localtime(t).date() for t in times]
+        codes: list[str] = []
+        start = 0
+        while start < len(days):
+            end = bisect.bisect_right(days, days[start], lo=start)
+            codes += _codes_block(pattern=pattern, day=days[start], namespace=namespace, count=end - start, taken=taken)
+            start = end
+        return codes
+
+    def _customer_row(
+        self, code: str, created: dt.datetime, today: dt.date, high: Decimal, medium: Decimal
+    ) -> Customer:
         rng = self.rng
         industry, suffix = rng.choice(INDUSTRIES)
         city = rng.choice(CITIES)
@@ -892,7 +907,6 @@ class VolumeGenerator:
                 (Segment.NORMAL, 0.1),
             ),
         )
-        created = now - dt.timedelta(days=rng.uniform(self.days, self.days + 365))
         first_coop = created.date() + dt.timedelta(days=rng.randint(0, 60))
         follow = today + dt.timedelta(days=rng.randint(-20, 45)) if rng.random() < 0.7 else None
         products = "、".join(rng.sample(MODULES, rng.randint(1, 3)))
@@ -1013,20 +1027,8 @@ class VolumeGenerator:
         while done < count:
             chunk_offsets = offsets[done : done + self.chunk]
             submitted = [now - dt.timedelta(seconds=o) for o in chunk_offsets]
-            days = [timezone.localtime(s).date() for s in submitted]
             with transaction.atomic(), _explicit_timestamps(Requirement, Feedback, StatusChange, AuditEntry):
-                codes: list[str] = []
-                start = 0
-                while start < len(days):
-                    end = bisect.bisect_right(days, days[start], lo=start)
-                    codes += _codes_block(
-                        pattern=pattern,
-                        day=days[start],
-                        namespace="requirement",
-                        count=end - start,
-                        taken=_taken_requirement_codes,
-                    )
-                    start = end
+                codes = self._codes_by_day(submitted, pattern, "requirement", _taken_requirement_codes)
                 rows: list[Requirement] = []
                 extras: list[_Evidence] = []
                 for code, at in zip(codes, submitted, strict=True):

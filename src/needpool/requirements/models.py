@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -242,6 +243,9 @@ class Feedback(TimeStampedModel):
     raw_text = models.TextField(_("原始内容"))
     received_at = models.DateTimeField(_("收到时间"))
     sentiment = models.CharField(_("情绪"), max_length=10, choices=Sentiment.choices, blank=True)
+    importance = models.PositiveSmallIntegerField(
+        _("重要度（0–3）"), default=1, validators=[MinValueValidator(0), MaxValueValidator(3)]
+    )
     requirement = models.ForeignKey(
         Requirement,
         on_delete=models.SET_NULL,

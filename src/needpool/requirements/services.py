@@ -384,6 +384,8 @@ def requirement_update(*, actor: Any, requirement: Requirement, **data: Any) -> 
     }
     tags = data.pop("tags", None)
     _check_options(data)
+    if "priority" in data and data["priority"] != requirement.priority and _is_analysed(requirement):
+        raise ValidationError({"priority": _("该需求已有分析得分：请在分析页调整优先级（需填写理由）。")})
     if "title" in data:
         data["title"] = (data["title"] or "").strip()
     for name, value in data.items():
@@ -411,6 +413,14 @@ def requirement_update(*, actor: Any, requirement: Requirement, **data: Any) -> 
     if changes:
         audit_record(actor=actor, obj=requirement, action=AuditEntry.Action.UPDATE, changes=changes)
     return requirement
+
+
+def _is_analysed(requirement: Requirement) -> bool:
+    from needpool.analysis.models import RequirementAnalysis
+
+    return RequirementAnalysis.objects.filter(requirement=requirement).exclude(
+        computed_priority="", override_priority=""
+    ).exists()
 
 
 def gate_missing(requirement: Requirement) -> list[str]:
@@ -470,6 +480,11 @@ def requirement_transition(*, actor: Any, requirement: Requirement, to: str, not
                     % {"source": source, "missing": names}
                 }
             )
+    from needpool.analysis.services import whys_required_missing
+
+    whys_message = whys_required_missing(requirement, target.key)
+    if whys_message:
+        raise ValidationError({"to": whys_message})
     if len(note) > 500:
         raise ValidationError({"note": _("备注不能超过 500 个字符。")})
     now = timezone.now()

@@ -1,0 +1,244 @@
+"""Permission-scoped reads of the analysis desk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.http import Http404
+
+from needpool.analysis import scoring
+from needpool.analysis.models import (
+    AnalysisProject,
+    FishboneCause,
+    KanoSurvey,
+    ProjectMember,
+    RequirementAnalysis,
+    WhyStep,
+)
+from needpool.customers.models import Customer
+from needpool.customers.permissions import visible_customers
+from needpool.requirements.models import Feedback, Requirement
+from needpool.requirements.permissions import visible_requirements
+from needpool.requirements.selectors import LIST_RELATED, requirement_list
+
+PRIORITY_ORDER = Case(
+    When(priority="P0", then=Value(0)),
+    When(priority="P1", then=Value(1)),
+    When(priority="P2", then=Value(2)),
+    When(priority="P3", then=Value(3)),
+    default=Value(9),
+    output_field=IntegerField(),
+)
+
+
+def analysis_of(requirement: Requirement) -> RequirementAnalysis:
+    """The requirement's analysis row, or an unsaved empty one."""
+    found = (
+        RequirementAnalysis.objects.filter(requirement=requirement)
+        .select_related("override_by", "compliance_by")
+        .first()
+    )
+    return found or RequirementAnalysis(requirement=requirement)
+
+
+def whys_of(requirement: Requirement) -> list[WhyStep]:
+    return list(requirement.whys.order_by("position"))
+
+
+def fishbone_of(requirement: Requirement) -> dict[str, list[FishboneCause]]:
+    grouped: dict[str, list[FishboneCause]] = {}
+    for cause in requirement.fishbone.order_by("category", "position", "id"):
+        grouped.setdefault(cause.category, []).append(cause)
+    return grouped
+
+
+def ranked(
+    *, user: Any, filters: dict[str, Any] | None = None, base: QuerySet[Requirement] | None = None
+) -> QuerySet[Requirement]:
+    """Visible requirements with their analysis, best priority and highest score first."""
+    qs = base if base is not None else requirement_list(user=user, filters=filters)
+    return (
+        qs.select_related("analysis")
+        .annotate(priority_rank=PRIORITY_ORDER)
+        .order_by("priority_rank", F("analysis__computed_score").desc(nulls_last=True), "-submitted_at", "-id")
+    )
+
+
+def matrix_points(*, user: Any, base: QuerySet[Requirement] | None = None, limit: int = 2000) -> list[dict[str, Any]]:
+    """Points for the urgency × importance chart (requirements that have both scores)."""
+    qs = base if base is not None else visible_requirements(user)
+    rows = (
+        qs.filter(analysis__urgency_score__isnull=False, analysis__importance_score__isnull=False)
+        .values(
+            "pk",
+            "code",
+            "title",
+            "priority",
+            "analysis__urgency_score",
+            "analysis__importance_score",
+            "analysis__value_score",
+            "analysis__cost_score",
+            "analysis__effort",
+        )
+        .order_by("-submitted_at", "-id")[:limit]
+    )
+    return [
+        {
+            "id": r["pk"],
+            "code": r["code"],
+            "title": r["title"],
+            "priority": r["priority"],
+            "urgency": r["analysis__urgency_score"],
+            "importance": r["analysis__importance_score"],
+            "value": r["analysis__value_score"],
+            "cost": r["analysis__cost_score"],
+            "effort": float(r["analysis__effort"]) if r["analysis__effort"] is not None else None,
+        }
+        for r in rows
+    ]
+
+
+def value_effort_points(
+    *, user: Any, base: QuerySet[Requirement] | None = None, limit: int = 2000
+) -> list[dict[str, Any]]:
+    qs = base if base is not None else visible_requirements(user)
+    rows = (
+        qs.filter(analysis__value_score__isnull=False)
+        .filter(Q(analysis__cost_score__isnull=False) | Q(analysis__effort_days__isnull=False))
+        .values(
+            "pk", "code", "title", "priority", "analysis__value_score", "analysis__cost_score", "analysis__effort_days"
+        )
+        .order_by("-submitted_at", "-id")[:limit]
+    )
+    return [
+        {
+            "id": r["pk"],
+            "code": r["code"],
+            "title": r["title"],
+            "priority": r["priority"],
+            "value": r["analysis__value_score"],
+            "effort": float(r["analysis__effort_days"])
+            if r["analysis__effort_days"] is not None
+            else r["analysis__cost_score"],
+        }
+        for r in rows
+    ]
+
+
+def demand_of(*, user: Any, requirement: Requirement) -> tuple[scoring.Scored, list[dict[str, Any]]]:
+    """One vote per customer (its best importance on this requirement), weighted by value tier."""
+    rows = (
+        Feedback.objects.filter(requirement=requirement, customer__in=visible_customers(user))
+        .values("customer_id", "customer__code", "customer__name", "customer__value_tier")
+        .annotate(importance=Max("importance"), items=Count("id"))
+        .order_by("customer__name")
+    )
+    voters = [
+        {
+            "id": r["customer_id"],
+            "code": r["customer__code"],
+            "name": r["customer__name"],
+            "tier": r["customer__value_tier"],
+            "importance": r["importance"],
+            "items": r["items"],
+            "weight": scoring.TIER_WEIGHTS.get(r["customer__value_tier"], 1) * r["importance"],
+        }
+        for r in rows
+    ]
+    return scoring.demand((v["tier"], v["importance"]) for v in voters), voters
+
+
+def demand_ranking(*, user: Any, base: QuerySet[Requirement] | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Requirements by weighted demand (Σ tier weight × importance over distinct customers)."""
+    qs = base if base is not None else visible_requirements(user)
+    tier_weight = Case(
+        *[When(customer__value_tier=t, then=Value(w)) for t, w in scoring.TIER_WEIGHTS.items()],
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    per_customer = (
+        Feedback.objects.filter(requirement__in=qs.values("pk"), customer__isnull=False)
+        .values("requirement_id", "customer_id")
+        .annotate(weight=Max(tier_weight * F("importance")))
+    )
+    totals: dict[int, dict[str, int]] = {}
+    for row in per_customer:
+        entry = totals.setdefault(row["requirement_id"], {"demand": 0, "customers": 0})
+        entry["demand"] += row["weight"]
+        entry["customers"] += 1
+    best = sorted(totals.items(), key=lambda kv: (-kv[1]["demand"], -kv[1]["customers"], -kv[0]))[:limit]
+    by_pk = {r.pk: r for r in Requirement.objects.filter(pk__in=[pk for pk, _v in best]).select_related(*LIST_RELATED)}
+    return [{"requirement": by_pk[pk], **values} for pk, values in best if pk in by_pk]
+
+
+def kano_of(requirement: Requirement) -> tuple[KanoSurvey | None, scoring.KanoSummary]:
+    survey = KanoSurvey.objects.filter(requirement=requirement).first()
+    if survey is None:
+        return None, scoring.kano_summary([])
+    return survey, scoring.kano_summary(survey.responses.values_list("category", flat=True))
+
+
+def kano_survey_by_token(token: str) -> KanoSurvey:
+    try:
+        return KanoSurvey.objects.select_related("requirement").get(token=token, is_open=True)
+    except KanoSurvey.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+# ------------------------------------------------------------------ projects
+
+
+def project_list(*, user: Any) -> QuerySet[AnalysisProject]:
+    """Projects are visible to pool-wide roles, to their leader and to their members."""
+    qs = AnalysisProject.objects.select_related("leader").prefetch_related(
+        Prefetch("members", queryset=ProjectMember.objects.select_related("user"))
+    )
+    if user.can("see_all"):
+        return qs
+    return qs.filter(Q(leader=user) | Q(members__user=user)).distinct()
+
+
+def project_get(*, user: Any, pk: Any) -> AnalysisProject:
+    try:
+        return project_list(user=user).get(pk=pk)
+    except (AnalysisProject.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def project_customers(project: AnalysisProject, *, user: Any) -> QuerySet[Customer]:
+    scope = project.scope or {}
+    qs = visible_customers(user)
+    if scope.get("industries"):
+        qs = qs.filter(industry__in=scope["industries"])
+    if scope.get("regions"):
+        qs = qs.filter(region__in=scope["regions"])
+    if scope.get("segments"):
+        qs = qs.filter(segment__in=scope["segments"])
+    if scope.get("top_n_by_order"):
+        top = list(qs.order_by("-total_order_amount", "id").values_list("pk", flat=True)[: scope["top_n_by_order"]])
+        qs = Customer.objects.filter(pk__in=top)
+    return qs
+
+
+def project_requirements(project: AnalysisProject, *, user: Any) -> QuerySet[Requirement]:
+    """The visible requirements in the project's scope: feedback from in-scope customers within the period."""
+    scope = project.scope or {}
+    qs = visible_requirements(user)
+    customer_filters = any(scope.get(k) for k in ("industries", "regions", "segments", "top_n_by_order"))
+    if customer_filters:
+        customers = project_customers(project, user=user)
+        qs = qs.filter(pk__in=Feedback.objects.filter(customer__in=customers).values("requirement_id"))
+    if scope.get("period_start"):
+        qs = qs.filter(submitted_at__date__gte=dt.date.fromisoformat(scope["period_start"]))
+    if scope.get("period_end"):
+        qs = qs.filter(submitted_at__date__lte=dt.date.fromisoformat(scope["period_end"]))
+    return qs
+
+
+def project_counts(project: AnalysisProject, *, user: Any) -> dict[str, Any]:
+    qs = project_requirements(project, user=user)
+    by_priority = dict(qs.order_by().values_list("priority").annotate(n=Count("id")))
+    by_status = dict(qs.order_by().values_list("status__category").annotate(n=Count("id")))
+    return {"total": sum(by_priority.values()), "by_priority": by_priority, "by_status": by_status}
