@@ -108,6 +108,7 @@ def load(args: argparse.Namespace) -> None:
     from django.db import connection
 
     from needpool.core import demo
+    from needpool.customers.models import Customer
     from needpool.requirements.models import Requirement
 
     started = time.monotonic()
@@ -119,7 +120,8 @@ def load(args: argparse.Namespace) -> None:
     users = demo.demo_users_ensure()
     demo.load_examples(users=users)
     missing = args.requirements - generated
-    customers = args.customers if generated == 0 else max(20, missing // 5)
+    have = Customer.objects.filter(created_by__username=demo.DEMO_SALES).count()
+    customers = max(20, args.customers - have)
     log(f"loading {missing:,} requirements, {customers:,} customers …")
     demo.generate(requirements=missing, customers=customers, users=users, seed=args.seed)
     log("ANALYZE …")

@@ -124,11 +124,13 @@ def weighted(
     if total <= 0:
         raise ScoringError("weights", _("权重总和必须大于 0。"))
     low, high = scale
-    parts: dict[str, float] = {}
+    raw: dict[str, float] = {}
     for key, weight in weights.items():
         value = _check_range(key, scores.get(key), low, high)
-        parts[key] = round((value - low) / (high - low) * float(weight) / total * 100, 2)
-    score = round(sum(parts.values()), 2)
+        raw[key] = (value - low) / (high - low) * float(weight) / total * 100
+    # The total comes from the unrounded parts, so equal thirds of a full score make 100, not 99.99.
+    parts = {key: round(part, 2) for key, part in raw.items()}
+    score = round(sum(raw.values()), 2)
     return Scored("weighted", score, priority_from_thresholds(score, thresholds), parts)
 
 

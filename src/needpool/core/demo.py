@@ -653,7 +653,11 @@ class _Evidence:
 
 @contextmanager
 def _explicit_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
-    """Let bulk rows carry historical created/updated times (auto_now fields would overwrite them)."""
+    """Let bulk rows carry historical created/updated times (auto_now fields would overwrite them).
+
+    It switches the fields' flags off process-wide for the duration: meant for the demo command
+    and the bench, not for a serving process.
+    """
     saved: list[tuple[Any, bool, bool]] = []
     for model in model_classes:
         for f in model._meta.concrete_fields:

@@ -138,3 +138,45 @@ class InteractionForm(forms.Form):
         kwargs.setdefault("prefix", "interaction")
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = Contact.objects.filter(customer=customer).order_by("id")  # type: ignore[attr-defined]
+
+
+SELECT_LIMIT = 300
+
+
+class CustomerRefField(forms.ModelChoiceField):
+    """A customer typed as its code (C2024001), as "code name", or as its id — for users who see many
+    customers, where a <select> of every customer would be megabytes of HTML."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> Customer | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Customer):
+            return value
+        token = str(value).strip().split()[0]
+        lookup = {"pk": int(token)} if token.isdigit() else {"code": token.upper()}
+        try:
+            return self.queryset.get(**lookup)  # type: ignore[union-attr]
+        except Customer.DoesNotExist as exc:
+            raise forms.ValidationError(
+                _("找不到客户“%(value)s”，请输入客户编号，如 C2024001。") % {"value": token}, code="invalid_choice"
+            ) from exc
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Customer):
+            return f"{value.code} {value.name}"
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            found = self.queryset.filter(pk=int(value)).only("code", "name").first()  # type: ignore[union-attr]
+            return f"{found.code} {found.name}" if found else value
+        return value
+
+
+def customer_field(queryset: Any, **kwargs: Any) -> forms.ModelChoiceField:
+    """A select while the user sees few customers, a code input (CustomerRefField) beyond SELECT_LIMIT."""
+    if queryset.count() > SELECT_LIMIT:
+        kwargs.setdefault("help_text", _("输入客户编号，如 C2024001"))
+        field: forms.ModelChoiceField = CustomerRefField(queryset=queryset, **kwargs)
+        field.widget.attrs["placeholder"] = "C2024001"
+        return field
+    return forms.ModelChoiceField(queryset=queryset.only("id", "code", "name").order_by("name", "id"), **kwargs)

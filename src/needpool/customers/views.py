@@ -135,10 +135,14 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def contact_options(request: HttpRequest) -> HttpResponse:
     """<option>s of one customer's contacts, for the requirement form's contact select (htmx)."""
-    raw = request.GET.get("customer", "")
+    raw = request.GET.get("customer", "").strip()
     contacts: list[Contact] = []
-    if raw.isdigit():
-        contacts = list(customer_contacts(customer_get(user=request.user, pk=int(raw))))
+    token = raw.split()[0] if raw else ""
+    if token.isdigit():
+        contacts = list(customer_contacts(customer_get(user=request.user, pk=int(token))))
+    elif token:
+        found = customer_list(user=request.user).filter(code=token.upper()).first()
+        contacts = list(customer_contacts(found)) if found else []
     return render(request, "customers/_contact_options.html", {"contacts": contacts})
 
 

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from needpool.accounts.models import User
 from needpool.core.search import full_text_filter
-from needpool.customers.models import Customer
 from needpool.requirements.choices import Dimension, Priority
 from needpool.requirements.models import ClassOption, Feedback, Requirement
 
@@ -36,9 +35,7 @@ class RequirementFilter(django_filters.FilterSet):
     urgency = django_filters.ModelChoiceFilter(queryset=_options(Dimension.URGENCY), label=_("紧急程度"))
     status = django_filters.CharFilter(field_name="status__key", label=_("状态"), max_length=40)
     priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("优先级"))
-    customer = django_filters.ModelChoiceFilter(
-        queryset=Customer.objects.all(), method="filter_customer", label=_("客户")
-    )
+    customer = django_filters.CharFilter(method="filter_customer", label=_("客户"), max_length=60)
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.filter(is_active=True), label=_("负责人"))
     tag = django_filters.ModelChoiceFilter(queryset=_options(Dimension.TAG), field_name="tags", label=_("标签"))
     submitted_after = django_filters.DateFilter(
@@ -62,15 +59,21 @@ class RequirementFilter(django_filters.FilterSet):
         value = (value or "").strip()
         if not value:
             return queryset
-        code_hit = Requirement.objects.filter(code__iexact=value).values_list("pk", flat=True)[:1]
+        # Codes are stored as rendered (upper case); both spellings hit the unique index.
+        code_hit = list(
+            Requirement.objects.order_by().filter(code__in={value, value.upper()}).values_list("pk", flat=True)[:1]
+        )
         if code_hit:
-            return queryset.filter(pk__in=list(code_hit))
+            return queryset.filter(pk__in=code_hit)
         return full_text_filter(queryset, value, fts_table="requirements_fts")
 
-    def filter_customer(self, queryset: QuerySet[Requirement], name: str, value: Customer) -> QuerySet[Requirement]:
-        if value is None:
+    def filter_customer(self, queryset: QuerySet[Requirement], name: str, value: str) -> QuerySet[Requirement]:
+        """A customer by id, code (C2024001) or "code name"; an unknown one matches nothing."""
+        token = (value or "").strip().split()[0] if (value or "").strip() else ""
+        if not token:
             return queryset
-        return queryset.filter(Exists(Feedback.objects.filter(requirement=OuterRef("pk"), customer=value)))
+        lookup = {"customer_id": int(token)} if token.isdigit() else {"customer__code": token.upper()}
+        return queryset.filter(Exists(Feedback.objects.filter(requirement=OuterRef("pk"), **lookup)))
 
     def filter_sort(self, queryset: QuerySet[Requirement], name: str, value: str) -> QuerySet[Requirement]:
         return queryset.order_by(*SORTS.get(value, SORTS["-submitted_at"]))

@@ -10,6 +10,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from needpool.accounts.models import User
+from needpool.customers.forms import customer_field
 from needpool.customers.models import Contact, Customer
 from needpool.customers.permissions import visible_customers
 from needpool.requirements.choices import Channel, Dimension, Priority
@@ -110,8 +111,7 @@ class RequirementCreateForm(_RequirementFieldsForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        customers = visible_customers(user).only("id", "code", "name").order_by("name", "id")
-        self.fields["customer"].queryset = customers  # type: ignore[attr-defined]
+        self.fields["customer"] = customer_field(visible_customers(user), label=_("客户"), required=False)
         # Picking a customer reloads the contact choices (htmx; without JS, after a submit).
         self.fields["customer"].widget.attrs.update(
             {
@@ -121,10 +121,13 @@ class RequirementCreateForm(_RequirementFieldsForm):
                 "hx-swap": "innerHTML",
             }
         )
-        chosen = str(self["customer"].value() or "")
         contacts = Contact.objects.none()
-        if chosen.isdigit():
-            contacts = Contact.objects.filter(customer__in=visible_customers(user), customer_id=int(chosen))
+        try:
+            chosen = self.fields["customer"].to_python(self["customer"].value())
+        except forms.ValidationError:
+            chosen = None
+        if chosen is not None:
+            contacts = Contact.objects.filter(customer=chosen)
         self.fields["contact"].queryset = contacts.order_by("id")  # type: ignore[attr-defined]
 
 
@@ -184,8 +187,7 @@ def requirement_filter_form(data: Any, *, user: Any, workflow: Workflow | None) 
     fields["q"].widget.attrs["placeholder"] = _("标题、描述、编号")
     for name in ("type", "urgency", "tag", "owner"):
         fields[name].empty_label = _("全部")
-    fields["customer"].queryset = visible_customers(user).only("id", "code", "name").order_by("name", "id")
-    fields["customer"].empty_label = _("全部")
+    fields["customer"] = customer_field(visible_customers(user), label=_("客户"), required=False, empty_label=_("全部"))
     fields["owner"].queryset = _users()
     statuses = list(workflow.statuses.order_by("order", "id")) if workflow is not None else []
     fields["status"] = forms.ChoiceField(

@@ -418,9 +418,11 @@ def requirement_update(*, actor: Any, requirement: Requirement, **data: Any) -> 
 def _is_analysed(requirement: Requirement) -> bool:
     from needpool.analysis.models import RequirementAnalysis
 
-    return RequirementAnalysis.objects.filter(requirement=requirement).exclude(
-        computed_priority="", override_priority=""
-    ).exists()
+    return (
+        RequirementAnalysis.objects.filter(requirement=requirement)
+        .exclude(computed_priority="", override_priority="")
+        .exists()
+    )
 
 
 def gate_missing(requirement: Requirement) -> list[str]:
