@@ -9,6 +9,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from needpool.accounts.api import TokenObtainView
+from needpool.analysis import api as analysis
 from needpool.customers.api import ContactViewSet, CustomerViewSet, InteractionViewSet
 from needpool.requirements.api import FeedbackViewSet, OptionViewSet, RequirementViewSet, StatusViewSet
 
@@ -20,8 +21,36 @@ router.register("feedback", FeedbackViewSet, basename="feedback")
 router.register("requirements", RequirementViewSet, basename="requirement")
 router.register("options", OptionViewSet, basename="option")
 router.register("statuses", StatusViewSet, basename="status")
+router.register("analysis/projects", analysis.ProjectViewSet, basename="analysis-project")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
+    # The analysis desk (needpool.analysis.api): a requirement's analysis, and the pool-wide views.
+    path("requirements/<int:id>/analysis/", analysis.RequirementAnalysisView.as_view(), name="requirement-analysis"),
+    path(
+        "requirements/<int:id>/analysis/override/",
+        analysis.PriorityOverrideView.as_view(),
+        name="requirement-analysis-override",
+    ),
+    path(
+        "requirements/<int:id>/analysis/feasibility/",
+        analysis.FeasibilityView.as_view(),
+        name="requirement-analysis-feasibility",
+    ),
+    path(
+        "requirements/<int:id>/analysis/compliance/",
+        analysis.ComplianceView.as_view(),
+        name="requirement-analysis-compliance",
+    ),
+    path("requirements/<int:id>/whys/", analysis.WhysView.as_view(), name="requirement-whys"),
+    path("requirements/<int:id>/fishbone/", analysis.FishboneView.as_view(), name="requirement-fishbone"),
+    path("requirements/<int:id>/demand/", analysis.DemandView.as_view(), name="requirement-demand"),
+    path("requirements/<int:id>/kano/", analysis.KanoView.as_view(), name="requirement-kano"),
+    path("requirements/<int:id>/kano/answers/", analysis.KanoAnswerView.as_view(), name="requirement-kano-answers"),
+    path("analysis/settings/", analysis.AnalysisSettingsView.as_view(), name="analysis-settings"),
+    path("analysis/jobs/<int:id>/", analysis.JobView.as_view(), name="analysis-job"),
+    path("analysis/ranked/", analysis.RankedView.as_view(), name="analysis-ranked"),
+    path("analysis/matrix/", analysis.MatrixView.as_view(), name="analysis-matrix"),
+    path("analysis/demand/", analysis.DemandRankingView.as_view(), name="analysis-demand"),
     path("", include(router.urls)),
 ]

@@ -4,7 +4,8 @@ from needpool.accounts.models import User
 from needpool.cli import main
 
 
-@pytest.mark.django_db
+# Management commands close their database connections when they finish, so this test owns its own.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_needpool_command_maps_its_own_verbs(monkeypatch, capsys):
     monkeypatch.setenv("NEEDPOOL_ADMIN_USER", "root-admin")
     monkeypatch.delenv("NEEDPOOL_ADMIN_PASSWORD", raising=False)

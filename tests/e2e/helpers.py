@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from playwright.sync_api import expect
-
 from tests.e2e.conftest import ARTIFACTS
 
 KANBAN_READY = "document.querySelector('.kanban-cards[data-kanban-ready]') !== null"
@@ -84,10 +82,3 @@ def other_context(browser: Any, base_url: str, name: str, **options: Any) -> Ite
         screenshot(page, name)
     finally:
         context.close()
-
-
-def expect_alert(page: Any, selector: str, text: str) -> Any:
-    alert = page.locator(selector)
-    expect(alert).to_be_visible()
-    expect(alert).to_contain_text(text)
-    return alert

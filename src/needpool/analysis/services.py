@@ -28,6 +28,7 @@ from needpool.analysis.models import (
     WhyStep,
 )
 from needpool.core.audit import audit_record, diff, snapshot
+from needpool.core.bulk import bulk_set
 from needpool.core.models import AuditEntry, BackgroundJob
 from needpool.core.permissions import user_can
 from needpool.customers.models import Customer
@@ -358,28 +359,34 @@ def analysis_settings_update(*, actor: Any, **data: Any) -> tuple[AnalysisSettin
     return config, job
 
 
-def priorities_recompute(*, version: int, job: BackgroundJob | None = None, batch_size: int = RECOMPUTE_BATCH) -> int:
-    """Bring every requirement's computed priority to settings ``version``, batch by batch; safe to rerun."""
+def priorities_recompute(*, version: int, job: BackgroundJob | None = None, batch_size: int | None = None) -> int:
+    """Bring every requirement's computed priority to settings ``version``, batch by batch; safe to rerun.
+
+    Each batch is read by primary key, scored in Python (the same function as a single edit) and written
+    back with one joined UPDATE per table (core.bulk), so a million rows take minutes, not hours.
+    """
     config = analysis_settings()
+    size = batch_size or RECOMPUTE_BATCH
     done = 0
     last_pk = 0
+    inputs = ("requirement_id", "override_priority", *SCORE_FIELDS)
     while True:
         with transaction.atomic():
             batch = list(
-                RequirementAnalysis.objects.filter(pk__gt=last_pk, computed_version__lt=version).order_by("pk")[
-                    :batch_size
-                ]
+                RequirementAnalysis.objects.filter(pk__gt=last_pk, computed_version__lt=version)
+                .order_by("pk")
+                .only(*inputs)[:size]
             )
             if not batch:
                 break
             for analysis in batch:
                 _apply_score(analysis, config)
-            RequirementAnalysis.objects.bulk_update(batch, COMPUTED_FIELDS)
-            by_priority: dict[str, list[int]] = {}
-            for analysis in batch:
-                by_priority.setdefault(analysis.effective_priority, []).append(analysis.requirement_id)
-            for priority, ids in by_priority.items():
-                Requirement.objects.filter(pk__in=ids).update(priority=priority)
+            bulk_set(
+                RequirementAnalysis,
+                COMPUTED_FIELDS,
+                [(a.pk, *(getattr(a, f) for f in COMPUTED_FIELDS)) for a in batch],
+            )
+            bulk_set(Requirement, ("priority",), [(a.requirement_id, a.effective_priority) for a in batch])
             done += len(batch)
             last_pk = batch[-1].pk
             if job is not None:
