@@ -391,7 +391,7 @@ def test_zero_weights_get_a_clear_message(pm):
 
 
 def test_settings_change_is_recorded_and_recomputes_inline(pm, three_analysed):
-    first, important_only, neither = three_analysed
+    important_only = three_analysed[1]
     config, job = analysis_settings_update(actor=pm, active_model="matrix_3d")
     assert job is None
     assert (config.active_model, config.version) == ("matrix_3d", 2)
@@ -426,9 +426,7 @@ def test_turning_the_whys_rule_off_is_recorded_without_a_recompute(pm, three_ana
     assert {analysis_of(r).computed_version for r in three_analysed} == {1}
 
 
-def test_large_pool_recomputes_in_a_background_job(
-    pm, three_analysed, monkeypatch, django_capture_on_commit_callbacks
-):
+def test_large_pool_recomputes_in_a_background_job(pm, three_analysed, monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr(services, "INLINE_RECOMPUTE_LIMIT", 1)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         config, job = analysis_settings_update(actor=pm, active_model="matrix_3d")

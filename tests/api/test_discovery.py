@@ -79,4 +79,13 @@ def test_statuses_follow_the_active_flow(api, users):
 
 def test_api_root_lists_the_resources(api, users):
     body = api(users["viewer"]).get("/api/v1/").json()
-    assert set(body) == {"customers", "contacts", "interactions", "feedback", "requirements", "options", "statuses"}
+    assert set(body) == {
+        "customers",
+        "contacts",
+        "interactions",
+        "feedback",
+        "requirements",
+        "options",
+        "statuses",
+        "analysis/projects",
+    }

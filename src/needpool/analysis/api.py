@@ -21,7 +21,7 @@ Routes (all under ``/api/v1/``):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -69,10 +69,11 @@ from needpool.requirements.filters import RequirementFilter
 from needpool.requirements.models import Requirement
 from needpool.requirements.selectors import requirement_list
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 TAGS = ["analysis"]
 PROJECT_TAGS = ["analysis projects"]
-#: Kinds of background job the analysis desk starts (``analysis_settings_update``).
-JOB_KINDS = ("priority_recompute",)
 DEMAND_LIMIT_MAX = 200
 PROJECT_DEMAND_LIMIT = 20
 
@@ -106,9 +107,7 @@ class EnumChoiceFieldExtension(OpenApiSerializerFieldExtension):
             schema={
                 "enum": values,
                 "type": "string",
-                "description": build_choice_description_list(
-                    [(v, field.choices[v]) for v in values]  # type: ignore[index]
-                ),
+                "description": build_choice_description_list([(v, field.choices[v]) for v in values]),
             },
         )
         auto_schema.registry.register_on_missing(enum)
@@ -165,20 +164,6 @@ def user_name(user: User | None) -> str:
     return str(user) if user is not None else ""
 
 
-def job_get(*, user: Any, pk: Any) -> BackgroundJob:
-    """An analysis job its creator or an analyst may watch; 404 for anyone else.
-
-    Belongs in ``analysis.selectors`` (requested in /tmp/requests-analysis-api.md); kept here until then.
-    """
-    qs = BackgroundJob.objects.filter(kind__in=JOB_KINDS)
-    if not user_can(user, Cap.ANALYSE):
-        qs = qs.filter(created_by=user.pk)
-    try:
-        return qs.get(pk=pk)
-    except (BackgroundJob.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
-
-
 def check_requirement_filters(request: Request) -> None:
     """400 for filters the requirement list would refuse (the selectors quietly return nothing)."""
     filterset = RequirementFilter(request.query_params, queryset=Requirement.objects.none())
@@ -192,7 +177,8 @@ def check_requirement_filters(request: Request) -> None:
 class AnalysisSerializer(serializers.ModelSerializer):
     """A requirement's analysis: scoring inputs, the computed and overridden priority, feasibility, compliance.
 
-    ``priority`` is the effective one (the override when set, else the computed one); the computed
+    ``priority`` is the requirement's effective priority: the override when set, else the computed one
+    (one entered by hand before any analysis stays until the analysis gives one); the computed
     priority stays beside the override. ``computed_parts`` explains the score ("why is this P0?");
     ``computed_error`` says which input the active model is missing.
     """
@@ -246,7 +232,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
         return user_name(obj.compliance_by) if obj.compliance_by_id else ""
 
 
-def score_field(label: str) -> serializers.IntegerField:
+def score_field(label: StrOrPromise) -> serializers.IntegerField:
     return serializers.IntegerField(required=False, allow_null=True, help_text=label)
 
 
@@ -466,7 +452,7 @@ class FishboneCauseSerializer(serializers.ModelSerializer):
 
 class FishboneGroupSerializer(serializers.Serializer):
     category = EnumChoiceField(FishboneCategory.choices, enum_name="FishboneCategoryEnum", read_only=True)
-    label = serializers.CharField(read_only=True)
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
     causes = FishboneCauseSerializer(many=True, read_only=True)
 
 
@@ -560,7 +546,7 @@ class KanoSurveySerializer(serializers.ModelSerializer):
 
     def get_public_url(self, obj: KanoSurvey) -> str:
         """The link customers answer through (no login)."""
-        path = f"/portal/kano/{obj.token}/"
+        path = reverse("kano_public:answer", args=[obj.token])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
 
@@ -600,7 +586,7 @@ class KanoSurveyInputSerializer(serializers.Serializer):
     )
 
 
-def kano_field(help_text: str) -> EnumChoiceField:
+def kano_field(help_text: StrOrPromise) -> EnumChoiceField:
     return EnumChoiceField(KanoAnswer.choices, enum_name="KanoAnswerEnum", help_text=help_text)
 
 
@@ -691,19 +677,9 @@ class JobSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-def job_current(*, user: Any) -> BackgroundJob | None:
-    """The newest unfinished analysis job the caller may watch (for a page reloaded mid-recompute)."""
-    qs = BackgroundJob.objects.filter(
-        kind__in=JOB_KINDS, status__in=(BackgroundJob.Status.QUEUED, BackgroundJob.Status.RUNNING)
-    )
-    if not user_can(user, Cap.ANALYSE):
-        qs = qs.filter(created_by=user.pk)
-    return qs.order_by("-created_at", "-id").first()
-
-
 class CriterionSerializer(serializers.Serializer):
     key = serializers.CharField(max_length=40)
-    label = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    label = serializers.CharField(max_length=60, required=False, allow_blank=True)  # type: ignore[assignment]
     weight = serializers.FloatField()
 
 
@@ -773,7 +749,7 @@ class AnalysisSettingsView(APIView):
 
     @extend_schema(responses=SettingsSerializer)
     def get(self, request: Request) -> Response:
-        return settings_response(request, services.analysis_settings(), job_current(user=request.user))
+        return settings_response(request, services.analysis_settings(), selectors.job_current(user=request.user))
 
     @extend_schema(request=SettingsInputSerializer, responses=SettingsSerializer)
     def patch(self, request: Request) -> Response:
@@ -785,7 +761,7 @@ class AnalysisSettingsView(APIView):
             data["criteria"] = [dict(criterion) for criterion in data["criteria"]]
         config, job = services.analysis_settings_update(actor=request.user, **data)
         if job is not None:
-            job = job_get(user=request.user, pk=job.pk)  # progress as it stands after the commit
+            job = selectors.job_get(user=request.user, pk=job.pk)  # progress as it stands after the commit
         return settings_response(request, config, job)
 
 
@@ -794,7 +770,7 @@ class JobView(APIView):
     @extend_schema(responses=JobSerializer)
     def get(self, request: Request, id: int) -> Response:
         """Progress of a priority recompute: its creator and analysts may watch it."""
-        job = job_get(user=request.user, pk=id)
+        job = selectors.job_get(user=request.user, pk=id)
         return Response(JobSerializer(job, context={"request": request}).data)
 
 
@@ -836,7 +812,7 @@ class RankedView(generics.ListAPIView):
             return Requirement.objects.none()
         return selectors.ranked(user=self.request.user, filters=self.request.query_params)
 
-    def filter_queryset(self, queryset: QuerySet[Requirement]) -> QuerySet[Requirement]:
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         check_requirement_filters(self.request)  # the selector has applied them; only refuse bad ones
         return queryset
 
@@ -928,6 +904,11 @@ class ProjectScopeSerializer(serializers.Serializer):
     )
     period_start = serializers.DateField(required=False, allow_null=True)
     period_end = serializers.DateField(required=False, allow_null=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """Only the conditions the project sets (the stored scope leaves the others out)."""
+        data = super().to_representation(instance)
+        return {key: value for key, value in data.items() if key in instance}
 
 
 class ProjectMemberSerializer(serializers.Serializer):

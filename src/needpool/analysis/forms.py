@@ -46,6 +46,14 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def _plain_number(value: Any) -> Any:
+    """30.0 → 30 for a form's initial value (the field still parses it as a float)."""
+    if value is None:
+        return None
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
 # ---------------------------------------------------------------- one requirement's desk
 
 
@@ -301,15 +309,15 @@ class SettingsForm(forms.Form):
         initial: dict[str, Any] = {
             "active_model": config.active_model,
             "matrix_cutoff": config.matrix_cutoff,
-            "weight_importance": weights.get("importance"),
-            "weight_urgency": weights.get("urgency"),
-            "weight_cost": weights.get("cost"),
+            "weight_importance": _plain_number(weights.get("importance")),
+            "weight_urgency": _plain_number(weights.get("urgency")),
+            "weight_cost": _plain_number(weights.get("cost")),
             "require_whys_for_review": config.require_whys_for_review,
         }
         for model in THRESHOLD_MODELS:
             values = (config.thresholds or {}).get(model) or DEFAULT_THRESHOLDS[model]
             for n, value in enumerate(values):
-                initial[f"threshold_{model}_{n}"] = float(value)
+                initial[f"threshold_{model}_{n}"] = _plain_number(value)
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         for model in THRESHOLD_MODELS:
@@ -323,7 +331,11 @@ class SettingsForm(forms.Form):
 
     def threshold_rows(self) -> list[dict[str, Any]]:
         return [
-            {"model": model, "label": self.THRESHOLD_LABELS[model], "fields": [self[f"threshold_{model}_{n}"] for n in range(3)]}
+            {
+                "model": model,
+                "label": self.THRESHOLD_LABELS[model],
+                "fields": [self[f"threshold_{model}_{n}"] for n in range(3)],
+            }
             for model in THRESHOLD_MODELS
         ]
 
@@ -388,7 +400,7 @@ CriteriaFormSet = forms.formset_factory(CriterionForm, extra=2, max_num=20, abso
 
 def criteria_formset(data: Any, *, config: AnalysisSettings, readonly: bool = False) -> Any:
     initial = [
-        {"key": c.get("key", ""), "label": c.get("label", ""), "weight": float(c.get("weight") or 0)}
+        {"key": c.get("key", ""), "label": c.get("label", ""), "weight": _plain_number(c.get("weight") or 0)}
         for c in config.criteria or []
     ]
     formset = CriteriaFormSet(data, initial=initial, prefix="criteria")
@@ -401,7 +413,11 @@ def criteria_formset(data: Any, *, config: AnalysisSettings, readonly: bool = Fa
 
 def criteria_from_formset(formset: Any) -> list[dict[str, Any]]:
     return [
-        {"key": f.cleaned_data["key"], "label": f.cleaned_data.get("label") or f.cleaned_data["key"], "weight": f.cleaned_data["weight"]}
+        {
+            "key": f.cleaned_data["key"],
+            "label": f.cleaned_data.get("label") or f.cleaned_data["key"],
+            "weight": f.cleaned_data["weight"],
+        }
         for f in formset.forms
         if f.cleaned_data.get("key")
     ]
@@ -443,7 +459,7 @@ class ProjectForm(forms.Form):
         label=_("团队成员与职责"),
         required=False,
         max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "engineer: 评估技术可行性\nsales: 访谈重点客户"}),
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": _("engineer: 评估技术可行性\nsales: 访谈重点客户")}),
         help_text=_("每行一位：用户名: 职责"),
     )
 

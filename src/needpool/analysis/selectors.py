@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
+from needpool.accounts.roles import Cap
 from needpool.analysis import scoring
 from needpool.analysis.models import (
     AnalysisProject,
@@ -17,6 +18,8 @@ from needpool.analysis.models import (
     RequirementAnalysis,
     WhyStep,
 )
+from needpool.core.models import BackgroundJob
+from needpool.core.permissions import user_can
 from needpool.customers.models import Customer
 from needpool.customers.permissions import visible_customers
 from needpool.requirements.models import Feedback, Requirement
@@ -151,7 +154,8 @@ def demand_of(*, user: Any, requirement: Requirement) -> tuple[scoring.Scored, l
 
 
 def demand_ranking(*, user: Any, base: QuerySet[Requirement] | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """Requirements by weighted demand (Σ tier weight × importance over distinct customers)."""
+    """Requirements by weighted demand (Σ tier weight × importance over distinct customers the user sees,
+    the same votes as ``demand_of``)."""
     qs = base if base is not None else visible_requirements(user)
     tier_weight = Case(
         *[When(customer__value_tier=t, then=Value(w)) for t, w in scoring.TIER_WEIGHTS.items()],
@@ -159,7 +163,7 @@ def demand_ranking(*, user: Any, base: QuerySet[Requirement] | None = None, limi
         output_field=IntegerField(),
     )
     per_customer = (
-        Feedback.objects.filter(requirement__in=qs.values("pk"), customer__isnull=False)
+        Feedback.objects.filter(requirement__in=qs.values("pk"), customer__in=visible_customers(user))
         .values("requirement_id", "customer_id")
         .annotate(weight=Max(tier_weight * F("importance")))
     )
@@ -242,3 +246,27 @@ def project_counts(project: AnalysisProject, *, user: Any) -> dict[str, Any]:
     by_priority = dict(qs.order_by().values_list("priority").annotate(n=Count("id")))
     by_status = dict(qs.order_by().values_list("status__category").annotate(n=Count("id")))
     return {"total": sum(by_priority.values()), "by_priority": by_priority, "by_status": by_status}
+
+
+# ------------------------------------------------------------------ background jobs
+
+JOB_KINDS = ("priority_recompute",)
+
+
+def _jobs(user: Any) -> QuerySet[BackgroundJob]:
+    qs = BackgroundJob.objects.filter(kind__in=JOB_KINDS).select_related("created_by")
+    return qs if user_can(user, Cap.ANALYSE) else qs.filter(created_by=user.pk)
+
+
+def job_get(*, user: Any, pk: Any) -> BackgroundJob:
+    """An analysis job its creator or an analyst may watch; Http404 for anyone else."""
+    try:
+        return _jobs(user).get(pk=pk)
+    except (BackgroundJob.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def job_current(*, user: Any) -> BackgroundJob | None:
+    """The newest unfinished analysis job the caller may watch (for a page reloaded mid-recompute)."""
+    running = (BackgroundJob.Status.QUEUED, BackgroundJob.Status.RUNNING)
+    return _jobs(user).filter(status__in=running).order_by("-created_at", "-id").first()

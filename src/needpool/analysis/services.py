@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -32,6 +33,7 @@ from needpool.core.bulk import bulk_set
 from needpool.core.models import AuditEntry, BackgroundJob
 from needpool.core.permissions import user_can
 from needpool.customers.models import Customer
+from needpool.customers.permissions import can_view_customer
 from needpool.requirements.choices import Priority
 from needpool.requirements.models import Requirement
 
@@ -62,6 +64,20 @@ DEFAULT_THRESHOLDS: dict[str, tuple[float, float, float]] = {
 }
 _ONE_TO_FIVE = ("urgency_score", "importance_score", "resource_cost", "value_score", "cost_score")
 MAX_WHYS = 10
+# The largest values the columns hold (and RICE accepts): bigger ones would fail on PostgreSQL.
+MAX_REACH = 10**9
+MAX_EFFORT = Decimal("999999.99")
+MAX_EFFORT_DAYS = Decimal("9999999.9")
+
+
+def _whole(value: Any) -> int:
+    """An integer from an int or a numeric string; 2.5, True, NaN and infinity are refused (ValueError)."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    number = Decimal(str(value).strip())
+    if not number.is_finite() or number != number.to_integral_value():
+        raise ValueError(value)
+    return int(number)
 
 
 # ------------------------------------------------------------------ settings and scoring
@@ -134,8 +150,10 @@ COMPUTED_FIELDS = (
 )
 
 
-def _sync_requirement_priority(analysis: RequirementAnalysis) -> None:
-    Requirement.objects.filter(pk=analysis.requirement_id).update(priority=analysis.effective_priority)
+def _sync_requirement_priority(analysis: RequirementAnalysis, previous: str) -> None:
+    """Copy the effective priority to the requirement; one entered by hand stays until the analysis gives one."""
+    if analysis.effective_priority or previous:
+        Requirement.objects.filter(pk=analysis.requirement_id).update(priority=analysis.effective_priority)
 
 
 def _analysis_for(requirement: Requirement) -> RequirementAnalysis:
@@ -156,16 +174,16 @@ def _clean_inputs(data: dict[str, Any]) -> dict[str, Any]:
             continue
         try:
             if name in _ONE_TO_FIVE:
-                number = int(value)
+                number = _whole(value)
                 if not 1 <= number <= 5:
                     raise ValueError
                 cleaned[name] = number
             elif name == "reach":
-                cleaned[name] = int(value)
-                if cleaned[name] < 0:
+                cleaned[name] = _whole(value)
+                if not 0 <= cleaned[name] <= MAX_REACH:
                     raise ValueError
             elif name == "confidence":
-                cleaned[name] = int(value)
+                cleaned[name] = _whole(value)
                 if not 0 <= cleaned[name] <= 100:
                     raise ValueError
             elif name == "impact":
@@ -174,7 +192,7 @@ def _clean_inputs(data: dict[str, Any]) -> dict[str, Any]:
                     raise ValueError
             elif name == "effort":
                 cleaned[name] = Decimal(str(value))
-                if cleaned[name] <= 0:
+                if not Decimal("0.01") <= cleaned[name] <= MAX_EFFORT:
                     raise ValueError
             elif name == "moscow":
                 if value not in MoSCoW.values:
@@ -191,8 +209,8 @@ def _clean_inputs(data: dict[str, Any]) -> dict[str, Any]:
             errors[name] = {
                 "impact": _("Impact 只能是 0.25、0.5、1、2 或 3。"),
                 "confidence": _("Confidence 必须在 0 到 100 之间。"),
-                "effort": _("Effort 必须大于 0。"),
-                "reach": _("Reach 必须是非负整数。"),
+                "effort": _("Effort 必须在 0.01 到 999999.99 人月之间。"),
+                "reach": _("Reach 必须是 0 到 10 亿之间的整数。"),
                 "moscow": _("MoSCoW 分类必须是 must、should、could 或 wont。"),
                 "criteria_scores": _("每个维度的评分必须在 0 到 10 之间。"),
             }.get(name, _("评分必须是 1 到 5 的整数。"))
@@ -211,13 +229,14 @@ def analysis_update(*, actor: Any, requirement: Requirement, **data: Any) -> Req
         raise ValidationError({name: _("未知字段。") for name in sorted(unknown)})
     scores = _clean_inputs({k: v for k, v in data.items() if k in SCORE_FIELDS})
     analysis = _analysis_for(requirement)
+    previous = analysis.effective_priority
     fields = (*SCORE_FIELDS, *INSIGHT_FIELDS)
     before = snapshot(analysis, fields)
     for name, value in {**data, **scores}.items():
         setattr(analysis, name, value.strip() if isinstance(value, str) and name in INSIGHT_FIELDS else value)
     _apply_score(analysis, analysis_settings())
     analysis.save()
-    _sync_requirement_priority(analysis)
+    _sync_requirement_priority(analysis, previous)
     changes = diff(before, snapshot(analysis, fields))
     if changes:
         audit_record(
@@ -242,13 +261,14 @@ def priority_override(*, actor: Any, requirement: Requirement, priority: str, re
     if len(reason) > 500:
         raise ValidationError({"reason": _("理由不能超过 500 个字符。")})
     analysis = _analysis_for(requirement)
+    previous = analysis.effective_priority
     before = (analysis.override_priority, analysis.override_reason)
     analysis.override_priority = priority
     analysis.override_reason = reason if priority else ""
     analysis.override_by = actor if priority else None
     analysis.override_at = timezone.now() if priority else None
     analysis.save()
-    _sync_requirement_priority(analysis)
+    _sync_requirement_priority(analysis, previous)
     audit_record(
         actor=actor,
         obj=requirement,
@@ -273,7 +293,9 @@ def _validate_settings(data: dict[str, Any]) -> dict[str, Any]:
         weights = data["weights_3d"] or {}
         try:
             values = {k: float(weights[k]) for k in ("importance", "urgency", "cost") if k in weights}
-            if set(weights) - {"importance", "urgency", "cost"} or any(v < 0 for v in values.values()):
+            if set(weights) - {"importance", "urgency", "cost"} or any(
+                not math.isfinite(v) or v < 0 for v in values.values()
+            ):
                 raise ValueError
             if values and sum(values.values()) <= 0:
                 raise ValueError
@@ -294,7 +316,7 @@ def _validate_settings(data: dict[str, Any]) -> dict[str, Any]:
             if not criteria or any(not k for k in keys) or len(set(keys)) != len(keys):
                 raise ValueError
             weights = [float(c["weight"]) for c in criteria]  # type: ignore[arg-type]
-            if any(w < 0 for w in weights) or sum(weights) <= 0:
+            if any(not math.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
                 raise ZeroDivisionError
             data["criteria"] = criteria
         except ZeroDivisionError:
@@ -308,7 +330,9 @@ def _validate_settings(data: dict[str, Any]) -> dict[str, Any]:
                 if model not in DEFAULT_THRESHOLDS:
                     raise ValueError
                 numbers = [float(v) for v in values]
-                if len(numbers) != 3 or not numbers[0] >= numbers[1] >= numbers[2]:
+                if len(numbers) != 3 or not all(map(math.isfinite, numbers)):
+                    raise ValueError
+                if not numbers[0] >= numbers[1] >= numbers[2]:
                     raise ValueError
                 thresholds[model] = numbers
             data["thresholds"] = thresholds
@@ -369,7 +393,7 @@ def priorities_recompute(*, version: int, job: BackgroundJob | None = None, batc
     size = batch_size or RECOMPUTE_BATCH
     done = 0
     last_pk = 0
-    inputs = ("requirement_id", "override_priority", *SCORE_FIELDS)
+    inputs = ("requirement_id", "override_priority", "computed_priority", *SCORE_FIELDS)
     while True:
         with transaction.atomic():
             batch = list(
@@ -379,14 +403,19 @@ def priorities_recompute(*, version: int, job: BackgroundJob | None = None, batc
             )
             if not batch:
                 break
+            sync = []
             for analysis in batch:
+                previous = analysis.effective_priority
                 _apply_score(analysis, config)
+                # A priority entered by hand stays until the analysis gives one (as in analysis_update).
+                if analysis.effective_priority or previous:
+                    sync.append((analysis.requirement_id, analysis.effective_priority))
             bulk_set(
                 RequirementAnalysis,
                 COMPUTED_FIELDS,
                 [(a.pk, *(getattr(a, f) for f in COMPUTED_FIELDS)) for a in batch],
             )
-            bulk_set(Requirement, ("priority",), [(a.requirement_id, a.effective_priority) for a in batch])
+            bulk_set(Requirement, ("priority",), sync)
             done += len(batch)
             last_pk = batch[-1].pk
             if job is not None:
@@ -506,12 +535,13 @@ def feasibility_update(*, actor: Any, requirement: Requirement, **data: Any) -> 
             continue
         try:
             if name == "tech_difficulty":
-                cleaned[name] = int(value)
+                cleaned[name] = _whole(value)
                 if not 1 <= cleaned[name] <= 5:
                     raise ValueError
             elif name in ("effort_days", "cost_estimate"):
                 cleaned[name] = Decimal(str(value))
-                if cleaned[name] < 0 or cleaned[name] > Decimal("999999999"):
+                limit = MAX_EFFORT_DAYS if name == "effort_days" else Decimal("999999999")
+                if cleaned[name] < 0 or cleaned[name] > limit:
                     raise ValueError
             else:
                 cleaned[name] = str(value).strip()[:2000]
@@ -629,6 +659,8 @@ def kano_answer(
         errors["respondent"] = _("姓名不能超过 80 个字符。")
     if errors:
         raise ValidationError(errors)
+    if actor is not None and customer is not None and not can_view_customer(actor, customer):
+        raise ValidationError({"customer": _("客户不存在或您无权访问。")})
     if customer is not None and KanoResponse.objects.filter(survey=survey, customer=customer).exists():
         raise ValidationError({"customer": _("该客户已经回答过此问卷。")})
     return KanoResponse.objects.create(
@@ -710,9 +742,9 @@ def project_create(
         scope=_clean_scope(scope or {}),
         created_by=actor,
     )
-    project.full_clean(exclude=["created_by"])
-    if end_date < start_date:
+    if start_date and end_date and end_date < start_date:
         raise ValidationError({"end_date": _("结束日期不能早于开始日期。")})
+    project.full_clean(exclude=["created_by"])
     project.save()
     ProjectMember.objects.bulk_create(
         ProjectMember(project=project, user=u, duty=d) for u, d in _clean_members(members)
@@ -747,9 +779,10 @@ def project_update(*, actor: Any, project: AnalysisProject, **data: Any) -> Anal
         data["scope"] = _clean_scope(data["scope"] or {})
     for name, value in data.items():
         setattr(project, name, value.strip() if isinstance(value, str) else value)
-    project.full_clean(exclude=["created_by"])
+    project.clean_fields(exclude=["created_by"])
     if project.end_date < project.start_date:
         raise ValidationError({"end_date": _("结束日期不能早于开始日期。")})
+    project.full_clean(exclude=["created_by"])
     project.save()
     changes: dict[str, Any] = dict(diff(before, snapshot(project, fields)))
     if members is not None:

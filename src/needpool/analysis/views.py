@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -43,6 +44,7 @@ from needpool.analysis.selectors import (
     demand_of,
     demand_ranking,
     fishbone_of,
+    job_get,
     kano_of,
     kano_survey_by_token,
     matrix_points,
@@ -113,12 +115,38 @@ def _thresholds(config: AnalysisSettings, model: str) -> list[float]:
     return [float(v) for v in (config.thresholds or {}).get(model) or DEFAULT_THRESHOLDS.get(model, (75, 50, 25))]
 
 
+_INPUT_LABELS = {
+    "urgency": gettext_lazy("紧急度"),
+    "importance": gettext_lazy("重要性"),
+    "resource_cost": gettext_lazy("资源成本"),
+    "value": gettext_lazy("价值"),
+    "cost": gettext_lazy("成本"),
+    "reach": "Reach",
+    "impact": "Impact",
+    "confidence": "Confidence",
+    "effort": "Effort",
+    "moscow": "MoSCoW",
+    "weights": gettext_lazy("权重"),
+    "cutoff": gettext_lazy("高低分界"),
+}
+
+
+def _error_text(error: str, config: AnalysisSettings) -> str:
+    """'urgency: 必填。' → '紧急度：必填。' (the stored error names the model's input)."""
+    field, sep, message = error.partition(": ")
+    if not sep:
+        return error
+    labels: dict[str, Any] = {**_INPUT_LABELS}
+    labels.update({str(c.get("key")): str(c.get("label") or c.get("key")) for c in config.criteria or []})
+    return f"{labels.get(field, field)}：{message}"
+
+
 def explain(analysis: RequirementAnalysis | None, config: AnalysisSettings) -> dict[str, Any]:
     """Why a requirement has its computed priority: a one-line sum and the parts as rows."""
     if analysis is None or analysis.pk is None or not analysis.computed_model:
         return {"text": "", "rows": [], "error": ""}
     if analysis.computed_error:
-        return {"text": "", "rows": [], "error": analysis.computed_error}
+        return {"text": "", "rows": [], "error": _error_text(analysis.computed_error, config)}
     model = analysis.computed_model
     parts = analysis.computed_parts or {}
     priority = analysis.computed_priority or "—"
@@ -146,7 +174,9 @@ def explain(analysis: RequirementAnalysis | None, config: AnalysisSettings) -> d
             (_("重要"), _("是") if parts.get("important") else _("否")),
         ]
     elif model == PriorityModelKind.MOSCOW:
-        label = str(dict(MoSCoW.choices).get(parts.get("moscow"), parts.get("moscow") or "—"))
+        category = str(parts.get("moscow") or "")
+        moscow_labels: dict[str, Any] = dict(MoSCoW.choices)
+        label = str(moscow_labels.get(category, category or "—"))
         text = _("MoSCoW：%(label)s → %(p)s") % {"label": label, "p": priority}
         rows = [(_("MoSCoW"), label)]
     else:
@@ -248,7 +278,7 @@ def ranked_page(request: HttpRequest) -> HttpResponse:
 
 FISHBONE_TOP = ("people", "machine", "material")
 FISHBONE_BOTTOM = ("method", "environment", "measurement")
-FISHBONE_BONE_X = (300, 520, 740)
+FISHBONE_BONE_X = (330, 560, 790)
 FISHBONE_SPINE_Y = 220
 FISHBONE_DX, FISHBONE_DY = 110, 165
 FISHBONE_MAX_SHOWN = 7
@@ -313,7 +343,7 @@ def fishbone_picture(title: str, grouped: dict[str, list[Any]]) -> dict[str, Any
                 py = spine_y + direction * FISHBONE_DY * t
                 if index < len(shown):
                     full = shown[index].text
-                    text = _clip(full, 12.5)
+                    text = _clip(full, 12.8)
                     more = False
                 else:
                     full = text = _("另有 %(n)s 条") % {"n": hidden}
@@ -331,8 +361,8 @@ def fishbone_picture(title: str, grouped: dict[str, list[Any]]) -> dict[str, Any
                     }
                 )
             label = str(labels.get(key, key))
-            box_w = max(34, 14 * _text_units(label) + 18)
-            box_y = y1 - 30 if direction < 0 else y1 + 4
+            box_w = max(36, 17 * _text_units(label) + 18)
+            box_y = y1 - 32 if direction < 0 else y1 + 4
             bones.append(
                 {
                     "key": key,
@@ -344,22 +374,22 @@ def fishbone_picture(title: str, grouped: dict[str, list[Any]]) -> dict[str, Any
                     "box_x": round(x1 - box_w / 2, 1),
                     "box_y": box_y,
                     "box_w": round(box_w, 1),
-                    "label_y": box_y + 18,
+                    "label_y": box_y + 20,
                     "items": items,
                     "count": len(causes),
                 }
             )
     title_lines = _wrap(title, 8.6, 3)
-    first = spine_y - (len(title_lines) - 1) * 10 + 5
+    first = spine_y - (len(title_lines) - 1) * 11 + 6
     return {
-        "width": 960,
+        "width": 1000,
         "height": 440,
         "spine_y": spine_y,
         "spine_x0": 24,
-        "spine_x1": 772,
-        "head": "772,160 900,160 952,220 900,280 772,280",
-        "head_x": 836,
-        "title_lines": [{"text": line, "y": first + i * 20} for i, line in enumerate(title_lines)],
+        "spine_x1": 800,
+        "head": "800,156 930,156 990,220 930,284 800,284",
+        "head_x": 878,
+        "title_lines": [{"text": line, "y": first + i * 22} for i, line in enumerate(title_lines)],
         "title": title,
         "bones": bones,
         "total": sum(b["count"] for b in bones),
@@ -526,7 +556,8 @@ def desk_scores(request: HttpRequest, pk: int) -> HttpResponse:
         if analysis.computed_error:
             messages.warning(
                 request,
-                _("评分已保存，但当前模型无法计算优先级：%(error)s") % {"error": analysis.computed_error},
+                _("评分已保存，但当前模型无法计算优先级：%(error)s")
+                % {"error": _error_text(analysis.computed_error, analysis_settings())},
             )
 
     return _desk_action(
@@ -739,9 +770,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 add_service_errors(form, exc)
             else:
                 if job is not None:
-                    messages.info(
-                        request, _("设置已保存，正在后台重新计算 %(n)s 条需求的优先级。") % {"n": job.total}
-                    )
+                    messages.info(request, _("设置已保存，正在后台重新计算 %(n)s 条需求的优先级。") % {"n": job.total})
                     return redirect("analysis:job", pk=job.pk)
                 messages.success(request, _("设置已保存，优先级已重新计算。"))
                 return redirect("analysis:settings")
@@ -757,13 +786,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 def _job(request: HttpRequest, pk: int) -> BackgroundJob:
-    jobs = BackgroundJob.objects.filter(kind="priority_recompute")
-    if not user_can(request.user, Cap.ANALYSE):
-        jobs = jobs.filter(created_by=request.user.pk)
-    found = jobs.select_related("created_by").filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return job_get(user=request.user, pk=pk)
 
 
 def _job_context(job: BackgroundJob) -> dict[str, Any]:
@@ -808,9 +831,7 @@ def scope_rows(scope: dict[str, Any]) -> list[tuple[str, str]]:
     if scope.get("top_n_by_order"):
         rows.append((_("客户范围"), _("订单金额前 %(n)s 名") % {"n": scope["top_n_by_order"]}))
     if scope.get("period_start") or scope.get("period_end"):
-        rows.append(
-            (_("需求提交时间"), f"{scope.get('period_start') or '…'} — {scope.get('period_end') or '…'}")
-        )
+        rows.append((_("需求提交时间"), f"{scope.get('period_start') or '…'} — {scope.get('period_end') or '…'}"))
     return rows
 
 
@@ -827,7 +848,7 @@ def project_list_page(request: HttpRequest) -> HttpResponse:
 
 def project_create_page(request: HttpRequest) -> HttpResponse:
     require(request.user, Cap.ANALYSE, _("只有经理和产品经理可以创建分析项目。"))
-    today = dt.date.today()
+    today = timezone.localdate()
     initial = {"leader": request.user.pk, "start_date": today, "end_date": today + dt.timedelta(days=30)}
     form = ProjectForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -857,11 +878,25 @@ def project_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "analysis/project_form.html", {"form": form, "is_create": False, "project": project})
 
 
+def _history_value(value: Any) -> Any:
+    if isinstance(value, dict):  # a scope
+        return "；".join(f"{label}：{text}" for label, text in scope_rows(value)) or _("不限")
+    return value
+
+
 def _history_rows(entries: Iterable[Any]) -> list[dict[str, Any]]:
     return [
         {
             "entry": entry,
-            "rows": [{**row, "label": _project_field_label(row["field"])} for row in entry.change_rows()],
+            "rows": [
+                {
+                    **row,
+                    "label": _project_field_label(row["field"]),
+                    "old": _history_value(row["old"]),
+                    "new": _history_value(row["new"]),
+                }
+                for row in entry.change_rows()
+            ],
         }
         for entry in entries
     ]

@@ -22,8 +22,7 @@ class Command(BaseCommand):
         if shown:
             self.stdout.write(
                 self.style.WARNING(
-                    f"管理员账号 / admin account: {user.username}\n"
-                    f"初始密码 / initial password (shown once): {shown}"
+                    f"管理员账号 / admin account: {user.username}\n初始密码 / initial password (shown once): {shown}"
                 )
             )
         else:
