@@ -59,3 +59,24 @@ def test_search_respects_visibility(users, pool, make_user):
 
     outsider = make_user("sales", username="outsider", team=Team.objects.create(name="销售二部"))
     assert list(requirement_list(user=outsider, filters={"q": "批量折扣"})) == []
+
+
+def test_search_results_come_newest_entry_first_unless_sorted_otherwise(users, customer):
+    import datetime as dt
+
+    older = requirement_create(
+        actor=users["product_manager"],
+        title="批量导入客户",
+        customer=customer,
+        submitted_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+    )
+    newer = requirement_create(
+        actor=users["product_manager"],
+        title="批量导出订单",
+        customer=customer,
+        submitted_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+    )
+    pm = users["manager"]
+    assert list(requirement_list(user=pm, filters={"q": "批量"})) == [newer, older]
+    assert list(requirement_list(user=pm, filters={"q": "批量", "sort": "-submitted_at"})) == [newer, older]
+    assert list(requirement_list(user=pm, filters={"q": "批量", "sort": "-code"})) == [older, newer]

@@ -318,3 +318,13 @@ class TestSla:
         requirement_transition(actor=users["product_manager"], requirement=req, to="in_progress")
         req.refresh_from_db()
         assert req.sla_breached
+
+
+def test_messages_speak_the_users_language(users):
+    from django.utils import translation
+
+    req = make(users["sales"], None)
+    with translation.override("en"), pytest.raises(ValidationError) as err:
+        requirement_transition(actor=users["product_manager"], requirement=req, to="in_progress")
+    message = err.value.message_dict["to"][0]
+    assert "Customer, Background" in message and "、" not in message
