@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default=None)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--batch", type=int, default=None, help="rows per batch of the job (default: the service's)")
+    parser.add_argument("--cutoffs", default="3,4", help="matrix cutoffs to switch to, one run each (default 3,4)")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
     pool_args = bench_pool.parse_args(
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_pool.log(f"{rows:,} analysed requirements in {where}")
 
     results: list[tuple[str, float]] = []
-    for cutoff in (3, 4):
+    for cutoff in (int(c) for c in args.cutoffs.split(",")):
         with connection.cursor() as cursor, transaction.atomic():
             started = time.perf_counter()
             cursor.execute(RAW_UPDATE, [cutoff] * 4)

@@ -182,14 +182,16 @@ def explain(analysis: RequirementAnalysis | None, config: AnalysisSettings) -> d
     else:
         if model == PriorityModelKind.MATRIX_3D:
             labels = {"importance": _("重要"), "urgency": _("紧急"), "cost": _("成本")}
-            rows = [(str(labels.get(k, k)), "+" + _num(v)) for k, v in parts.items()]
+            # jsonb (PostgreSQL) does not keep key order: list the parts in the model's own order.
+            rows = [(str(labels[k]), "+" + _num(parts[k])) for k in ("importance", "urgency", "cost") if k in parts]
             body = " · ".join(f"{label} {value}" for label, value in rows) + f" = {score}"
         elif model == PriorityModelKind.VALUE_COST:
             rows = [(_("价值"), _num(parts.get("value"))), (_("成本"), _num(parts.get("cost")))]
             body = _("价值 %(v)s ÷ 成本 %(c)s = %(s)s") % {"v": rows[0][1], "c": rows[1][1], "s": score}
         elif model == PriorityModelKind.WEIGHTED:
             labels = {str(c.get("key")): str(c.get("label") or c.get("key")) for c in config.criteria or []}
-            rows = [(labels.get(k, k), "+" + _num(v)) for k, v in parts.items()]
+            order = [k for k in labels if k in parts] + sorted(k for k in parts if k not in labels)
+            rows = [(labels.get(k, k), "+" + _num(parts[k])) for k in order]
             body = " · ".join(f"{label} {value}" for label, value in rows) + f" = {score}"
         else:  # RICE
             rows = [
