@@ -191,7 +191,7 @@ def explain(analysis: RequirementAnalysis | None, config: AnalysisSettings) -> d
         elif model == PriorityModelKind.WEIGHTED:
             labels = {str(c.get("key")): str(c.get("label") or c.get("key")) for c in config.criteria or []}
             order = [k for k in labels if k in parts] + sorted(k for k in parts if k not in labels)
-            rows = [(labels.get(k, k), "+" + _num(parts[k])) for k in order]
+            rows = [(str(labels.get(k, k)), "+" + _num(parts[k])) for k in order]
             body = " · ".join(f"{label} {value}" for label, value in rows) + f" = {score}"
         else:  # RICE
             rows = [
