@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from needpool.core.pagination import CappedPaginator
 from needpool.core.selectors import notification_list
 from needpool.core.services import notifications_mark_read
 from needpool.customers.selectors import follow_ups_due
@@ -29,9 +30,15 @@ M = TypeVar("M", bound=Model)
 # ---------------------------------------------------------------- helpers used by every app's views
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[M], per_page: int = PAGE_SIZE) -> Page[M]:
-    """The requested page (``?page=``, kept in the URL) of a bounded list; bad numbers give the nearest page."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def paginate(
+    request: HttpRequest, queryset: QuerySet[M], per_page: int = PAGE_SIZE, *, capped: bool = False
+) -> Page[M]:
+    """The requested page (``?page=``, kept in the URL) of a bounded list; bad numbers give the nearest page.
+
+    ``capped`` counts at most CappedPaginator.cap rows (searches), shown as "1000+".
+    """
+    paginator = CappedPaginator(queryset, per_page) if capped else Paginator(queryset, per_page)
+    return paginator.get_page(request.GET.get("page"))
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:

@@ -162,7 +162,8 @@ def _detail_url(pk: int, anchor: str = "") -> str:
 
 def requirement_list_page(request: HttpRequest) -> HttpResponse:
     user = request.user
-    page = paginate(request, requirement_list(user=user, filters=request.GET))
+    searching = bool(request.GET.get("q", "").strip())
+    page = paginate(request, requirement_list(user=user, filters=request.GET), capped=searching)
     page.object_list = _with_customers(list(page.object_list))
     context = {
         "page_obj": page,
