@@ -333,6 +333,19 @@ class RequirementAnalysisView(APIView):
         return analysis_response(request, id)
 
 
+def analysis_write(
+    request: Request, id: int, cap: str, refusal: str, serializer_class: type[serializers.Serializer], service: Any
+) -> Response:
+    """The shape of every analysis write: 404 if unseen, 403 before input checks, 400 per field, then
+    the service, answering with the requirement's analysis."""
+    requirement = requirement_for(request, id)
+    deny_unless(user_can(request.user, cap), refusal)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    service(actor=request.user, requirement=requirement, **serializer.validated_data)
+    return analysis_response(request, id)
+
+
 @extend_schema(tags=TAGS)
 class PriorityOverrideView(APIView):
     @extend_schema(
@@ -344,12 +357,14 @@ class PriorityOverrideView(APIView):
     )
     def post(self, request: Request, id: int) -> Response:
         """Set a manual priority with a reason (``priority: ""`` removes it); the computed one is kept."""
-        requirement = requirement_for(request, id)
-        deny_unless(user_can(request.user, Cap.ANALYSE), _("只有产品经理及以上角色可以调整优先级。"))
-        serializer = OverrideSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.priority_override(actor=request.user, requirement=requirement, **serializer.validated_data)
-        return analysis_response(request, id)
+        return analysis_write(
+            request,
+            id,
+            Cap.ANALYSE,
+            _("只有产品经理及以上角色可以调整优先级。"),
+            OverrideSerializer,
+            services.priority_override,
+        )
 
 
 @extend_schema(tags=TAGS)
@@ -357,12 +372,14 @@ class FeasibilityView(APIView):
     @extend_schema(request=FeasibilitySerializer, responses=AnalysisSerializer)
     def put(self, request: Request, id: int) -> Response:
         """Technical difficulty, effort, cost and resources (engineers, product managers and above)."""
-        requirement = requirement_for(request, id)
-        deny_unless(user_can(request.user, Cap.ESTIMATE), _("只有技术人员和产品经理可以评估可行性。"))
-        serializer = FeasibilitySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.feasibility_update(actor=request.user, requirement=requirement, **serializer.validated_data)
-        return analysis_response(request, id)
+        return analysis_write(
+            request,
+            id,
+            Cap.ESTIMATE,
+            _("只有技术人员和产品经理可以评估可行性。"),
+            FeasibilitySerializer,
+            services.feasibility_update,
+        )
 
 
 @extend_schema(tags=TAGS)
@@ -370,12 +387,14 @@ class ComplianceView(APIView):
     @extend_schema(request=ComplianceSerializer, responses=AnalysisSerializer)
     def post(self, request: Request, id: int) -> Response:
         """Sign the compliance check: approved, or rejected with a note. Only the compliance role may sign."""
-        requirement = requirement_for(request, id)
-        deny_unless(user_can(request.user, Cap.COMPLIANCE_SIGN), _("只有合规人员可以签署合规检查。"))
-        serializer = ComplianceSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.compliance_sign_off(actor=request.user, requirement=requirement, **serializer.validated_data)
-        return analysis_response(request, id)
+        return analysis_write(
+            request,
+            id,
+            Cap.COMPLIANCE_SIGN,
+            _("只有合规人员可以签署合规检查。"),
+            ComplianceSerializer,
+            services.compliance_sign_off,
+        )
 
 
 # ---------------------------------------------------------------- root cause
