@@ -113,3 +113,22 @@ def requirement(users: dict[str, User], customer: Customer) -> Requirement:
         tags=[option("tag", "bulk_operation")],
         submitted_at=timezone.now(),
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request: Any) -> None:
+    """Rate-limit and abuse counters live in the shared cache: every test that touches data starts empty."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not uses_db:
+        return
+    from django.core.cache import cache
+
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    cache.clear()

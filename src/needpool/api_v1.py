@@ -52,5 +52,10 @@ urlpatterns = [
     path("analysis/ranked/", analysis.RankedView.as_view(), name="analysis-ranked"),
     path("analysis/matrix/", analysis.MatrixView.as_view(), name="analysis-matrix"),
     path("analysis/demand/", analysis.DemandRankingView.as_view(), name="analysis-demand"),
+    # Routes that must come before the router's requirements/<pk>/ (e.g. requirements/similar/).
+    path("", include("needpool.requirements.dedup_api")),
+    path("", include("needpool.requirements.merge_api")),
+    path("", include("needpool.intake.api")),
+    path("", include("needpool.suggest.api")),
     path("", include(router.urls)),
 ]

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "needpool.customers",
     "needpool.requirements",
     "needpool.analysis",
+    "needpool.intake",
+    "needpool.suggest",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +188,13 @@ else:
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
+
+# Cache: shared by every web process (rate limits, the portal's abuse counters). Redis when configured,
+# else the database (works across gunicorn workers on one machine without another server).
+if NEEDPOOL_REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": NEEDPOOL_REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "needpool_cache"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

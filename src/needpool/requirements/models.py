@@ -199,6 +199,18 @@ class Requirement(TimeStampedModel):
     first_responded_at = models.DateTimeField(_("首次响应时间"), null=True, blank=True)
     sla_breached = models.BooleanField(_("SLA 超时"), default=False)
     search_text = models.TextField(editable=False, blank=True, default="")
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        verbose_name=_("已合并到"),
+    )
+    merged_at = models.DateTimeField(_("合并时间"), null=True, blank=True)
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="watched_requirements", verbose_name=_("关注人")
+    )
 
     class Meta:
         verbose_name = _("需求")
@@ -269,6 +281,24 @@ class Feedback(TimeStampedModel):
         blank=True,
         related_name="+",
         verbose_name=_("录入人"),
+    )
+    # Initial classification of the raw words (需求类型 / 初步标签), set by hand or by accepting a suggestion;
+    # carried into the requirement created from this feedback.
+    type = models.ForeignKey(
+        ClassOption,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"dimension": Dimension.TYPE},
+        verbose_name=_("需求类型"),
+    )
+    tags = models.ManyToManyField(
+        ClassOption,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"dimension": Dimension.TAG},
+        verbose_name=_("初步标签"),
     )
 
     class Meta:
@@ -357,3 +387,36 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RequirementMerge(models.Model):
+    """One merge (去重合并): which requirements went into the survivor, and what moved, so an admin can undo it."""
+
+    survivor = models.ForeignKey(
+        Requirement, on_delete=models.PROTECT, related_name="merges", verbose_name=_("保留需求")
+    )
+    merged = models.ManyToManyField(Requirement, related_name="+", verbose_name=_("被合并需求"))
+    # What moved, by relation: {"feedback": [ids], "comments": [ids], "attachments": [ids], "watchers": [user ids]}.
+    moved = models.JSONField(default=dict, blank=True)
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("操作人")
+    )
+    created_at = models.DateTimeField(_("合并时间"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("撤销人"),
+    )
+
+    class Meta:
+        verbose_name = _("需求合并记录")
+        verbose_name_plural = _("需求合并记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"merge into {self.survivor_id}"

@@ -1,10 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
 from needpool.requirements import views
 
 app_name = "requirements"
 urlpatterns = [
     path("", views.requirement_list_page, name="list"),
+    path("", include("needpool.requirements.dedup_urls")),
+    path("", include("needpool.requirements.merge_urls")),
     path("board/", views.requirement_board, name="board"),
     path("new/", views.requirement_create_page, name="create"),
     path("<int:pk>/", views.requirement_detail, name="detail"),

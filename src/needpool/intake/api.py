@@ -1,0 +1,5 @@
+"""intake/api routes (filled in by the feature)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
