@@ -44,18 +44,23 @@ def render_prefix(pattern: str, day: dt.date) -> tuple[str, str, int]:
     return text[: match.start()], text[match.end() :], width
 
 
-def next_number(key: str) -> int:
-    """Advance the counter for ``key`` by one and return the new value, atomically."""
+def reserve_numbers(key: str, count: int) -> int:
+    """Advance the counter for ``key`` by ``count`` atomically; return the first number of the reserved block."""
     table = CodeSequence._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (prefix, value) VALUES (%s, 1) "
-            f"ON CONFLICT (prefix) DO UPDATE SET value = {table}.value + 1 RETURNING value",
-            [key],
+            f"INSERT INTO {table} (prefix, value) VALUES (%s, %s) "
+            f"ON CONFLICT (prefix) DO UPDATE SET value = {table}.value + %s RETURNING value",
+            [key, count, count],
         )
         row = cursor.fetchone()
     assert row is not None
-    return int(row[0])
+    return int(row[0]) - count + 1
+
+
+def next_number(key: str) -> int:
+    """Advance the counter for ``key`` by one and return the new value, atomically."""
+    return reserve_numbers(key, 1)
 
 
 def next_code(pattern: str, day: dt.date, *, namespace: str, taken: Callable[[str], bool] | None = None) -> str:

@@ -46,9 +46,9 @@ from django.utils import timezone
 from needpool.accounts.models import User
 from needpool.accounts.roles import Role
 from needpool.core.audit import _plain, audit_record, snapshot
-from needpool.core.codes import render_prefix
+from needpool.core.codes import render_prefix, reserve_numbers
 from needpool.core.config import site_config
-from needpool.core.models import AuditEntry, CodeSequence
+from needpool.core.models import AuditEntry
 from needpool.core.text import segment_for_index
 from needpool.customers.choices import (
     DecisionRole,
@@ -672,23 +672,6 @@ def _explicit_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
-def _reserve_numbers(key: str, count: int) -> int:
-    """Advance the ``CodeSequence`` counter ``key`` by ``count``; return the first number of the block.
-
-    The same atomic upsert as ``core.codes.next_number``, by ``count`` instead of one.
-    """
-    table = CodeSequence._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (prefix, value) VALUES (%s, %s) "
-            f"ON CONFLICT (prefix) DO UPDATE SET value = {table}.value + %s RETURNING value",
-            [key, count, count],
-        )
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0]) - count + 1
-
-
 def _codes_block(
     *, pattern: str, day: dt.date, namespace: str, count: int, taken: Callable[[list[str]], set[str]]
 ) -> list[str]:
@@ -698,7 +681,7 @@ def _codes_block(
     out: list[str] = []
     while len(out) < count:
         need = count - len(out)
-        first = _reserve_numbers(key, need)
+        first = reserve_numbers(key, need)
         codes = [f"{prefix}{n:0{width}d}{suffix}" for n in range(first, first + need)]
         used = taken(codes)
         out.extend(c for c in codes if c not in used)
