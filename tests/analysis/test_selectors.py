@@ -29,7 +29,7 @@ from needpool.analysis.services import analysis_update, feasibility_update, proj
 from needpool.core.audit import audit_for
 from needpool.customers.services import customer_create
 from needpool.requirements.choices import Channel
-from needpool.requirements.models import Feedback
+from needpool.requirements.models import Feedback, Requirement
 from needpool.requirements.services import feedback_create
 from tests.analysis.helpers import db_state, make_requirement
 
@@ -114,6 +114,18 @@ def test_chart_points(users, pm, customer):
     feasibility_update(actor=users["engineer"], requirement=plotted, effort_days="7.5")
     assert value_effort_points(user=pm)[0]["effort"] == 7.5
     assert matrix_points(user=users["viewer"])[0]["id"] == plotted.pk
+
+
+def test_charts_leave_out_merged_requirements(users, pm, customer):
+    survivor = make_requirement(users["sales"], "保留", customer)
+    merged = make_requirement(users["sales"], "已合并", customer)
+    for requirement in (survivor, merged):
+        analysis_update(
+            actor=pm, requirement=requirement, urgency_score=4, importance_score=2, value_score=5, cost_score=2
+        )
+    Requirement.objects.filter(pk=merged.pk).update(merged_into=survivor, merged_at=timezone.now())
+    assert [p["id"] for p in matrix_points(user=pm)] == [survivor.pk]
+    assert [p["id"] for p in value_effort_points(user=pm)] == [survivor.pk]
 
 
 # ------------------------------------------------------------------ weighted demand

@@ -71,7 +71,7 @@ def ranked(
 
 def matrix_points(*, user: Any, base: QuerySet[Requirement] | None = None, limit: int = 2000) -> list[dict[str, Any]]:
     """Points for the urgency × importance chart (requirements that have both scores)."""
-    qs = base if base is not None else visible_requirements(user)
+    qs = base if base is not None else visible_requirements(user).filter(merged_into__isnull=True)
     rows = (
         qs.filter(analysis__urgency_score__isnull=False, analysis__importance_score__isnull=False)
         .values(
@@ -106,7 +106,7 @@ def matrix_points(*, user: Any, base: QuerySet[Requirement] | None = None, limit
 def value_effort_points(
     *, user: Any, base: QuerySet[Requirement] | None = None, limit: int = 2000
 ) -> list[dict[str, Any]]:
-    qs = base if base is not None else visible_requirements(user)
+    qs = base if base is not None else visible_requirements(user).filter(merged_into__isnull=True)
     rows = (
         qs.filter(analysis__value_score__isnull=False)
         .filter(Q(analysis__cost_score__isnull=False) | Q(analysis__effort_days__isnull=False))
@@ -156,7 +156,7 @@ def demand_of(*, user: Any, requirement: Requirement) -> tuple[scoring.Scored, l
 def demand_ranking(*, user: Any, base: QuerySet[Requirement] | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Requirements by weighted demand (Σ tier weight × importance over distinct customers the user sees,
     the same votes as ``demand_of``)."""
-    qs = base if base is not None else visible_requirements(user)
+    qs = base if base is not None else visible_requirements(user).filter(merged_into__isnull=True)
     tier_weight = Case(
         *[When(customer__value_tier=t, then=Value(w)) for t, w in scoring.TIER_WEIGHTS.items()],
         default=Value(1),
@@ -229,7 +229,7 @@ def project_customers(project: AnalysisProject, *, user: Any) -> QuerySet[Custom
 def project_requirements(project: AnalysisProject, *, user: Any) -> QuerySet[Requirement]:
     """The visible requirements in the project's scope: feedback from in-scope customers within the period."""
     scope = project.scope or {}
-    qs = visible_requirements(user)
+    qs = visible_requirements(user).filter(merged_into__isnull=True)
     customer_filters = any(scope.get(k) for k in ("industries", "regions", "segments", "top_n_by_order"))
     if customer_filters:
         customers = project_customers(project, user=user)

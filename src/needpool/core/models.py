@@ -31,6 +31,10 @@ class AuditEntry(models.Model):
         COMMENT = "comment", _("评论")
         ATTACH = "attach", _("附件")
         LINK = "link", _("关联")
+        MERGE = "merge", _("合并")
+        UNMERGE = "unmerge", _("撤销合并")
+        WATCH = "watch", _("关注")
+        IMPORT = "import", _("导入")
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("对象类型"))
     object_id = models.BigIntegerField(_("对象 ID"))
@@ -70,6 +74,8 @@ class Notification(models.Model):
         SLA = "sla", _("SLA 超时")
         ASSIGNED = "assigned", _("指派")
         FOLLOW_UP = "follow_up", _("跟进提醒")
+        MERGE = "merge", _("需求合并")
+        IMPORT = "import", _("导入完成")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
