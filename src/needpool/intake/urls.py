@@ -1,6 +1,16 @@
 """Staff pages for import and export."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from needpool.intake import views_transfer as views
 
 app_name = "intake"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("import/", views.import_page, name="import"),
+    path("import/jobs/<int:pk>/", views.import_job_page, name="import_job"),
+    path("import/jobs/<int:pk>/progress/", views.import_job_progress, name="import_job_progress"),
+    path("import/jobs/<int:pk>/run/", views.import_job_run, name="import_job_run"),
+    path("export/requirements/<slug:layout>.<slug:fmt>", views.export_requirements, name="export_requirements"),
+    path("export/customers.<slug:fmt>", views.export_customers, name="export_customers"),
+    path("export/interactions.<slug:fmt>", views.export_interactions, name="export_interactions"),
+]

@@ -27,12 +27,20 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from needpool.accounts.models import User
 from needpool.customers.models import Contact, Customer
 from needpool.customers.selectors import contact_list, customer_list
+from needpool.intake.api_channel import (
+    ChannelTokenAuthentication,
+    StaffOrChannelCreates,
+    feedback_create_response,
+    feedback_create_schema,
+)
 from needpool.requirements.choices import Channel, Dimension
 from needpool.requirements.filters import RequirementFilter
+from needpool.requirements.merging import watchers_count_subquery
 from needpool.requirements.models import (
     ClassOption,
     Comment,
@@ -225,6 +233,10 @@ class RequirementSerializer(serializers.ModelSerializer):
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
     customers = serializers.SerializerMethodField()
+    merged_into: serializers.PrimaryKeyRelatedField[Requirement] = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text=gettext_lazy("已合并到的需求 id（未合并为 null）")
+    )
+    watchers_count = serializers.SerializerMethodField()
 
     class Meta:
         model = Requirement
@@ -252,6 +264,8 @@ class RequirementSerializer(serializers.ModelSerializer):
             "first_responded_at",
             "sla_breached",
             "customers",
+            "merged_into",
+            "watchers_count",
         ]
         read_only_fields = [
             "code",
@@ -274,6 +288,11 @@ class RequirementSerializer(serializers.ModelSerializer):
             if customer is not None and customer.pk not in seen:
                 seen[customer.pk] = {"id": customer.pk, "code": customer.code, "name": customer.name}
         return list(seen.values())
+
+    def get_watchers_count(self, obj: Requirement) -> int:
+        """How many users watch the requirement (notified when it is merged)."""
+        counted = getattr(obj, "watchers_count", None)
+        return int(counted) if counted is not None else len(obj.watchers.all())
 
 
 class RequirementCreateSerializer(RequirementSerializer):
@@ -356,10 +375,27 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             .defer(None)
             .defer("search_text")
             .select_related("nature", "source", "category")
+            .annotate(watchers_count=watchers_count_subquery())
         )
 
     def get_object(self) -> Requirement:
         return requirement_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(
+        responses={
+            200: RequirementSerializer,
+            307: OpenApiResponse(description=gettext_lazy("该需求已合并：Location 指向保留需求，跟随即可。")),
+        }
+    )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One requirement. A merged one answers 307 to the requirement it was merged into."""
+        from needpool.requirements.merge_api import merged_redirect_response
+
+        requirement = self.get_object()
+        onward = merged_redirect_response(request, requirement)
+        if onward is not None:
+            return onward
+        return Response(self.get_serializer(requirement).data)
 
     def get_serializer_class(self) -> Any:
         if self.action == "create":
@@ -495,11 +531,19 @@ class FeedbackFilter(django_filters.FilterSet):
 class FeedbackViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
-    """Feedback items (反馈). List, read and create only: no update or delete service exists."""
+    """Feedback items (反馈). List, read and create only: no update or delete service exists.
+
+    Create also takes a collection channel's token and an ``Idempotency-Key`` (``needpool.intake.api_channel``).
+    """
 
     serializer_class = FeedbackSerializer
     filterset_class = FeedbackFilter
     queryset = Feedback.objects.none()
+    authentication_classes = [
+        *api_settings.DEFAULT_AUTHENTICATION_CLASSES,  # type: ignore[list-item]
+        ChannelTokenAuthentication,
+    ]
+    permission_classes = [StaffOrChannelCreates]
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -509,7 +553,11 @@ class FeedbackViewSet(
     def get_object(self) -> Feedback:
         return feedback_get(user=self.request.user, pk=self.kwargs["pk"])
 
+    @feedback_create_schema(FeedbackSerializer)
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return feedback_create_response(request, staff_create=lambda: self._staff_create(request))
+
+    def _staff_create(self, request: Request) -> Response:
         deny_unless(can_write_feedback(request.user), _("您没有录入反馈的权限。"))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

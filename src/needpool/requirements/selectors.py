@@ -43,13 +43,20 @@ def _customers_prefetch(user: Any) -> Prefetch:
     )
 
 
-def requirement_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Requirement]:
-    """The visible requirements, filtered and sorted as the list page and API ask (see filters.py)."""
+def requirement_list(
+    *, user: Any, filters: dict[str, Any] | None = None, include_merged: bool = False
+) -> QuerySet[Requirement]:
+    """The visible requirements, filtered and sorted as the list page and API ask (see filters.py).
+
+    Requirements merged into another one have left the pool and are left out unless ``include_merged``.
+    """
     from needpool.requirements.filters import RequirementFilter
 
+    base = visible_requirements(user)
+    if not include_merged:
+        base = base.filter(merged_into__isnull=True)
     qs = (
-        visible_requirements(user)
-        .select_related(*LIST_RELATED)
+        base.select_related(*LIST_RELATED)
         .prefetch_related(
             Prefetch("tags", queryset=ClassOption.objects.only("id", "key", "label", "label_en")),
             _customers_prefetch(user),
@@ -66,7 +73,10 @@ def requirement_list(*, user: Any, filters: dict[str, Any] | None = None) -> Que
 
 
 def requirement_get(*, user: Any, pk: Any) -> Requirement:
-    """One visible requirement with everything its detail page shows; 404 when not visible."""
+    """One visible requirement with everything its detail page shows; 404 when not visible.
+
+    A merged requirement is returned too (``merged_into`` set): its page and API URL redirect to the survivor.
+    """
     try:
         return (
             visible_requirements(user)
@@ -76,7 +86,7 @@ def requirement_get(*, user: Any, pk: Any) -> Requirement:
                 Prefetch(
                     "feedback_items",
                     queryset=_scoped_feedback(user)
-                    .select_related("customer", "contact", "created_by")
+                    .select_related("customer", "contact", "created_by", "submission")
                     .order_by("received_at", "id"),
                 ),
                 Prefetch(
@@ -86,6 +96,7 @@ def requirement_get(*, user: Any, pk: Any) -> Requirement:
                 "comments__author",
                 "comments__mentions",
                 "attachments",
+                "watchers",
             )
             .get(pk=pk)
         )
@@ -125,6 +136,7 @@ def sla_breaches(*, user: Any, limit: int = 20) -> QuerySet[Requirement]:
     now = timezone.now()
     return (
         visible_requirements(user)
+        .filter(merged_into__isnull=True)
         .filter(Q(sla_breached=True) | Q(first_responded_at__isnull=True, first_response_due__lt=now))
         .filter(status__category__in=("new", "active"))
         .select_related(*LIST_RELATED)
@@ -135,7 +147,7 @@ def sla_breaches(*, user: Any, limit: int = 20) -> QuerySet[Requirement]:
 def my_open_requirements(*, user: Any, limit: int = 20) -> QuerySet[Requirement]:
     return (
         visible_requirements(user)
-        .filter(owner=user, status__category__in=("new", "active"))
+        .filter(owner=user, status__category__in=("new", "active"), merged_into__isnull=True)
         .select_related(*LIST_RELATED)
         .order_by("first_response_due", "-submitted_at")[:limit]
     )

@@ -31,6 +31,7 @@ from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_view_customer, can_write_customer
 from needpool.requirements import workflow as flow_rules
 from needpool.requirements.choices import Channel, Dimension, StatusCategory
+from needpool.requirements.dedup import index_changed_on_commit as dedup_index_changed_on_commit
 from needpool.requirements.models import (
     Attachment,
     ClassOption,
@@ -91,6 +92,13 @@ def _deny(message: str | None = None) -> PermissionDenied:
     return PermissionDenied(message or _("您没有执行此操作的权限。"))
 
 
+def _refuse_merged(requirement: Requirement) -> None:
+    """A merged requirement is a record of what was merged: changes go to the requirement it was merged into."""
+    if requirement.merged_into_id:
+        message = _("需求 %(code)s 已合并到其他需求，请在合并后的需求上操作。")
+        raise ValidationError(message % {"code": requirement.code})
+
+
 def active_workflow() -> Workflow:
     config = site_config()
     if config.active_workflow_id:
@@ -132,12 +140,15 @@ def sla_due(urgency: ClassOption | None, start: dt.datetime) -> dt.datetime | No
 
 
 def _index_text(requirement: Requirement) -> str:
+    # A survivor of a merge is also found by the codes and titles of the requirements merged into it.
+    merged = requirement.merged_from.values_list("code", "title") if requirement.pk else []
     return segment_for_index(
         requirement.code,
         requirement.title,
         requirement.description,
         requirement.background,
         requirement.concrete_ask,
+        *(f"{code} {title}" for code, title in merged),
     )
 
 
@@ -184,6 +195,46 @@ def _check_customer_contact(actor: Any, customer: Customer | None, contact: Cont
         raise ValidationError({"contact": _("联系人不属于所选客户。")})
 
 
+def feedback_record(
+    *,
+    actor: Any,
+    raw_text: str,
+    channel: str,
+    customer: Customer | None = None,
+    contact: Contact | None = None,
+    received_at: dt.datetime | None = None,
+    sentiment: str = "",
+    requirement: Requirement | None = None,
+    interaction: Interaction | None = None,
+    type: ClassOption | None = None,
+    importance: int | None = None,
+) -> Feedback:
+    """Validate and insert one feedback item, without a permission check.
+
+    ``feedback_create`` calls it after its checks; trusted intake paths (portal form, channel API) call it
+    directly: their caller has no staff account, the channel itself was authenticated.
+    """
+    if type is not None and type.dimension != Dimension.TYPE:
+        raise ValidationError({"type": _("所选选项不属于“%(dimension)s”。") % {"dimension": Dimension.TYPE.label}})
+    feedback = Feedback(
+        customer=customer,
+        contact=contact,
+        channel=channel,
+        raw_text=(raw_text or "").strip(),
+        received_at=received_at or timezone.now(),
+        sentiment=sentiment or "",
+        requirement=requirement,
+        interaction=interaction,
+        type=type,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    if importance is not None:
+        feedback.importance = importance
+    feedback.full_clean(exclude=["requirement", "interaction", "customer", "contact", "created_by", "type"])
+    feedback.save()
+    return feedback
+
+
 @transaction.atomic
 def feedback_create(
     *,
@@ -196,23 +247,23 @@ def feedback_create(
     sentiment: str = "",
     requirement: Requirement | None = None,
     interaction: Interaction | None = None,
+    importance: int | None = None,
 ) -> Feedback:
     if not can_write_feedback(actor):
         raise _deny()
     _check_customer_contact(actor, customer, contact)
-    feedback = Feedback(
+    feedback = feedback_record(
+        actor=actor,
+        raw_text=raw_text,
+        channel=channel,
         customer=customer,
         contact=contact,
-        channel=channel,
-        raw_text=(raw_text or "").strip(),
-        received_at=received_at or timezone.now(),
-        sentiment=sentiment or "",
+        received_at=received_at,
+        sentiment=sentiment,
         requirement=requirement,
         interaction=interaction,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        importance=importance,
     )
-    feedback.full_clean(exclude=["requirement", "interaction", "customer", "contact", "created_by"])
-    feedback.save()
     if requirement is not None:
         requirements_refresh_customer_value(requirement_ids=[requirement.pk])
         audit_record(
@@ -225,8 +276,10 @@ def feedback_create(
 
 
 @transaction.atomic
-def feedback_from_interaction_ask(*, actor: Any, interaction: Interaction, index: int) -> Feedback:
-    """Turn one key ask (one line of 关键诉求) of an interaction into a feedback item."""
+def feedback_from_interaction_ask(
+    *, actor: Any, interaction: Interaction, index: int, importance: int | None = None
+) -> Feedback:
+    """Turn one key ask (one line of 关键诉求) of an interaction into a feedback item (importance 0–3)."""
     if not can_write_customer(actor, interaction.customer):
         raise _deny()
     asks = interaction.key_ask_lines()
@@ -244,6 +297,7 @@ def feedback_from_interaction_ask(*, actor: Any, interaction: Interaction, index
         received_at=interaction.occurred_at,
         sentiment={"satisfied": "positive", "neutral": "neutral", "dissatisfied": "negative"}.get(interaction.mood, ""),
         interaction=interaction,
+        importance=importance,
     )
 
 
@@ -251,6 +305,7 @@ def feedback_from_interaction_ask(*, actor: Any, interaction: Interaction, index
 def feedback_link(*, actor: Any, feedback: Feedback, requirement: Requirement) -> Feedback:
     if not can_edit_requirement(actor, requirement):
         raise _deny()
+    _refuse_merged(requirement)
     previous = feedback.requirement
     feedback.requirement = requirement
     feedback.save(update_fields=["requirement", "updated_at"])
@@ -361,6 +416,7 @@ def requirement_create(
     StatusChange.objects.create(
         requirement=requirement, source=None, target=requirement.status, actor=requirement.created_by
     )
+    dedup_index_changed_on_commit()
     audit_record(
         actor=actor,
         obj=requirement,
@@ -378,6 +434,7 @@ def requirement_update(*, actor: Any, requirement: Requirement, **data: Any) -> 
     if unknown:
         raise ValidationError({name: _("未知字段。") for name in sorted(unknown)})
     requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
+    _refuse_merged(requirement)
     before = {
         **snapshot(requirement, EDITABLE_FIELDS),
         "tags": sorted(t.label for t in requirement.tags.all()),
@@ -410,6 +467,8 @@ def requirement_update(*, actor: Any, requirement: Requirement, **data: Any) -> 
     else:
         after["tags"] = before["tags"]
     changes = diff(before, after)
+    if changes.keys() & {"title", "description", "background", "concrete_ask"}:
+        dedup_index_changed_on_commit()
     if changes:
         audit_record(actor=actor, obj=requirement, action=AuditEntry.Action.UPDATE, changes=changes)
     return requirement
@@ -458,6 +517,7 @@ def requirement_transition(*, actor: Any, requirement: Requirement, to: str, not
     if not can_transition_requirement(actor, requirement):
         raise _deny(_("您没有流转该需求状态的权限。"))
     requirement = Requirement.objects.select_for_update().select_related("status").get(pk=requirement.pk)
+    _refuse_merged(requirement)
     source = requirement.status
     target = WorkflowStatus.objects.filter(workflow_id=source.workflow_id, key=to).first()
     if target is None:
@@ -582,7 +642,10 @@ def sla_mark_breaches(*, now: dt.datetime | None = None) -> int:
     with transaction.atomic():
         due = list(
             Requirement.objects.filter(
-                first_responded_at__isnull=True, sla_breached=False, first_response_due__lt=now
+                first_responded_at__isnull=True,
+                sla_breached=False,
+                first_response_due__lt=now,
+                merged_into__isnull=True,
             ).values_list("pk", "code", "owner_id")[:5000]
         )
         if not due:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from needpool.core.text import human_join
 from needpool.core.views import add_service_errors, error_text, paginate, wants_json
+from needpool.requirements import dedup_views
 from needpool.requirements.forms import (
     AttachmentForm,
     CommentForm,
@@ -25,6 +26,8 @@ from needpool.requirements.forms import (
     TransitionForm,
     requirement_filter_form,
 )
+from needpool.requirements.merge_views import merged_redirect
+from needpool.requirements.merging import merge_detail_context
 from needpool.requirements.models import Requirement, Workflow
 from needpool.requirements.permissions import (
     can_comment,
@@ -61,6 +64,9 @@ _AUDIT_EXTRA_LABELS = {
     "comment": gettext_lazy("评论"),
     "file": gettext_lazy("附件"),
     "note": gettext_lazy("备注"),
+    "merge": gettext_lazy("合并"),
+    "unmerge": gettext_lazy("撤销合并"),
+    "left": gettext_lazy("留在原处"),
 }
 
 
@@ -132,7 +138,7 @@ def _detail_context(request: HttpRequest, requirement: Requirement, **forms: Any
     for item in requirement.feedback_items.all():
         if item.customer_id and item.customer_id not in customers:
             customers[item.customer_id] = item.customer
-    return {
+    context: dict[str, Any] = {
         "requirement": requirement,
         "customers": list(customers.values()),
         "evidence": list(requirement.feedback_items.all()),
@@ -151,6 +157,16 @@ def _detail_context(request: HttpRequest, requirement: Requirement, **forms: Any
         "attachment_form": forms.get("attachment_form") or AttachmentForm(),
         "link_form": forms.get("link_form") or LinkFeedbackForm(),
     }
+    context.update(
+        merge_detail_context(
+            user=user,
+            requirement=requirement,
+            status_changes=context["status_changes"],
+            history=history,
+            label=_field_label,
+        )
+    )
+    return context
 
 
 def _detail_url(pk: int, anchor: str = "") -> str:
@@ -196,6 +212,9 @@ def requirement_board(request: HttpRequest) -> HttpResponse:
 
 def requirement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     requirement = requirement_get(user=request.user, pk=pk)
+    onward = merged_redirect(request, requirement)
+    if onward is not None:
+        return onward
     return render(request, "requirements/detail.html", _detail_context(request, requirement))
 
 
@@ -203,16 +222,21 @@ def requirement_create_page(request: HttpRequest) -> HttpResponse:
     if not can_create_requirement(request.user):
         raise PermissionDenied(_("您没有创建需求的权限。"))
     initial = {"customer": request.GET.get("customer") or None}
+    source = dedup_views.source_feedback(request)  # created from a feedback item of the inbox
+    if source is not None:
+        initial.update(dedup_views.initial_from_feedback(source))
     form = RequirementCreateForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            requirement = requirement_create(actor=request.user, **form.cleaned_data)
+            evidence: dict[str, Any] = {"feedback": [source]} if source is not None else {}
+            requirement = requirement_create(actor=request.user, **form.cleaned_data, **evidence)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("需求 %(code)s 已创建。") % {"code": requirement.code})
             return redirect("requirements:detail", pk=requirement.pk)
-    return render(request, "requirements/form.html", {"form": form, "is_create": True})
+    context = {"form": form, "is_create": True, "source_feedback": source}
+    return render(request, "requirements/form.html", context)
 
 
 def requirement_edit_page(request: HttpRequest, pk: int) -> HttpResponse:

@@ -1,0 +1,35 @@
+"""Reads of import jobs: a user sees their own; the progress of a running one comes from the side channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from needpool.core.models import BackgroundJob
+from needpool.intake.imports import progress
+from needpool.intake.imports.services import IMPORT_KINDS
+
+
+def import_jobs(*, user: Any) -> QuerySet[BackgroundJob]:
+    if not (user and user.is_authenticated):
+        return BackgroundJob.objects.none()
+    return BackgroundJob.objects.filter(kind__in=IMPORT_KINDS, created_by=user.pk).order_by("-created_at", "-id")
+
+
+def import_job_get(*, user: Any, pk: Any) -> BackgroundJob:
+    """One of the user's import jobs; Http404 for anyone else's (not found and forbidden look the same)."""
+    try:
+        return import_jobs(user=user).select_related("created_by").get(pk=pk)
+    except (BackgroundJob.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def import_job_progress(job: BackgroundJob) -> tuple[int, int]:
+    """(done, total) of a job: from the side channel while it runs, else from the job row."""
+    if job.status == BackgroundJob.Status.RUNNING:
+        found = progress.read(job.pk)
+        if found:
+            return int(found.get("done") or 0), int(found.get("total") or 0)
+    return int(job.done), int(job.total)

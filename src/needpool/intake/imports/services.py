@@ -1,0 +1,371 @@
+"""Import use-cases: upload a sheet, preview it (a dry run), run it (all or nothing), as background jobs.
+
+The preview runs the real import — the same handlers, the same domain services, the same validation,
+the same database constraints — inside a transaction that is always rolled back, so what it reports
+is exactly what the import will do. The import runs the rows again in one transaction and commits only
+when no row has an error; otherwise nothing is written and the job lists every error.
+
+Each row runs inside a savepoint: a failing row is rolled back on its own, so the rows after it are
+still checked (every error of the sheet is reported, not just the first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import DatabaseError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from needpool.accounts.roles import Cap
+from needpool.core.audit import audit_record
+from needpool.core.models import AuditEntry, BackgroundJob
+from needpool.core.permissions import user_can
+from needpool.core.text import human_join
+from needpool.intake.imports import progress
+from needpool.intake.imports.handlers import HANDLERS, CellError, ImportOptions, Lookups, RowFailed, RowOutcome
+from needpool.intake.imports.layouts import LAYOUTS
+from needpool.intake.imports.reading import (
+    SPREADSHEET_EXTENSIONS,
+    TEXT_EXTENSIONS,
+    SheetError,
+    column_letter,
+    data_rows,
+    find_header,
+    read_file,
+)
+
+IMPORT_PREVIEW = "import_preview"
+IMPORT_RUN = "import_run"
+IMPORT_KINDS = (IMPORT_PREVIEW, IMPORT_RUN)
+IMPORT_CAPS = (Cap.CUSTOMER_WRITE, Cap.REQUIREMENT_CREATE, Cap.REQUIREMENT_EDIT_ANY, Cap.ANALYSE)
+PREVIEW_ROWS = 200  # rows shown one by one on the preview page; every row is counted and checked
+MAX_ERRORS = 2000  # errors kept for the page (all are counted)
+PROGRESS_EVERY = 50
+PREPARE_EVERY = 500  # rows whose records are read ahead together
+UPLOAD_DIR = "imports"
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "NEEDPOOL_IMPORT_MAX_BYTES", 50 * 1024 * 1024))
+
+
+def can_import(user: Any) -> bool:
+    """The upload needs at least one capability a row can use; each row is then checked by its service."""
+    return any(user_can(user, cap) for cap in IMPORT_CAPS)
+
+
+# ---------------------------------------------------------------- one run
+
+
+@dataclass
+class ImportResult:
+    layout: str
+    header_row: int
+    columns: list[dict[str, str]]
+    ignored: list[str]
+    total: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: {"create": 0, "update": 0, "unchanged": 0, "error": 0})
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    error_total: int = 0
+    warning_total: int = 0
+    encoding: str = ""
+
+    def add(self, outcome: RowOutcome, keep_rows: int) -> None:
+        self.total += 1
+        self.counts[outcome.action] = self.counts.get(outcome.action, 0) + 1
+        self.error_total += len(outcome.errors)
+        self.warning_total += len(outcome.warnings)
+        room = MAX_ERRORS - len(self.errors)
+        if room > 0:
+            self.errors.extend(e.as_dict() for e in outcome.errors[:room])
+        if len(self.rows) < keep_rows:
+            self.rows.append(outcome.as_dict())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "layout": self.layout,
+            "header_row": self.header_row,
+            "columns": self.columns,
+            "ignored": self.ignored,
+            "total": self.total,
+            "counts": self.counts,
+            "rows": self.rows,
+            "errors": self.errors,
+            "error_total": self.error_total,
+            "warning_total": self.warning_total,
+            "encoding": self.encoding,
+        }
+
+
+def run_import(
+    *,
+    actor: Any,
+    path: Path,
+    layout: str = "",
+    options: ImportOptions | None = None,
+    dry_run: bool,
+    keep_rows: int = PREVIEW_ROWS,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Read ``path`` and import its rows as ``actor``; with ``dry_run`` (or any error) nothing is kept.
+
+    Raises SheetError when the file or its header cannot be read, PermissionDenied when the user may
+    not write what this layout writes at all.
+    """
+    options = options or ImportOptions()
+    sheet = read_file(path)
+    header = find_header(sheet, LAYOUTS.get(layout))
+    if header.missing:
+        raise SheetError(
+            _("“%(layout)s”缺少必需的列：%(columns)s。")
+            % {"layout": header.layout.name, "columns": human_join(header.missing)}
+        )
+    if not any(user_can(actor, cap) for cap in header.layout.needs):
+        raise PermissionDenied(_("您没有导入“%(layout)s”的权限。") % {"layout": header.layout.name})
+    rows = list(data_rows(sheet, header))
+    result = ImportResult(
+        layout=header.layout.key,
+        header_row=header.row,
+        columns=[
+            {"header": header.titles[p], "column": key, "letter": column_letter(p + sheet.first_column)}
+            for p, key in sorted(header.columns.items())
+        ],
+        ignored=header.ignored,
+        encoding=sheet.encoding,
+    )
+    handler = HANDLERS[header.layout.key](actor=actor, header=header, options=options, lookups=Lookups())
+    total = len(rows)
+    if on_progress:
+        on_progress(0, total)
+    with transaction.atomic():
+        for done, (number, raw) in enumerate(rows, start=1):
+            if done % PREPARE_EVERY == 1:
+                handler.prepare([r for _n, r in rows[done - 1 : done - 1 + PREPARE_EVERY]])
+            try:
+                with transaction.atomic():
+                    outcome = handler.process(number, raw)
+            except RowFailed:
+                outcome = handler.outcome
+                outcome.action = "error"
+            except DatabaseError as exc:
+                outcome = handler.outcome
+                outcome.action = "error"
+                outcome.errors.append(
+                    CellError(
+                        row=number, column="", value="", message=_("数据库拒绝了这一行：%(error)s") % {"error": exc}
+                    )
+                )
+            result.add(outcome, keep_rows)
+            if on_progress and (done % PROGRESS_EVERY == 0 or done == total):
+                on_progress(done, total)
+        if dry_run or result.error_total:
+            transaction.set_rollback(True)
+    return result
+
+
+# ---------------------------------------------------------------- upload, preview, run
+
+
+def _extension(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+@transaction.atomic
+def import_start(
+    *, actor: Any, upload: UploadedFile, layout: str = "", options: ImportOptions | None = None, language: str = ""
+) -> BackgroundJob:
+    """Keep the uploaded sheet and queue its preview (a dry run) as a background job."""
+    if not can_import(actor):
+        raise PermissionDenied(_("您没有导入数据的权限。"))
+    name = PurePath(upload.name or "").name
+    extension = _extension(name)
+    allowed = (*SPREADSHEET_EXTENSIONS, *TEXT_EXTENSIONS)
+    if extension not in allowed:
+        raise ValidationError(
+            {
+                "file": _("不支持的文件类型“%(ext)s”。允许：%(allowed)s。")
+                % {"ext": extension or "?", "allowed": ", ".join(allowed)}
+            }
+        )
+    if not upload.size:
+        raise ValidationError({"file": _("文件为空。")})
+    if upload.size > max_upload_bytes():
+        raise ValidationError(
+            {"file": _("文件过大：最大 %(mb)s MB。") % {"mb": round(max_upload_bytes() / 1024 / 1024, 1)}}
+        )
+    if layout and layout not in LAYOUTS:
+        raise ValidationError({"layout": _("未知的表格类型。")})
+    stored = default_storage.save(f"{UPLOAD_DIR}/{uuid.uuid4().hex}.{extension}", upload)
+    job = BackgroundJob.objects.create(
+        kind=IMPORT_PREVIEW,
+        created_by=actor,
+        message=name[:500],
+        params={
+            "file": stored,
+            "filename": name,
+            "layout": layout,
+            "options": (options or ImportOptions()).as_dict(),
+            "language": language or translation.get_language() or settings.LANGUAGE_CODE,
+        },
+    )
+    audit_record(actor=actor, obj=job, action=AuditEntry.Action.CREATE, changes={"import": name, "layout": layout})
+    from needpool.intake.imports.tasks import import_preview_job
+
+    transaction.on_commit(lambda: import_preview_job(job.pk))
+    return job
+
+
+@transaction.atomic
+def import_confirm(*, actor: Any, preview: BackgroundJob) -> BackgroundJob:
+    """Run a previewed sheet for real (a background job); a second click returns the job already started."""
+    preview = BackgroundJob.objects.select_for_update().get(pk=preview.pk)
+    if preview.kind != IMPORT_PREVIEW or preview.created_by_id != getattr(actor, "pk", None):
+        raise PermissionDenied(_("您没有执行此操作的权限。"))
+    started = preview.params.get("run_job")
+    if started:
+        return BackgroundJob.objects.get(pk=started)
+    result = preview.params.get("result") or {}
+    if preview.status != BackgroundJob.Status.DONE or not result:
+        raise ValidationError(_("预览尚未完成，不能导入。"))
+    if result.get("error_total"):
+        raise ValidationError(_("预览中有错误：请修正表格后重新上传。"))
+    if not default_storage.exists(preview.params["file"]):
+        raise ValidationError(_("上传的文件已不存在，请重新上传。"))
+    run = BackgroundJob.objects.create(
+        kind=IMPORT_RUN,
+        created_by=actor,
+        message=preview.message,
+        total=int(result.get("total") or 0),
+        params={
+            "file": preview.params["file"],
+            "filename": preview.params.get("filename", ""),
+            "layout": result.get("layout", ""),
+            "options": preview.params.get("options", {}),
+            "language": preview.params.get("language", ""),
+            "preview": preview.pk,
+        },
+    )
+    preview.params = {**preview.params, "run_job": run.pk}
+    preview.save(update_fields=["params"])
+    audit_record(
+        actor=actor,
+        obj=run,
+        action=AuditEntry.Action.CREATE,
+        changes={"import": run.params["filename"], "layout": run.params["layout"], "rows": run.total},
+    )
+    from needpool.intake.imports.tasks import import_run_job
+
+    transaction.on_commit(lambda: import_run_job(run.pk))
+    return run
+
+
+def _summary(result: ImportResult, *, dry_run: bool) -> str:
+    counts = {key: result.counts.get(key, 0) for key in ("create", "update", "unchanged", "error")}
+    if dry_run:
+        return _("预览：新建 %(create)s，更新 %(update)s，无变化 %(unchanged)s，有错误 %(error)s 行。") % counts
+    if result.error_total:
+        return _("导入失败：%(rows)s 行共 %(errors)s 个错误，未写入任何数据。") % {
+            "rows": counts["error"],
+            "errors": result.error_total,
+        }
+    return _("导入完成：新建 %(create)s，更新 %(update)s，无变化 %(unchanged)s。") % counts
+
+
+def import_execute(*, job_id: int) -> BackgroundJob | None:
+    """Run a queued preview or import job (safe to run twice: a finished job is left alone)."""
+    job = BackgroundJob.objects.filter(pk=job_id, kind__in=IMPORT_KINDS).select_related("created_by").first()
+    if job is None or job.status in (BackgroundJob.Status.DONE, BackgroundJob.Status.FAILED):
+        return job
+    dry_run = job.kind == IMPORT_PREVIEW
+    BackgroundJob.objects.filter(pk=job.pk).update(status=BackgroundJob.Status.RUNNING)
+    progress.report(job.pk, done=0, total=job.total, phase="read")
+    params = dict(job.params)
+
+    def report(done: int, total: int) -> None:
+        progress.report(job.pk, done=done, total=total, phase="rows")
+
+    with translation.override(params.get("language") or settings.LANGUAGE_CODE):
+        finished = {"finished_at": timezone.now()}
+        try:
+            if job.created_by is None:
+                raise PermissionDenied(_("发起导入的用户已不存在。"))
+            result = run_import(
+                actor=job.created_by,
+                path=Path(default_storage.path(params["file"])),
+                layout=params.get("layout", ""),
+                options=ImportOptions.from_dict(params.get("options") or {}),
+                dry_run=dry_run,
+                on_progress=report,
+            )
+        except (SheetError, PermissionDenied, OSError) as exc:
+            message = str(exc) if not isinstance(exc, OSError) else _("上传的文件已不存在，请重新上传。")
+            BackgroundJob.objects.filter(pk=job.pk).update(
+                status=BackgroundJob.Status.FAILED, message=message[:500], **finished
+            )
+            progress.clear(job.pk)
+            return BackgroundJob.objects.get(pk=job.pk)
+        except Exception as exc:
+            BackgroundJob.objects.filter(pk=job.pk).update(
+                status=BackgroundJob.Status.FAILED, message=(_("导入出错：%(e)s") % {"e": exc})[:500], **finished
+            )
+            progress.clear(job.pk)
+            raise
+        params["result"] = result.as_dict()
+        ok = dry_run or not result.error_total
+        BackgroundJob.objects.filter(pk=job.pk).update(
+            status=BackgroundJob.Status.DONE if ok else BackgroundJob.Status.FAILED,
+            total=result.total,
+            done=result.total,
+            message=_summary(result, dry_run=dry_run)[:500],
+            params=params,
+            **finished,
+        )
+    progress.clear(job.pk)
+    if not dry_run:
+        default_storage.delete(params["file"])
+        audit_record(
+            actor=job.created_by,
+            obj=job,
+            action=AuditEntry.Action.UPDATE,
+            changes={"import": params.get("filename", ""), **result.counts, "errors": result.error_total},
+        )
+    return BackgroundJob.objects.get(pk=job.pk)
+
+
+def import_preview(*, job_id: int) -> BackgroundJob | None:
+    """The dry run of an uploaded sheet (the preview job)."""
+    if not BackgroundJob.objects.filter(pk=job_id, kind=IMPORT_PREVIEW).exists():
+        return None
+    return import_execute(job_id=job_id)
+
+
+def import_run(*, job_id: int) -> BackgroundJob | None:
+    """The all-or-nothing import of a previewed sheet (the import job)."""
+    if not BackgroundJob.objects.filter(pk=job_id, kind=IMPORT_RUN).exists():
+        return None
+    return import_execute(job_id=job_id)
+
+
+def import_files_cleanup(*, older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
+    """Delete uploaded sheets whose preview was never imported within ``older_than``; returns how many."""
+    cutoff = timezone.now() - older_than
+    removed = 0
+    for job in BackgroundJob.objects.filter(kind=IMPORT_PREVIEW, created_at__lt=cutoff).iterator():
+        stored = job.params.get("file")
+        if job.params.get("run_job") or job.params.get("file_removed") or not stored:
+            continue
+        default_storage.delete(stored)
+        BackgroundJob.objects.filter(pk=job.pk).update(params={**job.params, "file_removed": True})
+        removed += 1
+    return removed

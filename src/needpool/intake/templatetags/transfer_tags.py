@@ -1,0 +1,25 @@
+"""Template helpers of the import / export pages (the navigation shows 导入 only to users who may import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from needpool.intake.imports.services import can_import as _can_import
+
+register = template.Library()
+
+
+@register.filter
+def can_import(user: Any) -> bool:
+    return _can_import(user)
+
+
+@register.simple_tag
+def requirement_export_layouts() -> list[tuple[str, str]]:
+    """(key, name) of the layouts a requirement list exports to."""
+    from needpool.intake.exports import REQUIREMENT_LAYOUTS
+    from needpool.intake.imports.layouts import LAYOUTS
+
+    return [(key, str(LAYOUTS[key].name)) for key in REQUIREMENT_LAYOUTS]

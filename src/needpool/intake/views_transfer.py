@@ -1,0 +1,183 @@
+"""Import and export pages: upload a sheet, watch its preview, run it, watch the import; export filtered lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from needpool.core.models import BackgroundJob
+from needpool.core.views import add_service_errors, error_text, is_htmx
+from needpool.customers.forms import CustomerFilterForm
+from needpool.intake import exports
+from needpool.intake.forms_transfer import ImportUploadForm
+from needpool.intake.imports.layouts import LAYOUTS
+from needpool.intake.imports.selectors import import_job_get, import_jobs
+from needpool.intake.imports.selectors import import_job_progress as job_progress
+from needpool.intake.imports.services import IMPORT_PREVIEW, can_import, import_confirm, import_start
+
+RECENT_JOBS = 10
+ACTION_LABELS = {
+    "create": gettext_lazy("新建"),
+    "update": gettext_lazy("更新"),
+    "unchanged": gettext_lazy("无变化"),
+    "error": gettext_lazy("错误"),
+}
+
+
+def _require_import(request: HttpRequest) -> None:
+    if not can_import(request.user):
+        raise PermissionDenied(_("您没有导入数据的权限。"))
+
+
+def import_page(request: HttpRequest) -> HttpResponse:
+    _require_import(request)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = import_start(
+                actor=request.user,
+                upload=form.cleaned_data["file"],
+                layout=form.cleaned_data.get("layout") or "",
+                options=form.options(),
+                language=get_language() or "",
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect("intake:import_job", pk=job.pk)
+    context = {
+        "form": form,
+        "layouts": list(LAYOUTS.values()),
+        "jobs": list(import_jobs(user=request.user)[:RECENT_JOBS]),
+    }
+    return render(request, "intake/transfer/import.html", context, status=400 if form.errors else 200)
+
+
+def _job_context(job: BackgroundJob) -> dict[str, Any]:
+    done, total = job_progress(job)
+    finished = job.status in (BackgroundJob.Status.DONE, BackgroundJob.Status.FAILED)
+    result = job.params.get("result") or {}
+    percent = 100 if job.status == BackgroundJob.Status.DONE else (int(done * 100 / total) if total else 0)
+    layout = LAYOUTS.get(result.get("layout") or job.params.get("layout") or "")
+    rows = [
+        {**row, "action_label": ACTION_LABELS.get(row.get("action", ""), row.get("action", ""))}
+        for row in result.get("rows", [])
+    ]
+    return {
+        "job": job,
+        "is_preview": job.kind == IMPORT_PREVIEW,
+        "finished": finished,
+        "failed": job.status == BackgroundJob.Status.FAILED,
+        "done": done,
+        "total": total,
+        "percent": min(percent, 100),
+        "result": result,
+        "rows": rows,
+        "layout": layout,
+        "more_errors": max(int(result.get("error_total") or 0) - len(result.get("errors") or []), 0),
+        "more_rows": max(int(result.get("total") or 0) - len(rows), 0),
+        "can_run": (
+            job.kind == IMPORT_PREVIEW
+            and job.status == BackgroundJob.Status.DONE
+            and bool(result)
+            and not result.get("error_total")
+            and not job.params.get("run_job")
+        ),
+        "run_job": job.params.get("run_job"),
+    }
+
+
+def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    job = import_job_get(user=request.user, pk=pk)
+    return render(request, "intake/transfer/job.html", _job_context(job))
+
+
+def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    job = import_job_get(user=request.user, pk=pk)
+    context = _job_context(job)
+    if context["finished"] and is_htmx(request):
+        # The results are a whole page: reload it instead of swapping in the bar.
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "intake/transfer/_progress.html", context)
+
+
+@require_POST
+def import_job_run(request: HttpRequest, pk: int) -> HttpResponse:
+    preview = import_job_get(user=request.user, pk=pk)
+    try:
+        run = import_confirm(actor=request.user, preview=preview)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("intake:import_job", pk=preview.pk)
+    return redirect("intake:import_job", pk=run.pk)
+
+
+# ---------------------------------------------------------------- export
+
+
+def _format(fmt: str) -> str:
+    if fmt not in exports.FORMATS:
+        raise Http404
+    return fmt
+
+
+def _send(request: HttpRequest, fmt: str, layout: Any, records: Any, count: Any, back: str) -> HttpResponseBase:
+    if fmt == "csv":
+        return exports.csv_response(layout, records)
+    if count() > exports.xlsx_max_rows():
+        messages.error(
+            request,
+            _("超过 %(n)s 行的列表请导出为 CSV，或先缩小筛选范围。") % {"n": exports.xlsx_max_rows()},
+        )
+        return redirect(back)
+    return exports.xlsx_response(layout, records)
+
+
+def export_requirements(request: HttpRequest, layout: str, fmt: str) -> HttpResponseBase:
+    if layout not in exports.REQUIREMENT_LAYOUTS:
+        raise Http404
+    fmt = _format(fmt)
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    query = exports.requirement_queryset(user=request.user, filters=filters, layout=layout)
+    back = reverse("requirements:list") + (f"?{filters.urlencode()}" if filters else "")
+    return _send(
+        request,
+        fmt,
+        exports.layout_for("requirements", layout),
+        exports.requirement_records(user=request.user, filters=filters, layout=layout),
+        query.count,
+        back,
+    )
+
+
+def _customer_filters(request: HttpRequest) -> dict[str, Any]:
+    return CustomerFilterForm(request.GET or None).selector_args()
+
+
+def export_customers(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    fmt = _format(fmt)
+    filters = _customer_filters(request)
+    query = exports.customer_queryset(user=request.user, filters=filters)
+    back = reverse("customers:list") + (f"?{request.GET.urlencode()}" if request.GET else "")
+    records = exports.customer_records(user=request.user, filters=filters)
+    return _send(request, fmt, exports.RELATIONSHIP, records, query.count, back)
+
+
+def export_interactions(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    fmt = _format(fmt)
+    filters = _customer_filters(request)
+    query = exports.interaction_queryset(user=request.user, filters=filters)
+    back = reverse("customers:list") + (f"?{request.GET.urlencode()}" if request.GET else "")
+    records = exports.interaction_records(user=request.user, filters=filters)
+    return _send(request, fmt, exports.RELATIONSHIP, records, query.count, back)

@@ -1,0 +1,147 @@
+"""Pages where staff meet duplicates: the create form's live "similar requirements" panel, the
+feedback inbox (feedback not yet linked to a requirement, each with its best match) and the triage
+page of one feedback item (link it to a similar requirement, or create a new one from it).
+
+Portal, channel API and imported feedback all land in the inbox: that is where "show the most
+similar requirements on entry" happens for those channels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from needpool.core.views import error_text, paginate
+from needpool.requirements.choices import Channel
+from needpool.requirements.dedup import MAX_TEXT, best_matches, similar_requirements
+from needpool.requirements.models import Feedback
+from needpool.requirements.permissions import can_create_requirement, can_edit_requirement
+from needpool.requirements.selectors import feedback_get, feedback_list, requirement_get
+from needpool.requirements.services import feedback_link
+
+PANEL_LIMIT = 5
+TRIAGE_LIMIT = 5
+
+
+def unlinked_feedback(*, user: Any, channel: str = "") -> QuerySet[Feedback]:
+    """Visible feedback not linked to any requirement, newest first (the inbox)."""
+    qs = feedback_list(user=user).filter(requirement__isnull=True).select_related("type")
+    if channel:
+        qs = qs.filter(channel=channel)
+    return qs
+
+
+# ---------------------------------------------------------------- the create form's live panel
+
+
+def similar_panel(request: HttpRequest) -> HttpResponse:
+    """The "similar requirements" panel (htmx partial) for the words typed on the create form."""
+    parts = [request.GET.get(name, "") for name in ("title", "description", "concrete_ask")]
+    text = "\n".join(p.strip() for p in parts if p and p.strip())[:MAX_TEXT]
+    exclude = [int(v) for v in request.GET.getlist("exclude") if v.isdigit()]
+    candidates = similar_requirements(user=request.user, text=text, limit=PANEL_LIMIT, exclude_ids=exclude)
+    return render(request, "requirements/_similar.html", {"candidates": candidates, "typed": bool(text)})
+
+
+# ---------------------------------------------------------------- the feedback inbox
+
+
+def feedback_inbox(request: HttpRequest) -> HttpResponse:
+    channel = request.GET.get("channel", "")
+    if channel not in Channel.values:
+        channel = ""
+    page = paginate(request, unlinked_feedback(user=request.user, channel=channel))
+    items = list(page.object_list)
+    matches = best_matches(user=request.user, texts=[item.raw_text for item in items])
+    rows = [{"feedback": item, "match": match} for item, match in zip(items, matches, strict=True)]
+    context = {
+        "page_obj": page,
+        "rows": rows,
+        "channels": Channel.choices,
+        "channel": channel,
+        "can_create": can_create_requirement(request.user),
+    }
+    return render(request, "requirements/feedback_inbox.html", context)
+
+
+# ---------------------------------------------------------------- triage of one feedback item
+
+
+def feedback_triage(request: HttpRequest, pk: int) -> HttpResponse:
+    feedback = feedback_get(user=request.user, pk=pk)
+    candidates = similar_requirements(user=request.user, text=feedback.raw_text, limit=TRIAGE_LIMIT)
+    context = {
+        "feedback": feedback,
+        "candidates": candidates,
+        "can_create": can_create_requirement(request.user),
+        "create_url": reverse("requirements:create") + f"?feedback={feedback.pk}",
+    }
+    return render(request, "requirements/feedback_triage.html", context)
+
+
+@require_POST
+def feedback_triage_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link the feedback item to the chosen requirement (services.feedback_link)."""
+    feedback = feedback_get(user=request.user, pk=pk)
+    back = reverse("requirements:feedback_triage", args=[feedback.pk])
+    try:
+        requirement = requirement_get(user=request.user, pk=request.POST.get("requirement"))
+    except Http404:
+        messages.error(request, _("需求不存在或您无权访问。"))
+        return redirect(back)
+    if feedback.requirement_id is not None:
+        messages.error(request, _("该反馈已关联到其他需求。"))
+        return redirect(back)
+    if not can_edit_requirement(request.user, requirement):
+        raise PermissionDenied(_("您没有编辑该需求的权限。"))
+    try:
+        feedback_link(actor=request.user, feedback=feedback, requirement=requirement)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect(back)
+    messages.success(
+        request,
+        _("反馈 #%(id)s 已关联到需求 %(code)s。") % {"id": feedback.pk, "code": requirement.code},
+    )
+    return redirect("requirements:feedback_inbox")
+
+
+# ---------------------------------------------------------------- creating a requirement from feedback
+
+
+def source_feedback(request: HttpRequest) -> Feedback | None:
+    """The feedback item a new requirement is created from (``?feedback=<id>``), if any.
+
+    404 when it is not visible; a message and None when it already belongs to a requirement.
+    """
+    raw = request.POST.get("feedback") or request.GET.get("feedback")
+    if not raw:
+        return None
+    feedback = feedback_get(user=request.user, pk=raw)
+    if feedback.requirement_id is not None:
+        messages.warning(request, _("该反馈已关联到需求，将作为新反馈录入。"))
+        return None
+    return feedback
+
+
+def initial_from_feedback(feedback: Feedback) -> dict[str, Any]:
+    """The create form prefilled from a feedback item: its words, customer, channel, type and tags."""
+    words = feedback.raw_text.strip()
+    first_line = words.splitlines()[0] if words else ""
+    return {
+        "title": first_line[:60],
+        "description": words,
+        "customer": feedback.customer_id,
+        "contact": feedback.contact_id,
+        "channel": feedback.channel,
+        "type": feedback.type_id,
+        "tags": [tag.pk for tag in feedback.tags.all()],
+    }

@@ -1,0 +1,621 @@
+"""Merging duplicate requirements (去重合并), undoing a merge, and watching a requirement.
+
+Write use-cases (typed, keyword-only, atomic, audited on every requirement involved, notices after
+commit) and the reads that the merge page, the detail page and the API share.
+
+What a merge moves from each merged requirement to the survivor, recorded id by id in
+``RequirementMerge.moved`` so that an undo restores exactly that:
+
+- feedback items (so every customer, demand vote and the customer value follow: the analysis desk
+  derives demand from feedback), comments, attachments;
+- watchers, added to the survivor's (the merged requirement keeps its own list);
+- Kano answers: when the survivor has no Kano survey, the first merged requirement's survey (with its
+  link and answers) is re-pointed to the survivor; any other survey's answers move into the survivor's
+  survey, except those of a customer who already answered there (one answer per customer).
+
+What stays with the merged requirement: its own fields, tags, status (the workflow is untouched; a
+merged requirement leaves every list through ``merged_into``), its analysis (scores, 5 Whys,
+fishbone) and its status changes and audit rows. The survivor's page shows the merged requirements'
+status changes and audit rows next to its own (union display): moving them would break the
+survivor's own sequence of statuses.
+
+Undo is for admins (Cap.CONFIGURE). It moves back only the recorded ids; an item that has since been
+re-linked elsewhere stays where it is and is reported (``MergeUndone.left``); feedback linked to
+the survivor after the merge stays with the survivor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from needpool.accounts.models import User
+from needpool.accounts.roles import Cap
+from needpool.core.audit import audit_record
+from needpool.core.models import AuditEntry, Notification
+from needpool.core.permissions import require, user_can
+from needpool.core.text import human_join
+from needpool.requirements.models import (
+    Attachment,
+    Comment,
+    Feedback,
+    Requirement,
+    RequirementMerge,
+    StatusChange,
+)
+from needpool.requirements.permissions import can_edit_requirement, visible_requirements
+from needpool.requirements.services import _index_text, requirements_refresh_customer_value
+
+MERGE_ACTION = AuditEntry.Action.MERGE
+UNMERGE_ACTION = AuditEntry.Action.UNMERGE
+WATCH_ACTION = AuditEntry.Action.WATCH
+MERGE_NOTICE = Notification.Kind.MERGE
+
+MAX_MERGED = 50
+CHAIN_LIMIT = 20  # merges of merges are followed at most this deep (redirects, union history)
+HISTORY_LIMIT = 200
+#: relations moved id by id: key in ``moved`` → (model, foreign key to the requirement)
+MOVED_RELATIONS: dict[str, tuple[type[Any], str]] = {
+    "feedback": (Feedback, "requirement_id"),
+    "comments": (Comment, "requirement_id"),
+    "attachments": (Attachment, "requirement_id"),
+}
+
+
+def _not_found(pk: Any) -> str:
+    return _("需求 #%(id)s 不存在或您无权访问。") % {"id": pk}
+
+
+def _deny(message: str | None = None) -> PermissionDenied:
+    return PermissionDenied(message or _("您没有执行此操作的权限。"))
+
+
+def _code_of(pk: int | None) -> str:
+    if pk is None:
+        return ""
+    return Requirement.objects.filter(pk=pk).values_list("code", flat=True).first() or f"#{pk}"
+
+
+def _may_merge_any(user: Any) -> bool:
+    return user_can(user, Cap.REQUIREMENT_EDIT_ANY) or user_can(user, Cap.REQUIREMENT_CREATE)
+
+
+def _ids(values: Iterable[Any], name: str = "merged") -> list[int]:
+    """Distinct ids in the given order; anything that is not a whole number is refused."""
+    seen: dict[int, None] = {}
+    for value in values:
+        try:
+            number = int(value)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({name: _("需求编号“%(value)s”无效。") % {"value": value}}) from exc
+        if number <= 0:
+            raise ValidationError({name: _("需求编号“%(value)s”无效。") % {"value": value}})
+        seen.setdefault(number, None)
+    return list(seen)
+
+
+# ---------------------------------------------------------------- merge
+
+
+def _move_kano(survivor: Requirement, merged_ids: list[int]) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Kano answers follow the feedback; returns (re-pointed survey per origin, moved answers per origin)."""
+    from needpool.analysis.models import KanoResponse, KanoSurvey
+
+    surveys = {
+        s.requirement_id: s
+        for s in KanoSurvey.objects.select_for_update().filter(requirement_id__in=[survivor.pk, *merged_ids])
+    }
+    target = surveys.get(survivor.pk)
+    repointed: dict[str, int] = {}
+    answers: dict[str, list[int]] = {}
+    for origin in merged_ids:
+        survey = surveys.get(origin)
+        if survey is None:
+            continue
+        if target is None:
+            survey.requirement = survivor
+            survey.save(update_fields=["requirement", "updated_at"])
+            repointed[str(origin)] = survey.pk
+            target = survey
+            continue
+        answered = KanoResponse.objects.filter(survey=target, customer__isnull=False).values("customer_id")
+        movable = list(
+            KanoResponse.objects.filter(survey=survey)
+            .exclude(customer_id__in=Subquery(answered))
+            .values_list("pk", flat=True)
+        )
+        if movable:
+            KanoResponse.objects.filter(pk__in=movable).update(survey=target)
+            answers[str(origin)] = movable
+    return repointed, answers
+
+
+def _merge_summary(moved: dict[str, Any], codes: Sequence[str]) -> str:
+    counts = {name: sum(len(ids) for ids in moved.get(name, {}).values()) for name in MOVED_RELATIONS}
+    text = _("合并了 %(codes)s：反馈 %(feedback)s 条、评论 %(comments)s 条、附件 %(attachments)s 个、")
+    text += _("新增关注人 %(watchers)s 人")
+    return text % {
+        "codes": human_join(list(codes)),
+        "feedback": counts["feedback"],
+        "comments": counts["comments"],
+        "attachments": counts["attachments"],
+        "watchers": len(moved.get("watchers", [])),
+    }
+
+
+def _notify_merge(actor: Any, survivor: Requirement, merged: Sequence[Requirement]) -> None:
+    """After commit: tell the owners and watchers of every requirement involved (not the actor)."""
+    recipients = set(survivor.watchers.values_list("pk", flat=True))
+    recipients |= {r.owner_id for r in [survivor, *merged] if r.owner_id}
+    recipients.discard(getattr(actor, "pk", None))
+    if not recipients:
+        return
+    text = _("%(actor)s 将需求 %(merged)s 合并到了 %(code)s") % {
+        "actor": actor,
+        "merged": human_join([r.code for r in merged]),
+        "code": survivor.code,
+    }
+    url = f"/requirements/{survivor.pk}/"
+    active = User.objects.filter(pk__in=recipients, is_active=True).values_list("pk", flat=True)
+    Notification.objects.bulk_create(
+        Notification(recipient_id=pk, kind=MERGE_NOTICE, actor=actor, text=text[:500], url=url) for pk in active
+    )
+
+
+@transaction.atomic
+def requirements_merge(*, actor: Any, survivor_id: int, merged_ids: Sequence[int], note: str = "") -> RequirementMerge:
+    """Merge ``merged_ids`` into ``survivor_id``: move their evidence, point them to the survivor, record it."""
+    if not _may_merge_any(actor):
+        raise _deny(_("您没有合并需求的权限。"))
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise ValidationError({"note": _("说明不能超过 500 个字符。")})
+    if survivor_id in (None, ""):
+        raise ValidationError({"survivor": _("请选择保留的需求。")})
+    survivor_pk = _ids([survivor_id], "survivor")[0]
+    ids = _ids(merged_ids)
+    if survivor_pk in ids:
+        raise ValidationError({"merged": _("不能把需求合并到它自己。")})
+    if not ids:
+        raise ValidationError({"merged": _("请至少选择一个要合并的需求。")})
+    if len(ids) > MAX_MERGED:
+        raise ValidationError({"merged": _("一次最多合并 %(n)s 个需求。") % {"n": MAX_MERGED}})
+
+    every = [survivor_pk, *ids]
+    visible = set(visible_requirements(actor).filter(pk__in=every).values_list("pk", flat=True))
+    for pk in every:
+        if pk not in visible:
+            raise ValidationError({"survivor" if pk == survivor_pk else "merged": _not_found(pk)})
+    rows = {r.pk: r for r in Requirement.objects.select_for_update().filter(pk__in=every).order_by("pk")}
+    survivor = rows[survivor_pk]
+    merged = [rows[pk] for pk in ids]
+    for requirement in [survivor, *merged]:
+        if not can_edit_requirement(actor, requirement):
+            raise _deny(_("您没有编辑需求 %(code)s 的权限，不能合并。") % {"code": requirement.code})
+    if survivor.merged_into_id:
+        raise ValidationError(
+            {
+                "survivor": _("需求 %(code)s 已合并到 %(target)s，不能作为保留需求。")
+                % {"code": survivor.code, "target": _code_of(survivor.merged_into_id)}
+            }
+        )
+    for requirement in merged:
+        if requirement.merged_into_id:
+            raise ValidationError(
+                {
+                    "merged": _("需求 %(code)s 已合并到 %(target)s。")
+                    % {"code": requirement.code, "target": _code_of(requirement.merged_into_id)}
+                }
+            )
+
+    now = timezone.now()
+    moved: dict[str, Any] = {}
+    for name, (model, fk) in MOVED_RELATIONS.items():
+        by_origin: dict[str, list[int]] = {}
+        for pk, origin in model.objects.filter(**{f"{fk}__in": ids}).order_by("pk").values_list("pk", fk):
+            by_origin.setdefault(str(origin), []).append(pk)
+        moved_ids = [pk for group in by_origin.values() for pk in group]
+        if moved_ids:
+            extra = {"updated_at": now} if model is Feedback else {}
+            model.objects.filter(pk__in=moved_ids).update(**{fk: survivor.pk}, **extra)
+        moved[name] = by_origin
+    through = Requirement.watchers.through
+    already = set(through.objects.filter(requirement_id=survivor.pk).values_list("user_id", flat=True))
+    new_watchers = sorted(
+        set(through.objects.filter(requirement_id__in=ids).values_list("user_id", flat=True)) - already
+    )
+    if new_watchers:
+        survivor.watchers.add(*new_watchers)
+    moved["watchers"] = new_watchers
+    moved["kano_survey"], moved["kano_responses"] = _move_kano(survivor, ids)
+
+    Requirement.objects.filter(pk__in=ids).update(merged_into=survivor, merged_at=now, updated_at=now)
+    merge = RequirementMerge.objects.create(
+        survivor=survivor, moved=moved, note=note, actor=actor if getattr(actor, "pk", None) else None
+    )
+    merge.merged.set(ids)
+
+    requirements_refresh_customer_value(requirement_ids=every)
+    Requirement.objects.filter(pk=survivor.pk).update(search_text=_index_text(survivor), updated_at=now)
+
+    codes = [r.code for r in merged]
+    audit_record(
+        actor=actor,
+        obj=survivor,
+        action=MERGE_ACTION,
+        changes={"merge": _merge_summary(moved, codes), **({"note": note} if note else {})},
+    )
+    for requirement in merged:
+        audit_record(
+            actor=actor,
+            obj=requirement,
+            action=MERGE_ACTION,
+            changes={"merged_into": ("", survivor.code), **({"note": note} if note else {})},
+        )
+    transaction.on_commit(lambda: _notify_merge(actor, survivor, merged))
+    return merge
+
+
+# ---------------------------------------------------------------- undo
+
+
+@dataclass(frozen=True)
+class MergeUndone:
+    """An undone merge, and what had moved on since and so stayed where it is (relation → ids)."""
+
+    merge: RequirementMerge
+    left: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def left_count(self) -> int:
+        return sum(len(ids) for ids in self.left.values())
+
+
+def _undo_kano(survivor: Requirement, moved: dict[str, Any], left: dict[str, list[int]]) -> None:
+    from needpool.analysis.models import KanoResponse, KanoSurvey
+
+    # Answers first: they moved into the survivor's survey, which may itself be one that goes back.
+    target = KanoSurvey.objects.filter(requirement_id=survivor.pk).first()
+    for origin, ids in (moved.get("kano_responses") or {}).items():
+        home = KanoSurvey.objects.filter(requirement_id=int(origin)).first()
+        back: list[int] = []
+        if home is not None and target is not None:
+            answered = KanoResponse.objects.filter(survey=home, customer__isnull=False).values("customer_id")
+            back = list(
+                KanoResponse.objects.filter(pk__in=ids, survey=target)
+                .exclude(customer_id__in=Subquery(answered))
+                .values_list("pk", flat=True)
+            )
+            KanoResponse.objects.filter(pk__in=back).update(survey=home)
+        stayed = sorted(set(ids) - set(back))
+        if stayed:
+            left.setdefault("kano_responses", []).extend(stayed)
+    for origin, survey_pk in (moved.get("kano_survey") or {}).items():
+        if KanoSurvey.objects.filter(requirement_id=int(origin)).exists():
+            left.setdefault("kano_survey", []).append(survey_pk)
+            continue
+        if not KanoSurvey.objects.filter(pk=survey_pk, requirement_id=survivor.pk).update(requirement_id=int(origin)):
+            left.setdefault("kano_survey", []).append(survey_pk)
+
+
+@transaction.atomic
+def requirements_merge_undo(*, actor: Any, merge: RequirementMerge) -> MergeUndone:
+    """Undo a merge (admins only): move back exactly what moved, unless it moved on since; re-open the merged."""
+    require(actor, Cap.CONFIGURE, _("只有管理员可以撤销合并。"))
+    merge = RequirementMerge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at is not None:
+        raise ValidationError(
+            _("该合并已于 %(at)s 撤销，不能重复撤销。")
+            % {"at": timezone.localtime(merge.undone_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    survivor = Requirement.objects.select_for_update().get(pk=merge.survivor_id)
+    if survivor.merged_into_id:
+        raise ValidationError(
+            _("保留需求 %(code)s 之后又合并到了 %(target)s：请先撤销那次合并。")
+            % {"code": survivor.code, "target": _code_of(survivor.merged_into_id)}
+        )
+    merged = list(merge.merged.select_for_update().order_by("pk"))
+    merged_ids = [r.pk for r in merged]
+    moved: dict[str, Any] = merge.moved or {}
+    left: dict[str, list[int]] = {}
+    for name, (model, fk) in MOVED_RELATIONS.items():
+        for origin, ids in (moved.get(name) or {}).items():
+            still_here = list(model.objects.filter(pk__in=ids, **{fk: survivor.pk}).values_list("pk", flat=True))
+            if still_here:
+                extra = {"updated_at": timezone.now()} if model is Feedback else {}
+                model.objects.filter(pk__in=still_here).update(**{fk: int(origin)}, **extra)
+            stayed = sorted(set(ids) - set(still_here))
+            if stayed:
+                left.setdefault(name, []).extend(stayed)
+    if moved.get("watchers"):
+        survivor.watchers.remove(*moved["watchers"])
+    _undo_kano(survivor, moved, left)
+
+    now = timezone.now()
+    Requirement.objects.filter(pk__in=merged_ids).update(merged_into=None, merged_at=None, updated_at=now)
+    merge.undone_at = now
+    merge.undone_by = actor if getattr(actor, "pk", None) else None
+    merge.moved = {**moved, "left": left}
+    merge.save(update_fields=["undone_at", "undone_by", "moved"])
+
+    requirements_refresh_customer_value(requirement_ids=[survivor.pk, *merged_ids])
+    Requirement.objects.filter(pk=survivor.pk).update(search_text=_index_text(survivor), updated_at=now)
+
+    codes = human_join([r.code for r in merged])
+    left_text = {"left": _("已转到其他需求、留在原处的：%(items)s") % {"items": _left_text(left)}} if left else {}
+    audit_record(
+        actor=actor,
+        obj=survivor,
+        action=UNMERGE_ACTION,
+        changes={"unmerge": _("撤销合并：%(codes)s 已恢复") % {"codes": codes}, **left_text},
+    )
+    for requirement in merged:
+        audit_record(actor=actor, obj=requirement, action=UNMERGE_ACTION, changes={"merged_into": (survivor.code, "")})
+    return MergeUndone(merge=merge, left=left)
+
+
+_LEFT_LABELS: dict[str, Callable[[], str]] = {
+    "feedback": lambda: _("反馈"),
+    "comments": lambda: _("评论"),
+    "attachments": lambda: _("附件"),
+    "kano_survey": lambda: _("Kano 问卷"),
+    "kano_responses": lambda: _("Kano 回答"),
+}
+
+
+def _left_text(left: dict[str, list[int]]) -> str:
+    return "；".join(
+        f"{_LEFT_LABELS[name]()} " + ", ".join(f"#{pk}" for pk in ids) for name, ids in left.items() if ids
+    )
+
+
+def left_message(undone: MergeUndone) -> str:
+    """The user-facing sentence about items that had moved on and were left where they are ("" if none)."""
+    if not undone.left:
+        return ""
+    return _("以下内容在合并后已转到其他需求，保留在原处：%(items)s。") % {"items": _left_text(undone.left)}
+
+
+# ---------------------------------------------------------------- watching
+
+
+def _check_watchable(actor: Any, requirement: Requirement) -> None:
+    if not (
+        getattr(actor, "is_authenticated", False) and visible_requirements(actor).filter(pk=requirement.pk).exists()
+    ):
+        raise _deny(_("需求不存在或您无权访问。"))
+    if requirement.merged_into_id:
+        raise ValidationError(
+            _("需求 %(code)s 已合并到 %(target)s，请关注合并后的需求。")
+            % {"code": requirement.code, "target": _code_of(requirement.merged_into_id)}
+        )
+
+
+@transaction.atomic
+def requirement_watch(*, actor: Any, requirement: Requirement) -> bool:
+    """Start watching (notified of merges); False when already watching (nothing written)."""
+    _check_watchable(actor, requirement)
+    if requirement.watchers.filter(pk=actor.pk).exists():
+        return False
+    requirement.watchers.add(actor)
+    audit_record(actor=actor, obj=requirement, action=WATCH_ACTION, changes={"watchers": ("", str(actor))})
+    return True
+
+
+@transaction.atomic
+def requirement_unwatch(*, actor: Any, requirement: Requirement) -> bool:
+    """Stop watching; False when not watching (nothing written). Allowed on a merged requirement too."""
+    if not (
+        getattr(actor, "is_authenticated", False) and visible_requirements(actor).filter(pk=requirement.pk).exists()
+    ):
+        raise _deny(_("需求不存在或您无权访问。"))
+    if not requirement.watchers.filter(pk=actor.pk).exists():
+        return False
+    requirement.watchers.remove(actor)
+    audit_record(actor=actor, obj=requirement, action=WATCH_ACTION, changes={"watchers": (str(actor), "")})
+    return True
+
+
+# ---------------------------------------------------------------- reads
+
+
+def survivor_of(requirement: Requirement) -> Requirement | None:
+    """The requirement a merged one finally lives on (merges of merges followed); None if not merged."""
+    pk = requirement.merged_into_id
+    seen = {requirement.pk}
+    final: int | None = None
+    for _step in range(CHAIN_LIMIT):
+        if pk is None or pk in seen:
+            break
+        seen.add(pk)
+        final = pk
+        pk = Requirement.objects.filter(pk=pk).values_list("merged_into_id", flat=True).first()
+    if final is None:
+        return None
+    return Requirement.objects.filter(pk=final).first()
+
+
+def merged_descendants(requirement: Requirement) -> list[Requirement]:
+    """Every requirement merged into this one, directly or through a merge of a merge, newest merge first."""
+    found: list[Requirement] = []
+    seen = {requirement.pk}
+    level = [requirement.pk]
+    for _step in range(CHAIN_LIMIT):
+        rows = list(
+            Requirement.objects.filter(merged_into_id__in=level)
+            .exclude(pk__in=seen)
+            .only("id", "code", "title", "merged_into_id", "merged_at")
+            .order_by("-merged_at", "-id")
+        )
+        if not rows:
+            break
+        found.extend(rows)
+        level = [r.pk for r in rows]
+        seen.update(level)
+    return found
+
+
+def merges_of(*, user: Any, requirement: Requirement) -> QuerySet[RequirementMerge]:
+    """The merge records whose survivor is ``requirement`` (the caller must see it), newest first."""
+    if not visible_requirements(user).filter(pk=requirement.pk).exists():
+        return RequirementMerge.objects.none()
+    return _merge_rows().filter(survivor=requirement)
+
+
+def _merge_rows() -> QuerySet[RequirementMerge]:
+    return (
+        RequirementMerge.objects.select_related("survivor", "actor", "undone_by")
+        .prefetch_related(Prefetch("merged", queryset=Requirement.objects.only("id", "code", "title").order_by("id")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def moved_counts(merge: RequirementMerge) -> dict[str, int]:
+    """How many items of each kind a merge moved (and how many stayed behind at its undo)."""
+    moved = merge.moved or {}
+    counts = {name: sum(len(ids) for ids in (moved.get(name) or {}).values()) for name in MOVED_RELATIONS}
+    counts["kano"] = sum(len(ids) for ids in (moved.get("kano_responses") or {}).values()) + len(
+        moved.get("kano_survey") or {}
+    )
+    counts["watchers"] = len(moved.get("watchers") or [])
+    counts["left"] = sum(len(ids) for ids in (moved.get("left") or {}).values())
+    return counts
+
+
+def merge_get(*, user: Any, pk: Any) -> RequirementMerge:
+    """A merge record whose survivor the caller may see; Http404 otherwise."""
+    try:
+        return _merge_rows().filter(survivor__in=visible_requirements(user)).get(pk=pk)
+    except (RequirementMerge.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def _count(model: type[Any], fk: str = "requirement", *, distinct: str = "", where: Q | None = None) -> Coalesce:
+    qs = model.objects.filter(**{fk: OuterRef("pk")})
+    if where is not None:
+        qs = qs.filter(where)
+    counted = Count(distinct, distinct=True) if distinct else Count("pk")
+    return Coalesce(Subquery(qs.order_by().values(fk).annotate(n=counted).values("n"), output_field=IntegerField()), 0)
+
+
+def watchers_count_subquery() -> Coalesce:
+    """Each row's number of watchers, as a correlated count (no GROUP BY over the whole list)."""
+    return _count(Requirement.watchers.through)
+
+
+def merge_preview(*, user: Any, ids: Sequence[int]) -> list[Requirement]:
+    """The visible requirements among ``ids`` (in that order) with what a merge would move from each.
+
+    Each row gets ``feedback_count``, ``customer_count``, ``comment_count``, ``attachment_count``,
+    ``watcher_count`` and ``editable`` (the caller may merge it).
+    """
+    if not ids:
+        return []
+    rows = {
+        r.pk: r
+        for r in visible_requirements(user)
+        .filter(pk__in=list(ids)[: MAX_MERGED + 1])
+        .select_related("status", "owner", "merged_into")
+        .defer("search_text")
+        .annotate(
+            feedback_count=_count(Feedback),
+            customer_count=_count(Feedback, distinct="customer", where=Q(customer__isnull=False)),
+            comment_count=_count(Comment),
+            attachment_count=_count(Attachment),
+            watcher_count=_count(Requirement.watchers.through),
+        )
+    }
+    found: list[Requirement] = [rows[pk] for pk in ids if pk in rows]
+    for row in found:
+        row.editable = can_edit_requirement(user, row)  # type: ignore[attr-defined]
+    return found
+
+
+def requirement_by_code(*, user: Any, code: str) -> Requirement | None:
+    """A visible requirement by its code (exact, case-insensitive), or None."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    return visible_requirements(user).filter(code__iexact=code).only("id", "code", "merged_into_id").first()
+
+
+# ---------------------------------------------------------------- the detail page of a survivor
+
+
+def _stamp(value: dt.datetime | None) -> dt.datetime:
+    return value or dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def merge_detail_context(
+    *,
+    user: Any,
+    requirement: Requirement,
+    status_changes: list[StatusChange],
+    history: list[dict[str, Any]],
+    label: Callable[[str], str],
+) -> dict[str, Any]:
+    """What the detail page adds for merging and watching, and the union of the merged requirements'
+    status changes and audit rows with the survivor's own (each foreign row tagged with its code)."""
+    merged = bool(requirement.merged_into_id)
+    merges = list(_merge_rows().filter(survivor=requirement))
+    for merge in merges:
+        merge.moved_counts = moved_counts(merge)  # type: ignore[attr-defined]
+    # Only a merge makes a requirement a survivor: without any, nothing can have been merged into it.
+    descendants = merged_descendants(requirement) if merges and not merged else []
+    codes = {r.pk: r.code for r in descendants}
+    if descendants:
+        foreign = list(
+            StatusChange.objects.filter(requirement_id__in=codes)
+            .select_related("source", "target", "actor")
+            .order_by("-at", "-id")[:HISTORY_LIMIT]
+        )
+        for change in foreign:
+            change.merged_code = codes[change.requirement_id]  # type: ignore[attr-defined]
+        status_changes = sorted([*status_changes, *foreign], key=lambda c: (_stamp(c.at), c.pk), reverse=True)[
+            :HISTORY_LIMIT
+        ]
+        entries = (
+            AuditEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(Requirement), object_id__in=list(codes)
+            )
+            .select_related("actor")
+            .order_by("-at", "-id")[:HISTORY_LIMIT]
+        )
+        from_label = _("来自需求")
+        extra = [
+            {
+                "entry": entry,
+                "rows": [
+                    {"field": "requirement", "label": from_label, "old": "", "new": codes[entry.object_id]},
+                    *({**row, "label": label(row["field"])} for row in entry.change_rows()),
+                ],
+            }
+            for entry in entries
+        ]
+        history = sorted(
+            [*history, *extra], key=lambda item: (_stamp(item["entry"].at), item["entry"].pk), reverse=True
+        )[:HISTORY_LIMIT]
+    watchers = list(requirement.watchers.all())
+    return {
+        "status_changes": status_changes,
+        "history": history,
+        "merged_from": descendants,
+        "merges": merges,
+        "can_undo_merge": user_can(user, Cap.CONFIGURE),
+        "can_merge": not merged and can_edit_requirement(user, requirement),
+        "is_watching": any(w.pk == getattr(user, "pk", None) for w in watchers),
+        "watcher_count": len(watchers),
+        # A merged requirement is a record: its page (``?merged=1``) offers no changes.
+        **({"can_edit": False, "can_transition": False, "can_comment": False, "targets": []} if merged else {}),
+    }

@@ -1,0 +1,234 @@
+"""Permission-scoped reads of the suggestions: one suggestion, a panel's contents, the models page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from needpool.accounts.roles import Cap
+from needpool.core.models import BackgroundJob
+from needpool.core.permissions import user_can
+from needpool.core.text import human_join
+from needpool.customers.models import Interaction
+from needpool.customers.permissions import visible_customers
+from needpool.requirements.models import Feedback
+from needpool.requirements.permissions import visible_feedback
+from needpool.suggest import engine, services
+from needpool.suggest.models import ModelKind, Outcome, Source, SuggestField, Suggestion, SuggestModel
+
+
+def visible_suggestions(user: Any) -> QuerySet[Suggestion]:
+    """Suggestions of feedback the user sees and of interactions with customers the user sees."""
+    if not (user and user.is_authenticated):
+        return Suggestion.objects.none()
+    return Suggestion.objects.filter(
+        Q(feedback__in=visible_feedback(user).values("pk"))
+        | Q(interaction__customer__in=visible_customers(user).values("pk"))
+    )
+
+
+def suggestion_get(*, user: Any, pk: Any, feedback_id: Any = None, interaction_id: Any = None) -> Suggestion:
+    """One suggestion the user may see (of that feedback / interaction when given); Http404 otherwise."""
+    qs = visible_suggestions(user).select_related("feedback", "interaction", "interaction__customer")
+    if feedback_id is not None:
+        qs = qs.filter(feedback_id=feedback_id)
+    if interaction_id is not None:
+        qs = qs.filter(interaction_id=interaction_id)
+    try:
+        return qs.get(pk=pk)
+    except (Suggestion.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def interaction_get(*, user: Any, pk: Any) -> Interaction:
+    try:
+        return Interaction.objects.filter(customer__in=visible_customers(user)).select_related("customer").get(pk=pk)
+    except (Interaction.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def feedback_get(*, user: Any, pk: Any) -> Feedback:
+    try:
+        return visible_feedback(user).select_related("customer", "contact", "type", "requirement").get(pk=pk)
+    except (Feedback.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+# ---------------------------------------------------------------- panel
+
+
+@dataclass
+class Item:
+    """One suggestion as the panel shows it."""
+
+    suggestion: Suggestion
+    label: str
+    chosen_label: str
+    percent: int
+    source: str
+    choices: list[tuple[str, str]]
+
+    @property
+    def pending(self) -> bool:
+        return self.suggestion.is_pending
+
+
+@dataclass
+class Row:
+    """One field of the panel: what is set now, and the suggestions for it."""
+
+    field: str
+    title: str
+    current: str
+    items: list[Item] = dc_field(default_factory=list)
+
+
+@dataclass
+class Panel:
+    kind: str
+    pk: int
+    rows: list[Row]
+    can_decide: bool
+    target: Any = None
+    can_view_models: bool = False
+
+    @property
+    def dom_id(self) -> str:
+        return f"suggest-panel-{self.kind}-{self.pk}"
+
+
+def _source_label(s: Suggestion) -> str:
+    return services._source_text(s)
+
+
+def _current(target: services.Target, field: str, tags: list[Any]) -> str:
+    if isinstance(target, Feedback):
+        if field == SuggestField.TYPE:
+            return str(target.type) if target.type_id else ""
+        if field == SuggestField.TAG:
+            return human_join([str(t) for t in tags])
+        return target.get_sentiment_display() if target.sentiment else ""
+    return target.get_mood_display()
+
+
+def panel_for(*, user: Any, target: services.Target, error: str = "") -> Panel:
+    """The panel of ``target`` (which the caller has read through its own selector)."""
+    suggestions = services.suggestions_ensure(target=target)
+    kind = "feedback" if isinstance(target, Feedback) else "interaction"
+    can_decide = _can_decide_target(user, target)
+    choices = {f: services.field_choices(f) for f in services.target_fields(target)}
+    rows: list[Row] = []
+    tags = list(target.tags.all()) if isinstance(target, Feedback) else []
+    current_tags = {t.key for t in tags}
+    for f in services.target_fields(target):
+        labels = dict(choices[f])
+        row = Row(field=f, title=str(SuggestField(f).label), current=_current(target, f, tags))
+        for s in (s for s in suggestions if s.field == f):
+            options = [(k, v) for k, v in choices[f] if k != s.value]
+            if f == SuggestField.TAG:
+                options = [(k, v) for k, v in options if k not in current_tags]
+            row.items.append(
+                Item(
+                    suggestion=s,
+                    label=labels.get(s.value, s.value),
+                    chosen_label=labels.get(s.chosen, s.chosen),
+                    percent=round(s.confidence * 100),
+                    source=_source_label(s),
+                    choices=options,
+                )
+            )
+        rows.append(row)
+    return Panel(
+        kind=kind,
+        pk=target.pk,
+        rows=rows,
+        can_decide=can_decide,
+        target=target,
+        can_view_models=can_view_models(user),
+    )
+
+
+def _can_decide_target(user: Any, target: services.Target) -> bool:
+    from needpool.customers.permissions import can_write_customer
+    from needpool.requirements.permissions import can_write_feedback
+
+    if isinstance(target, Feedback):
+        return can_write_feedback(user)  # the caller read it through visible_feedback
+    return can_write_customer(user, target.customer)
+
+
+def text_suggestions(text: str) -> dict[str, list[engine.Prediction]]:
+    """Suggestions for free text (no object, nothing stored)."""
+    return engine.predict_text((text or "").strip())
+
+
+# ---------------------------------------------------------------- models page
+
+
+def can_view_models(user: Any) -> bool:
+    return user_can(user, Cap.CONFIGURE) or user_can(user, Cap.ANALYSE)
+
+
+@dataclass
+class KindSummary:
+    kind: str
+    title: str
+    current: SuggestModel | None
+    history: list[SuggestModel]
+    in_use: str
+
+
+def models_overview() -> list[KindSummary]:
+    """Per kind: the newest model, the last few versions, and what is in use (model or rules)."""
+    rows = list(SuggestModel.objects.defer("blob").order_by("kind", "-version")[:60])
+    out: list[KindSummary] = []
+    for kind, title in ModelKind.choices:
+        mine = [m for m in rows if m.kind == kind]
+        active = next((m for m in mine if m.is_active), None)
+        fallback = Source.LEXICON.label if kind == ModelKind.SENTIMENT else Source.RULES.label
+        in_use = f"v{active.version}" if active else str(fallback)
+        out.append(
+            KindSummary(kind=kind, title=str(title), current=mine[0] if mine else None, history=mine[:5], in_use=in_use)
+        )
+    return out
+
+
+def outcome_counts() -> list[dict[str, Any]]:
+    """Per field: how many suggestions were accepted, corrected, rejected, or are still pending."""
+    counts = {
+        (row["field"], row["outcome"]): row["n"]
+        for row in Suggestion.objects.exclude(value="", outcome=Outcome.PENDING)
+        .values("field", "outcome")
+        .annotate(n=Count("id"))
+    }
+    out = []
+    for value, label in SuggestField.choices:
+        row: dict[str, Any] = {"field": value, "title": str(label)}
+        for outcome in Outcome.values:
+            row[outcome] = counts.get((value, outcome), 0)
+        decided = row[Outcome.ACCEPTED] + row[Outcome.CORRECTED]
+        row["rate"] = round(100 * row[Outcome.ACCEPTED] / decided) if decided else None
+        out.append(row)
+    return out
+
+
+def training_jobs(*, user: Any, limit: int = 10) -> QuerySet[BackgroundJob]:
+    qs = (
+        BackgroundJob.objects.filter(kind=services.JOB_KIND).select_related("created_by").order_by("-created_at", "-id")
+    )
+    return qs[:limit] if can_view_models(user) else qs.none()
+
+
+def job_get(*, user: Any, pk: Any) -> BackgroundJob:
+    """A training job: visible to those who may train (and to its creator); Http404 otherwise."""
+    qs = BackgroundJob.objects.filter(kind=services.JOB_KIND).select_related("created_by")
+    if not can_view_models(user):
+        qs = qs.filter(created_by=user.pk)
+    try:
+        return qs.get(pk=pk)
+    except (BackgroundJob.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
