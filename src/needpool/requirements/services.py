@@ -392,6 +392,10 @@ def requirement_create(
     else:
         requirement.code = new_requirement_code(timezone.localdate(submitted))
     requirement.search_text = _index_text(requirement)
+    # The new requirement's customers are known here: its value is the best tier among them (no refresh query).
+    evidence_customers = [f.customer for f in feedback_items if f.customer_id] if feedback_items else [customer]
+    ranks = [_TIER_RANK.get(c.value_tier, 0) for c in evidence_customers if c is not None]
+    requirement.customer_value = {r: t for t, r in _TIER_RANK.items()}.get(max(ranks, default=0), "")
     requirement.save()
     if tag_list:
         requirement.tags.set(tag_list)
@@ -411,8 +415,6 @@ def requirement_create(
             requirement=requirement,
             created_by=requirement.created_by,
         )
-    requirements_refresh_customer_value(requirement_ids=[requirement.pk])
-    requirement.refresh_from_db(fields=["customer_value"])
     StatusChange.objects.create(
         requirement=requirement, source=None, target=requirement.status, actor=requirement.created_by
     )
