@@ -394,7 +394,8 @@ def requirement_create(
     requirement.search_text = _index_text(requirement)
     # The new requirement's customers are known here: its value is the best tier among them (no refresh query).
     evidence_customers = [f.customer for f in feedback_items if f.customer_id] if feedback_items else [customer]
-    ranks = [_TIER_RANK.get(c.value_tier, 0) for c in evidence_customers if c is not None]
+    tiers = [c.value_tier for c in evidence_customers if c is not None and c.value_tier]
+    ranks = [_TIER_RANK.get(ValueTier(tier), 0) for tier in tiers]
     requirement.customer_value = {r: t for t, r in _TIER_RANK.items()}.get(max(ranks, default=0), "")
     requirement.save()
     if tag_list:
