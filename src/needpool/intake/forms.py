@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from needpool.customers.forms import customer_field
 from needpool.customers.permissions import visible_customers
 from needpool.intake.models import AccessMode, IntakeChannel
-from needpool.intake.services import MAX_MESSAGE, MAX_TEXT
+from needpool.intake.services import CHANNEL_FIELDS, MAX_MESSAGE, MAX_TEXT
 from needpool.requirements.choices import Dimension
 from needpool.requirements.models import ClassOption
 
@@ -128,20 +128,7 @@ class PortalForm(forms.Form):
 class ChannelForm(forms.ModelForm):
     class Meta:
         model = IntakeChannel
-        fields = [
-            "name",
-            "slug",
-            "kind",
-            "feedback_channel",
-            "is_active",
-            "access_mode",
-            "portal_shows",
-            "intro",
-            "portal_rate_limit",
-            "api_rate_limit",
-            "max_attachment_mb",
-            "max_attachments",
-        ]
+        fields = list(CHANNEL_FIELDS)  # the fields channel_create / channel_update accept
         widgets = {"intro": forms.Textarea(attrs={"rows": 3})}
 
 
