@@ -19,7 +19,7 @@ How a text is compared
     ``(1 − w) · √lexical + w · embedding²`` (cosines, ``w`` = 0.65, ``fuse``). On the bench
     (bench/README.md) it lifts recall@5 on STS-B from 0.92 (lexical alone) to 0.96–0.98 at 10,000
     requirements and from 0.86–0.89 to 0.94–0.95 at 100,000, and on the customer-need set from
-    0.74 to 0.82 at 10,000. The plain weighted sum at 0.5 was 0.01 lower on STS-B at 100,000;
+    0.74 to 0.82 at 10,000. The plain weighted sum at 0.5 was up to 0.013 lower at 100,000;
     rank fusion (RRF), z-scored sums, a separate title embedding, per-length weights and a larger
     candidate pool were measured too and not kept (numbers in bench/README.md). The encoder's cost
     grows with the length of the text, so it sees the first 64 characters (title, then the start
