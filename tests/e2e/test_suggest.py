@@ -53,6 +53,7 @@ def test_accept_type_and_correct_sentiment_on_a_feedback_item(page, users, feedb
     ).to_have_text("价格")
     feedback.refresh_from_db()
     assert feedback.type.key == "price"
+    expect(page.locator("#feedback-type")).to_have_text("价格")  # the feedback card follows without a reload
 
     # Correct the sentiment: open the small menu, one click on the right value.
     sentiment = page.locator(f"#suggest-panel-feedback-{feedback.pk} .suggest-row[data-field='sentiment']")
@@ -64,6 +65,7 @@ def test_accept_type_and_correct_sentiment_on_a_feedback_item(page, users, feedb
     expect(sentiment.locator(".suggest-current")).to_have_text("中性")
     feedback.refresh_from_db()
     assert feedback.sentiment == "neutral"
+    expect(page.locator("#feedback-sentiment")).to_have_text("中性")
     assert Suggestion.objects.get(feedback=feedback, field="sentiment").outcome == Outcome.CORRECTED
     screenshot(page, "suggest_feedback_panel")
 
