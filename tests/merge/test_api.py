@@ -156,3 +156,15 @@ def test_schema_documents_the_merge_paths(db):
     ):
         assert path in paths, path
     assert "307" in paths["/api/v1/requirements/{id}/"]["get"]["responses"]
+
+
+def test_survivor_history_lists_the_merged_requirements_changes_with_their_code(pool, users):
+    requirements_merge(
+        actor=users["product_manager"], survivor_id=pool.survivor.pk, merged_ids=[pool.dup_a.pk, pool.dup_b.pk]
+    )
+    rows = _client(users["viewer"]).get(f"/api/v1/requirements/{pool.survivor.pk}/history/").json()["results"]
+    codes = [r["requirement_code"] for r in rows]
+    assert set(codes) == {pool.survivor.code, pool.dup_a.code, pool.dup_b.code}
+    moved = next(r for r in rows if r["requirement_code"] == pool.dup_a.code and r["note"] == "已开始评估")
+    assert moved["target"]["key"] == "in_progress"
+    assert [r["at"] for r in rows] == sorted((r["at"] for r in rows), reverse=True)

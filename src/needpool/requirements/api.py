@@ -343,10 +343,11 @@ class StatusChangeSerializer(serializers.ModelSerializer):
     source = StatusBriefSerializer(read_only=True, allow_null=True)  # type: ignore[assignment]
     target = StatusBriefSerializer(read_only=True)
     actor_name = serializers.SerializerMethodField()
+    requirement_code = serializers.CharField(source="requirement.code", read_only=True)
 
     class Meta:
         model = StatusChange
-        fields = ["id", "source", "target", "actor", "actor_name", "note", "at"]
+        fields = ["id", "requirement_code", "source", "target", "actor", "actor_name", "note", "at"]
         read_only_fields = fields
 
     def get_actor_name(self, obj: StatusChange) -> str:
@@ -469,9 +470,20 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(responses=StatusChangeSerializer(many=True))
     @action(detail=True, methods=["get"], serializer_class=StatusChangeSerializer, filterset_class=None)
     def history(self, request: Request, pk: str | None = None) -> Response:
-        """Recorded status changes, newest first (who, when, from, to, note)."""
+        """Recorded status changes, newest first (who, when, from, to, note).
+
+        A survivor of merges lists the merged requirements' changes too; ``requirement_code`` says whose line it is.
+        """
+        from needpool.requirements.merging import merged_descendants
+
         requirement = self.get_object()
-        page = self.paginate_queryset(list(requirement.status_changes.all()))
+        ids = [requirement.pk] + [r.pk for r in merged_descendants(requirement)]
+        changes = (
+            StatusChange.objects.filter(requirement_id__in=ids)
+            .select_related("source", "target", "actor", "requirement")
+            .order_by("-at", "-id")
+        )
+        page = self.paginate_queryset(changes)
         return self.get_paginated_response(StatusChangeSerializer(page, many=True).data)
 
 
