@@ -126,6 +126,30 @@ def test_kano_answers_follow_the_feedback(pool, users, customer):
     assert KanoResponse.objects.get(pk=retail_answer.pk).survey_id == survey_b.pk
 
 
+def test_a_survey_left_on_a_merged_requirement_takes_no_public_answers(pool, users):
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+
+    from needpool.analysis.selectors import kano_survey_by_token
+    from needpool.analysis.services import kano_answer, kano_survey_create
+
+    pm = users["product_manager"]
+    kano_survey_create(
+        actor=pm, requirement=pool.survivor, functional_question="有折扣？", dysfunctional_question="没有？"
+    )
+    left = kano_survey_create(
+        actor=pm, requirement=pool.dup_b, functional_question="自动折扣？", dysfunctional_question="没有呢？"
+    )
+    assert kano_survey_by_token(left.token) == left
+    _merge(pool, pm)
+    left.refresh_from_db()
+    assert left.requirement_id == pool.dup_b.pk  # the survivor has its own survey: this one stays
+    with pytest.raises(Http404):
+        kano_survey_by_token(left.token)
+    with pytest.raises(ValidationError):
+        kano_answer(survey=left, functional="like", dysfunctional="dislike")
+
+
 def test_watchers_and_owners_are_notified_after_commit(pool, users, django_capture_on_commit_callbacks):
     earlier = set(Notification.objects.values_list("pk", flat=True))  # the fixture's @mention
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

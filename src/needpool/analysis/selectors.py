@@ -186,7 +186,9 @@ def kano_of(requirement: Requirement) -> tuple[KanoSurvey | None, scoring.KanoSu
 
 def kano_survey_by_token(token: str) -> KanoSurvey:
     try:
-        return KanoSurvey.objects.select_related("requirement").get(token=token, is_open=True)
+        return KanoSurvey.objects.select_related("requirement").get(
+            token=token, is_open=True, requirement__merged_into__isnull=True
+        )
     except KanoSurvey.DoesNotExist as exc:
         raise Http404 from exc
 

@@ -647,7 +647,8 @@ def kano_answer(
     """Record one answer pair: by a customer through the public link (no actor) or by staff on their behalf."""
     if actor is not None and not user_can(actor, Cap.FEEDBACK_WRITE):
         raise _deny()
-    if not survey.is_open and actor is None:
+    # A survey left on a merged requirement takes no more answers: the survivor's survey is the one that counts.
+    if (not survey.is_open or survey.requirement.merged_into_id) and actor is None:
         raise ValidationError({"survey": _("该问卷已关闭。")})
     errors = {}
     if functional not in KanoAnswer.values:
