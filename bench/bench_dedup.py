@@ -354,6 +354,17 @@ def run_size(args: argparse.Namespace, size: int) -> tuple[list[Line], list[str]
         if mode == "hybrid":
             index.wait_for_embeddings()
             notes.append(f"{size:,}: embeddings of {index.size:,} requirements in {time.monotonic() - started:,.0f} s")
+            log(notes[-1])
+            # Another process (or this one after a restart): the vectors are stored now, only loaded.
+            dedup.reset_index()
+            index = dedup.get_index()
+            started = time.monotonic()
+            index.ensure_fresh()
+            index.wait_for_embeddings()
+            notes.append(
+                f"{size:,}: build from stored vectors (n-grams + loading {index.size:,} embeddings) "
+                f"in {time.monotonic() - started:,.1f} s"
+            )
         else:
             notes.append(f"{size:,}: n-gram index of {index.size:,} requirements built in {built:,.1f} s")
         log(notes[-1])

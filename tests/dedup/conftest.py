@@ -30,6 +30,7 @@ def _fresh_index() -> Iterator[None]:
     """The index lives in the process; each test starts from the database it sees."""
     dedup.reset_index()
     yield
+    dedup.get_index().wait_for_embeddings(timeout=60)  # its threads' writes end with the test
     dedup.reset_index()
 
 

