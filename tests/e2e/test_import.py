@@ -13,26 +13,9 @@ from needpool.requirements.models import Feedback
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
 from tests.e2e.helpers import screenshot
+from tests.intake_transfer.conftest import RELATIONSHIP_HEADERS
 
-HEADERS = [
-    "客户编号",
-    "客户名称",
-    "所属行业",
-    "对接人",
-    "职位",
-    "联系方式",
-    "最近接触时间",
-    "接触方式",
-    "沟通要点",
-    "显性需求",
-    "隐性需求",
-    "需求优先级",
-    "当前状态",
-    "负责人",
-    "下次跟进计划",
-    "备注",
-    "内部编号",
-]
+HEADERS = [*RELATIONSHIP_HEADERS, "内部编号"]  # plus a column the layout ignores
 
 
 def _sheet(path, rows):
