@@ -385,6 +385,44 @@ def test_each_filter_narrows(api, users, pool, customer_b, params, expected):
     assert codes(response) == {pool[k].code for k in expected}
 
 
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("type", "service"),
+        ("urgency", "urgent"),
+        ("nature", "latent"),
+        ("source", "implicit"),
+        ("category", "performance"),
+        ("tag", "service_complaint"),
+    ],
+)
+def test_each_classification_filter_takes_the_option_key_or_id(api, users, pool, name, key):
+    Requirement.objects.filter(pk=pool["r2"].pk).update(
+        nature=option("nature", "latent"),
+        source=option("source", "implicit"),
+        category=option("category", "performance"),
+    )
+    Requirement.objects.filter(pk=pool["r1"].pk).update(
+        nature=option("nature", "functional"),
+        source=option("source", "explicit"),
+        category=option("category", "functional"),
+    )
+    client = api(users["manager"])
+    for value in (key, option(name, key).pk):
+        response = client.get(LIST, {name: value})
+        assert response.status_code == 200, response.json()
+        assert codes(response) == {pool["r2"].code}, value
+
+
+def test_unknown_option_key_is_400_naming_the_filter(api, users, pool):
+    params = {name: "no-such-key" for name in ("type", "urgency", "nature", "source", "category", "tag")}
+    response = api(users["manager"]).get(LIST, params)
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == set(params)
+    assert "no-such-key" in body["nature"][0]
+
+
 def test_q_by_code_finds_the_requirement(api, users, pool):
     assert codes(api(users["viewer"]).get(LIST, {"q": pool["r3"].code})) == {pool["r3"].code}
 

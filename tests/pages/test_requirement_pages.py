@@ -64,6 +64,22 @@ def test_list_filters_narrow_results_and_keep_state_in_url(client, users, make_r
     assert [r.code for r in page2.context["page_obj"].object_list] == codes[25:]
 
 
+def test_list_filters_take_option_keys(client, users, make_requirements):
+    rows = make_requirements(6)
+    latent = rows[1:3]
+    Requirement.objects.filter(pk__in=[r.pk for r in latent]).update(nature=option("nature", "latent"))
+    urgent = option("urgency", "urgent")
+    client.force_login(users["manager"])
+    url = reverse("requirements:list")
+    response = client.get(url, {"nature": "latent"})
+    assert {r.pk for r in response.context["page_obj"]} == {r.pk for r in latent}
+    response = client.get(url, {"urgency": "urgent"})
+    assert {r.pk for r in response.context["page_obj"]} == {r.pk for r in rows if r.urgency_id == urgent.pk}
+    assert re.search(rf'<option value="{urgent.pk}" selected>', _html(response))  # the select shows the key's option
+    response = client.get(url, {"nature": "no-such-key"})
+    assert response.context["page_obj"].paginator.count == 0
+
+
 def test_list_full_text_search_in_chinese(client, users, requirement, make_requirements):
     make_requirements(3)
     client.force_login(users["manager"])

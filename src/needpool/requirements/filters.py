@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from needpool.accounts.models import User
 from needpool.core.search import full_text_filter
@@ -29,15 +32,54 @@ def _options(dimension: str) -> Any:
     return lambda request: ClassOption.objects.filter(dimension=dimension, is_active=True)
 
 
+class OptionChoiceField(django_filters.fields.ModelChoiceField):
+    """An active option of one dimension, named by its key (``latent``) or by its id."""
+
+    default_error_messages = {"invalid_choice": _("选项“%(value)s”不存在或已停用。")}
+
+    def _find(self, value: Any) -> ClassOption | None:
+        text = str(value).strip()
+        options = self.queryset
+        found = options.filter(pk=int(text)).first() if text.isdigit() else None
+        return found or options.filter(key=text).first()
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, ClassOption):
+            return value
+        found = self._find(value)
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return found
+
+    def prepare_value(self, value: Any) -> Any:
+        # A page reached with ``?type=function`` shows that option as chosen in the select (its values are ids).
+        if isinstance(value, str) and value.strip() and not value.strip().isdigit():
+            found = self._find(value)
+            return found.pk if found is not None else value
+        return super().prepare_value(value)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class OptionKeyFilter(django_filters.ModelChoiceFilter):
+    """A classification filter: the option's key (see /api/v1/options/) or its id."""
+
+    field_class = OptionChoiceField
+
+
 class RequirementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("搜索"), max_length=100)
-    type = django_filters.ModelChoiceFilter(queryset=_options(Dimension.TYPE), label=_("需求类型"))
-    urgency = django_filters.ModelChoiceFilter(queryset=_options(Dimension.URGENCY), label=_("紧急程度"))
+    type = OptionKeyFilter(queryset=_options(Dimension.TYPE), label=_("需求类型"))
+    urgency = OptionKeyFilter(queryset=_options(Dimension.URGENCY), label=_("紧急程度"))
+    nature = OptionKeyFilter(queryset=_options(Dimension.NATURE), label=_("需求性质"))
+    source = OptionKeyFilter(queryset=_options(Dimension.SOURCE), label=_("显性/隐性"))
+    category = OptionKeyFilter(queryset=_options(Dimension.CATEGORY), label=_("功能/非功能/业务"))
     status = django_filters.CharFilter(field_name="status__key", label=_("状态"), max_length=40)
     priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("优先级"))
     customer = django_filters.CharFilter(method="filter_customer", label=_("客户"), max_length=60)
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.filter(is_active=True), label=_("负责人"))
-    tag = django_filters.ModelChoiceFilter(queryset=_options(Dimension.TAG), field_name="tags", label=_("标签"))
+    tag = OptionKeyFilter(queryset=_options(Dimension.TAG), field_name="tags", label=_("标签"))
     submitted_after = django_filters.DateFilter(
         field_name="submitted_at", lookup_expr="date__gte", label=_("提交时间从")
     )
