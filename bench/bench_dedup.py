@@ -7,7 +7,7 @@ Loads a fresh database (a SQLite file under the data dir, or the PostgreSQL data
 - the *targets*: one side of every STS-B pair scored 4–5 by people (train and valid splits of
   ``shared/data/sts-b-zh``), and the requirement (title + description) of each group of
   ``bench/data/need_paraphrases.tsv``;
-- distractors: the other STS-B sentences, then requirements of ``needpool.core.demo``'s generator
+- distractors: the other STS-B sentences, then requirements of ``needpool.demo``'s generator
   (the same rows ``needpool demo`` writes) up to the size asked for.
 
 Then it asks ``needpool.requirements.dedup.similar_requirements`` — the function behind the API and
@@ -180,12 +180,14 @@ def load(size: int, seed: int) -> Corpus:
     from django.db import connection
     from django.utils import timezone
 
-    from needpool.core import demo
+    from needpool.demo.generator import generate
+    from needpool.demo.users import DEMO_SALES, demo_users_ensure
+    from needpool.demo.vocabulary import FEATURES
     from needpool.requirements.models import Requirement
     from needpool.requirements.services import active_workflow, initial_status
 
     call_command("migrate", verbosity=0)
-    users = demo.demo_users_ensure()
+    users = demo_users_ensure()
     status = initial_status(active_workflow())
     train, valid = read_sts("STS-B.train.data"), read_sts("STS-B.valid.data")
     comps = Components()
@@ -206,7 +208,7 @@ def load(size: int, seed: int) -> Corpus:
                 description=description,
                 status=status,
                 submitted_at=now,
-                created_by=users[demo.DEMO_SALES],
+                created_by=users[DEMO_SALES],
             )
         )
         kinds.append(kind)
@@ -234,9 +236,9 @@ def load(size: int, seed: int) -> Corpus:
     docs = {row.pk: kind for row, kind in zip(rows, kinds, strict=True)}
     generated = size - len(rows)
     if generated > 0:
-        log(f"generating {generated:,} requirements with needpool.core.demo …")
-        demo.generate(requirements=generated, customers=max(20, generated // 50), users=users, seed=seed, progress=None)
-        asks = [f[0] for f in demo.FEATURES]
+        log(f"generating {generated:,} requirements with needpool.demo …")
+        generate(requirements=generated, customers=max(20, generated // 50), users=users, seed=seed, progress=None)
+        asks = [f[0] for f in FEATURES]
         for pk, description, concrete in Requirement.objects.filter(code__startswith="DEM").values_list(
             "id", "description", "concrete_ask"
         ):

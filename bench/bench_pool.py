@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Speed of the requirement pool against hand-written SQL, measured in the same run.
 
-Loads N generated requirements (``needpool.core.demo.generate``) into a fresh database — a SQLite
+Loads N generated requirements (``needpool.demo.generator.generate``) into a fresh database — a SQLite
 file under NEEDPOOL_DATA_DIR, or the PostgreSQL database ``needpool_bench`` — then times each
 operation the way users hit it (the list page, the list API, Chinese search, the detail page) and
 the raw SQL that returns the same rows, and prints a markdown table of p50 / p95 and their ratio.
@@ -107,23 +107,25 @@ def load(args: argparse.Namespace) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from needpool.core import demo
     from needpool.customers.models import Customer
+    from needpool.demo.examples import load_examples
+    from needpool.demo.generator import generate
+    from needpool.demo.users import DEMO_SALES, demo_users_ensure
     from needpool.requirements.models import Requirement
 
     started = time.monotonic()
     call_command("migrate", verbosity=0)
-    generated = Requirement.objects.filter(created_by__username=demo.DEMO_SALES, code__startswith="DEM").count()
+    generated = Requirement.objects.filter(created_by__username=DEMO_SALES, code__startswith="DEM").count()
     if args.keep and generated >= args.requirements:
         log(f"reusing the loaded database ({generated:,} requirements)")
         return
-    users = demo.demo_users_ensure()
-    demo.load_examples(users=users)
+    users = demo_users_ensure()
+    load_examples(users=users)
     missing = args.requirements - generated
-    have = Customer.objects.filter(created_by__username=demo.DEMO_SALES).count()
+    have = Customer.objects.filter(created_by__username=DEMO_SALES).count()
     customers = max(20, args.customers - have)
     log(f"loading {missing:,} requirements, {customers:,} customers …")
-    demo.generate(requirements=missing, customers=customers, users=users, seed=args.seed)
+    generate(requirements=missing, customers=customers, users=users, seed=args.seed)
     log("ANALYZE …")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "needpool.analysis",
     "needpool.intake",
     "needpool.suggest",
+    "needpool.home",
+    "needpool.demo",
 ]
 
 MIDDLEWARE = [
@@ -125,7 +127,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [

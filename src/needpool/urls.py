@@ -4,6 +4,7 @@ from django.urls import include, path
 from needpool.core.views import healthz
 
 urlpatterns = [
+    path("", include("needpool.home.urls")),
     path("", include("needpool.core.urls")),
     path("accounts/", include("needpool.accounts.urls")),
     path("customers/", include("needpool.customers.urls")),

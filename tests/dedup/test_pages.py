@@ -113,7 +113,7 @@ def test_inbox_query_count_does_not_grow_with_rows(login, users, pool, make_feed
 
 
 def test_nav_links_to_the_inbox(login, users, db):
-    html = login(users["viewer"]).get(reverse("core:home")).content.decode()
+    html = login(users["viewer"]).get(reverse("home:home")).content.decode()
     assert f'href="{INBOX}"' in html
 
 

@@ -10,13 +10,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from needpool.accounts.models import User
-from needpool.core import demo
 from needpool.core.config import personal_email_domains
 from needpool.core.models import AuditEntry
 from needpool.core.text import query_terms, segment_for_index
 from needpool.customers import services as customer_services
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.privacy import is_personal_email, is_personal_mobile
+from needpool.demo.generator import generate
+from needpool.demo.users import DEMO_PM, DEMO_SALES
 from needpool.requirements.models import Feedback, Requirement, StatusChange
 from needpool.requirements.selectors import requirement_list
 from needpool.requirements.services import gate_missing, requirement_create
@@ -77,8 +78,8 @@ def test_demo_loads_the_worked_examples() -> None:
     assert "ERP" in visit.key_asks and "Excel" in visit.key_asks
     assert "每月" in visit.next_follow_up_plan
 
-    pm = User.objects.get(username=demo.DEMO_PM)
-    sales = User.objects.get(username=demo.DEMO_SALES)
+    pm = User.objects.get(username=DEMO_PM)
+    sales = User.objects.get(username=DEMO_SALES)
     assert (pm.role, sales.role) == ("product_manager", "sales")
     assert not pm.has_usable_password() and not sales.has_usable_password()
 
@@ -93,7 +94,7 @@ def test_demo_twice_adds_nothing() -> None:
 def test_demo_password_from_environment(monkeypatch: Any) -> None:
     monkeypatch.setenv("NEEDPOOL_DEMO_PASSWORD", "demo-pass-2024-x")
     call_command("np_demo", quiet=True)
-    assert User.objects.get(username=demo.DEMO_PM).check_password("demo-pass-2024-x")
+    assert User.objects.get(username=DEMO_PM).check_password("demo-pass-2024-x")
 
 
 def test_generated_requirements_have_fresh_codes_and_the_services_shape(admin_user: User) -> None:
@@ -108,7 +109,7 @@ def test_generated_requirements_have_fresh_codes_and_the_services_shape(admin_us
         .prefetch_related("feedback_items__customer", "status_changes")
     )
     assert len(generated) == 50
-    assert Customer.objects.filter(created_by__username=demo.DEMO_SALES).count() >= 20 + 4
+    assert Customer.objects.filter(created_by__username=DEMO_SALES).count() >= 20 + 4
     for req in generated:
         assert req.search_text == segment_for_index(
             req.code, req.title, req.description, req.background, req.concrete_ask
@@ -142,13 +143,13 @@ def test_generated_requirements_have_fresh_codes_and_the_services_shape(admin_us
 
 
 def test_generated_customers_have_year_codes_and_work_contacts() -> None:
-    demo.generate(requirements=10, customers=30, seed=3, progress=None)
-    customers = Customer.objects.filter(created_by__username=demo.DEMO_SALES)
+    generate(requirements=10, customers=30, seed=3, progress=None)
+    customers = Customer.objects.filter(created_by__username=DEMO_SALES)
     assert customers.count() == 30
     for customer in customers:
         assert customer.code.startswith(f"C{timezone.localtime(customer.created_at):%Y}")
         assert customer.value_tier == customer_services.value_tier_for(customer.yearly_purchase)
-    contacts = Contact.objects.filter(customer__created_by__username=demo.DEMO_SALES)
+    contacts = Contact.objects.filter(customer__created_by__username=DEMO_SALES)
     assert contacts.count() >= 30
     for contact in contacts:
         assert not is_personal_mobile(contact.phone), contact.phone
@@ -160,14 +161,14 @@ def test_generated_codes_skip_codes_entered_by_hand(admin_user: User) -> None:
     taken = requirement_create(
         actor=admin_user, title="手工编号", code=f"DEM{today:%Y%m%d}001", submitted_at=timezone.now()
     )
-    demo.generate(requirements=30, customers=5, days=1, seed=5, progress=None)
+    generate(requirements=30, customers=5, days=1, seed=5, progress=None)
     codes = list(Requirement.objects.values_list("code", flat=True))
     assert len(codes) == len(set(codes)) == 31
     assert codes.count(taken.code) == 1
 
 
 def test_generated_requirements_are_found_by_full_text_search(admin_user: User) -> None:
-    demo.generate(requirements=50, customers=20, seed=11, progress=None)
+    generate(requirements=50, customers=20, seed=11, progress=None)
     sample = Requirement.objects.order_by("id")[7]
     word = max(query_terms(sample.title), key=len)
     found = requirement_list(user=admin_user, filters={"q": word})

@@ -1,8 +1,8 @@
-"""Shared page helpers, the home page and the notifications page."""
+"""Shared page helpers and the notifications page."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -12,16 +12,12 @@ from django.db import connection
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from needpool.core.pagination import CappedPaginator
 from needpool.core.selectors import notification_list
 from needpool.core.services import notifications_mark_read
-from needpool.customers.selectors import follow_ups_due
-from needpool.requirements.permissions import can_create_requirement
-from needpool.requirements.selectors import my_open_requirements, sla_breaches
 
 PAGE_SIZE = 25
 M = TypeVar("M", bound=Model)
@@ -72,19 +68,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    context: dict[str, Any] = {
-        "my_open": list(my_open_requirements(user=user, limit=20)),
-        "breaches": list(sla_breaches(user=user, limit=20)),
-        "follow_ups": list(follow_ups_due(user=user, within_days=7, limit=20)),
-        "unread_count": notification_list(user=user).filter(read_at__isnull=True).count(),
-        "can_create": can_create_requirement(user),
-        "today": timezone.localdate(),
-    }
-    return render(request, "core/home.html", context)
 
 
 def notifications(request: HttpRequest) -> HttpResponse:
