@@ -62,6 +62,18 @@ def test_ranked_takes_the_requirement_list_filters(api, users, ranked_pool, cust
     assert codes(page) == [ranked_pool["r2"].code]
 
 
+def test_ranked_leaves_out_rejected_and_merged_requirements(api, users, ranked_pool):
+    from needpool.requirements.models import Requirement
+    from needpool.requirements.services import requirement_transition
+
+    r1, r2, r3 = ranked_pool["r1"], ranked_pool["r2"], ranked_pool["r3"]
+    requirement_transition(actor=users["product_manager"], requirement=r2, to="rejected")
+    Requirement.objects.filter(pk=r3.pk).update(merged_into=r1)
+    client = api(users["manager"])
+    assert codes(client.get(RANKED).json()) == [r1.code]
+    assert codes(client.get(RANKED, {"status": "rejected"}).json()) == []
+
+
 def test_ranked_refuses_bad_filters(api, users, ranked_pool):
     response = api(users["manager"]).get(RANKED, {"priority": "P9"})
     assert response.status_code == 400

@@ -126,6 +126,20 @@ def test_ranked_list_orders_by_priority_then_score_and_shows_overrides(client, u
     assert "未评分" in page
 
 
+def test_ranked_list_leaves_out_rejected_and_merged_requirements(client, users, make_requirements, score):
+    from needpool.requirements.services import requirement_transition
+
+    kept, rejected, merged = make_requirements(3)
+    for requirement in (kept, rejected, merged):
+        score(requirement, urgency_score=5, importance_score=5)
+    requirement_transition(actor=users["product_manager"], requirement=rejected, to="rejected")
+    Requirement.objects.filter(pk=merged.pk).update(merged_into=kept)
+    client.force_login(users["product_manager"])
+    response = client.get(reverse("analysis:ranked"))
+    assert [row["requirement"].code for row in response.context["rows"]] == [kept.code]
+    assert rejected.code not in html(response)
+
+
 def test_ranked_list_shows_why_for_threshold_models(client, users, requirement, score):
     from needpool.analysis.services import analysis_settings_update
 

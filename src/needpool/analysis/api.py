@@ -818,8 +818,9 @@ class RankedSerializer(serializers.Serializer):
 
 @extend_schema(tags=TAGS)
 class RankedView(generics.ListAPIView):
-    """Visible requirements, best priority and highest score first. Takes the requirement list's
-    filters (``q``, ``type``, ``status``, ``priority``, ``customer`` …); ``sort`` does not apply."""
+    """Visible requirements, best priority and highest score first; rejected and merged ones are left out.
+    Takes the requirement list's filters (``q``, ``type``, ``status``, ``priority``, ``customer`` …);
+    ``sort`` does not apply."""
 
     serializer_class = RankedSerializer
     filter_backends = [DjangoFilterBackend]

@@ -22,6 +22,7 @@ from needpool.core.models import BackgroundJob
 from needpool.core.permissions import user_can
 from needpool.customers.models import Customer
 from needpool.customers.permissions import visible_customers
+from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import Feedback, Requirement
 from needpool.requirements.permissions import visible_requirements
 from needpool.requirements.selectors import LIST_RELATED, requirement_list
@@ -60,8 +61,14 @@ def fishbone_of(requirement: Requirement) -> dict[str, list[FishboneCause]]:
 def ranked(
     *, user: Any, filters: dict[str, Any] | None = None, base: QuerySet[Requirement] | None = None
 ) -> QuerySet[Requirement]:
-    """Visible requirements with their analysis, best priority and highest score first."""
-    qs = base if base is not None else requirement_list(user=user, filters=filters)
+    """Visible requirements with their analysis, best priority and highest score first.
+
+    Without ``base``: the requirement list's (merged ones left out), less the rejected ones, which are
+    not going to be done whatever their priority."""
+    if base is not None:
+        qs = base
+    else:
+        qs = requirement_list(user=user, filters=filters).exclude(status__category=StatusCategory.REJECTED)
     return (
         qs.select_related("analysis")
         .annotate(priority_rank=PRIORITY_ORDER)
