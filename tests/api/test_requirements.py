@@ -287,8 +287,14 @@ def test_standardisation_gate_lists_what_is_missing(api, users, db):
         assert missing in message
     bare.refresh_from_db()
     assert bare.status.key == "new"
-    # rejecting does not need a standardised requirement
-    assert client.post(detail(bare, "transition/"), {"to": "rejected"}, format="json").status_code == 200
+    # deferring is a move out of 待处理 like any other: the gate applies
+    deferred = client.post(detail(bare, "transition/"), {"to": "deferred"}, format="json")
+    assert deferred.status_code == 400 and "需求信息未标准化" in deferred.json()["to"][0]
+    # rejecting needs no standardised requirement, but it needs a reason
+    unexplained = client.post(detail(bare, "transition/"), {"to": "rejected"}, format="json")
+    assert unexplained.status_code == 400 and "拒绝时请填写理由" in unexplained.json()["to"][0]
+    rejected = client.post(detail(bare, "transition/"), {"to": "rejected", "note": "不在产品范围内"}, format="json")
+    assert rejected.status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,11 @@ def test_sla_job_runs_through_the_real_queue(users, customer, _jobs_run_immediat
         customer=customer,
         title="紧急：系统无法下单",
         urgency=option("urgency", "urgent"),
-        submitted_at=timezone.now() - dt.timedelta(hours=25),
+        submitted_at=timezone.now() - dt.timedelta(hours=23),
     )
+    assert not Requirement.objects.get().sla_breached
+    # an hour on, its deadline has passed: the job, not the create, flags it
+    Requirement.objects.update(first_response_due=timezone.now() - dt.timedelta(minutes=1))
     sla_check()  # enqueued, not yet run
     assert huey.pending_count() == 1
     assert not Requirement.objects.get().sla_breached

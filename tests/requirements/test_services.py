@@ -302,15 +302,28 @@ class TestFeedback:
 
 class TestSla:
     def test_breaches_are_marked_and_owners_told(self, users, customer):
-        past = timezone.now() - dt.timedelta(hours=30)
-        late = make(users["sales"], customer, urgency=option("urgency", "urgent"), submitted_at=past)
+        nearly = timezone.now() - dt.timedelta(hours=23)
+        late = make(users["sales"], customer, urgency=option("urgency", "urgent"), submitted_at=nearly)
         fresh = make(users["sales"], customer, urgency=option("urgency", "urgent"))
-        assert sla_mark_breaches() == 1
-        assert sla_mark_breaches() == 0  # safe to run twice
+        assert not late.sla_breached
+        later = timezone.now() + dt.timedelta(hours=2)
+        assert sla_mark_breaches(now=later) == 1
+        assert sla_mark_breaches(now=later) == 0  # safe to run twice
         late.refresh_from_db()
         fresh.refresh_from_db()
         assert late.sla_breached and not fresh.sla_breached
         assert Notification.objects.filter(kind="sla", recipient=users["sales"]).count() == 1
+        breaches = AuditEntry.objects.filter(action=AuditEntry.Action.SLA_BREACH)
+        assert list(breaches.values_list("object_id", flat=True)) == [late.pk]
+
+    def test_a_backdated_requirement_already_past_due_is_flagged_at_once(self, users, customer):
+        past = timezone.now() - dt.timedelta(hours=30)
+        late = make(users["sales"], customer, urgency=option("urgency", "urgent"), submitted_at=past)
+        late.refresh_from_db()
+        assert late.sla_breached
+        assert AuditEntry.objects.filter(action=AuditEntry.Action.SLA_BREACH, object_id=late.pk).count() == 1
+        assert Notification.objects.filter(kind="sla", recipient=users["sales"]).count() == 1
+        assert sla_mark_breaches() == 0  # nothing left for the job
 
     def test_a_late_first_response_counts_as_breach(self, users, customer):
         past = timezone.now() - dt.timedelta(hours=30)

@@ -6,3 +6,8 @@ class AnalysisConfig(AppConfig):
     name = "needpool.analysis"
     label = "analysis"
     verbose_name = _("需求分析")
+
+    def ready(self) -> None:
+        from needpool.analysis import lifecycle
+
+        lifecycle.register()

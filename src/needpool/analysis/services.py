@@ -34,8 +34,11 @@ from needpool.core.models import AuditEntry, BackgroundJob
 from needpool.core.permissions import user_can
 from needpool.customers.models import Customer
 from needpool.customers.permissions import can_view_customer
+from needpool.requirements import lifecycle
+from needpool.requirements import workflow as flow_rules
 from needpool.requirements.choices import Priority
 from needpool.requirements.models import Requirement
+from needpool.requirements.services import requirements_priority_set
 
 INLINE_RECOMPUTE_LIMIT = 2000
 RECOMPUTE_BATCH = 2000
@@ -150,10 +153,12 @@ COMPUTED_FIELDS = (
 )
 
 
-def _sync_requirement_priority(analysis: RequirementAnalysis, previous: str) -> None:
+def _sync_requirement_priority(analysis: RequirementAnalysis, previous: str, *, actor: Any, reason: str = "") -> None:
     """Copy the effective priority to the requirement; one entered by hand stays until the analysis gives one."""
     if analysis.effective_priority or previous:
-        Requirement.objects.filter(pk=analysis.requirement_id).update(priority=analysis.effective_priority)
+        requirements_priority_set(
+            actor=actor, priorities=[(analysis.requirement_id, analysis.effective_priority)], reason=reason
+        )
 
 
 def _analysis_for(requirement: Requirement) -> RequirementAnalysis:
@@ -236,7 +241,7 @@ def analysis_update(*, actor: Any, requirement: Requirement, **data: Any) -> Req
         setattr(analysis, name, value.strip() if isinstance(value, str) and name in INSIGHT_FIELDS else value)
     _apply_score(analysis, analysis_settings())
     analysis.save()
-    _sync_requirement_priority(analysis, previous)
+    _sync_requirement_priority(analysis, previous, actor=actor)
     changes = diff(before, snapshot(analysis, fields))
     if changes:
         audit_record(
@@ -268,7 +273,7 @@ def priority_override(*, actor: Any, requirement: Requirement, priority: str, re
     analysis.override_by = actor if priority else None
     analysis.override_at = timezone.now() if priority else None
     analysis.save()
-    _sync_requirement_priority(analysis, previous)
+    _sync_requirement_priority(analysis, previous, actor=actor, reason=reason)
     audit_record(
         actor=actor,
         obj=requirement,
@@ -415,7 +420,7 @@ def priorities_recompute(*, version: int, job: BackgroundJob | None = None, batc
                 COMPUTED_FIELDS,
                 [(a.pk, *(getattr(a, f) for f in COMPUTED_FIELDS)) for a in batch],
             )
-            bulk_set(Requirement, ("priority",), sync)
+            requirements_priority_set(actor=None, priorities=sync)
             done += len(batch)
             last_pk = batch[-1].pk
             if job is not None:
@@ -503,18 +508,21 @@ def fishbone_set(*, actor: Any, requirement: Requirement, causes: Iterable[tuple
     return made
 
 
-def whys_required_missing(requirement: Requirement, target_key: str) -> str | None:
-    """The message refusing entry into review when a P0/P1 requirement lacks its 5 Whys, else None."""
-    if target_key != "in_review" or requirement.priority not in ("P0", "P1"):
-        return None
-    if not analysis_settings().require_whys_for_review:
-        return None
-    analysis = RequirementAnalysis.objects.filter(requirement=requirement).only("root_cause").first()
-    if requirement.whys.exists() and analysis is not None and analysis.root_cause.strip():
-        return None
-    return _("%(priority)s 需求进入评审前必须完成 5 Whys 根因分析（以根本原因结束）。") % {
-        "priority": requirement.priority
-    }
+def whys_required_missing(requirement: Requirement, target_key: str = "in_review") -> str | None:
+    """The refusal for entering review while a P0/P1 requirement lacks its 5 Whys (the ``root_cause`` gate)."""
+    from needpool.analysis import lifecycle as analysis_lifecycle
+
+    move = flow_rules.Move(
+        source_key="",
+        source_label="",
+        source_category="",
+        target_key=target_key,
+        target_label="",
+        target_category="",
+    )
+    gate = analysis_lifecycle.ROOT_CAUSE_GATE
+    facts = {name: lifecycle.fact(name, requirement) for name in gate.facts}
+    return gate.check(move, facts)
 
 
 # ------------------------------------------------------------------ feasibility and compliance

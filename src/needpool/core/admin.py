@@ -7,35 +7,35 @@ from django.http import HttpRequest
 
 from needpool.core.codes import CodePatternError, validate_pattern
 from needpool.core.models import AuditEntry, SiteConfig
+from needpool.core.services import SITE_CONFIG_FIELDS, site_config_update
 
 
 class SiteConfigForm(forms.ModelForm):
     class Meta:
         model = SiteConfig
-        fields = (
-            "requirement_code_pattern",
-            "active_workflow",
-            "personal_email_domains",
-            "interaction_late_hours",
-            "value_tier_high",
-            "value_tier_medium",
-        )
+        fields = SITE_CONFIG_FIELDS
 
-    def clean_requirement_code_pattern(self) -> str:
-        pattern: str = self.cleaned_data["requirement_code_pattern"]
+    def _clean_pattern(self, name: str) -> str:
+        pattern: str = self.cleaned_data[name]
         try:
             validate_pattern(pattern)
         except CodePatternError as exc:
             raise ValidationError(str(exc)) from exc
         return pattern
 
+    def clean_requirement_code_pattern(self) -> str:
+        return self._clean_pattern("requirement_code_pattern")
+
+    def clean_customer_code_pattern(self) -> str:
+        return self._clean_pattern("customer_code_pattern")
+
 
 @admin.register(SiteConfig)
 class SiteConfigAdmin(admin.ModelAdmin):
-    """The site settings row; the active flow and the code pattern change through their services (audited)."""
+    """The site settings row, changed through its service (audited). The active flow is set on 状态流程."""
 
     form = SiteConfigForm
-    list_display = ("__str__", "requirement_code_pattern", "active_workflow")
+    list_display = ("__str__", "requirement_code_pattern", "customer_code_pattern")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not SiteConfig.objects.exists()
@@ -44,16 +44,7 @@ class SiteConfigAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: Any, obj: SiteConfig, form: Any, change: bool) -> None:
-        from needpool.requirements.services import code_pattern_set, workflow_activate
-
-        stored = SiteConfig.objects.filter(pk=obj.pk).first() if change else None
-        if stored is not None:
-            obj.requirement_code_pattern = stored.requirement_code_pattern
-            obj.active_workflow = stored.active_workflow
-        super().save_model(request, obj, form, change)
-        code_pattern_set(actor=request.user, pattern=form.cleaned_data["requirement_code_pattern"])
-        if form.cleaned_data.get("active_workflow") is not None:
-            workflow_activate(actor=request.user, workflow=form.cleaned_data["active_workflow"])
+        site_config_update(actor=request.user, **{name: form.cleaned_data[name] for name in SITE_CONFIG_FIELDS})
 
 
 @admin.register(AuditEntry)

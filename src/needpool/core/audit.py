@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -40,11 +40,41 @@ def audit_record(*, actor: Any, obj: models.Model, action: str, changes: dict[st
         object_id=obj.pk,
         object_repr=str(obj)[:200],
         action=action,
-        changes={
-            k: [_plain(v[0]), _plain(v[1])] if isinstance(v, tuple) else _plain(v) for k, v in (changes or {}).items()
-        },
+        changes=_plain_changes(changes),
         actor=actor if getattr(actor, "pk", None) else None,
     )
+
+
+def _plain_changes(changes: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: [_plain(v[0]), _plain(v[1])] if isinstance(v, tuple) else _plain(v) for k, v in (changes or {}).items()}
+
+
+def audit_record_many(
+    *,
+    actor: Any,
+    objs: Sequence[models.Model],
+    action: str,
+    changes: dict[str, Any] | None = None,
+    changes_for: Callable[[Any], dict[str, Any]] | None = None,
+) -> int:
+    """One audit row per object in a single insert: the same ``changes``, or ``changes_for(obj)`` each."""
+    if not objs:
+        return 0
+    content_type = ContentType.objects.get_for_model(objs[0].__class__)
+    actor = actor if getattr(actor, "pk", None) else None
+    rows = [
+        AuditEntry(
+            content_type=content_type,
+            object_id=obj.pk,
+            object_repr=str(obj)[:200],
+            action=action,
+            changes=_plain_changes(changes_for(obj) if changes_for is not None else changes),
+            actor=actor,
+        )
+        for obj in objs
+    ]
+    AuditEntry.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 def audit_for(obj: models.Model, *, limit: int = 200) -> list[AuditEntry]:

@@ -35,6 +35,7 @@ class AuditEntry(models.Model):
         UNMERGE = "unmerge", _("撤销合并")
         WATCH = "watch", _("关注")
         IMPORT = "import", _("导入")
+        SLA_BREACH = "sla_breach", _("SLA 超时")
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("对象类型"))
     object_id = models.BigIntegerField(_("对象 ID"))
@@ -127,13 +128,11 @@ class SiteConfig(models.Model):
             "可用占位符：{yyyy} {yyyymm} {yyyymmdd} {seq:03d}，例如 DEM{yyyymmdd}{seq:03d} 或 {yyyymm}-{seq:03d}"
         ),
     )
-    active_workflow = models.ForeignKey(
-        "requirements.Workflow",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("当前状态流程"),
+    customer_code_pattern = models.CharField(
+        _("客户编号格式"),
+        max_length=60,
+        default="C{yyyy}{seq:03d}",
+        help_text=_("可用占位符同上，例如 C{yyyy}{seq:03d}（C2024001）"),
     )
     personal_email_domains = models.TextField(
         _("个人邮箱域名"), blank=True, help_text=_("每行一个；留空则使用系统默认列表")

@@ -7,6 +7,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+# The capability to change site settings; the roles that hold it are defined in accounts.roles (Cap.CONFIGURE).
+CONFIGURE = "configure"
+
 
 def user_can(user: Any, cap: str) -> bool:
     return bool(user and user.is_authenticated and user.can(cap))

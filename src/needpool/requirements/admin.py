@@ -1,8 +1,15 @@
 """Admin for the configurable lists: classification options and status flows."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from needpool.requirements import lifecycle
 from needpool.requirements.models import ClassOption, Workflow, WorkflowStatus, WorkflowTransition
+from needpool.requirements.services import workflow_activate
 
 
 @admin.register(ClassOption)
@@ -13,8 +20,28 @@ class ClassOptionAdmin(admin.ModelAdmin):
     search_fields = ("label", "key")
 
 
+def _gate_choices() -> list[tuple[str, str]]:
+    return [(key, gate.label()) for key, gate in lifecycle.registered_gates().items()]
+
+
+class StatusForm(forms.ModelForm):
+    """Entry and exit gates are picked from the gates the installed apps register."""
+
+    entry_gates = forms.MultipleChoiceField(
+        label=_("进入条件"), required=False, choices=_gate_choices, widget=forms.CheckboxSelectMultiple
+    )
+    exit_gates = forms.MultipleChoiceField(
+        label=_("离开条件"), required=False, choices=_gate_choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WorkflowStatus
+        fields = ("key", "label", "label_en", "category", "order", "is_initial", "entry_gates", "exit_gates")
+
+
 class StatusInline(admin.TabularInline):
     model = WorkflowStatus
+    form = StatusForm
     extra = 0
 
 
@@ -26,5 +53,19 @@ class TransitionInline(admin.TabularInline):
 
 @admin.register(Workflow)
 class WorkflowAdmin(admin.ModelAdmin):
-    list_display = ("name", "key")
+    list_display = ("name", "key", "is_active")
+    readonly_fields = ("is_active",)
     inlines = (StatusInline, TransitionInline)
+    actions = ("activate",)
+
+    @admin.action(description=_("设为当前流程"))
+    def activate(self, request: HttpRequest, queryset: QuerySet[Workflow]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, _("请只选择一个流程。"), level=messages.ERROR)
+            return
+        try:
+            workflow = workflow_activate(actor=request.user, workflow=queryset.get())
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), level=messages.ERROR)
+            return
+        self.message_user(request, _("“%(name)s”已设为当前流程。") % {"name": workflow})

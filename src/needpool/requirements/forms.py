@@ -15,7 +15,7 @@ from needpool.customers.models import Contact, Customer
 from needpool.customers.permissions import visible_customers
 from needpool.requirements.choices import Channel, Dimension, Priority
 from needpool.requirements.filters import RequirementFilter
-from needpool.requirements.models import ClassOption, Requirement, Workflow
+from needpool.requirements.models import NOTE_MAX_LENGTH, ClassOption, Requirement, Workflow
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -158,7 +158,7 @@ class RequirementEditForm(_RequirementFieldsForm):
 
 class TransitionForm(forms.Form):
     to = forms.SlugField(label=_("目标状态"), max_length=40)
-    note = forms.CharField(label=_("备注"), max_length=500, required=False)
+    note = forms.CharField(label=_("备注"), max_length=NOTE_MAX_LENGTH, required=False)
 
 
 class CommentForm(forms.Form):

@@ -35,7 +35,7 @@ from needpool.requirements.merging import (
     requirements_merge_undo,
     survivor_of,
 )
-from needpool.requirements.models import Requirement, RequirementMerge
+from needpool.requirements.models import NOTE_MAX_LENGTH, Requirement, RequirementMerge
 from needpool.requirements.permissions import visible_requirements
 from needpool.requirements.selectors import requirement_get
 
@@ -67,7 +67,7 @@ class MergeRequestSerializer(serializers.Serializer):
         max_length=MAX_MERGED,
         help_text=gettext_lazy("被合并需求的 id 列表"),
     )
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default="")
 
 
 class RequirementRefSerializer(serializers.Serializer):

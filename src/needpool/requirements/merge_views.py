@@ -28,7 +28,7 @@ from needpool.requirements.merging import (
     requirements_merge_undo,
     survivor_of,
 )
-from needpool.requirements.models import Requirement
+from needpool.requirements.models import NOTE_MAX_LENGTH, Requirement
 from needpool.requirements.permissions import visible_requirements
 from needpool.requirements.selectors import requirement_get
 
@@ -41,7 +41,7 @@ class MergeForm(forms.Form):
         min_value=1,
         error_messages={"required": gettext_lazy("请选择保留的需求。"), "invalid": gettext_lazy("请选择保留的需求。")},
     )
-    note = forms.CharField(label=gettext_lazy("合并说明（可选）"), max_length=500, required=False)
+    note = forms.CharField(label=gettext_lazy("合并说明（可选）"), max_length=NOTE_MAX_LENGTH, required=False)
 
 
 def _detail_url(pk: int, anchor: str = "") -> str:
@@ -162,6 +162,7 @@ def merge_page(request: HttpRequest) -> HttpResponse:
         "survivor_pk": survivor_pk,
         "form": form,
         "note": source.get("note", ""),
+        "note_max_length": NOTE_MAX_LENGTH,
         "errors": errors,
         "blocked": blocked,
         "can_submit": len(rows) >= 2 and not blocked,

@@ -9,9 +9,8 @@ What a merge moves from each merged requirement to the survivor, recorded id by 
 - feedback items (so every customer, demand vote and the customer value follow: the analysis desk
   derives demand from feedback), comments, attachments;
 - watchers, added to the survivor's (the merged requirement keeps its own list);
-- Kano answers: when the survivor has no Kano survey, the first merged requirement's survey (with its
-  link and answers) is re-pointed to the survivor; any other survey's answers move into the survivor's
-  survey, except those of a customer who already answered there (one answer per customer).
+- what other apps register as merge participants (requirements.lifecycle), e.g. the analysis desk's
+  Kano surveys and answers.
 
 What stays with the merged requirement: its own fields, tags, status (the workflow is untouched; a
 merged requirement leaves every list through ``merged_into``), its analysis (scores, 5 Whys,
@@ -46,7 +45,9 @@ from needpool.core.audit import audit_record
 from needpool.core.models import AuditEntry, Notification
 from needpool.core.permissions import require, user_can
 from needpool.core.text import human_join
+from needpool.requirements import lifecycle
 from needpool.requirements.models import (
+    NOTE_MAX_LENGTH,
     Attachment,
     Comment,
     Feedback,
@@ -108,39 +109,6 @@ def _ids(values: Iterable[Any], name: str = "merged") -> list[int]:
 # ---------------------------------------------------------------- merge
 
 
-def _move_kano(survivor: Requirement, merged_ids: list[int]) -> tuple[dict[str, int], dict[str, list[int]]]:
-    """Kano answers follow the feedback; returns (re-pointed survey per origin, moved answers per origin)."""
-    from needpool.analysis.models import KanoResponse, KanoSurvey
-
-    surveys = {
-        s.requirement_id: s
-        for s in KanoSurvey.objects.select_for_update().filter(requirement_id__in=[survivor.pk, *merged_ids])
-    }
-    target = surveys.get(survivor.pk)
-    repointed: dict[str, int] = {}
-    answers: dict[str, list[int]] = {}
-    for origin in merged_ids:
-        survey = surveys.get(origin)
-        if survey is None:
-            continue
-        if target is None:
-            survey.requirement = survivor
-            survey.save(update_fields=["requirement", "updated_at"])
-            repointed[str(origin)] = survey.pk
-            target = survey
-            continue
-        answered = KanoResponse.objects.filter(survey=target, customer__isnull=False).values("customer_id")
-        movable = list(
-            KanoResponse.objects.filter(survey=survey)
-            .exclude(customer_id__in=Subquery(answered))
-            .values_list("pk", flat=True)
-        )
-        if movable:
-            KanoResponse.objects.filter(pk__in=movable).update(survey=target)
-            answers[str(origin)] = movable
-    return repointed, answers
-
-
 def _merge_summary(moved: dict[str, Any], codes: Sequence[str]) -> str:
     counts = {name: sum(len(ids) for ids in moved.get(name, {}).values()) for name in MOVED_RELATIONS}
     text = _("合并了 %(codes)s：反馈 %(feedback)s 条、评论 %(comments)s 条、附件 %(attachments)s 个、")
@@ -179,8 +147,8 @@ def requirements_merge(*, actor: Any, survivor_id: int, merged_ids: Sequence[int
     if not _may_merge_any(actor):
         raise _deny(_("您没有合并需求的权限。"))
     note = (note or "").strip()
-    if len(note) > 500:
-        raise ValidationError({"note": _("说明不能超过 500 个字符。")})
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError({"note": _("说明不能超过 %(n)s 个字符。") % {"n": NOTE_MAX_LENGTH}})
     if survivor_id in (None, ""):
         raise ValidationError({"survivor": _("请选择保留的需求。")})
     survivor_pk = _ids([survivor_id], "survivor")[0]
@@ -238,7 +206,8 @@ def requirements_merge(*, actor: Any, survivor_id: int, merged_ids: Sequence[int
     if new_watchers:
         survivor.watchers.add(*new_watchers)
     moved["watchers"] = new_watchers
-    moved["kano_survey"], moved["kano_responses"] = _move_kano(survivor, ids)
+    for participant in lifecycle.merge_participants():
+        moved.update(participant.move(survivor, ids))
 
     Requirement.objects.filter(pk__in=ids).update(merged_into=survivor, merged_at=now, updated_at=now)
     merge = RequirementMerge.objects.create(
@@ -282,33 +251,6 @@ class MergeUndone:
         return sum(len(ids) for ids in self.left.values())
 
 
-def _undo_kano(survivor: Requirement, moved: dict[str, Any], left: dict[str, list[int]]) -> None:
-    from needpool.analysis.models import KanoResponse, KanoSurvey
-
-    # Answers first: they moved into the survivor's survey, which may itself be one that goes back.
-    target = KanoSurvey.objects.filter(requirement_id=survivor.pk).first()
-    for origin, ids in (moved.get("kano_responses") or {}).items():
-        home = KanoSurvey.objects.filter(requirement_id=int(origin)).first()
-        back: list[int] = []
-        if home is not None and target is not None:
-            answered = KanoResponse.objects.filter(survey=home, customer__isnull=False).values("customer_id")
-            back = list(
-                KanoResponse.objects.filter(pk__in=ids, survey=target)
-                .exclude(customer_id__in=Subquery(answered))
-                .values_list("pk", flat=True)
-            )
-            KanoResponse.objects.filter(pk__in=back).update(survey=home)
-        stayed = sorted(set(ids) - set(back))
-        if stayed:
-            left.setdefault("kano_responses", []).extend(stayed)
-    for origin, survey_pk in (moved.get("kano_survey") or {}).items():
-        if KanoSurvey.objects.filter(requirement_id=int(origin)).exists():
-            left.setdefault("kano_survey", []).append(survey_pk)
-            continue
-        if not KanoSurvey.objects.filter(pk=survey_pk, requirement_id=survivor.pk).update(requirement_id=int(origin)):
-            left.setdefault("kano_survey", []).append(survey_pk)
-
-
 @transaction.atomic
 def requirements_merge_undo(*, actor: Any, merge: RequirementMerge) -> MergeUndone:
     """Undo a merge (admins only): move back exactly what moved, unless it moved on since; re-open the merged."""
@@ -340,7 +282,8 @@ def requirements_merge_undo(*, actor: Any, merge: RequirementMerge) -> MergeUndo
                 left.setdefault(name, []).extend(stayed)
     if moved.get("watchers"):
         survivor.watchers.remove(*moved["watchers"])
-    _undo_kano(survivor, moved, left)
+    for participant in lifecycle.merge_participants():
+        participant.undo(survivor, moved, left)
 
     now = timezone.now()
     Requirement.objects.filter(pk__in=merged_ids).update(merged_into=None, merged_at=None, updated_at=now)
@@ -369,15 +312,12 @@ _LEFT_LABELS: dict[str, Callable[[], str]] = {
     "feedback": lambda: _("反馈"),
     "comments": lambda: _("评论"),
     "attachments": lambda: _("附件"),
-    "kano_survey": lambda: _("Kano 问卷"),
-    "kano_responses": lambda: _("Kano 回答"),
 }
 
 
 def _left_text(left: dict[str, list[int]]) -> str:
-    return "；".join(
-        f"{_LEFT_LABELS[name]()} " + ", ".join(f"#{pk}" for pk in ids) for name, ids in left.items() if ids
-    )
+    labels = {**_LEFT_LABELS, **{k: v for p in lifecycle.merge_participants() for k, v in p.labels.items()}}
+    return "；".join(f"{labels[name]()} " + ", ".join(f"#{pk}" for pk in ids) for name, ids in left.items() if ids)
 
 
 def left_message(undone: MergeUndone) -> str:
@@ -485,9 +425,8 @@ def moved_counts(merge: RequirementMerge) -> dict[str, int]:
     """How many items of each kind a merge moved (and how many stayed behind at its undo)."""
     moved = merge.moved or {}
     counts = {name: sum(len(ids) for ids in (moved.get(name) or {}).values()) for name in MOVED_RELATIONS}
-    counts["kano"] = sum(len(ids) for ids in (moved.get("kano_responses") or {}).values()) + len(
-        moved.get("kano_survey") or {}
-    )
+    for participant in lifecycle.merge_participants():
+        counts[participant.key] = participant.count(moved)
     counts["watchers"] = len(moved.get("watchers") or [])
     counts["left"] = sum(len(ids) for ids in (moved.get("left") or {}).values())
     return counts

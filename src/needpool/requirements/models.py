@@ -12,6 +12,9 @@ from needpool.core.models import TimeStampedModel
 from needpool.customers.choices import ValueTier
 from needpool.requirements.choices import Channel, Dimension, Priority, Sentiment, StatusCategory
 
+# The longest note on a status move or a merge (the reason of a rejection, a deferral …).
+NOTE_MAX_LENGTH = 500
+
 
 class ClassOption(models.Model):
     """One option of one classification dimension (type 功能, urgency 紧急 with 24 h SLA, tag 批量操作 …)."""
@@ -52,11 +55,15 @@ class Workflow(models.Model):
 
     key = models.SlugField(_("键"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=60)
+    is_active = models.BooleanField(_("当前流程"), default=False, help_text=_("新需求进入当前流程的初始状态。"))
 
     class Meta:
         verbose_name = _("状态流程")
         verbose_name_plural = _("状态流程")
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="workflow_one_active")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -72,6 +79,12 @@ class WorkflowStatus(models.Model):
     category = models.CharField(_("类别"), max_length=20, choices=StatusCategory.choices)
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)
     is_initial = models.BooleanField(_("初始状态"), default=False)
+    entry_gates = models.JSONField(
+        _("进入条件"), default=list, blank=True, help_text=_("流转到此状态前必须满足的条件（门禁键列表）。")
+    )
+    exit_gates = models.JSONField(
+        _("离开条件"), default=list, blank=True, help_text=_("离开此状态前必须满足的条件（门禁键列表）。")
+    )
 
     class Meta:
         verbose_name = _("状态")
@@ -335,7 +348,7 @@ class StatusChange(models.Model):
         related_name="+",
         verbose_name=_("操作人"),
     )
-    note = models.CharField(_("备注"), max_length=500, blank=True)
+    note = models.CharField(_("备注"), max_length=NOTE_MAX_LENGTH, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
@@ -398,7 +411,7 @@ class RequirementMerge(models.Model):
     merged = models.ManyToManyField(Requirement, related_name="+", verbose_name=_("被合并需求"))
     # What moved, by relation: {"feedback": [ids], "comments": [ids], "attachments": [ids], "watchers": [user ids]}.
     moved = models.JSONField(default=dict, blank=True)
-    note = models.CharField(_("说明"), max_length=500, blank=True)
+    note = models.CharField(_("说明"), max_length=NOTE_MAX_LENGTH, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("操作人")
     )

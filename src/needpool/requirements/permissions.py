@@ -64,6 +64,11 @@ def can_transition_requirement(user: Any, requirement: Requirement) -> bool:
     return user_can(user, Cap.REQUIREMENT_CREATE) and user.pk == requirement.owner_id
 
 
+def can_prioritise(user: Any) -> bool:
+    """Set a requirement's priority from its analysis (scores, override, recompute)."""
+    return user_can(user, Cap.ANALYSE)
+
+
 def can_comment(user: Any, requirement: Requirement) -> bool:
     return user_can(user, Cap.COMMENT)
 

@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needpool.accounts.models import User
-from needpool.core.audit import audit_record, diff, snapshot
+from needpool.core.audit import audit_record, audit_record_many, diff, snapshot
+from needpool.core.bulk import bulk_set
 from needpool.core.codes import next_code, validate_pattern
 from needpool.core.config import site_config
 from needpool.core.models import AuditEntry, Notification
@@ -29,10 +30,13 @@ from needpool.core.text import human_join, segment_for_index
 from needpool.customers.choices import InteractionChannel, ValueTier
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_view_customer, can_write_customer
+from needpool.requirements import lifecycle
+from needpool.requirements import sla as sla_rules
 from needpool.requirements import workflow as flow_rules
-from needpool.requirements.choices import Channel, Dimension, StatusCategory
+from needpool.requirements.choices import Channel, Dimension, Priority
 from needpool.requirements.dedup import index_changed_on_commit as dedup_index_changed_on_commit
 from needpool.requirements.models import (
+    NOTE_MAX_LENGTH,
     Attachment,
     ClassOption,
     Comment,
@@ -47,6 +51,7 @@ from needpool.requirements.permissions import (
     can_comment,
     can_create_requirement,
     can_edit_requirement,
+    can_prioritise,
     can_transition_requirement,
     can_write_feedback,
 )
@@ -73,12 +78,7 @@ _OPTION_FIELDS = {
     "source": Dimension.SOURCE,
     "category": Dimension.CATEGORY,
 }
-GATE_LABELS = {
-    "customer": lambda: _("客户"),
-    "background": lambda: _("背景"),
-    "concrete_ask": lambda: _("具体诉求"),
-    "expected_date": lambda: _("期望时间"),
-}
+GATE_LABELS = lifecycle.GATE_LABELS
 _MENTION = re.compile(r"@([\w.@+-]+)")
 INTERACTION_TO_FEEDBACK_CHANNEL: dict[str, str] = {
     InteractionChannel.EVENT: Channel.INDUSTRY_EVENT,
@@ -100,10 +100,11 @@ def _refuse_merged(requirement: Requirement) -> None:
 
 
 def active_workflow() -> Workflow:
-    config = site_config()
-    if config.active_workflow_id:
-        return config.active_workflow  # type: ignore[return-value]
-    workflow = Workflow.objects.filter(key=flow_rules.DEFAULT_ACTIVE_FLOW).first() or Workflow.objects.first()
+    workflow = (
+        Workflow.objects.filter(is_active=True).first()
+        or Workflow.objects.filter(key=flow_rules.DEFAULT_ACTIVE_FLOW).first()
+        or Workflow.objects.first()
+    )
     if workflow is None:
         raise ValidationError(_("尚未配置状态流程，请联系管理员。"))
     return workflow
@@ -133,10 +134,7 @@ def _check_tags(tags: Iterable[ClassOption]) -> list[ClassOption]:
     return tags
 
 
-def sla_due(urgency: ClassOption | None, start: dt.datetime) -> dt.datetime | None:
-    if urgency is None or urgency.sla_hours is None:
-        return None
-    return start + dt.timedelta(hours=urgency.sla_hours)
+sla_due = sla_rules.due
 
 
 def _index_text(requirement: Requirement) -> str:
@@ -380,7 +378,7 @@ def requirement_create(
     )
     if requirement.owner is None and getattr(actor, "pk", None):
         requirement.owner = actor
-    requirement.first_response_due = sla_due(urgency, submitted)
+    breached_on_entry = sla_rules.apply_due(requirement, now=now)
     requirement.full_clean(
         exclude=["status", "created_by", "owner", "type", "urgency", "nature", "source", "category"],
         validate_unique=False,
@@ -426,6 +424,8 @@ def requirement_create(
         action=AuditEntry.Action.CREATE,
         changes={**snapshot(requirement, ("code", *EDITABLE_FIELDS)), "tags": [t.label for t in tag_list]},
     )
+    if breached_on_entry:
+        _record_breaches([requirement])
     return requirement
 
 
@@ -444,7 +444,11 @@ def requirement_update(*, actor: Any, requirement: Requirement, **data: Any) -> 
     }
     tags = data.pop("tags", None)
     _check_options(data)
-    if "priority" in data and data["priority"] != requirement.priority and _is_analysed(requirement):
+    if (
+        "priority" in data
+        and data["priority"] != requirement.priority
+        and lifecycle.fact("priority_from_analysis", requirement, default=False)
+    ):
         raise ValidationError({"priority": _("该需求已有分析得分：请在分析页调整优先级（需填写理由）。")})
     if "title" in data:
         data["title"] = (data["title"] or "").strip()
@@ -455,11 +459,7 @@ def requirement_update(*, actor: Any, requirement: Requirement, **data: Any) -> 
         validate_unique=False,
         validate_constraints=False,
     )
-    if "urgency" in data and requirement.first_responded_at is None:
-        requirement.first_response_due = sla_due(requirement.urgency, requirement.submitted_at)
-        requirement.sla_breached = bool(
-            requirement.first_response_due and requirement.first_response_due < timezone.now()
-        )
+    newly_breached = "urgency" in data and sla_rules.apply_due(requirement, now=timezone.now())
     requirement.search_text = _index_text(requirement)
     requirement.save()
     after = snapshot(requirement, EDITABLE_FIELDS)
@@ -474,26 +474,12 @@ def requirement_update(*, actor: Any, requirement: Requirement, **data: Any) -> 
         dedup_index_changed_on_commit()
     if changes:
         audit_record(actor=actor, obj=requirement, action=AuditEntry.Action.UPDATE, changes=changes)
+    if newly_breached:
+        _record_breaches([requirement])
     return requirement
 
 
-def _is_analysed(requirement: Requirement) -> bool:
-    from needpool.analysis.models import RequirementAnalysis
-
-    return (
-        RequirementAnalysis.objects.filter(requirement=requirement)
-        .exclude(computed_priority="", override_priority="")
-        .exists()
-    )
-
-
-def gate_missing(requirement: Requirement) -> list[str]:
-    return flow_rules.missing_for_leaving_initial(
-        has_customer=requirement.feedback_items.filter(customer__isnull=False).exists(),
-        background=requirement.background,
-        concrete_ask=requirement.concrete_ask,
-        expected_date=requirement.expected_date,
-    )
+gate_missing = lifecycle.standardisation_missing
 
 
 def allowed_targets(requirement: Requirement) -> list[WorkflowStatus]:
@@ -506,12 +492,18 @@ def allowed_targets(requirement: Requirement) -> list[WorkflowStatus]:
 
 
 def _mark_responded(requirement: Requirement, at: dt.datetime) -> list[str]:
-    if requirement.first_responded_at is not None:
-        return []
-    requirement.first_responded_at = at
-    if requirement.first_response_due is not None and at > requirement.first_response_due:
-        requirement.sla_breached = True
-    return ["first_responded_at", "sla_breached"]
+    fields, newly_breached = sla_rules.mark_responded(requirement, at)
+    if newly_breached:
+        _record_breaches([requirement])
+    return fields
+
+
+def check_note(note: str) -> str:
+    """A transition note (the reason of a rejection, a deferral …): at most NOTE_MAX_LENGTH characters."""
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError({"note": _("备注不能超过 %(n)s 个字符。") % {"n": NOTE_MAX_LENGTH}})
+    return note
 
 
 @transaction.atomic
@@ -519,7 +511,8 @@ def requirement_transition(*, actor: Any, requirement: Requirement, to: str, not
     """Move a requirement to status ``to`` (a key of its flow) if the flow allows it; record the move."""
     if not can_transition_requirement(actor, requirement):
         raise _deny(_("您没有流转该需求状态的权限。"))
-    requirement = Requirement.objects.select_for_update().select_related("status").get(pk=requirement.pk)
+    note = check_note(note)
+    requirement = Requirement.objects.select_for_update(of=("self",)).select_related("status").get(pk=requirement.pk)
     _refuse_merged(requirement)
     source = requirement.status
     target = WorkflowStatus.objects.filter(workflow_id=source.workflow_id, key=to).first()
@@ -535,23 +528,9 @@ def requirement_transition(*, actor: Any, requirement: Requirement, to: str, not
                 % {"source": source, "target": target, "allowed": allowed}
             }
         )
-    if source.is_initial and target.category not in (StatusCategory.REJECTED, StatusCategory.DEFERRED):
-        missing = gate_missing(requirement)
-        if missing:
-            names = human_join([GATE_LABELS[m]() for m in missing])
-            raise ValidationError(
-                {
-                    "to": _("需求信息未标准化，不能离开“%(source)s”：缺少%(missing)s。")
-                    % {"source": source, "missing": names}
-                }
-            )
-    from needpool.analysis.services import whys_required_missing
-
-    whys_message = whys_required_missing(requirement, target.key)
-    if whys_message:
-        raise ValidationError({"to": whys_message})
-    if len(note) > 500:
-        raise ValidationError({"note": _("备注不能超过 500 个字符。")})
+    refusals = lifecycle.refusals(requirement, source, target, note)
+    if refusals:
+        raise ValidationError({"to": refusals})
     now = timezone.now()
     requirement.status = target
     update = ["status", "updated_at", *_mark_responded(requirement, now)]
@@ -639,32 +618,77 @@ def attachment_add(*, actor: Any, requirement: Requirement, upload: UploadedFile
 # ---------------------------------------------------------------- SLA
 
 
+def _record_breaches(requirements: Sequence[Requirement]) -> None:
+    """Every breach leaves an audit row, and the owner gets an in-app notice (rows of the same transaction)."""
+    audit_record_many(
+        actor=None,
+        objs=requirements,
+        action=AuditEntry.Action.SLA_BREACH,
+        changes={"sla_breached": (False, True)},
+    )
+    notices = [
+        Notification(
+            recipient_id=r.owner_id,
+            kind=Notification.Kind.SLA,
+            text=_("需求 %(code)s 已超过首次响应时限") % {"code": r.code},
+            url=f"/requirements/{r.pk}/",
+        )
+        for r in requirements
+        if r.owner_id
+    ]
+    Notification.objects.bulk_create(notices)
+
+
 def sla_mark_breaches(*, now: dt.datetime | None = None) -> int:
     """Flag requirements whose first-response deadline passed unanswered, and tell their owners."""
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
-            Requirement.objects.filter(
-                first_responded_at__isnull=True,
-                sla_breached=False,
-                first_response_due__lt=now,
-                merged_into__isnull=True,
-            ).values_list("pk", "code", "owner_id")[:5000]
+            Requirement.objects.filter(sla_rules.due_unflagged_q(now), merged_into__isnull=True)
+            .select_for_update(of=("self",), skip_locked=True)
+            .only("pk", "code", "title", "owner_id")
+            .order_by("pk")[:5000]
         )
         if not due:
             return 0
-        Requirement.objects.filter(pk__in=[pk for pk, _code, _owner in due]).update(sla_breached=True)
-        Notification.objects.bulk_create(
-            Notification(
-                recipient_id=owner,
-                kind=Notification.Kind.SLA,
-                text=_("需求 %(code)s 已超过首次响应时限") % {"code": code},
-                url=f"/requirements/{pk}/",
-            )
-            for pk, code, owner in due
-            if owner
-        )
+        Requirement.objects.filter(pk__in=[r.pk for r in due]).update(sla_breached=True)
+        _record_breaches(due)
     return len(due)
+
+
+# ---------------------------------------------------------------- priority
+
+
+@transaction.atomic
+def requirements_priority_set(*, actor: Any, priorities: Sequence[tuple[int, str]], reason: str = "") -> int:
+    """Set requirements' priority (P0–P3 or blank) as an analysis decided it; one audit row per change.
+
+    The analysis desk calls it for a single score edit, a manual override and the bulk recompute; ``actor``
+    None is the system (a recompute job). Returns how many requirements changed.
+    """
+    if actor is not None and not can_prioritise(actor):
+        raise _deny(_("只有产品经理及以上角色可以调整优先级。"))
+    wanted = dict(priorities)
+    bad = sorted({p for p in wanted.values() if p and p not in Priority.values})
+    if bad:
+        raise ValidationError({"priority": _("优先级必须是 P0、P1、P2 或 P3。")})
+    if not wanted:
+        return 0
+    current = list(
+        Requirement.objects.filter(pk__in=list(wanted)).only("pk", "code", "title", "priority").order_by("pk")
+    )
+    changed = [r for r in current if r.priority != wanted[r.pk]]
+    if not changed:
+        return 0
+    bulk_set(Requirement, ("priority",), [(r.pk, wanted[r.pk]) for r in changed])
+    extra = {"reason": reason} if reason else {}
+    audit_record_many(
+        actor=actor,
+        objs=changed,
+        action=AuditEntry.Action.UPDATE,
+        changes_for=lambda r: {"priority": (r.priority, wanted[r.pk]), **extra},
+    )
+    return len(changed)
 
 
 # ---------------------------------------------------------------- configuration
@@ -672,18 +696,20 @@ def sla_mark_breaches(*, now: dt.datetime | None = None) -> int:
 
 @transaction.atomic
 def workflow_activate(*, actor: Any, workflow: Workflow) -> Workflow:
+    """Make ``workflow`` the one new requirements enter; requirements already in the pool keep their statuses."""
     from needpool.accounts.roles import Cap
     from needpool.core.permissions import require
 
     require(actor, Cap.CONFIGURE)
     initial_status(workflow)
-    config = site_config()
-    before = str(config.active_workflow or "")
-    config.active_workflow = workflow
-    config.save(update_fields=["active_workflow"])
+    flows = list(Workflow.objects.select_for_update().order_by("pk"))
+    before = next((str(w) for w in flows if w.is_active), "")
+    Workflow.objects.filter(is_active=True).exclude(pk=workflow.pk).update(is_active=False)
+    Workflow.objects.filter(pk=workflow.pk).update(is_active=True)
+    workflow.is_active = True
     audit_record(
         actor=actor,
-        obj=config,
+        obj=workflow,
         action=AuditEntry.Action.UPDATE,
         changes={"active_workflow": (before, str(workflow))},
     )

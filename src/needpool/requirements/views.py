@@ -28,7 +28,7 @@ from needpool.requirements.forms import (
 )
 from needpool.requirements.merge_views import merged_redirect
 from needpool.requirements.merging import merge_detail_context
-from needpool.requirements.models import Requirement, Workflow
+from needpool.requirements.models import NOTE_MAX_LENGTH, Requirement, Workflow
 from needpool.requirements.permissions import (
     can_comment,
     can_create_requirement,
@@ -55,6 +55,7 @@ from needpool.requirements.services import (
     requirement_transition,
     requirement_update,
 )
+from needpool.requirements.workflow import GATE_STANDARDISED
 
 BOARD_PER_COLUMN = 50
 _MENTION_TOKEN = re.compile(r"(@[\w.@+-]+)")
@@ -133,7 +134,7 @@ def _detail_context(request: HttpRequest, requirement: Requirement, **forms: Any
         for entry in requirement_history(requirement)
     ]
     may_transition = can_transition_requirement(user, requirement)
-    missing = gate_missing(requirement) if requirement.status.is_initial else []
+    missing = gate_missing(requirement) if GATE_STANDARDISED in (requirement.status.exit_gates or []) else []
     customers: dict[int, Any] = {}
     for item in requirement.feedback_items.all():
         if item.customer_id and item.customer_id not in customers:
@@ -149,6 +150,7 @@ def _detail_context(request: HttpRequest, requirement: Requirement, **forms: Any
         "targets": allowed_targets(requirement) if may_transition else [],
         "gate_missing": [GATE_LABELS[m]() for m in missing],
         "gate_missing_text": human_join([GATE_LABELS[m]() for m in missing]),
+        "note_max_length": NOTE_MAX_LENGTH,
         "can_edit": can_edit_requirement(user, requirement),
         "can_transition": may_transition,
         "can_comment": can_comment(user, requirement),

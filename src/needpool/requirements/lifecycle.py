@@ -1,0 +1,183 @@
+"""The registry through which other apps take part in a requirement's life, without requirements importing them.
+
+Requirements owns status, transitions, gates, priority and SLA. Apps that add conditions or facts to that
+life (analysis: the root cause before review; later reviews: a decision before 开发中; delivery: acceptance
+before 已上线) register them here from their ``AppConfig.ready()``:
+
+- a **fact** is a named value about one requirement (``root_cause_complete``), computed by its provider;
+- a **gate** (``workflow.Gate``) is a pure check over a move and the facts it names; which gates apply is
+  data on the workflow's statuses (``WorkflowStatus.entry_gates`` / ``exit_gates``);
+- a **merge participant** moves an app's rows from merged requirements to the survivor, and back on undo.
+
+This is the one plugin registry in the code base: it exists to break the import cycle, so it stays small,
+typed and explicit. Registration is idempotent by key, so a reloaded app config does not double up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext as _
+
+from needpool.core.text import human_join
+from needpool.requirements import workflow as flow_rules
+from needpool.requirements.choices import StatusCategory
+
+if TYPE_CHECKING:
+    from needpool.requirements.models import Requirement, WorkflowStatus
+
+FactProvider = Callable[["Requirement"], Any]
+
+_facts: dict[str, FactProvider] = {}
+_gates: dict[str, flow_rules.Gate] = {}
+
+
+def register_fact(name: str, provider: FactProvider) -> None:
+    _facts[name] = provider
+
+
+def register_gate(gate: flow_rules.Gate) -> None:
+    _gates[gate.key] = gate
+
+
+def registered_gates() -> Mapping[str, flow_rules.Gate]:
+    return dict(_gates)
+
+
+def fact(name: str, requirement: Requirement, default: Any = None) -> Any:
+    """One fact about ``requirement``; ``default`` when no app provides it (that app is not installed)."""
+    provider = _facts.get(name)
+    return default if provider is None else provider(requirement)
+
+
+def _facts_for(gates: Sequence[flow_rules.Gate], requirement: Requirement) -> dict[str, Any]:
+    names = dict.fromkeys(name for gate in gates for name in gate.facts)
+    return {name: fact(name, requirement) for name in names}
+
+
+def _move(source: WorkflowStatus, target: WorkflowStatus, note: str) -> flow_rules.Move:
+    return flow_rules.Move(
+        source_key=source.key,
+        source_label=str(source),
+        source_category=source.category,
+        target_key=target.key,
+        target_label=str(target),
+        target_category=target.category,
+        note=note,
+    )
+
+
+def _gates_named(keys: Sequence[str]) -> list[flow_rules.Gate]:
+    # A key no installed app provides (its app was removed) cannot be checked and does not block.
+    return [_gates[key] for key in keys if key in _gates]
+
+
+def refusals(requirement: Requirement, source: WorkflowStatus, target: WorkflowStatus, note: str = "") -> list[str]:
+    """Why the move ``source`` → ``target`` is refused by its gates (empty when every gate passes)."""
+    keys = flow_rules.gate_keys_for(exit_gates=source.exit_gates or [], entry_gates=target.entry_gates or [])
+    gates = _gates_named(keys)
+    if not gates:
+        return []
+    return flow_rules.gate_refusals(gates, _move(source, target, note), _facts_for(gates, requirement))
+
+
+def exit_blockers(requirement: Requirement, source: WorkflowStatus) -> list[str]:
+    """What must be done before the requirement can leave ``source`` at all (for the detail page).
+
+    Evaluated as a move to an ordinary active status, so exemptions for rejection do not hide the work.
+    """
+    gates = _gates_named(source.exit_gates or [])
+    if not gates:
+        return []
+    move = flow_rules.Move(
+        source_key=source.key,
+        source_label=str(source),
+        source_category=source.category,
+        target_key="",
+        target_label="",
+        target_category=StatusCategory.ACTIVE,
+    )
+    return flow_rules.gate_refusals(gates, move, _facts_for(gates, requirement))
+
+
+# ---------------------------------------------------------------- merge participants
+
+
+@dataclass(frozen=True)
+class MergeParticipant:
+    """An app's rows that follow a merge from the merged requirements to the survivor, and back on undo.
+
+    ``move(survivor, merged_ids)`` moves them and returns entries for ``RequirementMerge.moved`` (each a
+    name from ``labels`` mapping origin requirement id → moved ids); ``undo(survivor, moved, left)`` moves
+    back what still is on the survivor and adds to ``left`` (name → ids) what had moved on since;
+    ``count(moved)`` says how many items moved, for the merge's summary.
+    """
+
+    key: str
+    labels: Mapping[str, Callable[[], str]]
+    move: Callable[[Requirement, list[int]], dict[str, Any]]
+    undo: Callable[[Requirement, Mapping[str, Any], dict[str, list[int]]], None]
+    count: Callable[[Mapping[str, Any]], int]
+
+
+_merge_participants: dict[str, MergeParticipant] = {}
+
+
+def register_merge_participant(participant: MergeParticipant) -> None:
+    _merge_participants[participant.key] = participant
+
+
+def merge_participants() -> list[MergeParticipant]:
+    return list(_merge_participants.values())
+
+
+# ---------------------------------------------------------------- requirements' own gates and facts
+
+
+GATE_LABELS: dict[str, Callable[[], str]] = {
+    "customer": lambda: _("客户"),
+    "background": lambda: _("背景"),
+    "concrete_ask": lambda: _("具体诉求"),
+    "expected_date": lambda: _("期望时间"),
+}
+
+
+def standardisation_missing(requirement: Requirement) -> list[str]:
+    """Keys of what the standardisation gate (信息标准化) still misses."""
+    return flow_rules.missing_for_leaving_initial(
+        has_customer=requirement.feedback_items.filter(customer__isnull=False).exists(),
+        background=requirement.background,
+        concrete_ask=requirement.concrete_ask,
+        expected_date=requirement.expected_date,
+    )
+
+
+def _check_standardised(move: flow_rules.Move, facts: flow_rules.Facts) -> str | None:
+    missing = facts.get("standardisation_missing") or []
+    if not missing:
+        return None
+    # An explicit rejection with a reason may leave without the details: nothing will be built from it.
+    if move.target_category == StatusCategory.REJECTED and move.note.strip():
+        return None
+    names = human_join([GATE_LABELS[m]() for m in missing])
+    message = _("需求信息未标准化，不能离开“%(source)s”：缺少%(missing)s。") % {
+        "source": move.source_label,
+        "missing": names,
+    }
+    if move.target_category == StatusCategory.REJECTED:
+        message += _("拒绝时请填写理由。")
+    return message
+
+
+register_fact("standardisation_missing", standardisation_missing)
+register_fact("priority", lambda requirement: requirement.priority)
+register_gate(
+    flow_rules.Gate(
+        key=flow_rules.GATE_STANDARDISED,
+        label=lambda: _("信息已标准化（客户、背景、具体诉求、期望时间）"),
+        check=_check_standardised,
+        facts=("standardisation_missing",),
+    )
+)
