@@ -5,19 +5,26 @@ Lists are paginated (``page``, ``page_size`` ≤ 100). No resource offers DELETE
 delete use-case (requirements leave the pool by being rejected or closed).
 """
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from needpool.accounts.api import TokenObtainView
 from needpool.analysis import api as analysis
 from needpool.customers.api import ContactViewSet, CustomerViewSet, InteractionViewSet
-from needpool.requirements.api import FeedbackViewSet, OptionViewSet, RequirementViewSet, StatusViewSet
+from needpool.intake.api_channel import ChannelFeedbackViewSet
+from needpool.requirements.api import (
+    InteractionKeyAskFeedbackView,
+    OptionViewSet,
+    RequirementViewSet,
+    StatusViewSet,
+)
 
 router = DefaultRouter()
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("interactions", InteractionViewSet, basename="interaction")
-router.register("feedback", FeedbackViewSet, basename="feedback")
+# The pool's feedback viewset with intake's channel token and Idempotency-Key on create.
+router.register("feedback", ChannelFeedbackViewSet, basename="feedback")
 router.register("requirements", RequirementViewSet, basename="requirement")
 router.register("options", OptionViewSet, basename="option")
 router.register("statuses", StatusViewSet, basename="status")
@@ -25,6 +32,12 @@ router.register("analysis/projects", analysis.ProjectViewSet, basename="analysis
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
+    # A customer interaction's key ask becomes feedback: the pool's, next to the router's interactions/.
+    re_path(
+        r"^interactions/(?P<pk>[^/.]+)/key-asks/(?P<index>[0-9]+)/feedback/$",
+        InteractionKeyAskFeedbackView.as_view(),
+        name="interaction-key-ask-feedback",
+    ),
     # The analysis desk (needpool.analysis.api): a requirement's analysis, and the pool-wide views.
     path("requirements/<int:id>/analysis/", analysis.RequirementAnalysisView.as_view(), name="requirement-analysis"),
     path(

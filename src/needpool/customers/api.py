@@ -18,13 +18,13 @@ from typing import Any
 import django_filters
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from needpool.accounts.models import User
+from needpool.core.api import deny_unless, scoped
 from needpool.customers.choices import Segment, ValueTier
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
@@ -43,8 +43,6 @@ from needpool.customers.services import (
     customer_update,
     interaction_create,
 )
-from needpool.requirements.api import FeedbackSerializer, deny_unless, scoped
-from needpool.requirements.services import feedback_from_interaction_ask
 
 CUSTOMER_SORTS = ("-id", "code", "-code", "name", "-total_order_amount", "next_follow_up")
 
@@ -276,6 +274,9 @@ class InteractionFilter(CustomerIdFilter):
 class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Interactions (互动记录): list, read, create, and turn a key ask into feedback. No edit or DELETE."""
 
+    # Turning a key ask into feedback (POST …/{id}/key-asks/{index}/feedback/) is the pool's:
+    # requirements.api.InteractionKeyAskFeedbackView, routed in needpool.api_v1.
+
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
     queryset = Interaction.objects.none()
@@ -296,29 +297,3 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         interaction = interaction_create(actor=request.user, customer=data.pop("customer"), **data)
         fresh = interaction_get(user=request.user, pk=interaction.pk)
         return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        request=None,
-        responses={201: FeedbackSerializer},
-        parameters=[
-            OpenApiParameter(
-                "index", int, OpenApiParameter.PATH, description=gettext_lazy("key_ask_lines 中的序号（从 0 开始）")
-            )
-        ],
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"key-asks/(?P<index>[0-9]+)/feedback",
-        url_name="key-ask-feedback",
-        serializer_class=FeedbackSerializer,
-        filterset_class=None,
-    )
-    def key_ask_feedback(self, request: Request, pk: str | None = None, index: str = "0") -> Response:
-        """Turn one key ask of the interaction into a feedback item (asking twice returns the same item)."""
-        interaction = self.get_object()
-        deny_unless(can_write_customer(request.user, interaction.customer), _("您没有维护该客户的权限。"))
-        feedback = feedback_from_interaction_ask(actor=request.user, interaction=interaction, index=int(index))
-        return Response(
-            FeedbackSerializer(feedback, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
-        )

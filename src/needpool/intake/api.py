@@ -2,8 +2,9 @@
 
 The channel API has no route of its own: integrations post to the existing ``POST /api/v1/feedback/``
 with their channel token and an optional ``Idempotency-Key`` — see ``needpool.intake.api_channel``
-for the authentication class, the permission, the serializers and the idempotent create path that
-``requirements.api.FeedbackViewSet`` uses.
+for the authentication class, the permission, the serializers, the idempotent create path and
+``ChannelFeedbackViewSet`` (the pool's feedback viewset with all that added), which ``needpool.api_v1``
+routes at ``feedback/``.
 """
 
 from django.urls import URLPattern, URLResolver

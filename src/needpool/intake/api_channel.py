@@ -23,6 +23,11 @@ What a channel sends (``ChannelFeedbackSerializer``)
     was received, the caller's own id for the item (``external_id``: sending it twice gives 409 with
     the first item's id), and optionally a type and a sentiment. The item is recorded under the
     channel's feedback channel and lands unlinked in the pool. The channel's per-minute limit gives 429.
+
+Routing
+    ``ChannelFeedbackViewSet`` is the pool's feedback viewset (``requirements.api.FeedbackViewSet``)
+    with this authentication, permission and create path added; ``needpool.api_v1`` routes
+    ``/api/v1/feedback/`` to it. The pool itself knows nothing of channels.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from needpool.intake.channels import api_rate_hit, digest
 from needpool.intake.models import IntakeChannel, Submission
@@ -53,6 +59,7 @@ from needpool.intake.services import (
     idempotent_call,
     request_fingerprint,
 )
+from needpool.requirements.api import FeedbackSerializer, FeedbackViewSet
 from needpool.requirements.choices import Channel, Dimension, Sentiment
 from needpool.requirements.models import ClassOption
 
@@ -319,3 +326,24 @@ def feedback_create_schema(staff_serializer: type[serializers.Serializer[Any]]) 
             429: OpenApiResponse(DetailSerializer, description=gettext_lazy("超过渠道每分钟调用上限。")),
         },
     )
+
+
+# ---------------------------------------------------------------- the viewset routed at /api/v1/feedback/
+
+
+class ChannelFeedbackViewSet(FeedbackViewSet):
+    """Feedback items (反馈). List, read and create only: no update or delete service exists.
+
+    Create also takes a collection channel's token and an ``Idempotency-Key`` (``needpool.intake.api_channel``).
+    """
+
+    authentication_classes = [
+        *api_settings.DEFAULT_AUTHENTICATION_CLASSES,  # type: ignore[list-item]
+        ChannelTokenAuthentication,
+    ]
+    permission_classes = [StaffOrChannelCreates]
+
+    @feedback_create_schema(FeedbackSerializer)
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        staff_create = super().create
+        return feedback_create_response(request, staff_create=lambda: staff_create(request, *args, **kwargs))

@@ -12,36 +12,30 @@ Feedback has no update either; it is linked to a requirement when the requiremen
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import django_filters
-from django.db.models import Model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type, build_object_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from needpool.accounts.models import User
-from needpool.customers.models import Contact, Customer
-from needpool.customers.selectors import contact_list, customer_list
-from needpool.intake.api_channel import (
-    ChannelTokenAuthentication,
-    StaffOrChannelCreates,
-    feedback_create_response,
-    feedback_create_schema,
-)
+from needpool.core.api import deny_unless, scoped
+from needpool.customers.models import Contact, Customer, Interaction
+from needpool.customers.permissions import can_write_customer
+from needpool.customers.selectors import contact_list, customer_list, interaction_get
 from needpool.requirements.choices import Channel, Dimension
 from needpool.requirements.filters import RequirementFilter
 from needpool.requirements.merging import watchers_count_subquery
 from needpool.requirements.models import (
+    NOTE_MAX_LENGTH,
     ClassOption,
     Comment,
     Feedback,
@@ -68,30 +62,11 @@ from needpool.requirements.services import (
     active_workflow,
     comment_create,
     feedback_create,
+    feedback_from_interaction_ask,
     requirement_create,
     requirement_transition,
     requirement_update,
 )
-
-
-def deny_unless(allowed: bool, message: str | None = None) -> None:
-    """403 with a message in the user's language unless ``allowed``."""
-    if not allowed:
-        raise exceptions.PermissionDenied(message or _("您没有执行此操作的权限。"))
-
-
-def request_user(serializer: serializers.BaseSerializer[Any]) -> Any:
-    request = serializer.context.get("request")
-    return getattr(request, "user", None)
-
-
-def scoped(serializer: serializers.BaseSerializer[Any], selector: Callable[..., Any], model: type[Model]) -> Any:
-    """``selector(user=…)`` for the caller; nothing for an anonymous one (e.g. while the schema is built)."""
-    user = request_user(serializer)
-    if not (user is not None and user.is_authenticated):
-        return model._default_manager.none()
-    return selector(user=user)
-
 
 # ---------------------------------------------------------------- fields
 
@@ -323,7 +298,7 @@ class RequirementCreateSerializer(RequirementSerializer):
 
 class TransitionSerializer(serializers.Serializer):
     to = serializers.CharField(max_length=40, help_text=gettext_lazy("目标状态的键（见 /api/v1/statuses/）"))
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default="")
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -545,17 +520,14 @@ class FeedbackViewSet(
 ):
     """Feedback items (反馈). List, read and create only: no update or delete service exists.
 
-    Create also takes a collection channel's token and an ``Idempotency-Key`` (``needpool.intake.api_channel``).
+    This is the staff side. ``/api/v1/feedback/`` is served by intake's subclass
+    (``needpool.intake.api_channel.ChannelFeedbackViewSet``), which adds a collection channel's token
+    and the ``Idempotency-Key`` to create.
     """
 
     serializer_class = FeedbackSerializer
     filterset_class = FeedbackFilter
     queryset = Feedback.objects.none()
-    authentication_classes = [
-        *api_settings.DEFAULT_AUTHENTICATION_CLASSES,  # type: ignore[list-item]
-        ChannelTokenAuthentication,
-    ]
-    permission_classes = [StaffOrChannelCreates]
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -565,17 +537,39 @@ class FeedbackViewSet(
     def get_object(self) -> Feedback:
         return feedback_get(user=self.request.user, pk=self.kwargs["pk"])
 
-    @feedback_create_schema(FeedbackSerializer)
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return feedback_create_response(request, staff_create=lambda: self._staff_create(request))
-
-    def _staff_create(self, request: Request) -> Response:
         deny_unless(can_write_feedback(request.user), _("您没有录入反馈的权限。"))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         feedback = feedback_create(actor=request.user, **serializer.validated_data)
         fresh = feedback_get(user=request.user, pk=feedback.pk)
         return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["interactions"])
+class InteractionKeyAskFeedbackView(generics.GenericAPIView):
+    """``POST /api/v1/interactions/{id}/key-asks/{index}/feedback/``: one key ask of a customer interaction
+    becomes a feedback item. The interaction is read through ``customers.selectors`` (404 when not visible)."""
+
+    serializer_class = FeedbackSerializer
+    queryset = Interaction.objects.none()
+    filterset_class = None
+
+    @extend_schema(
+        request=None,
+        responses={201: FeedbackSerializer},
+        parameters=[
+            OpenApiParameter(
+                "index", int, OpenApiParameter.PATH, description=gettext_lazy("key_ask_lines 中的序号（从 0 开始）")
+            )
+        ],
+    )
+    def post(self, request: Request, pk: str, index: str) -> Response:
+        """Turn one key ask of the interaction into a feedback item (asking twice returns the same item)."""
+        interaction = interaction_get(user=request.user, pk=pk)
+        deny_unless(can_write_customer(request.user, interaction.customer), _("您没有维护该客户的权限。"))
+        feedback = feedback_from_interaction_ask(actor=request.user, interaction=interaction, index=int(index))
+        return Response(self.get_serializer(feedback).data, status=status.HTTP_201_CREATED)
 
 
 # ---------------------------------------------------------------- discovery
