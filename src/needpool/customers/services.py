@@ -16,6 +16,7 @@ from needpool.core.codes import next_code
 from needpool.core.config import personal_email_domains, site_config
 from needpool.core.models import AuditEntry
 from needpool.customers.choices import ValueTier
+from needpool.customers.events import value_tier_changed
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
 from needpool.customers.privacy import check_contact_privacy
@@ -126,9 +127,7 @@ def customer_update(*, actor: Any, customer: Customer, **data: Any) -> Customer:
     if changes:
         audit_record(actor=actor, obj=customer, action=AuditEntry.Action.UPDATE, changes=changes)
     if "value_tier" in changes:
-        from needpool.requirements.services import requirements_refresh_customer_value
-
-        requirements_refresh_customer_value(customer_ids=[customer.pk])
+        value_tier_changed([customer.pk])
     return customer
 
 

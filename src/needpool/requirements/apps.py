@@ -6,3 +6,10 @@ class RequirementsConfig(AppConfig):
     name = "needpool.requirements"
     label = "requirements"
     verbose_name = _("需求池")
+
+    def ready(self) -> None:
+        from needpool.customers.events import on_value_tier_changed
+        from needpool.requirements.tasks import refresh_customer_value_after_commit
+
+        # A customer's new value tier becomes its requirements' customer value (after commit, as a job).
+        on_value_tier_changed(refresh_customer_value_after_commit)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
+from django.db import transaction
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -18,3 +21,10 @@ def sla_check() -> int:
 @db_task()
 def refresh_customer_value(customer_ids: list[int]) -> int:
     return requirements_refresh_customer_value(customer_ids=customer_ids)
+
+
+def refresh_customer_value_after_commit(customer_ids: Sequence[int]) -> None:
+    """Listener for customers' value-tier changes (registered in ``RequirementsConfig.ready``): once the
+    change is committed, queue ``refresh_customer_value`` for the requirements carrying their feedback."""
+    ids = list(customer_ids)
+    transaction.on_commit(lambda: refresh_customer_value(ids))
