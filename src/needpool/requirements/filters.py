@@ -7,12 +7,14 @@ from typing import Any
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from needpool.accounts.models import User
 from needpool.core.search import full_text_filter
+from needpool.requirements import sla as sla_rules
 from needpool.requirements.choices import Dimension, Priority
 from needpool.requirements.models import ClassOption, Feedback, Requirement
 
@@ -75,7 +77,7 @@ class RequirementFilter(django_filters.FilterSet):
     nature = OptionKeyFilter(queryset=_options(Dimension.NATURE), label=_("需求性质"))
     source = OptionKeyFilter(queryset=_options(Dimension.SOURCE), label=_("显性/隐性"))
     category = OptionKeyFilter(queryset=_options(Dimension.CATEGORY), label=_("功能/非功能/业务"))
-    status = django_filters.CharFilter(field_name="status__key", label=_("状态"), max_length=40)
+    status = django_filters.CharFilter(method="filter_status", label=_("状态"), max_length=81)
     priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("优先级"))
     customer = django_filters.CharFilter(method="filter_customer", label=_("客户"), max_length=60)
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.filter(is_active=True), label=_("负责人"))
@@ -88,7 +90,7 @@ class RequirementFilter(django_filters.FilterSet):
     )
     expected_after = django_filters.DateFilter(field_name="expected_date", lookup_expr="gte", label=_("期望时间从"))
     expected_before = django_filters.DateFilter(field_name="expected_date", lookup_expr="lte", label=_("期望时间至"))
-    sla_breached = django_filters.BooleanFilter(label=_("SLA 超时"))
+    sla_breached = django_filters.BooleanFilter(method="filter_sla_breached", label=_("SLA 超时"))
     sort = django_filters.ChoiceFilter(
         choices=[(k, k) for k in SORTS], method="filter_sort", label=_("排序"), empty_label=None
     )
@@ -109,6 +111,13 @@ class RequirementFilter(django_filters.FilterSet):
             return queryset.filter(pk__in=code_hit)
         return full_text_filter(queryset, value, fts_table="requirements_fts")
 
+    def filter_status(self, queryset: QuerySet[Requirement], name: str, value: str) -> QuerySet[Requirement]:
+        """A status key (that status in every flow), or ``flow:key`` for one flow's status."""
+        flow, sep, key = value.strip().rpartition(":")
+        if sep:
+            return queryset.filter(status__workflow__key=flow, status__key=key)
+        return queryset.filter(status__key=key)
+
     def filter_customer(self, queryset: QuerySet[Requirement], name: str, value: str) -> QuerySet[Requirement]:
         """A customer by id, code (C2024001) or "code name"; an unknown one matches nothing."""
         token = (value or "").strip().split()[0] if (value or "").strip() else ""
@@ -116,6 +125,11 @@ class RequirementFilter(django_filters.FilterSet):
             return queryset
         lookup = {"customer_id": int(token)} if token.isdigit() else {"customer__code": token.upper()}
         return queryset.filter(Exists(Feedback.objects.filter(requirement=OuterRef("pk"), **lookup)))
+
+    def filter_sla_breached(self, queryset: QuerySet[Requirement], name: str, value: bool) -> QuerySet[Requirement]:
+        # The same rule as the home page's breach list: flagged, or past the deadline and not yet flagged.
+        breached = sla_rules.breached_q(timezone.now())
+        return queryset.filter(breached) if value else queryset.exclude(breached)
 
     def filter_sort(self, queryset: QuerySet[Requirement], name: str, value: str) -> QuerySet[Requirement]:
         return queryset.order_by(*SORTS.get(value, SORTS["-submitted_at"]))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from needpool.core.audit import audit_for
+from needpool.customers.models import Customer
 from needpool.customers.permissions import customer_scope
+from needpool.requirements import sla as sla_rules
 from needpool.requirements.models import (
     Attachment,
     ClassOption,
@@ -132,12 +134,22 @@ def board_columns(
     return columns
 
 
+def filter_statuses(workflow: Workflow | None) -> list[WorkflowStatus]:
+    """The statuses to filter by: the active flow's, then every other flow's status that a requirement
+    of the pool holds (requirements keep their statuses when the admin switches flows)."""
+    held = Requirement.objects.filter(status=OuterRef("pk"), merged_into__isnull=True)
+    wanted = Q(Exists(held)) | Q(workflow=workflow) if workflow is not None else Q(Exists(held))
+    statuses = WorkflowStatus.objects.filter(wanted).select_related("workflow")
+    active = workflow.pk if workflow is not None else None
+    return sorted(statuses, key=lambda s: (s.workflow_id != active, s.workflow_id, s.order, s.pk))
+
+
 def sla_breaches(*, user: Any, limit: int = 20) -> QuerySet[Requirement]:
     now = timezone.now()
     return (
         visible_requirements(user)
         .filter(merged_into__isnull=True)
-        .filter(Q(sla_breached=True) | Q(first_responded_at__isnull=True, first_response_due__lt=now))
+        .filter(sla_rules.breached_q(now))
         .filter(status__category__in=("new", "active"))
         .select_related(*LIST_RELATED)
         .order_by("first_response_due", "id")[:limit]
@@ -166,3 +178,13 @@ def feedback_get(*, user: Any, pk: Any) -> Feedback:
 
 def options(dimension: str) -> QuerySet[ClassOption]:
     return ClassOption.objects.filter(dimension=dimension, is_active=True).order_by("sort_order", "id")
+
+
+def customer_requirement_counts(customer: Customer) -> dict[str, int]:
+    """How many requirements carry this customer's feedback, by status category (not scoped to a user)."""
+    rows = (
+        Requirement.objects.filter(feedback_items__customer=customer)
+        .values("status__category")
+        .annotate(n=Count("id", distinct=True))
+    )
+    return {row["status__category"]: row["n"] for row in rows}

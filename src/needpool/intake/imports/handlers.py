@@ -924,7 +924,9 @@ class ManagementRows(RequirementRows):
         from needpool.requirements.services import requirement_transition
 
         try:
-            self.call(requirement_transition, self.fields, requirement=requirement, to=target.key)
+            # The sheet's status is an explicit decision (e.g. 已拒绝); its note says where it came from.
+            note = _("导入表格第 %(row)s 行：%(status)s") % {"row": self.outcome.row, "status": target}
+            self.call(requirement_transition, self.fields, requirement=requirement, to=target.key, note=note)
         except RowFailed:
             self.outcome.errors[-1].message += " " + _("（若只想导入其他列，可在上传时选择不修改状态。）")
             raise
