@@ -363,6 +363,8 @@ def _id(dimension, key):
         ({"urgency": ("urgency", "urgent")}, {"r2"}),
         ({"status": "in_progress"}, {"r2"}),
         ({"status": "new"}, {"r1", "r3"}),
+        ({"status": "standard:in_progress"}, {"r2"}),  # one flow's status
+        ({"status": "reviewed:in_progress"}, set()),
         ({"priority": "P0"}, {"r2"}),
         ({"customer": "customer_b"}, {"r2"}),
         ({"owner": "product_manager"}, {"r2", "r3"}),

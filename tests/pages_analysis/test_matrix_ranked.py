@@ -76,6 +76,45 @@ def test_matrix_filters_live_in_the_url(client, users, scored):
     assert 'value="P0" selected' in html(response)
 
 
+def test_status_filter_lists_the_statuses_requirements_hold_after_a_flow_switch(client, users, make_requirements):
+    from needpool.requirements.models import Workflow, WorkflowStatus
+    from needpool.requirements.services import workflow_activate
+
+    old_new, old_testing = make_requirements(2)  # in the standard flow
+    Requirement.objects.filter(pk=old_testing.pk).update(
+        status=WorkflowStatus.objects.get(workflow__key="standard", key="testing")
+    )
+    workflow_activate(actor=users["admin"], workflow=Workflow.objects.get(key="reviewed"))
+    new_analyse, new_testing = make_requirements(2)  # in the reviewed flow
+    Requirement.objects.filter(pk=new_testing.pk).update(
+        status=WorkflowStatus.objects.get(workflow__key="reviewed", key="testing")
+    )
+    client.force_login(users["manager"])
+    choices = dict(client.get(reverse("analysis:matrix")).context["filter_form"].fields["status"].choices)
+    reviewed = WorkflowStatus.objects.filter(workflow__key="reviewed").exclude(key="testing")
+    assert {s.key: s.label for s in reviewed}.items() <= choices.items()  # the active flow's, all of them
+    assert choices["new"] == "待处理"  # the old flow's, held by a requirement; its own name when unique
+    assert choices["standard:testing"] == "测试中（标准流程）"
+    assert choices["reviewed:testing"] == "测试中（评审流程）"
+    assert "launched" not in {value.rpartition(":")[2] for value in choices if value.startswith("standard:")}
+    assert len(choices) == 1 + reviewed.count() + 3  # 全部, the reviewed flow's, 待处理 and the two 测试中
+
+    url = reverse("analysis:ranked")
+    for status, expected in (
+        ("new", [old_new]),
+        ("to_analyse", [new_analyse]),
+        ("standard:testing", [old_testing]),
+        ("reviewed:testing", [new_testing]),
+        ("testing", [old_testing, new_testing]),  # a bare key: that status in every flow
+    ):
+        response = client.get(url, {"status": status})
+        assert {row["requirement"].pk for row in response.context["rows"]} == {r.pk for r in expected}, status
+        assert not response.context["filter_form"]["status"].errors
+    client.cookies["django_language"] = "en"
+    english = dict(client.get(reverse("analysis:matrix")).context["filter_form"].fields["status"].choices)
+    assert english["standard:testing"] == "Testing (标准流程)"
+
+
 def test_matrix_leaves_out_requirements_without_both_scores(client, users, requirement, score):
     score(requirement, urgency_score=4)
     client.force_login(users["manager"])

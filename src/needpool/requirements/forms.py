@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import Any
 
 from django import forms
@@ -15,7 +17,8 @@ from needpool.customers.models import Contact, Customer
 from needpool.customers.permissions import visible_customers
 from needpool.requirements.choices import Channel, Dimension, Priority
 from needpool.requirements.filters import RequirementFilter
-from needpool.requirements.models import NOTE_MAX_LENGTH, ClassOption, Requirement, Workflow
+from needpool.requirements.models import NOTE_MAX_LENGTH, ClassOption, Requirement, Workflow, WorkflowStatus
+from needpool.requirements.selectors import filter_statuses
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -179,6 +182,43 @@ class LinkFeedbackForm(forms.Form):
     )
 
 
+class StatusFilterField(forms.ChoiceField):
+    """The listed statuses, and a bare key too: a link such as the board's names a key, which stands for
+    that status in every flow (the list then shows both flows' statuses of that key)."""
+
+    def __init__(self, *, keys: set[str], **kwargs: Any) -> None:
+        self.keys = keys
+        super().__init__(**kwargs)
+
+    def valid_value(self, value: Any) -> bool:
+        return value in self.keys or super().valid_value(value)
+
+
+def _flow_names(statuses: list[WorkflowStatus]) -> dict[int, str]:
+    """Each flow's short name (标准流程 for 标准流程（待处理 → …）), or its full name where short ones clash."""
+    flows = {s.workflow_id: s.workflow for s in statuses}
+    short = {pk: re.split(r"[（(]", flow.name, maxsplit=1)[0].strip() or flow.name for pk, flow in flows.items()}
+    clash = {name for name, n in Counter(short.values()).items() if n > 1}
+    return {pk: flows[pk].name if name in clash else name for pk, name in short.items()}
+
+
+def status_filter_choices(workflow: Workflow | None) -> list[tuple[str, str]]:
+    """The statuses requirements can be found in (see ``filter_statuses``). A key two flows share becomes
+    ``flow:key``, and a label two flows share names its flow: 测试中（标准流程）, 测试中（评审流程）."""
+    statuses = filter_statuses(workflow)
+    keys = Counter(s.key for s in statuses)
+    labels = Counter(str(s) for s in statuses)
+    flows = _flow_names(statuses)
+    choices = []
+    for s in statuses:
+        value = s.key if keys[s.key] == 1 else f"{s.workflow.key}:{s.key}"
+        label = str(s)
+        if labels[label] > 1:
+            label = _("%(status)s（%(flow)s）") % {"status": label, "flow": flows[s.workflow_id]}
+        choices.append((value, label))
+    return choices
+
+
 def requirement_filter_form(data: Any, *, user: Any, workflow: Workflow | None) -> forms.Form:
     """The list / board filter form: RequirementFilter's own form, with page-friendly widgets and choices."""
     form = RequirementFilter(data, queryset=Requirement.objects.none()).form
@@ -189,9 +229,12 @@ def requirement_filter_form(data: Any, *, user: Any, workflow: Workflow | None) 
         fields[name].empty_label = _("全部")
     fields["customer"] = customer_field(visible_customers(user), label=_("客户"), required=False, empty_label=_("全部"))
     fields["owner"].queryset = _users()
-    statuses = list(workflow.statuses.order_by("order", "id")) if workflow is not None else []
-    fields["status"] = forms.ChoiceField(
-        label=_("状态"), required=False, choices=[("", _("全部")), *((s.key, str(s)) for s in statuses)]
+    statuses = status_filter_choices(workflow)
+    fields["status"] = StatusFilterField(
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部")), *statuses],
+        keys={value.rpartition(":")[2] for value, _label in statuses},
     )
     fields["priority"] = forms.ChoiceField(
         label=_("优先级"), required=False, choices=[("", _("全部")), *Priority.choices]
