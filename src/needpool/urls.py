@@ -2,12 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from needpool.core.views import healthz
+from needpool.customers.urls import app_name as customers_app
+from needpool.customers.urls import urlpatterns as customer_routes
+from needpool.requirements.customer_urls import urlpatterns as customer_pool_routes
 
 urlpatterns = [
     path("", include("needpool.home.urls")),
     path("", include("needpool.core.urls")),
     path("accounts/", include("needpool.accounts.urls")),
-    path("customers/", include("needpool.customers.urls")),
+    # The customers namespace also holds the pool's routes under /customers/ (a key ask → feedback),
+    # so the customers app does not import the pool.
+    path("customers/", include(([*customer_routes, *customer_pool_routes], customers_app))),
     path("requirements/", include("needpool.requirements.urls")),
     path("analysis/", include("needpool.analysis.urls")),
     path("portal/kano/", include("needpool.analysis.public_urls")),

@@ -61,3 +61,37 @@ def test_sales_creates_customer_and_adds_contacts_privacy_rule_refuses_a_mobile(
     expect(page.locator("#contacts tr.contact-row")).to_have_count(1)
     assert Contact.objects.filter(customer=customer).count() == 1
     assert not Contact.objects.filter(name="张三").exists()
+
+
+def test_customer_page_loads_its_feedback_and_requirements_from_the_pool(page, users, customer, requirement):
+    from django.utils import timezone
+
+    from needpool.customers.services import interaction_create
+
+    interaction = interaction_create(
+        actor=users["sales"],
+        customer=customer,
+        occurred_at=timezone.now(),
+        channel="phone",
+        key_content="电话沟通",
+        key_asks="实时监控大屏",
+    )
+    sign_in(page, "sales", PASSWORD)
+    page.goto(page.base_url + f"/customers/{customer.pk}/")
+
+    # The pool's cards replace the placeholder (and its fallback link) once the page has loaded.
+    rows = page.locator("#customer-requirements tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(requirement.code)
+    expect(rows.first.get_by_role("link", name=requirement.title)).to_have_attribute(
+        "href", f"/requirements/{requirement.pk}/"
+    )
+    feedback = page.locator("#customer-feedback .feedback-item")
+    expect(feedback).to_contain_text("电商客户希望按客户等级自动计算批量下单折扣")
+    expect(page.locator("#customer-pool-link")).to_have_count(0)
+
+    # A key ask becomes feedback in place.
+    ask = page.locator(f"#ask-{interaction.pk}-0")
+    ask.get_by_role("button", name="转为反馈").click()
+    expect(ask).to_contain_text("已转为反馈")
+    assert interaction.feedback.get().raw_text == "实时监控大屏"

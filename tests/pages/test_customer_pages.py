@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +22,23 @@ pytestmark = pytest.mark.django_db
 
 def _html(response) -> str:
     return response.content.decode()
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _count_htmx_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, **HTMX)
+    assert response.status_code == 200, response.status_code
+    return len(ctx.captured_queries)
+
+
+def _pool_url(detail_html: str) -> str:
+    """The address the customer page loads its feedback and requirements from (htmx, on load)."""
+    placeholder = detail_html.split('id="customer-pool"', 1)[1].split(">", 1)[0]
+    assert 'hx-trigger="load"' in placeholder
+    return re.search(r'hx-get="([^"]+)"', placeholder).group(1)
 
 
 CUSTOMER_DATA = {
@@ -159,13 +179,60 @@ def test_detail_shows_profile_contacts_feedback_requirements(client, users, requ
         "王总",
         "010-62345678",
         "决策者",
-        requirement.code,
-        "电商客户希望按客户等级自动计算批量下单折扣",
         'id="contact-form"',
         'id="interaction-form"',
         'type="datetime-local"',
     ):
         assert text in html, text
+    # Feedback and requirements come from the pool, loaded into the page (a link when scripts are off).
+    url = _pool_url(html)
+    assert url == reverse("requirements:for_customer", args=[customer.pk])
+    assert f'href="{url}"' in html
+    response = client.get(url, **HTMX)
+    assert response.status_code == 200
+    pool = _html(response)
+    assert "<html" not in pool
+    for text in (
+        'id="customer-feedback"',
+        'id="customer-requirements"',
+        requirement.code,
+        requirement.title,
+        "电商客户希望按客户等级自动计算批量下单折扣",
+        f'href="{reverse("requirements:list")}?customer={customer.pk}"',
+    ):
+        assert text in pool, text
+
+
+def test_customer_pool_without_htmx_is_a_page_of_its_own(client, users, requirement, customer):
+    client.force_login(users["sales"])
+    response = client.get(reverse("requirements:for_customer", args=[customer.pk]))
+    html = _html(response)
+    assert response.status_code == 200 and "<html" in html
+    assert "A科技公司" in html and requirement.code in html
+    assert 'id="customer-feedback"' in html and 'id="customer-requirements"' in html
+    assert f'href="{reverse("customers:detail", args=[customer.pk])}"' in html
+
+
+def test_customer_pool_is_scoped_to_the_user(client, users, outsider, requirement, customer):
+    from needpool.customers.services import customer_create
+    from needpool.requirements.services import requirement_create
+
+    theirs = customer_create(actor=outsider, name="别人的客户")
+    requirement_create(actor=outsider, customer=theirs, title="别人的需求")
+    client.force_login(outsider)
+    assert client.get(reverse("requirements:for_customer", args=[customer.pk]), **HTMX).status_code == 404
+    pool = _html(client.get(reverse("requirements:for_customer", args=[theirs.pk]), **HTMX))
+    assert "别人的需求" in pool and requirement.code not in pool
+    assert client.get(reverse("requirements:for_customer", args=[999999]), **HTMX).status_code == 404
+    assert client.post(reverse("requirements:for_customer", args=[theirs.pk]), **HTMX).status_code == 405
+    client.logout()
+    assert client.get(reverse("requirements:for_customer", args=[theirs.pk]), **HTMX).status_code == 302
+
+
+def test_customer_pool_empty_states(client, users, customer):
+    client.force_login(users["viewer"])
+    pool = _html(client.get(reverse("requirements:for_customer", args=[customer.pk]), **HTMX))
+    assert "暂无反馈" in pool and "暂无相关需求" in pool
 
 
 def test_detail_viewer_has_no_forms(client, users, customer):
@@ -197,13 +264,19 @@ def test_detail_query_count_is_constant(client, users, customer, make_requiremen
                 actor=users["sales"], customer=customer, contact=contact, title=f"需求{i}", owner=users["manager"]
             )
 
+    pool_url = reverse("requirements:for_customer", args=[customer.pk])
     grow(2)
     client.get(url)
+    client.get(pool_url, **HTMX)
     few = count_queries(client, url)
+    few_pool = _count_htmx_queries(client, pool_url)
     grow(10)
     assert count_queries(client, url) == few
+    assert _count_htmx_queries(client, pool_url) == few_pool
     with django_assert_max_num_queries(18):
         client.get(url)
+    with django_assert_max_num_queries(12):
+        client.get(pool_url, **HTMX)
 
 
 # ---------------------------------------------------------------- contacts and the privacy rule
@@ -392,3 +465,7 @@ def test_detail_renders_in_english(client, users, customer):
     client.cookies["django_language"] = "en"
     response = client.get(reverse("customers:detail", args=[customer.pk]))
     assert response.status_code == 200 and '<html lang="en">' in _html(response)
+    assert "See this customer's feedback and related requirements" in _html(response)
+    html = _html(client.get(reverse("requirements:for_customer", args=[customer.pk])))
+    assert '<html lang="en">' in html
+    assert "Feedback and related requirements" in html and "Back to customer" in html

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -91,14 +91,3 @@ def follow_ups_due(*, user: Any, within_days: int = 7, limit: int = 20) -> Query
     if not user.can("see_all"):
         qs = qs.filter(owner=user)
     return qs.select_related("owner").order_by("next_follow_up", "id")[:limit]
-
-
-def customer_requirement_counts(customer: Customer) -> dict[str, int]:
-    from needpool.requirements.models import Requirement
-
-    rows = (
-        Requirement.objects.filter(feedback_items__customer=customer)
-        .values("status__category")
-        .annotate(n=Count("id", distinct=True))
-    )
-    return {row["status__category"]: row["n"] for row in rows}

@@ -11,9 +11,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.customer_edit_page, name="edit"),
     path("<int:pk>/contacts/", views.contact_add, name="contact_create"),
     path("<int:pk>/interactions/", views.interaction_add, name="interaction_create"),
-    path(
-        "interactions/<int:interaction_pk>/asks/<int:index>/feedback/",
-        views.ask_to_feedback,
-        name="ask_to_feedback",
-    ),
+    # interactions/<pk>/asks/<index>/feedback/ (ask_to_feedback) is the pool's: requirements.customer_urls,
+    # added to this namespace by needpool.urls.
 ]

@@ -1,4 +1,9 @@
-"""Customer pages: list, create / edit, and the detail page with contacts, interactions and their asks."""
+"""Customer pages: list, create / edit, and the detail page with contacts, interactions and their asks.
+
+The detail page's feedback and requirements are the pool's: the page loads them from
+``requirements.customer_views.customer_pool`` with htmx, and the key asks' "转为反馈" buttons post to
+``requirements.customer_views.ask_to_feedback``. This app does not import the pool.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from needpool.core.views import add_service_errors, error_text, is_htmx, paginate
+from needpool.accounts.roles import Cap
+from needpool.core.permissions import user_can
+from needpool.core.views import add_service_errors, paginate
 from needpool.customers.forms import ContactForm, CustomerFilterForm, CustomerForm, InteractionForm
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
@@ -22,12 +29,8 @@ from needpool.customers.selectors import (
     customer_get,
     customer_interactions,
     customer_list,
-    interaction_get,
 )
 from needpool.customers.services import contact_create, customer_create, customer_update, interaction_create
-from needpool.requirements.permissions import can_create_requirement
-from needpool.requirements.selectors import feedback_list, requirement_list
-from needpool.requirements.services import feedback_from_interaction_ask
 
 DETAIL_LIMIT = 50
 
@@ -51,16 +54,13 @@ def _detail_context(
     interactions = list(customer_interactions(customer, limit=DETAIL_LIMIT))
     for interaction in interactions:
         interaction.ask_rows = _ask_rows(interaction)  # type: ignore[attr-defined]
-    requirements = list(requirement_list(user=user, filters={"customer": customer.pk})[:DETAIL_LIMIT])
     return {
         "customer": customer,
         "contacts": list(customer_contacts(customer)),
         "interactions": interactions,
-        "feedback_items": list(feedback_list(user=user).filter(customer=customer)[:DETAIL_LIMIT]),
-        "requirements": requirements,
         "detail_limit": DETAIL_LIMIT,
         "can_write": can_write_customer(user, customer),
-        "can_create_requirement": can_create_requirement(user),
+        "can_create_requirement": user_can(user, Cap.REQUIREMENT_CREATE),
         "contact_form": contact_form or ContactForm(),
         "interaction_form": interaction_form
         or InteractionForm(
@@ -182,21 +182,3 @@ def interaction_add(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("互动记录已保存。"))
             return redirect(_detail_url(customer.pk, f"interaction-{interaction.pk}"))
     return render(request, "customers/detail.html", _detail_context(request, customer, interaction_form=form))
-
-
-@require_POST
-def ask_to_feedback(request: HttpRequest, interaction_pk: int, index: int) -> HttpResponse:
-    """Turn one key ask line of an interaction into a feedback item (idempotent)."""
-    interaction = interaction_get(user=request.user, pk=interaction_pk)
-    try:
-        feedback = feedback_from_interaction_ask(actor=request.user, interaction=interaction, index=index)
-    except ValidationError as exc:
-        if is_htmx(request):
-            return render(request, "customers/_ask.html", {"interaction": interaction, "error": error_text(exc)})
-        messages.error(request, error_text(exc))
-        return redirect(_detail_url(interaction.customer_id, f"interaction-{interaction.pk}"))
-    if is_htmx(request):
-        ask = {"index": index, "text": feedback.raw_text, "feedback": feedback}
-        return render(request, "customers/_ask.html", {"interaction": interaction, "ask": ask, "can_write": True})
-    messages.success(request, _("诉求已转为反馈 #%(id)s。") % {"id": feedback.pk})
-    return redirect(_detail_url(interaction.customer_id, f"interaction-{interaction.pk}"))

@@ -520,9 +520,8 @@ class FeedbackViewSet(
 ):
     """Feedback items (反馈). List, read and create only: no update or delete service exists.
 
-    This is the staff side. ``/api/v1/feedback/`` is served by intake's subclass
-    (``needpool.intake.api_channel.ChannelFeedbackViewSet``), which adds a collection channel's token
-    and the ``Idempotency-Key`` to create.
+    This is the staff side. ``/api/v1/feedback/`` is served by the intake app's subclass of it, which adds
+    a collection channel's token and the ``Idempotency-Key`` to create (the pool knows nothing of channels).
     """
 
     serializer_class = FeedbackSerializer

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from needpool.requirements import views
+from needpool.requirements import customer_views, views
 
 app_name = "requirements"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("needpool.requirements.merge_urls")),
     path("board/", views.requirement_board, name="board"),
     path("new/", views.requirement_create_page, name="create"),
+    path("for-customer/<int:customer_pk>/", customer_views.customer_pool, name="for_customer"),
     path("<int:pk>/", views.requirement_detail, name="detail"),
     path("<int:pk>/edit/", views.requirement_edit_page, name="edit"),
     path("<int:pk>/transition/", views.requirement_transition_action, name="transition"),
