@@ -131,3 +131,32 @@ def test_follow_ups_due_lists_overdue_first(users, customer):
     )
     customer_create(actor=users["sales"], name="远期", next_follow_up=timezone.localdate() + dt.timedelta(days=60))
     assert list(follow_ups_due(user=users["sales"])) == [customer, later]
+
+
+def test_customer_code_pattern_is_a_site_setting(users):
+    from needpool.core.services import site_config_update
+
+    site_config_update(actor=users["admin"], customer_code_pattern="KH{yyyymm}-{seq:04d}")
+    today = timezone.localdate()
+    made = customer_create(actor=users["sales"], name="丙公司")
+    assert made.code == f"KH{today:%Y%m}-0001"
+    assert AuditEntry.objects.filter(action="update", changes__has_key="customer_code_pattern").exists()
+
+
+@pytest.mark.parametrize("pattern", ["C{yyyy}", "C{seq:03d}{seq:03d}", ""])
+def test_a_broken_customer_code_pattern_is_refused_and_nothing_changes(users, pattern):
+    from needpool.core.config import site_config
+    from needpool.core.services import site_config_update
+
+    with pytest.raises(ValidationError) as err:
+        site_config_update(actor=users["admin"], customer_code_pattern=pattern)
+    assert "customer_code_pattern" in err.value.message_dict
+    assert site_config().customer_code_pattern == "C{yyyy}{seq:03d}"
+
+
+def test_only_admins_change_site_settings(users):
+    from needpool.core.services import site_config_update
+
+    for role in ("manager", "product_manager", "sales"):
+        with pytest.raises(PermissionDenied):
+            site_config_update(actor=users[role], customer_code_pattern="X{seq:03d}")

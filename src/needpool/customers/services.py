@@ -21,8 +21,6 @@ from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
 from needpool.customers.privacy import check_contact_privacy
 
-CUSTOMER_CODE_PATTERN = "C{yyyy}{seq:03d}"
-
 CUSTOMER_FIELDS = (
     "name",
     "industry",
@@ -99,7 +97,7 @@ def customer_create(*, actor: Any, code: str = "", **data: Any) -> Customer:
             raise ValidationError({"code": _("客户编号 %(code)s 已存在。") % {"code": customer.code}})
     else:
         customer.code = next_code(
-            CUSTOMER_CODE_PATTERN,
+            site_config().customer_code_pattern,
             timezone.localdate(),
             namespace="customer",
             taken=lambda c: Customer.objects.filter(code=c).exists(),

@@ -39,7 +39,7 @@ from needpool.core.config import site_config
 from needpool.core.models import AuditEntry
 from needpool.customers.choices import FollowStatus, Segment, ValueTier
 from needpool.customers.models import Contact, Customer
-from needpool.customers.services import CUSTOMER_CODE_PATTERN, CUSTOMER_FIELDS
+from needpool.customers.services import CUSTOMER_FIELDS
 from needpool.demo.bulk import (
     Evidence,
     GenerateResult,
@@ -128,7 +128,9 @@ class VolumeGenerator:
         while done < count:
             created = [now - dt.timedelta(seconds=a) for a in ages[done : done + self.chunk]]
             with transaction.atomic(), explicit_timestamps(Customer, Contact):
-                codes = self._codes_by_day(created, CUSTOMER_CODE_PATTERN, "customer", taken_customer_codes)
+                codes = self._codes_by_day(
+                    created, site_config().customer_code_pattern, "customer", taken_customer_codes
+                )
                 rows = [
                     self._customer_row(code, at, today, high, medium) for code, at in zip(codes, created, strict=True)
                 ]

@@ -512,9 +512,12 @@ def requirement_transition(*, actor: Any, requirement: Requirement, to: str, not
     if not can_transition_requirement(actor, requirement):
         raise _deny(_("您没有流转该需求状态的权限。"))
     note = check_note(note)
-    requirement = Requirement.objects.select_for_update(of=("self",)).select_related("status").get(pk=requirement.pk)
+    # Lock the requirement row alone, then read its status: a join in the locking query would drop the row
+    # when a concurrent move changed its status (PostgreSQL re-checks the join against the old status).
+    requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
     _refuse_merged(requirement)
-    source = requirement.status
+    source = WorkflowStatus.objects.get(pk=requirement.status_id)
+    requirement.status = source
     target = WorkflowStatus.objects.filter(workflow_id=source.workflow_id, key=to).first()
     if target is None:
         raise ValidationError({"to": _("状态“%(to)s”不在当前流程中。") % {"to": to}})
