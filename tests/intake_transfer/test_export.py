@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from pathlib import Path
@@ -144,6 +145,60 @@ def test_relationship_layout_round_trips(kind, fmt, users, relationships, client
     preview = _round_trip(client, sales, tmp_path, f"/intake/export/{kind}.{fmt}", f"c.{fmt}", run_sheet)
     assert preview.layout == "relationship"
     assert preview.counts["unchanged"] == 2  # two customers, or two interactions
+
+
+@pytest.fixture
+def implicit_need(users, customer):
+    """An interaction whose unmarked ask 担心运营成本 went into a requirement classified as implicit (隐性)."""
+    from needpool.customers.services import interaction_create
+    from needpool.requirements.services import feedback_from_interaction_ask, requirement_create
+
+    sales = users["sales"]
+    interaction = interaction_create(
+        actor=sales,
+        customer=customer,
+        occurred_at=timezone.now() - dt.timedelta(days=2),
+        channel="online_meeting",
+        key_content="介绍扩张计划",
+        key_asks="实时监控\n担心运营成本：多次询问运维投入\n隐性：希望提供培训",
+    )
+    asks = [feedback_from_interaction_ask(actor=sales, interaction=interaction, index=i) for i in range(3)]
+    requirement_create(actor=sales, title="实时监控", source=option("source", "explicit"), feedback=[asks[0]])
+    requirement_create(actor=sales, title="降低运营成本", source=option("source", "implicit"), feedback=[asks[1]])
+    return interaction
+
+
+def _relationship_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_relationship_export_puts_implicit_needs_under_implicit(users, implicit_need, client, tmp_path, run_sheet):
+    sales = users["sales"]
+    _client(client, sales)
+    data = _download(client, "/intake/export/interactions.csv")
+    (row,) = _relationship_rows(data)
+    assert row["显性需求"] == "实时监控"
+    assert row["隐性需求"] == "担心运营成本：多次询问运维投入；希望提供培训"
+    preview = _round_trip(client, sales, tmp_path, "/intake/export/customers.xlsx", "c.xlsx", run_sheet)
+    assert preview.counts["unchanged"] == 1
+
+
+def test_relationship_sheet_with_an_implicit_need_under_explicit_still_imports_unchanged(
+    users, implicit_need, client, tmp_path, run_sheet
+):
+    """A sheet exported before implicit needs were placed by their requirement's source."""
+    sales = users["sales"]
+    _client(client, sales)
+    rows = _relationship_rows(_download(client, "/intake/export/interactions.csv"))
+    rows[0]["显性需求"], rows[0]["隐性需求"] = "实时监控；担心运营成本：多次询问运维投入", "希望提供培训"
+    path = tmp_path / "old.csv"
+    with open(path, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    preview = run_sheet(sales, path, dry_run=True)
+    assert preview.error_total == 0, preview.errors
+    assert preview.counts["unchanged"] == 1
 
 
 def test_xlsx_has_styled_headers_real_dates_and_text_not_formulas(users, pool, client):

@@ -31,7 +31,7 @@ from django.utils.http import content_disposition_header
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import customer_scope
 from needpool.customers.selectors import customer_list, interaction_list
-from needpool.intake.imports.handlers import HANDLERS
+from needpool.intake.imports.handlers import HANDLERS, with_requirement_source
 from needpool.intake.imports.layouts import LAYOUTS, RELATIONSHIP, Layout
 from needpool.intake.imports.values import display
 from needpool.requirements.models import ClassOption, Feedback, Requirement
@@ -93,11 +93,14 @@ def _first_contacts(customer_ids: list[int]) -> dict[int, Contact]:
     return first
 
 
+def _interaction_feedback() -> QuerySet[Feedback]:
+    """What a relationship row reads of an interaction's feedback: importance, and which asks are implicit."""
+    return with_requirement_source(Feedback.objects.only("id", "interaction_id", "importance", "raw_text"))
+
+
 def _interactions_with_feedback() -> QuerySet[Interaction]:
     return Interaction.objects.select_related("contact").prefetch_related(
-        Prefetch(
-            "feedback", queryset=Feedback.objects.only("id", "interaction_id", "importance"), to_attr="export_feedback"
-        )
+        Prefetch("feedback", queryset=_interaction_feedback(), to_attr="export_feedback")
     )
 
 
@@ -126,13 +129,7 @@ def interaction_queryset(*, user: Any, filters: dict[str, Any]) -> QuerySet[Inte
         interaction_list(user=user)
         .filter(customer__in=customers.values("pk"))
         .select_related("customer__owner", "contact")
-        .prefetch_related(
-            Prefetch(
-                "feedback",
-                queryset=Feedback.objects.only("id", "interaction_id", "importance"),
-                to_attr="export_feedback",
-            )
-        )
+        .prefetch_related(Prefetch("feedback", queryset=_interaction_feedback(), to_attr="export_feedback"))
         .order_by("customer_id", "occurred_at", "id")
     )
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,6 +54,7 @@ from needpool.requirements.models import ClassOption, Feedback, Requirement, Wor
 from needpool.requirements.permissions import visible_requirements
 
 IMPLICIT_PREFIX = "隐性："
+IMPLICIT_SOURCE = "implicit"  # the 需求来源 option of an implicit need
 LIST_JOIN = "/"
 ASKS_JOIN = "；"
 TITLE_LENGTH = 60
@@ -104,8 +105,9 @@ def title_from(text: str) -> str:
     return first[:TITLE_LENGTH]
 
 
-def split_asks(key_asks: str) -> tuple[list[str], list[str]]:
-    """An interaction's key asks as (explicit, implicit) needs; implicit lines carry IMPLICIT_PREFIX."""
+def split_asks(key_asks: str, implicit_lines: Collection[str] = ()) -> tuple[list[str], list[str]]:
+    """An interaction's key asks as (explicit, implicit) needs: implicit lines carry IMPLICIT_PREFIX or are
+    among ``implicit_lines`` (see ``interaction_asks``)."""
     explicit: list[str] = []
     implicit: list[str] = []
     for line in key_asks.splitlines():
@@ -115,9 +117,27 @@ def split_asks(key_asks: str) -> tuple[list[str], list[str]]:
         bare = normalize(line)
         if bare.startswith(("隐性:", "隐性：")):
             implicit.append(line[3:].strip())
+        elif line in implicit_lines:
+            implicit.append(line)
         else:
             explicit.append(line)
     return explicit, implicit
+
+
+def with_requirement_source(feedback: QuerySet[Feedback]) -> QuerySet[Feedback]:
+    """Feedback with ``requirement_source``: the 需求来源 key of the requirement it went into."""
+    return feedback.annotate(requirement_source=F("requirement__source__key"))
+
+
+def interaction_asks(interaction: Interaction) -> tuple[list[str], list[str]]:
+    """The key asks as (explicit, implicit) needs. An ask is implicit when written with IMPLICIT_PREFIX,
+    or when its feedback went into a requirement whose 需求来源 is 隐性 (the export prefetches the
+    feedback as ``export_feedback``, with ``requirement_source``)."""
+    items = getattr(interaction, "export_feedback", None)
+    if items is None:
+        items = list(with_requirement_source(interaction.feedback.only("id", "raw_text")))
+    implicit = {f.raw_text.strip() for f in items if getattr(f, "requirement_source", None) == IMPLICIT_SOURCE}
+    return split_asks(interaction.key_asks, implicit)
 
 
 def clean(text: str | None) -> str:
@@ -1230,7 +1250,9 @@ class RelationshipRows(RowHandler):
         importance: int | None,
         occurred_at: dt.datetime,
     ) -> None:
-        old_explicit, old_implicit = split_asks(existing.key_asks)
+        # A sheet exported before asks were placed by their requirement's 需求来源 has them under 显性需求.
+        splits = (interaction_asks(existing), split_asks(existing.key_asks))
+        old_explicit, old_implicit = next((s for s in splits if s == (explicit, implicit)), splits[0])
         checks = (
             ("channel", channel, existing.channel),
             ("key_content", key_content, clean(existing.key_content)),
@@ -1258,7 +1280,7 @@ class RelationshipRows(RowHandler):
     @classmethod
     def export_row(cls, record: tuple[Customer, Contact | None, Interaction | None]) -> dict[str, Any]:
         customer, contact, interaction = record
-        explicit, implicit = split_asks(interaction.key_asks) if interaction else ([], [])
+        explicit, implicit = interaction_asks(interaction) if interaction else ([], [])
         return {
             "code": customer.code,
             "name": customer.name,
