@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from django.db import transaction
 from huey.storage import MemoryStorage
 
 from needpool.customers.events import _value_tier_listeners
@@ -21,18 +23,17 @@ def test_value_change_updates_linked_requirements(users, customer, requirement, 
     assert requirement.customer_value == "low"
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_refresh_is_queued_after_commit_and_runs_as_a_job(
-    users, customer, requirement, django_capture_on_commit_callbacks, _jobs_run_immediately, monkeypatch
+    users, customer, requirement, _jobs_run_immediately, monkeypatch
 ):
     huey = _jobs_run_immediately
-    huey.immediate = False  # queue for real, in memory (not the shared queue file)
+    huey.immediate = False  # queue for real, in memory (not the queue file other test processes share)
     monkeypatch.setattr(huey, "storage", MemoryStorage("needpool-test"))
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with transaction.atomic():
         customer_update(actor=users["sales"], customer=customer, yearly_purchase=100)
         assert huey.pending_count() == 0  # nothing is queued before the commit
-    for callback in callbacks:  # the commit
-        callback()
     assert huey.pending_count() == 1
     requirement.refresh_from_db()
     assert requirement.customer_value == "high"  # not yet: the job has not run
