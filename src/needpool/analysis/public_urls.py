@@ -1,9 +1,9 @@
 from django.urls import path
 
-from needpool.analysis import views
+from needpool.analysis.views import kano
 
 app_name = "kano_public"
 urlpatterns = [
-    path("<str:token>/", views.kano_public_answer, name="answer"),
-    path("<str:token>/thanks/", views.kano_public_thanks, name="thanks"),
+    path("<str:token>/", kano.kano_public_answer, name="answer"),
+    path("<str:token>/thanks/", kano.kano_public_thanks, name="thanks"),
 ]

@@ -1,0 +1,1 @@
+"""Analysis desk pages, one module per page group (the URL confs import the sub-modules)."""
