@@ -14,41 +14,23 @@ from needpool.customers.choices import (
     InteractionChannel,
     Mood,
     Segment,
-    ValueTier,
 )
+from needpool.customers.filters import CustomerFilter
 from needpool.customers.models import Contact, Customer
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
-CUSTOMER_SORTS = {
-    "-id": _("最新创建"),
-    "name": _("客户名称"),
-    "code": _("客户编号（升序）"),
-    "-code": _("客户编号（降序）"),
-    "-total_order_amount": _("累计订单金额（高到低）"),
-    "next_follow_up": _("下次跟进日期"),
-}
 
-
-class CustomerFilterForm(forms.Form):
-    q = forms.CharField(label=_("搜索"), required=False, max_length=100)
-    segment = forms.ChoiceField(label=_("客户分层"), required=False, choices=[("", _("全部")), *Segment.choices])
-    value_tier = forms.ChoiceField(label=_("客户价值"), required=False, choices=[("", _("全部")), *ValueTier.choices])
-    sort = forms.ChoiceField(label=_("排序"), required=False, choices=list(CUSTOMER_SORTS.items()))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["q"].widget.input_type = "search"
-        self.fields["q"].widget.attrs["placeholder"] = _("客户名称、编号、行业")
-
-    def selector_args(self) -> dict[str, str]:
-        """The arguments for customers.selectors.customer_list (invalid values are dropped)."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        return {name: data[name] for name in ("q", "segment", "value_tier", "sort") if data.get(name)}
+def customer_filter_args(data: Any) -> dict[str, str]:
+    """The list page's query (q, segment, value_tier, industry, owner, sort) for ``customer_list``; the page
+    form is ``CustomerFilter(data).form``, so its fields and sorts are the FilterSet's."""
+    if not data:
+        return {}
+    filterset = CustomerFilter(data, queryset=Customer.objects.none())
+    filterset.is_valid()
+    cleaned = getattr(filterset.form, "cleaned_data", {})
+    return {name: str(value) for name, value in cleaned.items() if value not in ("", None)}
 
 
 class CustomerForm(forms.Form):

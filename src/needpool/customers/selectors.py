@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -13,30 +13,21 @@ from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import visible_customers
 
 
-def customer_list(
-    *,
-    user: Any,
-    q: str = "",
-    segment: str = "",
-    value_tier: str = "",
-    industry: str = "",
-    owner: Any = None,
-    sort: str = "-id",
-) -> QuerySet[Customer]:
-    qs = visible_customers(user).select_related("owner")
-    q = (q or "").strip()
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q) | Q(industry__icontains=q))
-    if segment:
-        qs = qs.filter(segment=segment)
-    if value_tier:
-        qs = qs.filter(value_tier=value_tier)
-    if industry:
-        qs = qs.filter(industry=industry)
-    if owner:
-        qs = qs.filter(owner=owner)
-    allowed_sorts = {"-id", "code", "-code", "name", "-total_order_amount", "next_follow_up"}
-    return qs.order_by(sort if sort in allowed_sorts else "-id", "-id")
+def customer_list(*, user: Any, **filters: Any) -> QuerySet[Customer]:
+    """The visible customers, filtered and sorted by ``CustomerFilter`` (q, segment, value_tier, industry,
+    owner, sort): the same rules as the list page and the API. Invalid values are ignored here; the API
+    refuses them (400) through the same FilterSet."""
+    from needpool.customers.filters import DEFAULT_SORT, CustomerFilter
+
+    qs = visible_customers(user).select_related("owner").order_by(DEFAULT_SORT, "-id")
+    data = {name: value for name, value in filters.items() if value not in ("", None)}
+    if not data:
+        return qs
+    filterset = CustomerFilter(data, queryset=qs)
+    filterset.is_valid()
+    for name in list(filterset.form.errors):
+        data.pop(name, None)
+    return CustomerFilter(data, queryset=qs).qs
 
 
 def customer_get(*, user: Any, pk: Any) -> Customer:

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 from needpool.accounts.roles import Cap
 from needpool.core.permissions import user_can
 from needpool.core.views import add_service_errors, paginate
-from needpool.customers.forms import ContactForm, CustomerFilterForm, CustomerForm, InteractionForm
+from needpool.customers.filters import CustomerFilter
+from needpool.customers.forms import ContactForm, CustomerForm, InteractionForm, customer_filter_args
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
 from needpool.customers.selectors import (
@@ -84,8 +85,8 @@ def _detail_url(pk: int, anchor: str = "") -> str:
 
 
 def customer_list_page(request: HttpRequest) -> HttpResponse:
-    form = CustomerFilterForm(request.GET or None)
-    page = paginate(request, customer_list(user=request.user, **form.selector_args()))
+    form = CustomerFilter(request.GET or None, queryset=Customer.objects.none()).form
+    page = paginate(request, customer_list(user=request.user, **customer_filter_args(request.GET)))
     context = {
         "page_obj": page,
         "rows": page.object_list,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from needpool.core.models import BackgroundJob
 from needpool.core.views import add_service_errors, error_text, is_htmx
-from needpool.customers.forms import CustomerFilterForm
+from needpool.customers.forms import customer_filter_args
 from needpool.intake import exports
 from needpool.intake.forms_transfer import ImportUploadForm
 from needpool.intake.imports.layouts import LAYOUTS
@@ -162,7 +162,7 @@ def export_requirements(request: HttpRequest, layout: str, fmt: str) -> HttpResp
 
 
 def _customer_filters(request: HttpRequest) -> dict[str, Any]:
-    return CustomerFilterForm(request.GET or None).selector_args()
+    return customer_filter_args(request.GET)
 
 
 def export_customers(request: HttpRequest, fmt: str) -> HttpResponseBase:
