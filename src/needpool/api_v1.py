@@ -9,7 +9,12 @@ from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from needpool.accounts.api import TokenObtainView
-from needpool.analysis import api as analysis
+from needpool.analysis.api import desk as analysis_desk
+from needpool.analysis.api import kano as analysis_kano
+from needpool.analysis.api import projects as analysis_projects
+from needpool.analysis.api import rankings as analysis_rankings
+from needpool.analysis.api import root_cause as analysis_root_cause
+from needpool.analysis.api import settings as analysis_settings
 from needpool.customers.api import ContactViewSet, CustomerViewSet, InteractionViewSet
 from needpool.intake.api_channel import ChannelFeedbackViewSet
 from needpool.requirements.api import (
@@ -28,7 +33,7 @@ router.register("feedback", ChannelFeedbackViewSet, basename="feedback")
 router.register("requirements", RequirementViewSet, basename="requirement")
 router.register("options", OptionViewSet, basename="option")
 router.register("statuses", StatusViewSet, basename="status")
-router.register("analysis/projects", analysis.ProjectViewSet, basename="analysis-project")
+router.register("analysis/projects", analysis_projects.ProjectViewSet, basename="analysis-project")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
@@ -39,32 +44,36 @@ urlpatterns = [
         name="interaction-key-ask-feedback",
     ),
     # The analysis desk (needpool.analysis.api): a requirement's analysis, and the pool-wide views.
-    path("requirements/<int:id>/analysis/", analysis.RequirementAnalysisView.as_view(), name="requirement-analysis"),
+    path(
+        "requirements/<int:id>/analysis/", analysis_desk.RequirementAnalysisView.as_view(), name="requirement-analysis"
+    ),
     path(
         "requirements/<int:id>/analysis/override/",
-        analysis.PriorityOverrideView.as_view(),
+        analysis_desk.PriorityOverrideView.as_view(),
         name="requirement-analysis-override",
     ),
     path(
         "requirements/<int:id>/analysis/feasibility/",
-        analysis.FeasibilityView.as_view(),
+        analysis_desk.FeasibilityView.as_view(),
         name="requirement-analysis-feasibility",
     ),
     path(
         "requirements/<int:id>/analysis/compliance/",
-        analysis.ComplianceView.as_view(),
+        analysis_desk.ComplianceView.as_view(),
         name="requirement-analysis-compliance",
     ),
-    path("requirements/<int:id>/whys/", analysis.WhysView.as_view(), name="requirement-whys"),
-    path("requirements/<int:id>/fishbone/", analysis.FishboneView.as_view(), name="requirement-fishbone"),
-    path("requirements/<int:id>/demand/", analysis.DemandView.as_view(), name="requirement-demand"),
-    path("requirements/<int:id>/kano/", analysis.KanoView.as_view(), name="requirement-kano"),
-    path("requirements/<int:id>/kano/answers/", analysis.KanoAnswerView.as_view(), name="requirement-kano-answers"),
-    path("analysis/settings/", analysis.AnalysisSettingsView.as_view(), name="analysis-settings"),
-    path("analysis/jobs/<int:id>/", analysis.JobView.as_view(), name="analysis-job"),
-    path("analysis/ranked/", analysis.RankedView.as_view(), name="analysis-ranked"),
-    path("analysis/matrix/", analysis.MatrixView.as_view(), name="analysis-matrix"),
-    path("analysis/demand/", analysis.DemandRankingView.as_view(), name="analysis-demand"),
+    path("requirements/<int:id>/whys/", analysis_root_cause.WhysView.as_view(), name="requirement-whys"),
+    path("requirements/<int:id>/fishbone/", analysis_root_cause.FishboneView.as_view(), name="requirement-fishbone"),
+    path("requirements/<int:id>/demand/", analysis_rankings.DemandView.as_view(), name="requirement-demand"),
+    path("requirements/<int:id>/kano/", analysis_kano.KanoView.as_view(), name="requirement-kano"),
+    path(
+        "requirements/<int:id>/kano/answers/", analysis_kano.KanoAnswerView.as_view(), name="requirement-kano-answers"
+    ),
+    path("analysis/settings/", analysis_settings.AnalysisSettingsView.as_view(), name="analysis-settings"),
+    path("analysis/jobs/<int:id>/", analysis_settings.JobView.as_view(), name="analysis-job"),
+    path("analysis/ranked/", analysis_rankings.RankedView.as_view(), name="analysis-ranked"),
+    path("analysis/matrix/", analysis_rankings.MatrixView.as_view(), name="analysis-matrix"),
+    path("analysis/demand/", analysis_rankings.DemandRankingView.as_view(), name="analysis-demand"),
     # Routes that must come before the router's requirements/<pk>/ (e.g. requirements/similar/).
     path("", include("needpool.requirements.dedup_api")),
     path("", include("needpool.requirements.merge_api")),

@@ -1,0 +1,178 @@
+"""Analysis projects over the API: list, create, read, edit, and a project's requirements and summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from needpool.accounts.models import User
+from needpool.accounts.roles import Cap
+from needpool.analysis import selectors, services
+from needpool.analysis.api.common import PROJECT_TAGS, user_name
+from needpool.analysis.api.rankings import DemandRankSerializer, MatrixPointSerializer, RankedSerializer
+from needpool.analysis.models import AnalysisProject
+from needpool.core.permissions import user_can
+from needpool.requirements.api import deny_unless
+
+PROJECT_DEMAND_LIMIT = 20
+
+
+class ProjectScopeSerializer(serializers.Serializer):
+    """Which customers' requirements the project looks at; every condition is optional."""
+
+    industries = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
+    regions = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
+    segments = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    top_n_by_order = serializers.IntegerField(
+        required=False, allow_null=True, help_text=gettext_lazy("按累计订单金额取前 N 名客户")
+    )
+    period_start = serializers.DateField(required=False, allow_null=True)
+    period_end = serializers.DateField(required=False, allow_null=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """Only the conditions the project sets (the stored scope leaves the others out)."""
+        data = super().to_representation(instance)
+        return {key: value for key, value in data.items() if key in instance}
+
+
+class ProjectMemberSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    user_name = serializers.SerializerMethodField()
+    duty = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def get_user_name(self, obj: Any) -> str:
+        return user_name(obj.user) if hasattr(obj, "user_id") else ""
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    """An analysis project: goal, scope, leader and members with their duties, period."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="analysis-project-detail")
+    scope = ProjectScopeSerializer(required=False)
+    leader = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    leader_name = serializers.SerializerMethodField()
+    members = ProjectMemberSerializer(many=True, required=False)
+
+    class Meta:
+        model = AnalysisProject
+        fields = [
+            "id",
+            "url",
+            "name",
+            "goal",
+            "scope",
+            "leader",
+            "leader_name",
+            "members",
+            "start_date",
+            "end_date",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_by", "created_at", "updated_at"]
+
+    def get_leader_name(self, obj: AnalysisProject) -> str:
+        return user_name(obj.leader)
+
+
+def project_input(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated serializer data in the shape the project services take."""
+    prepared = dict(data)
+    if "scope" in prepared:
+        prepared["scope"] = dict(prepared["scope"] or {})
+    if "members" in prepared:
+        prepared["members"] = [(member["user"], member.get("duty", "")) for member in prepared["members"]]
+    return prepared
+
+
+class ProjectCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_priority = serializers.DictField(child=serializers.IntegerField(), help_text=gettext_lazy("优先级 → 需求数"))
+    by_status = serializers.DictField(child=serializers.IntegerField(), help_text=gettext_lazy("状态类别 → 需求数"))
+
+
+class ProjectSummarySerializer(serializers.Serializer):
+    """The project's numbers, limited to its scope: counts, matrix points and the most-asked requirements."""
+
+    counts = ProjectCountsSerializer()
+    points = MatrixPointSerializer(many=True)
+    demand = DemandRankSerializer(many=True)
+
+
+@extend_schema(tags=PROJECT_TAGS)
+class ProjectViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Analysis projects (分析项目): visible to pool-wide roles, their leader and members. Analysts create
+    them; analysts and the leader edit them. No DELETE (there is no delete use-case)."""
+
+    serializer_class = ProjectSerializer
+    queryset = AnalysisProject.objects.none()
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return AnalysisProject.objects.none()
+        return selectors.project_list(user=self.request.user)
+
+    def get_object(self) -> AnalysisProject:
+        return selectors.project_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def _respond(self, project: AnalysisProject, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.project_get(user=self.request.user, pk=project.pk)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        deny_unless(user_can(request.user, Cap.ANALYSE), _("只有经理和产品经理可以创建分析项目。"))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = services.project_create(actor=request.user, **project_input(serializer.validated_data))
+        return self._respond(project, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        project = self.get_object()
+        # The rule of services.project_update, checked first so that a refusal is 403 before any input error.
+        deny_unless(user_can(request.user, Cap.ANALYSE) or request.user.pk == project.leader_id)
+        serializer = self.get_serializer(project, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        services.project_update(actor=request.user, project=project, **project_input(serializer.validated_data))
+        return self._respond(project)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(responses=RankedSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=RankedSerializer)
+    def requirements(self, request: Request, pk: str | None = None) -> Response:
+        """The visible requirements in the project's scope, in priority order (paginated)."""
+        project = self.get_object()
+        base = selectors.project_requirements(project, user=request.user).select_related("status")
+        page = self.paginate_queryset(selectors.ranked(user=request.user, base=base))
+        return self.get_paginated_response(RankedSerializer(page, many=True).data)
+
+    @extend_schema(responses=ProjectSummarySerializer)
+    @action(detail=True, methods=["get"], serializer_class=ProjectSummarySerializer)
+    def summary(self, request: Request, pk: str | None = None) -> Response:
+        """Counts by priority and status, matrix points and the most-asked requirements, within the scope."""
+        project = self.get_object()
+        base = selectors.project_requirements(project, user=request.user)
+        payload = {
+            "counts": selectors.project_counts(project, user=request.user),
+            "points": selectors.matrix_points(user=request.user, base=base),
+            "demand": selectors.demand_ranking(user=request.user, base=base, limit=PROJECT_DEMAND_LIMIT),
+        }
+        return Response(ProjectSummarySerializer(payload).data)
