@@ -10,7 +10,7 @@ Loads a fresh database (a SQLite file under the data dir, or the PostgreSQL data
 - distractors: the other STS-B sentences, then requirements of ``needpool.demo``'s generator
   (the same rows ``needpool demo`` writes) up to the size asked for.
 
-Then it asks ``needpool.requirements.dedup.similar_requirements`` — the function behind the API and
+Then it asks ``needpool.requirements.dedup.index.similar_requirements`` — the function behind the API and
 the pages, permission filter included — with the other side of each pair and with each query of
 each group, as a manager, and prints recall@1 / recall@5 and p50 / p95 of the lookup time, once with
 the lexical path alone and once with embeddings (``NEEDPOOL_DEDUP_EMBEDDINGS``).
@@ -285,7 +285,7 @@ class Line:
 
 
 def measure(corpus: Corpus, size: int, mode: str, user: Any) -> list[Line]:
-    from needpool.requirements.dedup import similar_requirements
+    from needpool.requirements.dedup.index import similar_requirements
 
     hits: dict[str, list[int | None]] = {}
     times: dict[str, list[float]] = {}
@@ -337,7 +337,7 @@ def run_size(args: argparse.Namespace, size: int) -> tuple[list[Line], list[str]
 
     from needpool.accounts.models import User
     from needpool.accounts.roles import Role
-    from needpool.requirements import dedup
+    from needpool.requirements.dedup import index as dedup
     from needpool.requirements.models import Requirement
 
     started = time.monotonic()
@@ -406,7 +406,7 @@ def calibrate() -> None:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from needpool.requirements import dedup
+    from needpool.requirements.dedup import index as dedup
 
     groups = read_groups()
     sentences = sorted({s for a, b, _s in read_sts("STS-B.train.data") for s in (a, b)})

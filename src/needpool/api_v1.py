@@ -75,7 +75,7 @@ urlpatterns = [
     path("analysis/matrix/", analysis_rankings.MatrixView.as_view(), name="analysis-matrix"),
     path("analysis/demand/", analysis_rankings.DemandRankingView.as_view(), name="analysis-demand"),
     # Routes that must come before the router's requirements/<pk>/ (e.g. requirements/similar/).
-    path("", include("needpool.requirements.dedup_api")),
+    path("", include("needpool.requirements.dedup.api")),
     path("", include("needpool.requirements.merge_api")),
     path("", include("needpool.intake.api")),
     path("", include("needpool.suggest.api")),

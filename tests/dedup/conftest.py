@@ -12,7 +12,7 @@ from django.utils import timezone
 from needpool.accounts.models import Team, User
 from needpool.accounts.roles import Role
 from needpool.customers.models import Customer
-from needpool.requirements import dedup
+from needpool.requirements.dedup import index as dedup
 from needpool.requirements.models import Feedback, Requirement
 from tests.conftest import option
 

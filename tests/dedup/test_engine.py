@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from needpool.requirements import dedup
+from needpool.requirements.dedup import index as dedup
 from needpool.requirements.models import Requirement, WorkflowStatus
 from needpool.requirements.services import requirement_create, requirement_update
 from tests.conftest import option

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from django.db import DatabaseError
 
-from needpool.requirements import dedup
+from needpool.requirements.dedup import index as dedup
 from needpool.requirements.models import Feedback, Requirement, RequirementEmbedding, StatusChange
 from needpool.requirements.services import requirement_update
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from needpool.requirements import dedup
+from needpool.requirements.dedup import index as dedup
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
 from tests.e2e.helpers import screenshot

