@@ -76,7 +76,7 @@ urlpatterns = [
     path("analysis/demand/", analysis_rankings.DemandRankingView.as_view(), name="analysis-demand"),
     # Routes that must come before the router's requirements/<pk>/ (e.g. requirements/similar/).
     path("", include("needpool.requirements.dedup.api")),
-    path("", include("needpool.requirements.merge_api")),
+    path("", include("needpool.requirements.merging.api")),
     path("", include("needpool.intake.api")),
     path("", include("needpool.suggest.api")),
     path("", include(router.urls)),

@@ -58,7 +58,7 @@ def test_merge_two_from_the_list_and_follow_the_merged_url(page, pool, users):  
 
 
 def test_admin_undoes_a_merge_from_the_history(page, pool, users):  # noqa: F811
-    from needpool.requirements.merging import requirements_merge
+    from needpool.requirements.merging.services import requirements_merge
 
     survivor, dup = pool.survivor, pool.dup_b
     requirements_merge(actor=users["product_manager"], survivor_id=survivor.pk, merged_ids=[dup.pk])

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from needpool.requirements.merging import requirements_merge
+from needpool.requirements.merging.services import requirements_merge
 from needpool.requirements.models import Requirement, RequirementMerge
 from tests.merge.conftest import state
 from tests.pages.conftest import count_queries

@@ -6,13 +6,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from needpool.core.models import AuditEntry, Notification
-from needpool.requirements.merging import (
+from needpool.requirements.merging.selectors import survivor_of
+from needpool.requirements.merging.services import (
     MERGE_ACTION,
     requirement_unwatch,
     requirement_watch,
     requirements_merge,
     requirements_merge_undo,
-    survivor_of,
 )
 from needpool.requirements.models import Attachment, Comment, Feedback, Requirement, RequirementMerge
 from needpool.requirements.selectors import requirement_list

@@ -33,7 +33,7 @@ from needpool.customers.permissions import can_write_customer
 from needpool.customers.selectors import contact_list, customer_list, interaction_get
 from needpool.requirements.choices import Channel, Dimension
 from needpool.requirements.filters import RequirementFilter
-from needpool.requirements.merging import watchers_count_subquery
+from needpool.requirements.merging.selectors import watchers_count_subquery
 from needpool.requirements.models import (
     NOTE_MAX_LENGTH,
     ClassOption,
@@ -365,7 +365,7 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """One requirement. A merged one answers 307 to the requirement it was merged into."""
-        from needpool.requirements.merge_api import merged_redirect_response
+        from needpool.requirements.merging.api import merged_redirect_response
 
         requirement = self.get_object()
         onward = merged_redirect_response(request, requirement)
@@ -449,7 +449,7 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
         A survivor of merges lists the merged requirements' changes too; ``requirement_code`` says whose line it is.
         """
-        from needpool.requirements.merging import merged_descendants
+        from needpool.requirements.merging.selectors import merged_descendants
 
         requirement = self.get_object()
         ids = [requirement.pk] + [r.pk for r in merged_descendants(requirement)]

@@ -6,7 +6,7 @@ app_name = "requirements"
 urlpatterns = [
     path("", views.requirement_list_page, name="list"),
     path("", include("needpool.requirements.dedup.urls")),
-    path("", include("needpool.requirements.merge_urls")),
+    path("", include("needpool.requirements.merging.urls")),
     path("board/", views.requirement_board, name="board"),
     path("new/", views.requirement_create_page, name="create"),
     path("for-customer/<int:customer_pk>/", customer_views.customer_pool, name="for_customer"),

@@ -26,8 +26,8 @@ from needpool.requirements.forms import (
     TransitionForm,
     requirement_filter_form,
 )
-from needpool.requirements.merge_views import merged_redirect
-from needpool.requirements.merging import merge_detail_context
+from needpool.requirements.merging.selectors import merge_detail_context
+from needpool.requirements.merging.views import merged_redirect
 from needpool.requirements.models import NOTE_MAX_LENGTH, Requirement, Workflow
 from needpool.requirements.permissions import (
     can_comment,

@@ -23,17 +23,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from needpool.requirements.api import RequirementSerializer
-from needpool.requirements.merging import (
-    MAX_MERGED,
+from needpool.requirements.merging.selectors import MAX_MERGED, merge_get, merges_of, moved_counts, survivor_of
+from needpool.requirements.merging.services import (
     left_message,
-    merge_get,
-    merges_of,
-    moved_counts,
     requirement_unwatch,
     requirement_watch,
     requirements_merge,
     requirements_merge_undo,
-    survivor_of,
 )
 from needpool.requirements.models import NOTE_MAX_LENGTH, Requirement, RequirementMerge
 from needpool.requirements.permissions import visible_requirements

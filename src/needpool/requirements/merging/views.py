@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,17 +14,20 @@ from django.views.decorators.http import require_POST
 
 from needpool.core.text import human_join
 from needpool.core.views import error_text
-from needpool.requirements.merging import (
+from needpool.requirements.merging.permissions import may_merge
+from needpool.requirements.merging.selectors import (
     MAX_MERGED,
-    left_message,
     merge_get,
     merge_preview,
     requirement_by_code,
+    survivor_of,
+)
+from needpool.requirements.merging.services import (
+    left_message,
     requirement_unwatch,
     requirement_watch,
     requirements_merge,
     requirements_merge_undo,
-    survivor_of,
 )
 from needpool.requirements.models import NOTE_MAX_LENGTH, Requirement
 from needpool.requirements.permissions import visible_requirements
@@ -93,14 +94,10 @@ def _summary(rows: list[Requirement], survivor_pk: int | None) -> str:
     )
 
 
-def _may_merge(user: Any) -> bool:
-    return bool(user.can("requirement.edit_any") or user.can("requirement.create"))
-
-
 def merge_page(request: HttpRequest) -> HttpResponse:
     """Choose the survivor among the selected requirements, see what will move, confirm."""
     user = request.user
-    if not _may_merge(user):
+    if not may_merge(user):
         raise PermissionDenied(_("您没有合并需求的权限。"))
     source = request.POST if request.method == "POST" else request.GET
     ids, bad = _parse_ids(source.getlist("ids"))
