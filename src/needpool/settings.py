@@ -184,6 +184,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Background jobs: Huey on SQLite in the data directory by default, Redis when NEEDPOOL_REDIS_URL is set.
 NEEDPOOL_REDIS_URL = os.environ.get("NEEDPOOL_REDIS_URL", "")
+_TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if NEEDPOOL_REDIS_URL and _TEST_WORKER.startswith("gw") and _TEST_WORKER[2:].isdigit():
+    # Parallel test workers each take their own Redis database (counting down from the configured one), so
+    # one worker's cache flush, rate-limit counters and job queue never reach another's.
+    from urllib.parse import urlsplit, urlunsplit
+
+    _parts = urlsplit(NEEDPOOL_REDIS_URL)
+    _base_db = int(_parts.path.strip("/") or 0)
+    _worker_db = (_base_db - int(_TEST_WORKER[2:])) % 16
+    NEEDPOOL_REDIS_URL = urlunsplit(_parts._replace(path=f"/{_worker_db}"))
 HUEY_IMMEDIATE = _env_bool("NEEDPOOL_JOBS_IMMEDIATE", False)
 if NEEDPOOL_REDIS_URL:
     HUEY = {
