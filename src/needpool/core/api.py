@@ -1,18 +1,25 @@
-"""API helpers: JSON errors with per-field messages, and the permission and scoping helpers every app's API uses."""
+"""API helpers: JSON errors with per-field messages, the permission and scoping helpers, and the one base class
+every app's API viewsets build on (``SelectorViewSet`` with the service mixins)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+StrOrPromise = str | Promise
 
 
 def deny_unless(allowed: bool, message: str | None = None) -> None:
@@ -51,3 +58,97 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     return drf_exception_handler(exc, context)
+
+
+# ---------------------------------------------------------------- the one base of every API viewset
+
+
+class SelectorViewSet(viewsets.GenericViewSet):
+    """Base of the API viewsets: reads through a permission-scoped selector, writes through services.
+
+    A subclass names its ``model`` and implements ``select_list(user)`` (the visible rows, already joined
+    for the serializer) and, when rows are read one by one, ``select_one(user, pk)`` (404 when the row is
+    not visible: not found and forbidden look the same). The queryset is restricted here, once, for every
+    action; while the OpenAPI document is generated there is no user and every queryset is empty.
+
+    Writes come from ``ServiceCreateMixin`` / ``ServiceUpdateMixin``, which check the permission, validate
+    with the serializer, call the service and answer with the row read back through ``select_one``.
+    """
+
+    model: type[Model]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "model", None) is not None:
+            cls.queryset = cls.model._default_manager.none()  # for the router's basename and the schema
+
+    @property
+    def building_schema(self) -> bool:
+        return bool(getattr(self, "swagger_fake_view", False))
+
+    def select_list(self, user: Any) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def select_one(self, user: Any, pk: Any) -> Any:
+        try:
+            return self.select_list(user).get(pk=pk)
+        except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+            raise Http404 from exc
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if self.building_schema:
+            return self.model._default_manager.none()
+        return self.select_list(self.request.user)
+
+    def get_object(self) -> Any:
+        return self.select_one(self.request.user, self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+
+    def respond_with(self, obj: Any, code: int = status.HTTP_200_OK) -> Response:
+        """The row as the caller now sees it, read back through the selector."""
+        fresh = self.select_one(self.request.user, obj.pk)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+
+class ServiceCreateMixin:
+    """``POST``: ``may_create(user)`` (403 with ``create_denied``), the serializer, then ``create_service``."""
+
+    create_denied: StrOrPromise = ""
+
+    def may_create(self, user: Any) -> bool:
+        raise NotImplementedError
+
+    def create_service(self, actor: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        view: Any = self
+        deny_unless(self.may_create(request.user), str(self.create_denied) or None)
+        serializer = view.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        made = self.create_service(request.user, serializer.validated_data)
+        return view.respond_with(made, status.HTTP_201_CREATED)
+
+
+class ServiceUpdateMixin:
+    """``PUT`` / ``PATCH``: ``may_update(user, obj)`` (403 with ``update_denied``), then ``update_service``."""
+
+    update_denied: StrOrPromise = ""
+
+    def may_update(self, user: Any, obj: Any) -> bool:
+        raise NotImplementedError
+
+    def update_service(self, actor: Any, obj: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        view: Any = self
+        partial = kwargs.pop("partial", False)
+        obj = view.get_object()
+        deny_unless(self.may_update(request.user, obj), str(self.update_denied) or None)
+        serializer = view.get_serializer(obj, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        self.update_service(request.user, obj, serializer.validated_data)
+        return view.respond_with(obj)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)

@@ -21,13 +21,13 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type, build_object_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework import generics, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from needpool.accounts.models import User
-from needpool.core.api import deny_unless, scoped
+from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin, deny_unless, scoped
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
 from needpool.customers.selectors import contact_list, customer_list, interaction_get
@@ -330,32 +330,46 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(tags=["requirements"])
-class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RequirementViewSet(
+    ServiceCreateMixin, ServiceUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, SelectorViewSet
+):
     """Requirements in the pool (需求).
 
     The list takes the same filters as the list page (``RequirementFilter``). Create, edit,
     status transitions and comments call the services; there is no DELETE (see the module docstring).
     """
 
+    model = Requirement
     serializer_class = RequirementSerializer
     filterset_class = RequirementFilter
-    queryset = Requirement.objects.none()  # the real one comes from the selectors (get_queryset)
+    create_denied = gettext_lazy("您没有创建需求的权限。")
+    update_denied = gettext_lazy("您没有编辑该需求的权限。")
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return Requirement.objects.none()
+    def select_list(self, user: Any) -> Any:
         # The list selector defers long text and leaves three classification fields unjoined (the
         # page does not show them); the API returns them, so load them in the same query.
         return (
-            requirement_list(user=self.request.user)
+            requirement_list(user=user)
             .defer(None)
             .defer("search_text")
             .select_related("nature", "source", "category")
             .annotate(watchers_count=watchers_count_subquery())
         )
 
-    def get_object(self) -> Requirement:
-        return requirement_get(user=self.request.user, pk=self.kwargs["pk"])
+    def select_one(self, user: Any, pk: Any) -> Requirement:
+        return requirement_get(user=user, pk=pk)
+
+    def may_create(self, user: Any) -> bool:
+        return can_create_requirement(user)
+
+    def create_service(self, actor: Any, data: dict[str, Any]) -> Requirement:
+        return requirement_create(actor=actor, **data)
+
+    def may_update(self, user: Any, obj: Requirement) -> bool:
+        return can_edit_requirement(user, obj)
+
+    def update_service(self, actor: Any, obj: Requirement, data: dict[str, Any]) -> Requirement:
+        return requirement_update(actor=actor, requirement=obj, **data)
 
     @extend_schema(
         responses={
@@ -380,33 +394,18 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = dict(super().get_serializer_context())
-        if self.action == "list" and not getattr(self, "swagger_fake_view", False):
+        if self.action == "list" and not self.building_schema:
             context["tag_keys"] = {o.pk: o.key for o in options(Dimension.TAG)}
         return context
 
-    def _respond(self, requirement: Requirement, code: int = status.HTTP_200_OK) -> Response:
-        fresh = requirement_get(user=self.request.user, pk=requirement.pk)
+    def respond_with(self, obj: Any, code: int = status.HTTP_200_OK) -> Response:
+        # Whatever the action (create takes another serializer), the answer is the requirement as read.
+        fresh = self.select_one(self.request.user, obj.pk)
         return Response(RequirementSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(request=RequirementCreateSerializer, responses={201: RequirementSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        deny_unless(can_create_requirement(request.user), _("您没有创建需求的权限。"))
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        requirement = requirement_create(actor=request.user, **serializer.validated_data)
-        return self._respond(requirement, status.HTTP_201_CREATED)
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        partial = kwargs.pop("partial", False)
-        requirement = self.get_object()
-        deny_unless(can_edit_requirement(request.user, requirement), _("您没有编辑该需求的权限。"))
-        serializer = self.get_serializer(requirement, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        requirement_update(actor=request.user, requirement=requirement, **serializer.validated_data)
-        return self._respond(requirement)
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.update(request, *args, partial=True, **kwargs)
+        return super().create(request, *args, **kwargs)
 
     @extend_schema(
         request=TransitionSerializer,
@@ -423,7 +422,7 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         requirement_transition(actor=request.user, requirement=requirement, **serializer.validated_data)
-        return self._respond(requirement)
+        return self.respond_with(requirement)
 
     @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
     @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
@@ -515,34 +514,29 @@ class FeedbackFilter(django_filters.FilterSet):
 
 
 @extend_schema(tags=["feedback"])
-class FeedbackViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
+class FeedbackViewSet(ServiceCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, SelectorViewSet):
     """Feedback items (反馈). List, read and create only: no update or delete service exists.
 
     This is the staff side. ``/api/v1/feedback/`` is served by the intake app's subclass of it, which adds
     a collection channel's token and the ``Idempotency-Key`` to create (the pool knows nothing of channels).
     """
 
+    model = Feedback
     serializer_class = FeedbackSerializer
     filterset_class = FeedbackFilter
-    queryset = Feedback.objects.none()
+    create_denied = gettext_lazy("您没有录入反馈的权限。")
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return Feedback.objects.none()
-        return feedback_list(user=self.request.user)
+    def select_list(self, user: Any) -> Any:
+        return feedback_list(user=user)
 
-    def get_object(self) -> Feedback:
-        return feedback_get(user=self.request.user, pk=self.kwargs["pk"])
+    def select_one(self, user: Any, pk: Any) -> Feedback:
+        return feedback_get(user=user, pk=pk)
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        deny_unless(can_write_feedback(request.user), _("您没有录入反馈的权限。"))
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        feedback = feedback_create(actor=request.user, **serializer.validated_data)
-        fresh = feedback_get(user=request.user, pk=feedback.pk)
-        return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+    def may_create(self, user: Any) -> bool:
+        return can_write_feedback(user)
+
+    def create_service(self, actor: Any, data: dict[str, Any]) -> Feedback:
+        return feedback_create(actor=actor, **data)
 
 
 @extend_schema(tags=["interactions"])
@@ -588,16 +582,14 @@ class OptionFilter(django_filters.FilterSet):
 
 
 @extend_schema(tags=["options"])
-class OptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class OptionViewSet(mixins.ListModelMixin, SelectorViewSet):
     """Active classification options (type, urgency, nature, source, category, tag), to discover keys."""
 
+    model = ClassOption
     serializer_class = OptionSerializer
     filterset_class = OptionFilter
-    queryset = ClassOption.objects.none()
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return ClassOption.objects.none()
+    def select_list(self, user: Any) -> Any:
         every = [options(d) for d in Dimension.values]
         combined = every[0]
         for qs in every[1:]:
@@ -606,11 +598,11 @@ class OptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["statuses"])
-class StatusViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class StatusViewSet(mixins.ListModelMixin, SelectorViewSet):
     """Statuses of the active workflow in order, each with the keys it may move to."""
 
+    model = WorkflowStatus
     serializer_class = WorkflowStatusSerializer
-    queryset = WorkflowStatus.objects.none()
     filterset_class = None
 
     def _workflow(self) -> Any:
@@ -618,14 +610,12 @@ class StatusViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             self._active_workflow = active_workflow()
         return self._active_workflow
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return WorkflowStatus.objects.none()
+    def select_list(self, user: Any) -> Any:
         return self._workflow().statuses.order_by("order", "id")
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = dict(super().get_serializer_context())
-        if not getattr(self, "swagger_fake_view", False):
+        if not self.building_schema:
             targets: dict[int, list[str]] = {}
             moves = (
                 WorkflowTransition.objects.filter(workflow=self._workflow())
