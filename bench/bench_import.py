@@ -78,7 +78,7 @@ def prepare(rows: int, path: Path) -> tuple[object, list[tuple[int, str, int]]]:
     from needpool.accounts.models import User
     from needpool.customers.models import Contact, Customer
     from needpool.customers.services import contact_create, customer_create
-    from needpool.intake.imports.layouts import INTAKE
+    from needpool.intake.transfer.imports.layouts import INTAKE
 
     call_command("migrate", verbosity=0)
     user = User.objects.create_user(username="bench-pm", password="x", role="product_manager")  # noqa: S106
@@ -176,10 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.db import connection
 
-    from needpool.intake import exports
-    from needpool.intake.imports.layouts import INTAKE
-    from needpool.intake.imports.reading import count_data_rows, find_header, read_file
-    from needpool.intake.imports.services import run_import
+    from needpool.intake.transfer import exports
+    from needpool.intake.transfer.imports.layouts import INTAKE
+    from needpool.intake.transfer.imports.reading import count_data_rows, find_header, read_file
+    from needpool.intake.transfer.services import run_import
     from needpool.requirements.models import Requirement
 
     path = Path(os.environ["NEEDPOOL_DATA_DIR"]) / f"bench-import-{args.rows}.xlsx"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from needpool.intake.imports.handlers import ImportOptions
-from needpool.intake.imports.services import ImportResult, run_import
+from needpool.intake.transfer.imports.handlers import ImportOptions
+from needpool.intake.transfer.services import ImportResult, run_import
 
 INTAKE_HEADERS = [
     "需求ID",

@@ -12,8 +12,8 @@ from django.core.files.storage import default_storage
 from openpyxl import Workbook
 
 from needpool.core.models import BackgroundJob
-from needpool.intake.imports import progress
-from needpool.intake.imports.services import IMPORT_PREVIEW, import_preview
+from needpool.intake.transfer.imports import progress
+from needpool.intake.transfer.services import IMPORT_PREVIEW, import_preview
 from needpool.requirements.models import Requirement
 from tests.intake_transfer.conftest import INTAKE_HEADERS
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from needpool.core.models import BackgroundJob
-from needpool.intake.imports import progress
+from needpool.intake.transfer.imports import progress
 from needpool.requirements.models import Requirement
 from tests.conftest import PASSWORD
 from tests.intake_transfer.conftest import INTAKE_HEADERS
@@ -177,7 +177,7 @@ def test_all_or_nothing_with_real_commits(users, customer, client, sheet):
     assert preview.status == "done" and preview.params["result"]["error_total"] == 1
     assert not Requirement.objects.exists()
     # Run the import job directly (the page refuses a preview with errors): nothing is written.
-    from needpool.intake.imports.services import IMPORT_RUN, import_run
+    from needpool.intake.transfer.services import IMPORT_RUN, import_run
 
     run = BackgroundJob.objects.create(
         kind=IMPORT_RUN, created_by=users["sales"], params={**preview.params, "layout": "intake"}
@@ -200,7 +200,7 @@ def test_sheets_never_imported_are_deleted_after_a_week(users, client, sheet, dj
     from django.core.files.storage import default_storage
     from django.utils import timezone
 
-    from needpool.intake.imports.services import import_files_cleanup
+    from needpool.intake.transfer.services import import_files_cleanup
 
     _signed_in(client, users["sales"])
     _upload(client, sheet([INTAKE_HEADERS]), django_capture_on_commit_callbacks)

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from needpool.intake.imports.reading import SheetError, data_rows, find_header, read_file
-from needpool.intake.imports.values import CellProblem, parse_date, parse_datetime, parse_text, parse_whole
+from needpool.intake.transfer.imports.reading import SheetError, data_rows, find_header, read_file
+from needpool.intake.transfer.imports.values import CellProblem, parse_date, parse_datetime, parse_text, parse_whole
 from needpool.requirements.models import Requirement
 from tests.intake_transfer.conftest import INTAKE_HEADERS, RELATIONSHIP_HEADERS
 

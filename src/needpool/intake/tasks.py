@@ -1,5 +1,5 @@
 """Background jobs of the intake app (huey discovers each app's ``tasks`` module)."""
 
-from needpool.intake.imports.tasks import import_files_cleanup_job, import_preview_job, import_run_job
+from needpool.intake.transfer.tasks import import_files_cleanup_job, import_preview_job, import_run_job
 
 __all__ = ["import_files_cleanup_job", "import_preview_job", "import_run_job"]

@@ -1,16 +1,9 @@
-"""Staff pages for import and export."""
+"""Intake's staff pages at /intake/ (namespace ``intake``): import and export (``intake.transfer``).
 
-from django.urls import path
+The portal and its staff pages are mounted at /portal/ from ``intake.portal.urls`` (namespace ``portal``).
+"""
 
-from needpool.intake import views_transfer as views
+from needpool.intake.transfer.urls import urlpatterns as transfer_patterns
 
 app_name = "intake"
-urlpatterns = [
-    path("import/", views.import_page, name="import"),
-    path("import/jobs/<int:pk>/", views.import_job_page, name="import_job"),
-    path("import/jobs/<int:pk>/progress/", views.import_job_progress, name="import_job_progress"),
-    path("import/jobs/<int:pk>/run/", views.import_job_run, name="import_job_run"),
-    path("export/requirements/<slug:layout>.<slug:fmt>", views.export_requirements, name="export_requirements"),
-    path("export/customers.<slug:fmt>", views.export_customers, name="export_customers"),
-    path("export/interactions.<slug:fmt>", views.export_interactions, name="export_interactions"),
-]
+urlpatterns = [*transfer_patterns]

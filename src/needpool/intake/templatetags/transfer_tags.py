@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from needpool.intake.imports.services import can_import as _can_import
+from needpool.intake.transfer.permissions import can_import as _can_import
 
 register = template.Library()
 
@@ -19,7 +19,7 @@ def can_import(user: Any) -> bool:
 @register.simple_tag
 def requirement_export_layouts() -> list[tuple[str, str]]:
     """(key, name) of the layouts a requirement list exports to."""
-    from needpool.intake.exports import REQUIREMENT_LAYOUTS
-    from needpool.intake.imports.layouts import LAYOUTS
+    from needpool.intake.transfer.exports import REQUIREMENT_LAYOUTS
+    from needpool.intake.transfer.imports.layouts import LAYOUTS
 
     return [(key, str(LAYOUTS[key].name)) for key in REQUIREMENT_LAYOUTS]

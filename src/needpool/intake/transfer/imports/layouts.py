@@ -17,7 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from needpool.intake.imports.values import normalize
+from needpool.intake.transfer.imports.values import normalize
 
 
 @dataclass(frozen=True)

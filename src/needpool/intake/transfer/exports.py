@@ -31,9 +31,9 @@ from django.utils.http import content_disposition_header
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import customer_scope
 from needpool.customers.selectors import customer_list, interaction_list
-from needpool.intake.imports.handlers import HANDLERS, with_requirement_source
-from needpool.intake.imports.layouts import LAYOUTS, RELATIONSHIP, Layout
-from needpool.intake.imports.values import display
+from needpool.intake.transfer.imports.handlers import HANDLERS, with_requirement_source
+from needpool.intake.transfer.imports.layouts import LAYOUTS, RELATIONSHIP, Layout
+from needpool.intake.transfer.imports.values import display
 from needpool.requirements.models import ClassOption, Feedback, Requirement
 from needpool.requirements.selectors import requirement_list
 

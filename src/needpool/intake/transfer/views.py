@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 from needpool.core.models import BackgroundJob
 from needpool.core.views import add_service_errors, error_text, is_htmx
 from needpool.customers.forms import customer_filter_args
-from needpool.intake import exports
-from needpool.intake.forms_transfer import ImportUploadForm
-from needpool.intake.imports.layouts import LAYOUTS
-from needpool.intake.imports.selectors import import_job_get, import_jobs
-from needpool.intake.imports.selectors import import_job_progress as job_progress
-from needpool.intake.imports.services import IMPORT_PREVIEW, can_import, import_confirm, import_start
+from needpool.intake.transfer import exports
+from needpool.intake.transfer.forms import ImportUploadForm
+from needpool.intake.transfer.imports.layouts import LAYOUTS
+from needpool.intake.transfer.permissions import can_import
+from needpool.intake.transfer.selectors import import_job_get, import_jobs
+from needpool.intake.transfer.selectors import import_job_progress as job_progress
+from needpool.intake.transfer.services import IMPORT_PREVIEW, import_confirm, import_start
 
 RECENT_JOBS = 10
 ACTION_LABELS = {

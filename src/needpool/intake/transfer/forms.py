@@ -1,12 +1,12 @@
-"""Input validation for the import page; the view then calls intake.imports.services."""
+"""Input validation for the import page; the view then calls intake.transfer.services."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from needpool.intake.imports.handlers import ImportOptions
-from needpool.intake.imports.layouts import LAYOUTS
+from needpool.intake.transfer.imports.handlers import ImportOptions
+from needpool.intake.transfer.imports.layouts import LAYOUTS
 
 
 class ImportUploadForm(forms.Form):

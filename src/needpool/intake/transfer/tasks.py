@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from needpool.intake.imports.services import import_files_cleanup, import_preview, import_run
+from needpool.intake.transfer.services import import_files_cleanup, import_preview, import_run
 
 
 @db_task()

@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from needpool.core.models import BackgroundJob
-from needpool.intake.imports import progress
-from needpool.intake.imports.services import IMPORT_KINDS
+from needpool.intake.transfer.imports import progress
+from needpool.intake.transfer.services import IMPORT_KINDS
 
 
 def import_jobs(*, user: Any) -> QuerySet[BackgroundJob]:

@@ -26,15 +26,14 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from needpool.accounts.roles import Cap
 from needpool.core.audit import audit_record
 from needpool.core.models import AuditEntry, BackgroundJob
 from needpool.core.permissions import user_can
 from needpool.core.text import human_join
-from needpool.intake.imports import progress
-from needpool.intake.imports.handlers import HANDLERS, CellError, ImportOptions, Lookups, RowFailed, RowOutcome
-from needpool.intake.imports.layouts import LAYOUTS
-from needpool.intake.imports.reading import (
+from needpool.intake.transfer.imports import progress
+from needpool.intake.transfer.imports.handlers import HANDLERS, CellError, ImportOptions, Lookups, RowFailed, RowOutcome
+from needpool.intake.transfer.imports.layouts import LAYOUTS
+from needpool.intake.transfer.imports.reading import (
     SPREADSHEET_EXTENSIONS,
     TEXT_EXTENSIONS,
     SheetError,
@@ -43,11 +42,11 @@ from needpool.intake.imports.reading import (
     find_header,
     read_file,
 )
+from needpool.intake.transfer.permissions import can_import
 
 IMPORT_PREVIEW = "import_preview"
 IMPORT_RUN = "import_run"
 IMPORT_KINDS = (IMPORT_PREVIEW, IMPORT_RUN)
-IMPORT_CAPS = (Cap.CUSTOMER_WRITE, Cap.REQUIREMENT_CREATE, Cap.REQUIREMENT_EDIT_ANY, Cap.ANALYSE)
 PREVIEW_ROWS = 200  # rows shown one by one on the preview page; every row is counted and checked
 MAX_ERRORS = 2000  # errors kept for the page (all are counted)
 PROGRESS_EVERY = 50
@@ -57,11 +56,6 @@ UPLOAD_DIR = "imports"
 
 def max_upload_bytes() -> int:
     return int(getattr(settings, "NEEDPOOL_IMPORT_MAX_BYTES", 50 * 1024 * 1024))
-
-
-def can_import(user: Any) -> bool:
-    """The upload needs at least one capability a row can use; each row is then checked by its service."""
-    return any(user_can(user, cap) for cap in IMPORT_CAPS)
 
 
 # ---------------------------------------------------------------- one run
@@ -220,7 +214,7 @@ def import_start(
         },
     )
     audit_record(actor=actor, obj=job, action=AuditEntry.Action.CREATE, changes={"import": name, "layout": layout})
-    from needpool.intake.imports.tasks import import_preview_job
+    from needpool.intake.transfer.tasks import import_preview_job
 
     transaction.on_commit(lambda: import_preview_job(job.pk))
     return job
@@ -264,7 +258,7 @@ def import_confirm(*, actor: Any, preview: BackgroundJob) -> BackgroundJob:
         action=AuditEntry.Action.CREATE,
         changes={"import": run.params["filename"], "layout": run.params["layout"], "rows": run.total},
     )
-    from needpool.intake.imports.tasks import import_run_job
+    from needpool.intake.transfer.tasks import import_run_job
 
     transaction.on_commit(lambda: import_run_job(run.pk))
     return run

@@ -17,8 +17,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from needpool.core.text import human_join
-from needpool.intake.imports.layouts import LAYOUTS, Layout, match_headers
-from needpool.intake.imports.values import display, is_blank
+from needpool.intake.transfer.imports.layouts import LAYOUTS, Layout, match_headers
+from needpool.intake.transfer.imports.values import display, is_blank
 
 HEADER_SCAN_ROWS = 20
 SPREADSHEET_EXTENSIONS = ("xlsx", "xlsm", "xlsb", "xls", "ods")

@@ -1,0 +1,343 @@
+"""The base handler: reading cells, calling services as the importing user, finding records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from needpool.accounts.models import User
+from needpool.core.text import human_join
+from needpool.customers.models import Contact, Customer
+from needpool.customers.permissions import visible_customers
+from needpool.intake.transfer.imports.handlers.lookups import Lookups
+from needpool.intake.transfer.imports.handlers.outcomes import CellError, ImportOptions, RowFailed, RowOutcome
+from needpool.intake.transfer.imports.layouts import Layout
+from needpool.intake.transfer.imports.reading import Header
+from needpool.intake.transfer.imports.values import (
+    CellProblem,
+    Lookup,
+    display,
+    is_blank,
+    normalize,
+    parse_text,
+    pick_one,
+    split_list,
+)
+from needpool.requirements.choices import Dimension
+from needpool.requirements.models import ClassOption, Feedback, Requirement
+from needpool.requirements.permissions import visible_requirements
+
+
+class RowHandler:
+    layout: ClassVar[Layout]
+
+    def __init__(self, *, actor: Any, header: Header, options: ImportOptions, lookups: Lookups) -> None:
+        self.actor = actor
+        self.header = header
+        self.options = options
+        self.lookups = lookups
+        self.outcome = RowOutcome(row=0)
+        self.raw: dict[str, Any] = {}
+        self._customers: dict[str, Customer] = {}
+        self._contacts: dict[tuple[int, str], Contact] = {}
+
+    # Requirement sheets never rename customers or contacts, so what a query found stays right for the run.
+    cache_customers: ClassVar[bool] = True
+
+    def prepare(self, raws: list[dict[str, Any]]) -> None:
+        """Read ahead what a chunk of rows names (optional)."""
+
+    # -- reading cells
+
+    def present(self, key: str) -> bool:
+        return key in self.raw
+
+    def filled(self, key: str) -> bool:
+        return key in self.raw and not is_blank(self.raw[key])
+
+    def title(self, key: str) -> str:
+        return self.header.title(key) if key else ""
+
+    def error(self, key: str, message: str, value: Any = None) -> None:
+        shown = display(self.raw.get(key, "")) if value is None and key else display(value)
+        self.outcome.errors.append(
+            CellError(row=self.outcome.row, column=self.title(key), value=shown, message=str(message))
+        )
+
+    def fail(self, key: str, message: str) -> RowFailed:
+        self.error(key, message)
+        return RowFailed()
+
+    def cell(self, key: str, parser: Callable[..., Any], **kwargs: Any) -> Any:
+        """The parsed cell, or None when the column is absent or the cell unreadable (then an error is noted)."""
+        if key not in self.raw:
+            return None
+        try:
+            return parser(self._unquote(self.raw[key]), **kwargs)
+        except CellProblem as problem:
+            self.error(key, problem.message)
+            return None
+
+    @staticmethod
+    def _unquote(raw: Any) -> Any:
+        """A CSV export guards text starting with = + - @ with a quote (so Excel does not run it); drop it."""
+        if isinstance(raw, str) and len(raw) > 1 and raw[0] == "'" and raw[1] in "=+-@":
+            return raw[1:]
+        return raw
+
+    def text(self, key: str, max_length: int | None = None) -> str | None:
+        return self.cell(key, parse_text, max_length=max_length)
+
+    def option(self, key: str, dimension: str) -> ClassOption | None:
+        """The option a cell names (active or not: see ``check_inactive``)."""
+        text = self.text(key)
+        if not text:
+            return None
+        try:
+            pk = pick_one(
+                self.lookups.by_dimension.get(dimension, Lookup()).find(text),
+                text,
+                unknown=lambda: (
+                    _("“%(value)s”不是可选的%(dimension)s。可选：%(choices)s。")
+                    % {
+                        "value": text,
+                        "dimension": Dimension(dimension).label,
+                        "choices": human_join(
+                            [str(o) for o in self.lookups.options.values() if o.dimension == dimension and o.is_active]
+                        ),
+                    }
+                ),
+                ambiguous=lambda: _("“%(value)s”对应多个选项。") % {"value": text},
+            )
+        except CellProblem as problem:
+            self.error(key, problem.message)
+            return None
+        return self.lookups.options[pk]
+
+    def tags(self, key: str) -> list[ClassOption] | None:
+        if key not in self.raw:
+            return None
+        found: list[ClassOption] = []
+        lookup = self.lookups.by_dimension.get(Dimension.TAG, Lookup())
+        for name in split_list(self._unquote(self.raw[key])):
+            pks = lookup.find(name)
+            if len(pks) != 1:
+                choices = human_join(
+                    [str(o) for o in self.lookups.options.values() if o.dimension == Dimension.TAG and o.is_active]
+                )
+                self.error(key, _("“%(value)s”不是已有标签。可选：%(choices)s。") % {"value": name, "choices": choices})
+                continue
+            option = self.lookups.options[next(iter(pks))]
+            if option not in found:
+                found.append(option)
+        return found
+
+    def choice(self, key: str, lookup: Lookup, choices: Any) -> str | None:
+        text = self.text(key)
+        if not text:
+            return None
+        try:
+            return pick_one(
+                lookup.find(text),
+                text,
+                unknown=lambda: (
+                    _("“%(value)s”无法识别。可选：%(choices)s。")
+                    % {"value": text, "choices": human_join([str(label) for _v, label in choices.choices])}
+                ),
+                ambiguous=lambda: _("“%(value)s”对应多个选项。") % {"value": text},
+            )
+        except CellProblem as problem:
+            self.error(key, problem.message)
+            return None
+
+    def user(self, key: str) -> User | None:
+        text = self.text(key)
+        if not text:
+            return None
+        try:
+            pk = pick_one(
+                self.lookups.users.find(text),
+                text,
+                unknown=lambda: _("找不到用户“%(value)s”：请填写系统中的用户名或姓名。") % {"value": text},
+                ambiguous=lambda: _("有多个用户叫“%(value)s”，请改填用户名。") % {"value": text},
+            )
+        except CellProblem as problem:
+            self.error(key, problem.message)
+            return None
+        return self.lookups.user_objects[pk]
+
+    # -- calling services
+
+    def call(self, service: Callable[..., Any], fields: dict[str, str], **kwargs: Any) -> Any:
+        """Call a service as the importing user; its validation errors land on the columns they concern."""
+        try:
+            return service(actor=self.actor, **kwargs)
+        except PermissionDenied as exc:
+            self.error("", str(exc) or _("您没有执行此操作的权限。"), value="")
+            raise RowFailed from exc
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for name, errors in exc.error_dict.items():
+                    key = fields.get(name, "")
+                    for error in errors:
+                        for message in error.messages:
+                            self.error(key, message, value=None if key else "")
+            else:
+                for message in exc.messages:
+                    self.error("", message, value="")
+            raise RowFailed from exc
+
+    def compare(self, key: str, new: Any, current: Any) -> bool:
+        """Note ``key`` as changed when the sheet's value differs from the record's."""
+        if self.present(key) and new != current:
+            self.outcome.changes.append(self.title(key))
+            return True
+        return False
+
+    def warn_if_different(self, key: str, shown: str, message: str, *, also: Iterable[str] = ()) -> None:
+        if not self.present(key):
+            return
+        sheet = normalize(parse_text(self._unquote(self.raw[key])))
+        if sheet not in {normalize(shown), *(normalize(a) for a in also)}:
+            self.outcome.warnings.append(
+                _("“%(column)s”与现有记录不同（表中“%(sheet)s”，现为“%(current)s”）：%(why)s")
+                % {"column": self.title(key), "sheet": sheet, "current": shown, "why": message}
+            )
+
+    # -- records
+
+    def find_customers(self, text: str) -> list[Customer]:
+        if text in self._customers:
+            return [self._customers[text]]
+        token = text.split()[0] if text.split() else text
+        codes = {token, token.upper()}
+        # One query for both readings; a code ("C2024001" or "C2024001 A科技公司") wins over a name.
+        candidates = list(visible_customers(self.actor).filter(Q(code__in=codes) | Q(name=text)).order_by("id")[:3])
+        found = [c for c in candidates if c.code in codes] or [c for c in candidates if c.name == text][:2]
+        if len(found) == 1 and self.cache_customers:
+            # Found by a query, so it exists in the transaction for good (not created by a row rolled back later).
+            self._customers[text] = found[0]
+        return found
+
+    def lookup_customer(self, key: str, text: str) -> tuple[Customer | None, str]:
+        """(the customer ``text`` names, or "" ; the name to create when it is missing and creating is allowed).
+
+        Only reads: an unknown or ambiguous customer is noted as an error together with the row's other errors.
+        """
+        if not text:
+            return None, ""
+        found = self.find_customers(text)
+        if len(found) == 1:
+            return found[0], ""
+        if len(found) > 1:
+            self.error(key, _("有多个客户名为“%(name)s”，请改填客户编号。") % {"name": text})
+        elif self.options.create_customers:
+            return None, text
+        else:
+            self.error(key, _("客户不存在或您无权访问。可勾选“自动新建不存在的客户”。"))
+        return None, ""
+
+    def create_customer(self, key: str, name: str) -> Customer:
+        from needpool.customers.services import customer_create
+
+        created: Customer = self.call(customer_create, {"name": key}, name=name)
+        self.outcome.warnings.append(
+            _("新建客户“%(name)s”（%(code)s）。") % {"name": created.name, "code": created.code}
+        )
+        return created
+
+    def resolve_contact(self, key: str, name: str, customer: Customer | None) -> Contact | None:
+        if not name:
+            return None
+        if customer is None:
+            raise self.fail(key, _("填写联系人时必须同时填写客户。"))
+        cached = self._contacts.get((customer.pk, name))
+        if cached is not None:
+            return cached
+        found = customer.contacts.filter(name=name).order_by("id").first()
+        if found is not None:
+            if self.cache_customers:
+                self._contacts[(customer.pk, name)] = found
+            return found
+        from needpool.customers.services import contact_create
+
+        contact: Contact = self.call(contact_create, {"name": key}, customer=customer, name=name)
+        self.outcome.warnings.append(
+            _("为客户“%(customer)s”新建联系人“%(name)s”。") % {"customer": customer.name, "name": name}
+        )
+        return contact
+
+    def _requirements(self) -> QuerySet[Requirement]:
+        return (
+            visible_requirements(self.actor)
+            .select_related("merged_into", "type", "urgency", "status", "owner")
+            .prefetch_related(
+                Prefetch("tags", queryset=ClassOption.objects.order_by("sort_order", "id")),
+                Prefetch(
+                    "feedback_items",
+                    queryset=Feedback.objects.select_related("customer", "contact").order_by("received_at", "id"),
+                    to_attr="all_feedback",
+                ),
+            )
+        )
+
+    def find_requirement(self, code: str) -> Requirement | None:
+        if not code:
+            return None
+        codes = {code, code.upper()}
+        prepared = getattr(self, "_prepared", {})
+        # Each prepared record serves one row; a code named again (or created by an earlier row) is read anew.
+        found = next((prepared.pop(c) for c in codes if c in prepared), None)
+        if found is None:
+            if not codes & getattr(self, "_existing", codes):
+                return None
+            found = self._requirements().filter(code__in=codes).first()
+        if found is None:
+            if Requirement.objects.filter(code__in=codes).exists():
+                raise self.fail(
+                    self.layout.code_column, _("需求编号“%(code)s”已被使用，或您无权修改该需求。") % {"code": code}
+                )
+            return None
+        found.export_feedback = found.all_feedback[:1]  # type: ignore[union-attr]
+        if found.merged_into_id:
+            raise self.fail(
+                self.layout.code_column,
+                _("需求 %(code)s 已合并到 %(survivor)s，请改用 %(survivor)s。")
+                % {"code": found.code, "survivor": found.merged_into.code if found.merged_into else ""},
+            )
+        return found
+
+    def process(self, number: int, raw: dict[str, Any]) -> RowOutcome:
+        """Handle one row; raises RowFailed (after noting errors) so the caller rolls the row back."""
+        self.outcome = RowOutcome(row=number)
+        self.raw = raw
+        try:
+            self.handle()
+        finally:
+            # Errors in the order of the sheet's columns (row-wide ones first), whatever order they were found in.
+            order = {self.header.titles[p]: p for p in self.header.columns}
+            self.outcome.errors.sort(key=lambda e: order.get(e.column, -1))
+        if self.outcome.errors:
+            raise RowFailed
+        if not self.outcome.action:
+            self.outcome.action = "update" if self.outcome.changes else "unchanged"
+        if self.outcome.action == "create" and hasattr(self, "_existing"):
+            self._existing.add(self.outcome.code)
+        return self.outcome
+
+    def check(self) -> None:
+        if self.outcome.errors:
+            raise RowFailed
+
+    def handle(self) -> None:
+        raise NotImplementedError
+
+    # -- export
+
+    @classmethod
+    def export_row(cls, record: Any) -> dict[str, Any]:
+        raise NotImplementedError

@@ -1,0 +1,144 @@
+"""What the three requirement layouts share: reading ahead, comparing and updating a requirement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from django.utils.translation import gettext as _
+
+from needpool.intake.transfer.imports.handlers.base import RowHandler
+from needpool.intake.transfer.imports.handlers.common import (
+    clean,
+    same_moment,
+)
+from needpool.intake.transfer.imports.values import (
+    display,
+    parse_date,
+    parse_text,
+)
+from needpool.requirements.choices import Dimension
+from needpool.requirements.models import ClassOption, Feedback, Requirement
+
+
+def first_feedback(requirement: Requirement) -> Feedback | None:
+    """The requirement's first evidence (prefetched as ``export_feedback`` by the export, else queried)."""
+    items = getattr(requirement, "export_feedback", None)
+    if items is not None:
+        return items[0] if items else None
+    return requirement.feedback_items.select_related("customer", "contact").order_by("received_at", "id").first()
+
+
+def requirement_description(requirement: Requirement) -> str:
+    return clean(requirement.description) or clean(requirement.title)
+
+
+def requirement_tags(requirement: Requirement) -> list[ClassOption]:
+    return sorted(requirement.tags.all(), key=lambda t: (t.sort_order, t.pk))  # prefetched by callers
+
+
+class RequirementRows(RowHandler):
+    """What the three requirement layouts share."""
+
+    fields: ClassVar[dict[str, str]] = {
+        "title": "description",
+        "description": "description",
+        "code": "code",
+        "expected_date": "expected_date",
+        "type": "type",
+        "urgency": "urgency",
+        "tags": "tags",
+        "owner": "owner",
+        "priority": "priority",
+        "customer": "customer",
+        "contact": "contact",
+        "submitted_at": "submitted_at",
+        "to": "status",
+    }
+
+    def prepare(self, raws: list[dict[str, Any]]) -> None:
+        """Read the requirements a chunk of rows names in a few queries, instead of a few queries per row."""
+        codes: set[str] = set()
+        for raw in raws:
+            code = parse_text(self._unquote(raw.get("code", "")))
+            if code:
+                codes.update((code, code.upper()))
+        self._existing = set(Requirement.objects.filter(code__in=codes).values_list("code", flat=True))
+        self._prepared = {r.code: r for r in self._requirements().filter(code__in=codes)}
+
+    def update_requirement(self, requirement: Requirement, changes: dict[str, Any]) -> Requirement:
+        from needpool.requirements.services import requirement_update
+
+        if not changes:
+            return requirement
+        updated: Requirement = self.call(requirement_update, self.fields, requirement=requirement, **changes)
+        return updated
+
+    def description_change(self, requirement: Requirement, description: str | None) -> dict[str, Any]:
+        # A blank description keeps the record's; the title is never rewritten from the sheet on update.
+        if description and self.compare("description", description, requirement_description(requirement)):
+            return {"description": description}
+        return {}
+
+    def option_changes(self, requirement: Requirement, values: dict[str, Any]) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        for key in ("type", "urgency"):
+            if key in values and self.compare(key, getattr(values[key], "pk", None), getattr(requirement, f"{key}_id")):
+                changes[key] = values[key]
+        if "tags" in values and values["tags"] is not None:
+            new = sorted(t.pk for t in values["tags"])
+            if self.compare("tags", new, sorted(t.pk for t in requirement.tags.all())):
+                changes["tags"] = values["tags"]
+        if "expected_date" in values and self.compare(
+            "expected_date", values["expected_date"], requirement.expected_date
+        ):
+            changes["expected_date"] = values["expected_date"]
+        return changes
+
+    def read_common(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        if self.present("type"):
+            values["type"] = self.option("type", Dimension.TYPE)
+        if self.present("urgency"):
+            values["urgency"] = self.option("urgency", Dimension.URGENCY)
+        if self.present("tags"):
+            values["tags"] = self.tags("tags")
+        if self.present("expected_date"):
+            values["expected_date"] = self.cell("expected_date", parse_date)
+        return values
+
+    def code(self) -> str:
+        return self.text("code", max_length=40) or ""
+
+    def check_inactive(self, values: dict[str, Any], requirement: Requirement | None) -> None:
+        """A disabled option may stay where it already is (so old records round-trip), not be newly chosen."""
+        for key in ("type", "urgency"):
+            option = values.get(key)
+            kept = requirement is not None and getattr(requirement, f"{key}_id") == getattr(option, "pk", None)
+            if option is not None and not option.is_active and not kept:
+                self.error(key, _("选项“%(value)s”已停用。") % {"value": str(option)})
+        current_tags = {t.pk for t in requirement.tags.all()} if requirement is not None else set()
+        for tag in values.get("tags") or []:
+            if not tag.is_active and tag.pk not in current_tags:
+                self.error("tags", _("标签“%(value)s”已停用。") % {"value": str(tag)})
+
+    def warn_source(self, requirement: Requirement, keys: Iterable[str], submitted_at: dt.datetime | None) -> None:
+        """Where an existing requirement came from is not rewritten by an import: differences are warnings."""
+        row = self.export_row(requirement)
+        evidence = first_feedback(requirement)
+        customer = evidence.customer if evidence else None
+        also = [customer.code, f"{customer.code} {customer.name}"] if customer else []
+        why = _("导入不修改已有需求的来源信息。")
+        for key in keys:
+            self.warn_if_different(key, row[key], why, also=also if key in ("customer", "requester") else ())
+        if self.present("submitted_at") and not same_moment(submitted_at, requirement.submitted_at):
+            self.outcome.warnings.append(
+                _("“%(column)s”与现有记录不同（表中“%(sheet)s”，现为“%(current)s”）：%(why)s")
+                % {
+                    "column": self.title("submitted_at"),
+                    "sheet": display(self.raw["submitted_at"]),
+                    "current": display(row["submitted_at"]),
+                    "why": why,
+                }
+            )
