@@ -16,7 +16,7 @@ from needpool.analysis.api import rankings as analysis_rankings
 from needpool.analysis.api import root_cause as analysis_root_cause
 from needpool.analysis.api import settings as analysis_settings
 from needpool.customers.api import ContactViewSet, CustomerViewSet, InteractionViewSet
-from needpool.intake.api_channel import ChannelFeedbackViewSet
+from needpool.intake.channels.api import ChannelFeedbackViewSet
 from needpool.requirements.api import (
     InteractionKeyAskFeedbackView,
     OptionViewSet,

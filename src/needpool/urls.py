@@ -16,7 +16,7 @@ urlpatterns = [
     path("requirements/", include("needpool.requirements.urls")),
     path("analysis/", include("needpool.analysis.urls")),
     path("portal/kano/", include("needpool.analysis.public_urls")),
-    path("portal/", include("needpool.intake.portal_urls")),
+    path("portal/", include("needpool.intake.portal.urls")),
     path("intake/", include("needpool.intake.urls")),
     path("suggest/", include("needpool.suggest.urls")),
     path("api/", include("needpool.api_urls")),

@@ -8,8 +8,9 @@ import re
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from needpool.intake.channels.services import channel_create, channel_update
 from needpool.intake.models import Submission
-from needpool.intake.services import channel_create, channel_update, portal_message_send
+from needpool.intake.portal.services import portal_message_send
 from needpool.requirements.models import Feedback
 from needpool.requirements.services import feedback_link, requirement_create, requirement_transition
 from tests.conftest import PASSWORD, option

@@ -9,8 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from needpool.accounts.models import User
+from needpool.intake.channels.services import channel_create, channel_token_rotate
 from needpool.intake.models import IntakeChannel
-from needpool.intake.services import channel_create, channel_token_rotate
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
+from needpool.intake.channels.services import channel_token_revoke, channel_token_rotate, channel_update
 from needpool.intake.models import IdempotencyRecord, Submission
-from needpool.intake.services import channel_token_revoke, channel_token_rotate, channel_update
 from needpool.requirements.models import Feedback
 
 FEEDBACK = "/api/v1/feedback/"
@@ -230,7 +230,7 @@ def test_staff_calls_are_idempotent_too(users, staff_client):
 def test_concurrent_calls_with_one_key_create_one_item(users, make_channel, monkeypatch):
     """Two requests with the same key at the same time: the second blocks on the key's unique index
     until the first commits, then replays the first response."""
-    import needpool.intake.api_channel as api_channel
+    import needpool.intake.channels.api as api_channel
 
     _channel, token = channel_token_rotate(actor=users["admin"], channel=make_channel(slug="race", kind="ticket"))
     original = api_channel.channel_feedback_submit

@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from needpool.intake.channels.services import access_code_issue, channel_update
 from needpool.intake.models import IntakeChannel, PortalMessage, Submission, TrackingLink
-from needpool.intake.services import access_code_issue, channel_update, portal_message_send
+from needpool.intake.portal.services import portal_message_send
 from needpool.requirements.models import Feedback
 from needpool.requirements.services import feedback_link
 from tests.conftest import PASSWORD

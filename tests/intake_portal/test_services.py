@@ -11,17 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from needpool.core.models import AuditEntry
-from needpool.intake.channels import digest, normalize_access_code
-from needpool.intake.models import (
-    ChannelAccessCode,
-    IdempotencyRecord,
-    IntakeChannel,
-    PortalMessage,
-    Submission,
-    TrackingLink,
-)
-from needpool.intake.selectors import submission_status, tracked_submissions, tracking_link
-from needpool.intake.services import (
+from needpool.intake.channels.services import (
     ExternalIdTaken,
     IdempotencyKeyReused,
     access_code_issue,
@@ -32,9 +22,18 @@ from needpool.intake.services import (
     channel_token_rotate,
     channel_update,
     idempotent_call,
-    portal_message_send,
-    portal_submit,
 )
+from needpool.intake.channels.tokens import digest, normalize_access_code
+from needpool.intake.models import (
+    ChannelAccessCode,
+    IdempotencyRecord,
+    IntakeChannel,
+    PortalMessage,
+    Submission,
+    TrackingLink,
+)
+from needpool.intake.portal.selectors import submission_status, tracked_submissions, tracking_link
+from needpool.intake.portal.services import portal_message_send, portal_submit
 from needpool.requirements.models import Feedback
 from needpool.requirements.services import feedback_link, requirement_transition
 from tests.conftest import option

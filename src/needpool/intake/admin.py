@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from needpool.intake.channels.services import CHANNEL_FIELDS, channel_create, channel_update
 from needpool.intake.models import (
     ChannelAccessCode,
     IdempotencyRecord,
@@ -17,7 +18,6 @@ from needpool.intake.models import (
     Submission,
     SubmissionAttachment,
 )
-from needpool.intake.services import CHANNEL_FIELDS, channel_create, channel_update
 
 
 class _ReadOnly(admin.ModelAdmin):

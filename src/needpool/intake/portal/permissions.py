@@ -1,6 +1,5 @@
-"""Who manages intake channels and who sees and answers submissions.
+"""Who sees and answers submissions (who manages channels: ``intake.channels.permissions``).
 
-- Channels (settings, tokens, access codes): the ``configure`` capability (admin).
 - Submissions: whoever may see the feedback item a submission became (``requirements.permissions``
   scope: everything for ``see_all`` roles; sales and service see their customers' items, unmatched
   ones, and what they entered). Sending a message to a submitter needs ``feedback.write`` as well.
@@ -18,10 +17,6 @@ from needpool.accounts.roles import Cap
 from needpool.core.permissions import user_can
 from needpool.customers.permissions import customer_scope
 from needpool.intake.models import Submission
-
-
-def can_manage_channels(user: Any) -> bool:
-    return user_can(user, Cap.CONFIGURE)
 
 
 def visible_submissions(user: Any) -> QuerySet[Submission]:

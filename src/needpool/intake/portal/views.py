@@ -13,7 +13,7 @@ Public (no account; ``/portal/`` is outside the sign-in wall)
 Staff (signed in; checked here because ``/portal/`` is public for the middleware)
     ``/portal/staff/``                    submissions through every channel (scoped like feedback)
     ``/portal/staff/submissions/<pk>/``   one submission: what was sent, files, status, messages to the submitter
-    ``/portal/staff/channels/…``          channel settings, API token (shown once), access codes: admin only
+    ``/portal/staff/channels/…``          channel settings, API token, access codes: ``intake.channels.views``
 """
 
 from __future__ import annotations
@@ -29,19 +29,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
-from needpool.core.audit import audit_for
-from needpool.core.views import add_service_errors, error_text, paginate
-from needpool.intake.channels import portal_rate_hit
-from needpool.intake.forms import AccessCodeForm, ChannelForm, PortalForm, PortalMessageForm, SubmissionFilterForm
-from needpool.intake.models import AccessMode, ChannelAccessCode, IntakeChannel, Submission
-from needpool.intake.permissions import can_manage_channels, can_message_submitter
-from needpool.intake.selectors import (
+from needpool.core.views import add_service_errors, paginate
+from needpool.intake.channels.ratelimits import portal_rate_hit
+from needpool.intake.models import AccessMode, IntakeChannel, Submission
+from needpool.intake.portal.forms import PortalForm, PortalMessageForm, SubmissionFilterForm
+from needpool.intake.portal.permissions import can_message_submitter
+from needpool.intake.portal.selectors import (
     STATUS_BADGES,
-    channel_access_codes,
-    channel_get,
-    channel_list,
     portal_channel,
     portal_channels,
     submission_attachment_get,
@@ -51,18 +46,8 @@ from needpool.intake.selectors import (
     tracked_submissions,
     tracking_link,
 )
-from needpool.intake.services import (
-    CHANNEL_FIELDS,
-    access_code_issue,
-    access_code_revoke,
-    attachment_limit_bytes,
-    channel_create,
-    channel_token_revoke,
-    channel_token_rotate,
-    channel_update,
-    portal_message_send,
-    portal_submit,
-)
+from needpool.intake.portal.services import attachment_limit_bytes, portal_message_send, portal_submit
+from needpool.intake.staff import history_rows, staff_tabs
 
 # ---------------------------------------------------------------- public
 
@@ -168,62 +153,9 @@ def portal_track(request: HttpRequest, token: str) -> HttpResponse:
 # ---------------------------------------------------------------- staff: submissions
 
 
-_HISTORY_LABELS = {
-    "token": lambda: _("API 令牌"),
-    "access_code": lambda: _("访问码"),
-    "via": lambda: _("提交方式"),
-    "channel": lambda: _("渠道"),
-    "feedback": lambda: _("反馈"),
-    "files": lambda: _("附件数"),
-    "external_id": lambda: _("外部编号"),
-    "message": lambda: _("给提交人的留言"),
-}
-
-
-def _history(obj: IntakeChannel | Submission) -> list[dict[str, Any]]:
-    """Audit rows for includes/audit_log.html: field names and choice values in the user's language."""
-
-    def field_of(name: str) -> Any:
-        try:
-            return obj._meta.get_field(name)
-        except Exception:  # a key that is not a model field
-            return None
-
-    def label(name: str) -> str:
-        if name in _HISTORY_LABELS:
-            return str(_HISTORY_LABELS[name]())
-        return str(getattr(field_of(name), "verbose_name", name))
-
-    def shown(name: str, value: Any) -> Any:
-        if isinstance(value, bool):
-            return _("是") if value else _("否")
-        choices = dict(getattr(field_of(name), "choices", None) or ())
-        return choices.get(value, value)
-
-    return [
-        {
-            "entry": entry,
-            "rows": [
-                {
-                    **row,
-                    "label": label(row["field"]),
-                    "old": shown(row["field"], row["old"]),
-                    "new": shown(row["field"], row["new"]),
-                }
-                for row in entry.change_rows()
-            ],
-        }
-        for entry in audit_for(obj, limit=50)
-    ]
-
-
 def _status_row(submission: Submission) -> dict[str, Any]:
     status = submission_status(submission)
     return {"submission": submission, "status": status, "badge": STATUS_BADGES.get(status.category, "")}
-
-
-def _tabs(request: HttpRequest, active: str) -> dict[str, Any]:
-    return {"active_tab": active, "can_manage": can_manage_channels(request.user)}
 
 
 @login_required
@@ -244,7 +176,7 @@ def staff_submissions(request: HttpRequest) -> HttpResponse:
         "has_filters": any(filters.values()),
         "rows": rows,
         "page_obj": page,
-        **_tabs(request, "submissions"),
+        **staff_tabs(request, "submissions"),
     }
     return render(request, "intake/portal/staff_submissions.html", context)
 
@@ -260,8 +192,8 @@ def _submission_context(request: HttpRequest, submission: Submission, form: Port
         "portal_messages": list(submission.messages.all()),
         "message_form": form or PortalMessageForm(),
         "can_message": can_message_submitter(request.user),
-        "history": _history(submission),
-        **_tabs(request, "submissions"),
+        "history": history_rows(submission),
+        **staff_tabs(request, "submissions"),
     }
 
 
@@ -302,129 +234,3 @@ def staff_submission_file(request: HttpRequest, pk: int, file_pk: int) -> FileRe
     except FileNotFoundError as exc:
         raise Http404 from exc
     return FileResponse(handle, as_attachment=True, filename=attachment.name)
-
-
-# ---------------------------------------------------------------- staff: channels (admin)
-
-
-@login_required
-def staff_channels(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, channel_list(user=request.user))
-    context = {"page_obj": page, "channels": page.object_list, **_tabs(request, "channels")}
-    return render(request, "intake/channels/list.html", context)
-
-
-@login_required
-def staff_channel_create(request: HttpRequest) -> HttpResponse:
-    if not can_manage_channels(request.user):
-        raise PermissionDenied(_("只有管理员可以管理收集渠道。"))
-    form = ChannelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            channel = channel_create(actor=request.user, **{f: form.cleaned_data[f] for f in CHANNEL_FIELDS})
-        except ValidationError as exc:
-            add_service_errors(form, exc)  # type: ignore[arg-type]  # a ModelForm is a BaseForm too
-        else:
-            messages.success(request, _("渠道“%(name)s”已创建。") % {"name": channel.name})
-            return redirect("portal:staff_channel", pk=channel.pk)
-    return render(request, "intake/channels/form.html", {"form": form, "is_create": True, **_tabs(request, "channels")})
-
-
-def _channel_page(
-    request: HttpRequest,
-    channel: IntakeChannel,
-    *,
-    form: ChannelForm | None = None,
-    code_form: AccessCodeForm | None = None,
-    new_token: str = "",
-    new_code: tuple[ChannelAccessCode, str] | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    codes = paginate(request, channel_access_codes(channel), per_page=20)
-    context = {
-        "channel": channel,
-        "form": form or ChannelForm(instance=channel),
-        "code_form": code_form or AccessCodeForm(user=request.user),
-        "codes": codes.object_list,
-        "page_obj": codes,
-        "new_token": new_token,
-        "new_code": new_code,
-        "portal_url": request.build_absolute_uri(reverse("portal:form", args=[channel.slug])),
-        "api_url": request.build_absolute_uri("/api/v1/feedback/"),
-        "history": _history(channel),
-        **_tabs(request, "channels"),
-    }
-    response = render(request, "intake/channels/detail.html", context, status=status)
-    if new_token or new_code:
-        response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@login_required
-def staff_channel(request: HttpRequest, pk: int) -> HttpResponse:
-    channel = channel_get(user=request.user, pk=pk)
-    form = ChannelForm(request.POST or None, instance=channel)
-    if request.method == "POST" and form.is_valid():
-        try:
-            channel = channel_update(
-                actor=request.user, channel=channel, **{f: form.cleaned_data[f] for f in CHANNEL_FIELDS}
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)  # type: ignore[arg-type]  # a ModelForm is a BaseForm too
-        else:
-            messages.success(request, _("渠道设置已保存。"))
-            return redirect("portal:staff_channel", pk=channel.pk)
-    if request.method == "POST":
-        channel.refresh_from_db()  # the bound form changed the instance in memory; show the saved values
-    return _channel_page(request, channel, form=form)
-
-
-@login_required
-@require_POST
-def staff_channel_token(request: HttpRequest, pk: int) -> HttpResponse:
-    """Create or rotate the API token; the page answering this POST is the only place it is ever shown."""
-    channel = channel_get(user=request.user, pk=pk)
-    channel, token = channel_token_rotate(actor=request.user, channel=channel)
-    return _channel_page(request, channel, new_token=token)
-
-
-@login_required
-@require_POST
-def staff_channel_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    channel = channel_get(user=request.user, pk=pk)
-    try:
-        channel_token_revoke(actor=request.user, channel=channel)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("API 令牌已作废，使用它的调用将被拒绝。"))
-    return redirect(reverse("portal:staff_channel", args=[channel.pk]) + "#api")
-
-
-@login_required
-@require_POST
-def staff_channel_code_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    channel = channel_get(user=request.user, pk=pk)
-    code_form = AccessCodeForm(request.POST, user=request.user)
-    if code_form.is_valid():
-        try:
-            record, code = access_code_issue(
-                actor=request.user, channel=channel, customer=code_form.cleaned_data["customer"]
-            )
-        except ValidationError as exc:
-            add_service_errors(code_form, exc)
-        else:
-            return _channel_page(request, channel, new_code=(record, code))
-    return _channel_page(request, channel, code_form=code_form, status=400)
-
-
-@login_required
-@require_POST
-def staff_channel_code_revoke(request: HttpRequest, pk: int, code_pk: int) -> HttpResponse:
-    channel = channel_get(user=request.user, pk=pk)
-    record = channel_access_codes(channel).filter(pk=code_pk).first()
-    if record is None:
-        raise Http404
-    access_code_revoke(actor=request.user, access_code=record)
-    messages.success(request, _("客户 %(customer)s 的访问码已停用。") % {"customer": record.customer})
-    return redirect(reverse("portal:staff_channel", args=[channel.pk]) + "#codes")

@@ -13,7 +13,7 @@ Idempotency-Key (optional header, 1–255 printable ASCII characters)
     A retried call with the same key (per channel, or per staff user) within 24 hours returns the
     first response — same status, same body, same feedback id — with ``Idempotent-Replayed: true``,
     and creates nothing. The same key with a different body is refused with 422. Concurrent calls with
-    one key create one item (see ``intake.services.idempotent_call``). Only successful creations are
+    one key create one item (see ``intake.channels.services.idempotent_call``). Only successful creations are
     remembered: a refused call (400, 409, 422, 429) can be fixed and sent again with the same key.
 
 What a channel sends (``ChannelFeedbackSerializer``)
@@ -49,9 +49,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from needpool.intake.channels import api_rate_hit, digest
-from needpool.intake.models import IntakeChannel, Submission
-from needpool.intake.services import (
+from needpool.intake.channels.ratelimits import api_rate_hit
+from needpool.intake.channels.services import (
     ExternalIdTaken,
     IdempotencyKeyReused,
     channel_feedback_submit,
@@ -59,6 +58,8 @@ from needpool.intake.services import (
     idempotent_call,
     request_fingerprint,
 )
+from needpool.intake.channels.tokens import digest
+from needpool.intake.models import IntakeChannel, Submission
 from needpool.requirements.api import FeedbackSerializer, FeedbackViewSet
 from needpool.requirements.choices import Channel, Dimension, Sentiment
 from needpool.requirements.models import ClassOption
@@ -113,7 +114,7 @@ class StaffOrChannelCreates(BasePermission):
 
 
 class ChannelTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "needpool.intake.api_channel.ChannelTokenAuthentication"
+    target_class = "needpool.intake.channels.api.ChannelTokenAuthentication"
     name = "channelToken"
 
     def get_security_requirement(self, auto_schema: Any) -> Any:

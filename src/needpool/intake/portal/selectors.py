@@ -14,11 +14,8 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from needpool.accounts.roles import Cap
-from needpool.core.permissions import require
-from needpool.intake.channels import digest
+from needpool.intake.channels.tokens import digest
 from needpool.intake.models import (
-    ChannelAccessCode,
     IntakeChannel,
     IntakeKind,
     PortalMessage,
@@ -26,7 +23,7 @@ from needpool.intake.models import (
     SubmissionAttachment,
     TrackingLink,
 )
-from needpool.intake.permissions import can_manage_channels, visible_submissions
+from needpool.intake.portal.permissions import visible_submissions
 from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import Requirement
 
@@ -104,24 +101,6 @@ STATUS_BADGES = {
 
 
 # ---------------------------------------------------------------- staff
-
-
-def channel_list(*, user: Any) -> QuerySet[IntakeChannel]:
-    require(user, Cap.CONFIGURE)
-    return IntakeChannel.objects.annotate(submission_count=Count("submissions")).order_by("name", "id")
-
-
-def channel_get(*, user: Any, pk: Any) -> IntakeChannel:
-    if not can_manage_channels(user):
-        raise Http404
-    try:
-        return IntakeChannel.objects.get(pk=pk)
-    except (IntakeChannel.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
-
-
-def channel_access_codes(channel: IntakeChannel) -> QuerySet[ChannelAccessCode]:
-    return channel.access_codes.select_related("customer").order_by("-created_at", "-id")
 
 
 def _count_of(model: type[PortalMessage] | type[SubmissionAttachment]) -> Coalesce:

@@ -1,4 +1,4 @@
-"""Input validation for the portal form and the staff intake pages; the views then call intake.services.
+"""Input validation for the portal form and the staff submission pages; the views then call intake.portal.services.
 
 The portal form carries a honeypot: a text field named ``website`` that people never see (moved off
 screen, hidden from screen readers, out of the tab order) and form-filling bots do fill. Filled, the
@@ -15,10 +15,9 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from needpool.customers.forms import customer_field
-from needpool.customers.permissions import visible_customers
+from needpool.intake.incoming import MAX_TEXT
 from needpool.intake.models import AccessMode, IntakeChannel
-from needpool.intake.services import CHANNEL_FIELDS, MAX_MESSAGE, MAX_TEXT
+from needpool.intake.portal.services import MAX_MESSAGE
 from needpool.requirements.choices import Dimension
 from needpool.requirements.models import ClassOption
 
@@ -123,19 +122,6 @@ class PortalForm(forms.Form):
 
 
 # ---------------------------------------------------------------- staff
-
-
-class ChannelForm(forms.ModelForm):
-    class Meta:
-        model = IntakeChannel
-        fields = list(CHANNEL_FIELDS)  # the fields channel_create / channel_update accept
-        widgets = {"intro": forms.Textarea(attrs={"rows": 3})}
-
-
-class AccessCodeForm(forms.Form):
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["customer"] = customer_field(visible_customers(user), label=_("客户"))
 
 
 class PortalMessageForm(forms.Form):
