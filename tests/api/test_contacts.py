@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from needpool.customers.models import Contact
-from tests.api.conftest import NON_WRITERS, WRITERS
+from tests.conftest import NON_WRITERS, WRITERS
 
 LIST = "/api/v1/contacts/"
 

@@ -6,7 +6,7 @@ import pytest
 
 from needpool.core.models import AuditEntry
 from needpool.customers.models import Customer
-from tests.api.conftest import ALL_ROLES, NON_WRITERS, WRITERS
+from tests.conftest import ALL_ROLES, NON_WRITERS, WRITERS
 
 LIST = "/api/v1/customers/"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from needpool.requirements.models import ClassOption
-from tests.api.conftest import ALL_ROLES
+from tests.conftest import ALL_ROLES
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)

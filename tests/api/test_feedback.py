@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from needpool.requirements.models import Feedback
-from tests.api.conftest import ALL_ROLES, NON_WRITERS, WRITERS
+from tests.conftest import ALL_ROLES, NON_WRITERS, WRITERS
 
 LIST = "/api/v1/feedback/"
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from needpool.customers.models import Interaction
 from needpool.requirements.models import Feedback
-from tests.api.conftest import NON_WRITERS, WRITERS
+from tests.conftest import NON_WRITERS, WRITERS
 
 LIST = "/api/v1/interactions/"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from needpool.requirements.models import Comment, Feedback, Requirement, StatusChange
-from tests.api.conftest import ALL_ROLES, NON_WRITERS, WRITERS
-from tests.conftest import option
+from tests.conftest import ALL_ROLES, NON_WRITERS, WRITERS, option
 
 LIST = "/api/v1/requirements/"
 

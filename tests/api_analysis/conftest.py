@@ -8,8 +8,8 @@ from typing import Any
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.api.conftest import *  # noqa: F403  (api, other_sales, customer_b, pool, the throttle reset)
-from tests.api.conftest import ALL_ROLES
+from tests.conftest import *  # noqa: F403  (api, other_sales, customer_b, pool, the throttle reset)
+from tests.conftest import ALL_ROLES
 
 #: Cap.ANALYSE
 ANALYSTS = ["admin", "manager", "product_manager"]

@@ -7,7 +7,6 @@ import pytest
 from needpool.analysis.models import RequirementAnalysis
 from needpool.core.models import AuditEntry
 from needpool.requirements.models import Requirement
-from tests.api.conftest import ALL_ROLES
 from tests.api_analysis.conftest import (
     ANALYSTS,
     ESTIMATORS,
@@ -16,6 +15,7 @@ from tests.api_analysis.conftest import (
     NON_SIGNERS,
     req_url,
 )
+from tests.conftest import ALL_ROLES
 
 SCORES = {"urgency_score": 5, "importance_score": 4, "pain_points": "每单手工改价", "value_statement": "节省 50% 人工"}
 

@@ -6,8 +6,8 @@ import pytest
 
 from needpool.analysis.models import FishboneCause, WhyStep
 from needpool.core.models import AuditEntry
-from tests.api.conftest import ALL_ROLES
 from tests.api_analysis.conftest import ANALYSTS, NON_ANALYSTS, req_url
+from tests.conftest import ALL_ROLES
 
 WHYS = {
     "steps": [

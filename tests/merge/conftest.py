@@ -16,7 +16,6 @@ from needpool.accounts.roles import Role
 from needpool.customers.models import Customer
 from needpool.requirements.models import Feedback, Requirement
 from tests.conftest import option
-from tests.pages.conftest import make_requirements  # noqa: F401  (fixture shared with the page tests)
 
 
 @dataclass

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from needpool.requirements.merging.services import requirements_merge
 from needpool.requirements.models import Requirement, RequirementMerge
+from tests.conftest import count_queries
 from tests.merge.conftest import state
-from tests.pages.conftest import count_queries
 
 
 def _html(response):

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from needpool.core.models import Notification
 from needpool.core.services import notifications_mark_read
-from tests.pages.conftest import count_queries
+from tests.conftest import count_queries
 
 pytestmark = pytest.mark.django_db
 

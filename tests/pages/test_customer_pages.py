@@ -15,7 +15,7 @@ from needpool.core.models import AuditEntry
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.services import contact_create, interaction_create
 from needpool.requirements.models import Feedback
-from tests.pages.conftest import count_queries
+from tests.conftest import count_queries
 
 pytestmark = pytest.mark.django_db
 

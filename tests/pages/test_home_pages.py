@@ -11,7 +11,7 @@ from django.utils import timezone
 from needpool.core.models import Notification
 from needpool.customers.models import Customer
 from needpool.requirements.models import Requirement
-from tests.pages.conftest import count_queries
+from tests.conftest import count_queries
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from django.urls import reverse
 from needpool.core.models import AuditEntry, Notification
 from needpool.requirements.models import Attachment, Comment, Feedback, Requirement, StatusChange
 from needpool.requirements.services import requirement_create
-from tests.conftest import option
-from tests.pages.conftest import count_queries
+from tests.conftest import count_queries, option
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}

@@ -10,7 +10,7 @@ import pytest
 from needpool.accounts.models import User
 from needpool.analysis.services import analysis_update
 from needpool.requirements.models import Requirement
-from tests.pages import conftest as pages_conftest
+from tests import conftest as pages_conftest
 
 # The page tests' fixtures, shared here: a sales user of another team and a requirement factory.
 outsider = pages_conftest.outsider

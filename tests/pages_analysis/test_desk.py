@@ -448,7 +448,7 @@ def test_desk_query_count_does_not_grow_with_whys_and_causes(client, users, requ
     client.get(url)
     with django_assert_max_num_queries(40):
         client.get(url)
-    from tests.pages.conftest import count_queries
+    from tests.conftest import count_queries
 
     few = count_queries(client, url)
     whys_set(

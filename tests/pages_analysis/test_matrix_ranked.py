@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from needpool.analysis.services import priority_override
 from needpool.requirements.models import Requirement
-from tests.pages.conftest import count_queries
+from tests.conftest import count_queries
 from tests.pages_analysis.conftest import html
 
 pytestmark = pytest.mark.django_db
