@@ -6,38 +6,38 @@ owned by members of their team, and customers nobody owns yet.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
 
+from needpool.accounts.models import Viewer
 from needpool.accounts.roles import Cap
 from needpool.core.permissions import user_can
 from needpool.customers.models import Customer
 
 
-def customer_scope(user: Any, prefix: str = "") -> Q | None:
+def customer_scope(user: Viewer, prefix: str = "") -> Q | None:
     """A filter on customers visible to ``user`` (``prefix`` for related lookups); None means all."""
     if user_can(user, Cap.SEE_ALL):
         return None
     owner = f"{prefix}owner"
-    scope = Q(**{owner: user.pk}) | Q(**{f"{owner}__isnull": True})
-    if user.team_id:
-        scope |= Q(**{f"{owner}__team_id": user.team_id})
+    scope = Q(**{owner: getattr(user, "pk", None)}) | Q(**{f"{owner}__isnull": True})
+    team_id = getattr(user, "team_id", None)  # the anonymous user has no team (and sees only unowned)
+    if team_id:
+        scope |= Q(**{f"{owner}__team_id": team_id})
     return scope
 
 
-def visible_customers(user: Any) -> QuerySet[Customer]:
+def visible_customers(user: Viewer) -> QuerySet[Customer]:
     if not (user and user.is_authenticated):
         return Customer.objects.none()
     scope = customer_scope(user)
     return Customer.objects.all() if scope is None else Customer.objects.filter(scope)
 
 
-def can_view_customer(user: Any, customer: Customer) -> bool:
+def can_view_customer(user: Viewer, customer: Customer) -> bool:
     return visible_customers(user).filter(pk=customer.pk).exists()
 
 
-def can_write_customer(user: Any, customer: Customer | None = None) -> bool:
+def can_write_customer(user: Viewer, customer: Customer | None = None) -> bool:
     if not user_can(user, Cap.CUSTOMER_WRITE):
         return False
     return customer is None or can_view_customer(user, customer)

@@ -9,11 +9,14 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from needpool.accounts.models import Viewer
+from needpool.accounts.roles import Cap
+from needpool.core.permissions import user_can
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import visible_customers
 
 
-def customer_list(*, user: Any, **filters: Any) -> QuerySet[Customer]:
+def customer_list(*, user: Viewer, **filters: Any) -> QuerySet[Customer]:
     """The visible customers, filtered and sorted by ``CustomerFilter`` (q, segment, value_tier, industry,
     owner, sort): the same rules as the list page and the API. Invalid values are ignored here; the API
     refuses them (400) through the same FilterSet."""
@@ -27,10 +30,11 @@ def customer_list(*, user: Any, **filters: Any) -> QuerySet[Customer]:
     filterset.is_valid()
     for name in list(filterset.form.errors):
         data.pop(name, None)
-    return CustomerFilter(data, queryset=qs).qs
+    filtered: QuerySet[Customer] = CustomerFilter(data, queryset=qs).qs
+    return filtered
 
 
-def customer_get(*, user: Any, pk: Any) -> Customer:
+def customer_get(*, user: Viewer, pk: Any) -> Customer:
     try:
         return visible_customers(user).select_related("owner").get(pk=pk)
     except (Customer.DoesNotExist, ValueError, TypeError) as exc:
@@ -49,18 +53,18 @@ def customer_interactions(customer: Customer, limit: int = 50) -> QuerySet[Inter
     )
 
 
-def contact_list(*, user: Any) -> QuerySet[Contact]:
+def contact_list(*, user: Viewer) -> QuerySet[Contact]:
     return Contact.objects.filter(customer__in=visible_customers(user)).select_related("customer").order_by("-id")
 
 
-def contact_get(*, user: Any, pk: Any) -> Contact:
+def contact_get(*, user: Viewer, pk: Any) -> Contact:
     try:
         return contact_list(user=user).get(pk=pk)
     except (Contact.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 
-def interaction_list(*, user: Any) -> QuerySet[Interaction]:
+def interaction_list(*, user: Viewer) -> QuerySet[Interaction]:
     return (
         Interaction.objects.filter(customer__in=visible_customers(user))
         .select_related("customer", "contact", "recorded_by")
@@ -68,17 +72,17 @@ def interaction_list(*, user: Any) -> QuerySet[Interaction]:
     )
 
 
-def interaction_get(*, user: Any, pk: Any) -> Interaction:
+def interaction_get(*, user: Viewer, pk: Any) -> Interaction:
     try:
         return interaction_list(user=user).get(pk=pk)
     except (Interaction.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 
-def follow_ups_due(*, user: Any, within_days: int = 7, limit: int = 20) -> QuerySet[Customer]:
+def follow_ups_due(*, user: Viewer, within_days: int = 7, limit: int = 20) -> QuerySet[Customer]:
     """Customers whose next follow-up is due within ``within_days`` (overdue first)."""
     horizon = timezone.localdate() + dt.timedelta(days=within_days)
     qs = visible_customers(user).filter(next_follow_up__isnull=False, next_follow_up__lte=horizon)
-    if not user.can("see_all"):
-        qs = qs.filter(owner=user)
+    if not user_can(user, Cap.SEE_ALL):
+        qs = qs.filter(owner=user.pk if user else None)
     return qs.select_related("owner").order_by("next_follow_up", "id")[:limit]

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import User
 from needpool.core.audit import audit_record, diff, snapshot
 from needpool.core.codes import next_code
 from needpool.core.config import personal_email_domains, site_config
@@ -83,7 +84,7 @@ def _full_clean(obj: Any, exclude: list[str] | None = None) -> None:
 
 
 @transaction.atomic
-def customer_create(*, actor: Any, code: str = "", **data: Any) -> Customer:
+def customer_create(*, actor: User, code: str = "", **data: Any) -> Customer:
     _deny_unless(can_write_customer(actor))
     customer = Customer(created_by=actor if actor and actor.pk else None)
     if "owner" not in data and actor is not None and actor.pk:
@@ -113,7 +114,7 @@ def customer_create(*, actor: Any, code: str = "", **data: Any) -> Customer:
 
 
 @transaction.atomic
-def customer_update(*, actor: Any, customer: Customer, **data: Any) -> Customer:
+def customer_update(*, actor: User, customer: Customer, **data: Any) -> Customer:
     _deny_unless(can_write_customer(actor, customer))
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     before = snapshot(customer, (*CUSTOMER_FIELDS, "value_tier"))
@@ -137,7 +138,7 @@ def _check_contact(contact: Contact) -> None:
 
 
 @transaction.atomic
-def contact_create(*, actor: Any, customer: Customer, **data: Any) -> Contact:
+def contact_create(*, actor: User, customer: Customer, **data: Any) -> Contact:
     _deny_unless(can_write_customer(actor, customer))
     contact = Contact(customer=customer)
     _apply(contact, data, CONTACT_FIELDS)
@@ -148,7 +149,7 @@ def contact_create(*, actor: Any, customer: Customer, **data: Any) -> Contact:
 
 
 @transaction.atomic
-def contact_update(*, actor: Any, contact: Contact, **data: Any) -> Contact:
+def contact_update(*, actor: User, contact: Contact, **data: Any) -> Contact:
     _deny_unless(can_write_customer(actor, contact.customer))
     before = snapshot(contact, CONTACT_FIELDS)
     _apply(contact, data, CONTACT_FIELDS)
@@ -170,7 +171,7 @@ def is_late_entry(occurred_at: dt.datetime, recorded_at: dt.datetime) -> bool:
 
 
 @transaction.atomic
-def interaction_create(*, actor: Any, customer: Customer, **data: Any) -> Interaction:
+def interaction_create(*, actor: User, customer: Customer, **data: Any) -> Interaction:
     _deny_unless(can_write_customer(actor, customer))
     interaction = Interaction(customer=customer, recorded_by=actor if actor and actor.pk else None)
     _apply(interaction, data, INTERACTION_FIELDS)

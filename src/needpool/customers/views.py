@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from needpool.accounts.models import acting_user
 from needpool.accounts.roles import Cap
 from needpool.core.permissions import user_can
 from needpool.core.views import add_service_errors, paginate
@@ -105,7 +106,7 @@ def customer_create_page(request: HttpRequest) -> HttpResponse:
         if data.get("owner") is None:
             data.pop("owner")  # the service makes the creator the owner
         try:
-            customer = customer_create(actor=request.user, **data)
+            customer = customer_create(actor=acting_user(request.user), **data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -120,7 +121,7 @@ def customer_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     form = CustomerForm(request.POST or None, instance=customer)
     if request.method == "POST" and form.is_valid():
         try:
-            customer_update(actor=request.user, customer=customer, **form.service_data())
+            customer_update(actor=acting_user(request.user), customer=customer, **form.service_data())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -157,7 +158,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(request.POST)
     if form.is_valid():
         try:
-            contact = contact_create(actor=request.user, customer=customer, **form.cleaned_data)
+            contact = contact_create(actor=acting_user(request.user), customer=customer, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -173,7 +174,7 @@ def interaction_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = InteractionForm(request.POST, customer=customer)
     if form.is_valid():
         try:
-            interaction = interaction_create(actor=request.user, customer=customer, **form.cleaned_data)
+            interaction = interaction_create(actor=acting_user(request.user), customer=customer, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from needpool.accounts.models import acting_user
 from needpool.requirements import lifecycle
 from needpool.requirements.models import ClassOption, Workflow, WorkflowStatus, WorkflowTransition
 from needpool.requirements.services import workflow_activate
@@ -64,7 +65,7 @@ class WorkflowAdmin(admin.ModelAdmin):
             self.message_user(request, _("请只选择一个流程。"), level=messages.ERROR)
             return
         try:
-            workflow = workflow_activate(actor=request.user, workflow=queryset.get())
+            workflow = workflow_activate(actor=acting_user(request.user), workflow=queryset.get())
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), level=messages.ERROR)
             return

@@ -26,7 +26,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from needpool.accounts.models import User
+from needpool.accounts.models import User, acting_user
 from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin, deny_unless, scoped
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
@@ -421,7 +421,7 @@ class RequirementViewSet(
         deny_unless(can_transition_requirement(request.user, requirement), _("您没有流转该需求状态的权限。"))
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        requirement_transition(actor=request.user, requirement=requirement, **serializer.validated_data)
+        requirement_transition(actor=acting_user(request.user), requirement=requirement, **serializer.validated_data)
         return self.respond_with(requirement)
 
     @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
@@ -435,7 +435,7 @@ class RequirementViewSet(
             serializer = CommentSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             comment = comment_create(
-                actor=request.user, requirement=requirement, body=serializer.validated_data["body"]
+                actor=acting_user(request.user), requirement=requirement, body=serializer.validated_data["body"]
             )
             return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(list(requirement.comments.all()))
@@ -561,7 +561,9 @@ class InteractionKeyAskFeedbackView(generics.GenericAPIView):
         """Turn one key ask of the interaction into a feedback item (asking twice returns the same item)."""
         interaction = interaction_get(user=request.user, pk=pk)
         deny_unless(can_write_customer(request.user, interaction.customer), _("您没有维护该客户的权限。"))
-        feedback = feedback_from_interaction_ask(actor=request.user, interaction=interaction, index=int(index))
+        feedback = feedback_from_interaction_ask(
+            actor=acting_user(request.user), interaction=interaction, index=int(index)
+        )
         return Response(self.get_serializer(feedback).data, status=status.HTTP_201_CREATED)
 
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from needpool.accounts.models import acting_user
 from needpool.core.views import error_text, is_htmx
 from needpool.customers.selectors import customer_get, interaction_get
 from needpool.requirements.selectors import feedback_list, requirement_list
@@ -51,7 +52,7 @@ def ask_to_feedback(request: HttpRequest, interaction_pk: int, index: int) -> Ht
     interaction = interaction_get(user=request.user, pk=interaction_pk)
     back = _interaction_url(interaction.customer_id, interaction.pk)
     try:
-        feedback = feedback_from_interaction_ask(actor=request.user, interaction=interaction, index=index)
+        feedback = feedback_from_interaction_ask(actor=acting_user(request.user), interaction=interaction, index=index)
     except ValidationError as exc:
         if is_htmx(request):
             return render(request, "customers/_ask.html", {"interaction": interaction, "error": error_text(exc)})

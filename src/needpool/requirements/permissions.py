@@ -6,34 +6,33 @@ submitted, and those with feedback from a customer they can see (customers.permi
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from needpool.accounts.models import Viewer
 from needpool.accounts.roles import Cap
 from needpool.core.permissions import user_can
 from needpool.customers.permissions import customer_scope
 from needpool.requirements.models import Feedback, Requirement
 
 
-def requirement_scope(user: Any) -> Q | None:
+def requirement_scope(user: Viewer) -> Q | None:
     scope = customer_scope(user)
     if scope is None:
         return None
     related = customer_scope(user, prefix="customer__")
     assert related is not None
     visible_feedback = Feedback.objects.filter(requirement=OuterRef("pk"), customer__isnull=False).filter(related)
-    return Q(owner=user.pk) | Q(created_by=user.pk) | Q(Exists(visible_feedback))
+    return Q(owner=getattr(user, "pk", None)) | Q(created_by=getattr(user, "pk", None)) | Q(Exists(visible_feedback))
 
 
-def visible_requirements(user: Any) -> QuerySet[Requirement]:
+def visible_requirements(user: Viewer) -> QuerySet[Requirement]:
     if not (user and user.is_authenticated):
         return Requirement.objects.none()
     scope = requirement_scope(user)
     return Requirement.objects.all() if scope is None else Requirement.objects.filter(scope)
 
 
-def visible_feedback(user: Any) -> QuerySet[Feedback]:
+def visible_feedback(user: Viewer) -> QuerySet[Feedback]:
     if not (user and user.is_authenticated):
         return Feedback.objects.none()
     scope = customer_scope(user, prefix="customer__")
@@ -42,36 +41,36 @@ def visible_feedback(user: Any) -> QuerySet[Feedback]:
     return Feedback.objects.filter(scope | Q(created_by=user.pk))
 
 
-def can_view_requirement(user: Any, requirement: Requirement) -> bool:
+def can_view_requirement(user: Viewer, requirement: Requirement) -> bool:
     return visible_requirements(user).filter(pk=requirement.pk).exists()
 
 
-def can_create_requirement(user: Any) -> bool:
+def can_create_requirement(user: Viewer) -> bool:
     return user_can(user, Cap.REQUIREMENT_CREATE)
 
 
-def can_edit_requirement(user: Any, requirement: Requirement) -> bool:
+def can_edit_requirement(user: Viewer, requirement: Requirement) -> bool:
     if user_can(user, Cap.REQUIREMENT_EDIT_ANY):
         return True
     if not user_can(user, Cap.REQUIREMENT_CREATE):
         return False
-    return user.pk in (requirement.owner_id, requirement.created_by_id)
+    return getattr(user, "pk", None) in (requirement.owner_id, requirement.created_by_id)
 
 
-def can_transition_requirement(user: Any, requirement: Requirement) -> bool:
+def can_transition_requirement(user: Viewer, requirement: Requirement) -> bool:
     if user_can(user, Cap.REQUIREMENT_TRANSITION):
         return True
-    return user_can(user, Cap.REQUIREMENT_CREATE) and user.pk == requirement.owner_id
+    return user_can(user, Cap.REQUIREMENT_CREATE) and getattr(user, "pk", None) == requirement.owner_id
 
 
-def can_prioritise(user: Any) -> bool:
+def can_prioritise(user: Viewer) -> bool:
     """Set a requirement's priority from its analysis (scores, override, recompute)."""
     return user_can(user, Cap.ANALYSE)
 
 
-def can_comment(user: Any, requirement: Requirement) -> bool:
+def can_comment(user: Viewer, requirement: Requirement) -> bool:
     return user_can(user, Cap.COMMENT)
 
 
-def can_write_feedback(user: Any) -> bool:
+def can_write_feedback(user: Viewer) -> bool:
     return user_can(user, Cap.FEEDBACK_WRITE)

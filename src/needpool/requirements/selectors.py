@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from needpool.accounts.models import Viewer
 from needpool.core.audit import audit_for
 from needpool.customers.models import Customer
 from needpool.customers.permissions import customer_scope
@@ -26,7 +27,7 @@ from needpool.requirements.permissions import visible_feedback, visible_requirem
 LIST_RELATED = ("type", "urgency", "status", "owner")
 
 
-def _scoped_feedback(user: Any) -> QuerySet[Feedback]:
+def _scoped_feedback(user: Viewer) -> QuerySet[Feedback]:
     """Feedback whose customer ``user`` may see (a requirement may also carry other teams' customers)."""
     if not (user and user.is_authenticated):
         return Feedback.objects.none()
@@ -34,7 +35,7 @@ def _scoped_feedback(user: Any) -> QuerySet[Feedback]:
     return Feedback.objects.all() if scope is None else Feedback.objects.filter(scope | Q(customer__isnull=True))
 
 
-def _customers_prefetch(user: Any) -> Prefetch:
+def _customers_prefetch(user: Viewer) -> Prefetch[Any]:
     return Prefetch(
         "feedback_items",
         queryset=_scoped_feedback(user)
@@ -46,7 +47,7 @@ def _customers_prefetch(user: Any) -> Prefetch:
 
 
 def requirement_list(
-    *, user: Any, filters: dict[str, Any] | None = None, include_merged: bool = False
+    *, user: Viewer, filters: dict[str, Any] | None = None, include_merged: bool = False
 ) -> QuerySet[Requirement]:
     """The visible requirements, filtered and sorted as the list page and API ask (see filters.py).
 
@@ -71,10 +72,11 @@ def requirement_list(
     filterset = RequirementFilter(filters, queryset=qs)
     if not filterset.is_valid():
         return qs.none()
-    return filterset.qs
+    filtered: QuerySet[Requirement] = filterset.qs
+    return filtered
 
 
-def requirement_get(*, user: Any, pk: Any) -> Requirement:
+def requirement_get(*, user: Viewer, pk: Any) -> Requirement:
     """One visible requirement with everything its detail page shows; 404 when not visible.
 
     A merged requirement is returned too (``merged_into`` set): its page and API URL redirect to the survivor.
@@ -106,7 +108,7 @@ def requirement_get(*, user: Any, pk: Any) -> Requirement:
         raise Http404 from exc
 
 
-def attachment_get(*, user: Any, requirement_pk: Any, pk: Any) -> Attachment:
+def attachment_get(*, user: Viewer, requirement_pk: Any, pk: Any) -> Attachment:
     """An attachment of a requirement ``user`` may see; Http404 otherwise."""
     try:
         return Attachment.objects.filter(requirement__in=visible_requirements(user)).get(
@@ -121,7 +123,7 @@ def requirement_history(requirement: Requirement) -> list[Any]:
 
 
 def board_columns(
-    *, user: Any, workflow: Workflow, filters: dict[str, Any] | None = None, per_column: int = 50
+    *, user: Viewer, workflow: Workflow, filters: dict[str, Any] | None = None, per_column: int = 50
 ) -> list[dict[str, Any]]:
     """Kanban: the flow's statuses in order, each with its count and newest ``per_column`` cards."""
     base = requirement_list(user=user, filters=filters).filter(status__workflow=workflow)
@@ -144,7 +146,7 @@ def filter_statuses(workflow: Workflow | None) -> list[WorkflowStatus]:
     return sorted(statuses, key=lambda s: (s.workflow_id != active, s.workflow_id, s.order, s.pk))
 
 
-def sla_breaches(*, user: Any, limit: int = 20) -> QuerySet[Requirement]:
+def sla_breaches(*, user: Viewer, limit: int = 20) -> QuerySet[Requirement]:
     now = timezone.now()
     return (
         visible_requirements(user)
@@ -156,20 +158,20 @@ def sla_breaches(*, user: Any, limit: int = 20) -> QuerySet[Requirement]:
     )
 
 
-def my_open_requirements(*, user: Any, limit: int = 20) -> QuerySet[Requirement]:
+def my_open_requirements(*, user: Viewer, limit: int = 20) -> QuerySet[Requirement]:
     return (
         visible_requirements(user)
-        .filter(owner=user, status__category__in=("new", "active"), merged_into__isnull=True)
+        .filter(owner=user.pk if user else None, status__category__in=("new", "active"), merged_into__isnull=True)
         .select_related(*LIST_RELATED)
         .order_by("first_response_due", "-submitted_at")[:limit]
     )
 
 
-def feedback_list(*, user: Any) -> QuerySet[Feedback]:
+def feedback_list(*, user: Viewer) -> QuerySet[Feedback]:
     return visible_feedback(user).select_related("customer", "contact", "requirement").order_by("-received_at", "-id")
 
 
-def feedback_get(*, user: Any, pk: Any) -> Feedback:
+def feedback_get(*, user: Viewer, pk: Any) -> Feedback:
     try:
         return feedback_list(user=user).get(pk=pk)
     except (Feedback.DoesNotExist, ValueError, TypeError) as exc:

@@ -186,7 +186,7 @@ def requirements_refresh_customer_value(
 # ---------------------------------------------------------------- feedback
 
 
-def _check_customer_contact(actor: Any, customer: Customer | None, contact: Contact | None) -> None:
+def _check_customer_contact(actor: User, customer: Customer | None, contact: Contact | None) -> None:
     if customer is not None and not can_view_customer(actor, customer):
         raise ValidationError({"customer": _("客户不存在或您无权访问。")})
     if contact is not None and (customer is None or contact.customer_id != customer.pk):
@@ -195,7 +195,7 @@ def _check_customer_contact(actor: Any, customer: Customer | None, contact: Cont
 
 def feedback_record(
     *,
-    actor: Any,
+    actor: User | None,
     raw_text: str,
     channel: str,
     customer: Customer | None = None,
@@ -236,7 +236,7 @@ def feedback_record(
 @transaction.atomic
 def feedback_create(
     *,
-    actor: Any,
+    actor: User,
     raw_text: str,
     channel: str,
     customer: Customer | None = None,
@@ -275,7 +275,7 @@ def feedback_create(
 
 @transaction.atomic
 def feedback_from_interaction_ask(
-    *, actor: Any, interaction: Interaction, index: int, importance: int | None = None
+    *, actor: User, interaction: Interaction, index: int, importance: int | None = None
 ) -> Feedback:
     """Turn one key ask (one line of 关键诉求) of an interaction into a feedback item (importance 0–3)."""
     if not can_write_customer(actor, interaction.customer):
@@ -300,7 +300,7 @@ def feedback_from_interaction_ask(
 
 
 @transaction.atomic
-def feedback_link(*, actor: Any, feedback: Feedback, requirement: Requirement) -> Feedback:
+def feedback_link(*, actor: User, feedback: Feedback, requirement: Requirement) -> Feedback:
     if not can_edit_requirement(actor, requirement):
         raise _deny()
     _refuse_merged(requirement)
@@ -324,7 +324,7 @@ def feedback_link(*, actor: Any, feedback: Feedback, requirement: Requirement) -
 @transaction.atomic
 def requirement_create(
     *,
-    actor: Any,
+    actor: User,
     title: str,
     description: str = "",
     background: str = "",
@@ -430,7 +430,7 @@ def requirement_create(
 
 
 @transaction.atomic
-def requirement_update(*, actor: Any, requirement: Requirement, **data: Any) -> Requirement:
+def requirement_update(*, actor: User, requirement: Requirement, **data: Any) -> Requirement:
     if not can_edit_requirement(actor, requirement):
         raise _deny()
     unknown = set(data) - set(AUDITED_FIELDS)
@@ -507,7 +507,7 @@ def check_note(note: str) -> str:
 
 
 @transaction.atomic
-def requirement_transition(*, actor: Any, requirement: Requirement, to: str, note: str = "") -> Requirement:
+def requirement_transition(*, actor: User, requirement: Requirement, to: str, note: str = "") -> Requirement:
     """Move a requirement to status ``to`` (a key of its flow) if the flow allows it; record the move."""
     if not can_transition_requirement(actor, requirement):
         raise _deny(_("您没有流转该需求状态的权限。"))
@@ -556,7 +556,7 @@ def _mentioned_users(body: str) -> list[User]:
 
 
 @transaction.atomic
-def comment_create(*, actor: Any, requirement: Requirement, body: str) -> Comment:
+def comment_create(*, actor: User, requirement: Requirement, body: str) -> Comment:
     if not can_comment(actor, requirement):
         raise _deny()
     body = (body or "").strip()
@@ -587,7 +587,7 @@ def comment_create(*, actor: Any, requirement: Requirement, body: str) -> Commen
 
 
 @transaction.atomic
-def attachment_add(*, actor: Any, requirement: Requirement, upload: UploadedFile) -> Attachment:
+def attachment_add(*, actor: User, requirement: Requirement, upload: UploadedFile[Any]) -> Attachment:
     if not can_comment(actor, requirement):
         raise _deny()
     name = PurePath(upload.name or "").name
@@ -663,7 +663,7 @@ def sla_mark_breaches(*, now: dt.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def requirements_priority_set(*, actor: Any, priorities: Sequence[tuple[int, str]], reason: str = "") -> int:
+def requirements_priority_set(*, actor: User | None, priorities: Sequence[tuple[int, str]], reason: str = "") -> int:
     """Set requirements' priority (P0–P3 or blank) as an analysis decided it; one audit row per change.
 
     The analysis desk calls it for a single score edit, a manual override and the bulk recompute; ``actor``
@@ -698,7 +698,7 @@ def requirements_priority_set(*, actor: Any, priorities: Sequence[tuple[int, str
 
 
 @transaction.atomic
-def workflow_activate(*, actor: Any, workflow: Workflow) -> Workflow:
+def workflow_activate(*, actor: User, workflow: Workflow) -> Workflow:
     """Make ``workflow`` the one new requirements enter; requirements already in the pool keep their statuses."""
     from needpool.accounts.roles import Cap
     from needpool.core.permissions import require
@@ -720,7 +720,7 @@ def workflow_activate(*, actor: Any, workflow: Workflow) -> Workflow:
 
 
 @transaction.atomic
-def code_pattern_set(*, actor: Any, pattern: str) -> str:
+def code_pattern_set(*, actor: User, pattern: str) -> str:
     from needpool.accounts.roles import Cap
     from needpool.core.permissions import require
 

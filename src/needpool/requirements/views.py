@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from needpool.accounts.models import acting_user
 from needpool.core.text import human_join
 from needpool.core.views import add_service_errors, error_text, paginate, wants_json
 from needpool.requirements.dedup import views as dedup_views
@@ -199,13 +200,14 @@ def requirement_board(request: HttpRequest) -> HttpResponse:
     columns = board_columns(user=user, workflow=workflow, filters=request.GET, per_column=BOARD_PER_COLUMN)
     for column in columns:
         _with_customers(column["cards"])
+        for card in column["cards"]:
+            card.may_move = can_transition_requirement(user, card)  # the one rule, no query per card
         column["hidden"] = max(column["count"] - len(column["cards"]), 0)
     context = {
         "workflow": workflow,
         "columns": columns,
         "filter_form": requirement_filter_form(request.GET or None, user=user, workflow=workflow),
         "has_filters": _has_filters(request),
-        "can_transition_any": user.can("requirement.transition"),  # type: ignore[union-attr]
         "can_create": can_create_requirement(user),
         "per_column": BOARD_PER_COLUMN,
     }
@@ -231,7 +233,7 @@ def requirement_create_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             evidence: dict[str, Any] = {"feedback": [source]} if source is not None else {}
-            requirement = requirement_create(actor=request.user, **form.cleaned_data, **evidence)
+            requirement = requirement_create(actor=acting_user(request.user), **form.cleaned_data, **evidence)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -249,7 +251,7 @@ def requirement_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            requirement_update(actor=request.user, requirement=requirement, **changed)
+            requirement_update(actor=acting_user(request.user), requirement=requirement, **changed)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -288,7 +290,10 @@ def requirement_transition_action(request: HttpRequest, pk: int) -> HttpResponse
         return redirect(_detail_url(requirement.pk))
     try:
         moved = requirement_transition(
-            actor=request.user, requirement=requirement, to=form.cleaned_data["to"], note=form.cleaned_data["note"]
+            actor=acting_user(request.user),
+            requirement=requirement,
+            to=form.cleaned_data["to"],
+            note=form.cleaned_data["note"],
         )
     except PermissionDenied as exc:
         if as_json:
@@ -316,7 +321,9 @@ def requirement_comment(request: HttpRequest, pk: int) -> HttpResponse:
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            comment = comment_create(actor=request.user, requirement=requirement, body=form.cleaned_data["body"])
+            comment = comment_create(
+                actor=acting_user(request.user), requirement=requirement, body=form.cleaned_data["body"]
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -333,7 +340,9 @@ def requirement_attach(request: HttpRequest, pk: int) -> HttpResponse:
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            attachment = attachment_add(actor=request.user, requirement=requirement, upload=form.cleaned_data["file"])
+            attachment = attachment_add(
+                actor=acting_user(request.user), requirement=requirement, upload=form.cleaned_data["file"]
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -367,7 +376,7 @@ def requirement_link_feedback(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("反馈 #%(id)s 不存在或您无权访问。") % {"id": form.cleaned_data["feedback"]})
         return redirect(_detail_url(requirement.pk, "evidence"))
     try:
-        feedback_link(actor=request.user, feedback=feedback, requirement=requirement)
+        feedback_link(actor=acting_user(request.user), feedback=feedback, requirement=requirement)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from needpool.accounts.models import acting_user
 from needpool.core.views import error_text, paginate
 from needpool.requirements.choices import Channel
 from needpool.requirements.dedup.index import MAX_TEXT, best_matches, similar_requirements
@@ -103,7 +104,7 @@ def feedback_triage_link(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_edit_requirement(request.user, requirement):
         raise PermissionDenied(_("您没有编辑该需求的权限。"))
     try:
-        feedback_link(actor=request.user, feedback=feedback, requirement=requirement)
+        feedback_link(actor=acting_user(request.user), feedback=feedback, requirement=requirement)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect(back)

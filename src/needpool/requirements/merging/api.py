@@ -22,6 +22,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from needpool.accounts.models import acting_user
 from needpool.requirements.api import RequirementSerializer
 from needpool.requirements.merging.selectors import MAX_MERGED, merge_get, merges_of, moved_counts, survivor_of
 from needpool.requirements.merging.services import (
@@ -164,7 +165,7 @@ class MergeView(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         merge = requirements_merge(
-            actor=request.user, survivor_id=data["survivor"], merged_ids=data["merged"], note=data["note"]
+            actor=acting_user(request.user), survivor_id=data["survivor"], merged_ids=data["merged"], note=data["note"]
         )
         survivor = requirement_get(user=request.user, pk=merge.survivor_id)
         output = RequirementSerializer(survivor, context=self.get_serializer_context())
@@ -190,7 +191,7 @@ class MergeUndoView(GenericAPIView):
         """Move back exactly what the merge moved (items since re-linked elsewhere stay and are listed in
         ``moved.left`` and ``message``) and re-open the merged requirements."""
         merge = merge_get(user=request.user, pk=id)
-        undone = requirements_merge_undo(actor=request.user, merge=merge)
+        undone = requirements_merge_undo(actor=acting_user(request.user), merge=merge)
         fresh = merge_get(user=request.user, pk=merge.pk)
         context = {**self.get_serializer_context(), "left_message": left_message(undone)}
         return Response(MergeUndoneSerializer(fresh, context=context).data)
@@ -218,9 +219,9 @@ class _WatchBase(GenericAPIView):
     def post(self, request: Request, id: int) -> Response:
         requirement = requirement_get(user=request.user, pk=id)
         if self.watch:
-            requirement_watch(actor=request.user, requirement=requirement)
+            requirement_watch(actor=acting_user(request.user), requirement=requirement)
         else:
-            requirement_unwatch(actor=request.user, requirement=requirement)
+            requirement_unwatch(actor=acting_user(request.user), requirement=requirement)
         watchers = set(requirement.watchers.values_list("pk", flat=True))
         return Response({"watching": request.user.pk in watchers, "watchers_count": len(watchers)})
 

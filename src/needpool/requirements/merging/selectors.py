@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import Viewer
 from needpool.core.models import AuditEntry
 from needpool.requirements import lifecycle
 from needpool.requirements.merging.permissions import may_merge_requirement, may_undo_merge
@@ -66,7 +67,7 @@ def merged_descendants(requirement: Requirement) -> list[Requirement]:
     return found
 
 
-def merges_of(*, user: Any, requirement: Requirement) -> QuerySet[RequirementMerge]:
+def merges_of(*, user: Viewer, requirement: Requirement) -> QuerySet[RequirementMerge]:
     """The merge records whose survivor is ``requirement`` (the caller must see it), newest first."""
     if not visible_requirements(user).filter(pk=requirement.pk).exists():
         return RequirementMerge.objects.none()
@@ -92,7 +93,7 @@ def moved_counts(merge: RequirementMerge) -> dict[str, int]:
     return counts
 
 
-def merge_get(*, user: Any, pk: Any) -> RequirementMerge:
+def merge_get(*, user: Viewer, pk: Any) -> RequirementMerge:
     """A merge record whose survivor the caller may see; Http404 otherwise."""
     try:
         return merge_rows().filter(survivor__in=visible_requirements(user)).get(pk=pk)
@@ -113,7 +114,7 @@ def watchers_count_subquery() -> Coalesce:
     return _count(Requirement.watchers.through)
 
 
-def merge_preview(*, user: Any, ids: Sequence[int]) -> list[Requirement]:
+def merge_preview(*, user: Viewer, ids: Sequence[int]) -> list[Requirement]:
     """The visible requirements among ``ids`` (in that order) with what a merge would move from each.
 
     Each row gets ``feedback_count``, ``customer_count``, ``comment_count``, ``attachment_count``,
@@ -141,7 +142,7 @@ def merge_preview(*, user: Any, ids: Sequence[int]) -> list[Requirement]:
     return found
 
 
-def requirement_by_code(*, user: Any, code: str) -> Requirement | None:
+def requirement_by_code(*, user: Viewer, code: str) -> Requirement | None:
     """A visible requirement by its code (exact, case-insensitive), or None."""
     code = (code or "").strip()
     if not code:
@@ -158,7 +159,7 @@ def _stamp(value: dt.datetime | None) -> dt.datetime:
 
 def merge_detail_context(
     *,
-    user: Any,
+    user: Viewer,
     requirement: Requirement,
     status_changes: list[StatusChange],
     history: list[dict[str, Any]],

@@ -68,7 +68,7 @@ def _merge_summary(moved: dict[str, Any], codes: Sequence[str]) -> str:
     }
 
 
-def _notify_merge(actor: Any, survivor: Requirement, merged: Sequence[Requirement]) -> None:
+def _notify_merge(actor: User, survivor: Requirement, merged: Sequence[Requirement]) -> None:
     """After commit: tell the owners and watchers of every requirement involved (not the actor)."""
     recipients = set(survivor.watchers.values_list("pk", flat=True))
     recipients |= {r.owner_id for r in [survivor, *merged] if r.owner_id}
@@ -88,7 +88,9 @@ def _notify_merge(actor: Any, survivor: Requirement, merged: Sequence[Requiremen
 
 
 @transaction.atomic
-def requirements_merge(*, actor: Any, survivor_id: int, merged_ids: Sequence[int], note: str = "") -> RequirementMerge:
+def requirements_merge(
+    *, actor: User, survivor_id: int | str | None, merged_ids: Sequence[int | str], note: str = ""
+) -> RequirementMerge:
     """Merge ``merged_ids`` into ``survivor_id``: move their evidence, point them to the survivor, record it."""
     if not may_merge(actor):
         raise deny(_("您没有合并需求的权限。"))
@@ -198,7 +200,7 @@ class MergeUndone:
 
 
 @transaction.atomic
-def requirements_merge_undo(*, actor: Any, merge: RequirementMerge) -> MergeUndone:
+def requirements_merge_undo(*, actor: User, merge: RequirementMerge) -> MergeUndone:
     """Undo a merge (admins only): move back exactly what moved, unless it moved on since; re-open the merged."""
     if not may_undo_merge(actor):
         raise deny(_("只有管理员可以撤销合并。"))
@@ -277,7 +279,7 @@ def left_message(undone: MergeUndone) -> str:
 # ---------------------------------------------------------------- watching
 
 
-def _check_watchable(actor: Any, requirement: Requirement) -> None:
+def _check_watchable(actor: User, requirement: Requirement) -> None:
     if not may_watch(actor, requirement):
         raise deny(_("需求不存在或您无权访问。"))
     if requirement.merged_into_id:
@@ -288,7 +290,7 @@ def _check_watchable(actor: Any, requirement: Requirement) -> None:
 
 
 @transaction.atomic
-def requirement_watch(*, actor: Any, requirement: Requirement) -> bool:
+def requirement_watch(*, actor: User, requirement: Requirement) -> bool:
     """Start watching (notified of merges); False when already watching (nothing written)."""
     _check_watchable(actor, requirement)
     if requirement.watchers.filter(pk=actor.pk).exists():
@@ -299,7 +301,7 @@ def requirement_watch(*, actor: Any, requirement: Requirement) -> bool:
 
 
 @transaction.atomic
-def requirement_unwatch(*, actor: Any, requirement: Requirement) -> bool:
+def requirement_unwatch(*, actor: User, requirement: Requirement) -> bool:
     """Stop watching; False when not watching (nothing written). Allowed on a merged requirement too."""
     if not may_watch(actor, requirement):
         raise deny(_("需求不存在或您无权访问。"))

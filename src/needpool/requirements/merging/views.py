@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from needpool.accounts.models import acting_user
 from needpool.core.text import human_join
 from needpool.core.views import error_text
 from needpool.requirements.merging.permissions import may_merge
@@ -131,7 +132,7 @@ def merge_page(request: HttpRequest) -> HttpResponse:
         survivor = form.cleaned_data["survivor"]
         try:
             merge = requirements_merge(
-                actor=user,
+                actor=acting_user(user),
                 survivor_id=survivor,
                 merged_ids=[pk for pk in ids if pk != survivor],
                 note=form.cleaned_data["note"],
@@ -173,7 +174,7 @@ def merge_page(request: HttpRequest) -> HttpResponse:
 def merge_undo_action(request: HttpRequest, pk: int) -> HttpResponse:
     merge = merge_get(user=request.user, pk=pk)
     try:
-        undone = requirements_merge_undo(actor=request.user, merge=merge)
+        undone = requirements_merge_undo(actor=acting_user(request.user), merge=merge)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect(_detail_url(merge.survivor_id, "merge-history"))
@@ -189,7 +190,7 @@ def merge_undo_action(request: HttpRequest, pk: int) -> HttpResponse:
 def watch_action(request: HttpRequest, pk: int) -> HttpResponse:
     requirement = requirement_get(user=request.user, pk=pk)
     try:
-        if requirement_watch(actor=request.user, requirement=requirement):
+        if requirement_watch(actor=acting_user(request.user), requirement=requirement):
             messages.success(request, _("已关注需求 %(code)s：合并等变动会通知您。") % {"code": requirement.code})
     except ValidationError as exc:
         messages.error(request, error_text(exc))
@@ -199,7 +200,7 @@ def watch_action(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def unwatch_action(request: HttpRequest, pk: int) -> HttpResponse:
     requirement = requirement_get(user=request.user, pk=pk)
-    if requirement_unwatch(actor=request.user, requirement=requirement):
+    if requirement_unwatch(actor=acting_user(request.user), requirement=requirement):
         messages.success(request, _("已取消关注需求 %(code)s。") % {"code": requirement.code})
     return redirect(_detail_url(requirement.pk))
 
