@@ -18,6 +18,7 @@ from needpool.intake.models import (
     Submission,
     SubmissionAttachment,
 )
+from needpool.intake.staff import staff_actor
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -39,9 +40,9 @@ class IntakeChannelAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: IntakeChannel, form: Any, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in CHANNEL_FIELDS if name in form.cleaned_data}
         if change:
-            saved = channel_update(actor=request.user, channel=obj, **data)
+            saved = channel_update(actor=staff_actor(request.user), channel=obj, **data)
         else:
-            saved = channel_create(actor=request.user, **data)
+            saved = channel_create(actor=staff_actor(request.user), **data)
         obj.pk = saved.pk
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

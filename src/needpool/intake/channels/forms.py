@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 
+from needpool.accounts.models import User
 from needpool.customers.forms import customer_field
 from needpool.customers.permissions import visible_customers
 from needpool.intake.channels.services import CHANNEL_FIELDS
@@ -21,6 +23,6 @@ class ChannelForm(forms.ModelForm):
 
 
 class AccessCodeForm(forms.Form):
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["customer"] = customer_field(visible_customers(user), label=_("客户"))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from django.contrib.auth.models import AnonymousUser
 
+from needpool.accounts.models import User
 from needpool.accounts.roles import Cap
 from needpool.core.permissions import user_can
 
 
-def can_manage_channels(user: Any) -> bool:
+def can_manage_channels(user: User | AnonymousUser) -> bool:
     return user_can(user, Cap.CONFIGURE)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, QuerySet
 from django.http import Http404
 
+from needpool.accounts.models import User
 from needpool.accounts.roles import Cap
 from needpool.core.permissions import require
 from needpool.intake.channels.permissions import can_manage_channels
@@ -16,12 +18,12 @@ from needpool.intake.models import (
 )
 
 
-def channel_list(*, user: Any) -> QuerySet[IntakeChannel]:
+def channel_list(*, user: User | AnonymousUser) -> QuerySet[IntakeChannel]:
     require(user, Cap.CONFIGURE)
     return IntakeChannel.objects.annotate(submission_count=Count("submissions")).order_by("name", "id")
 
 
-def channel_get(*, user: Any, pk: Any) -> IntakeChannel:
+def channel_get(*, user: User | AnonymousUser, pk: Any) -> IntakeChannel:
     if not can_manage_channels(user):
         raise Http404
     try:

@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import User
 from needpool.accounts.roles import Cap
 from needpool.core.audit import audit_record, diff, snapshot
 from needpool.core.models import AuditEntry
@@ -92,7 +93,7 @@ def _check_channel(channel: IntakeChannel) -> None:
 
 
 @transaction.atomic
-def channel_create(*, actor: Any, **data: Any) -> IntakeChannel:
+def channel_create(*, actor: User, **data: Any) -> IntakeChannel:
     """Create an intake channel (name, slug, kind and the settings in ``CHANNEL_FIELDS``); no token yet."""
     require(actor, Cap.CONFIGURE)
     unknown = set(data) - set(CHANNEL_FIELDS)
@@ -106,7 +107,7 @@ def channel_create(*, actor: Any, **data: Any) -> IntakeChannel:
 
 
 @transaction.atomic
-def channel_update(*, actor: Any, channel: IntakeChannel, **data: Any) -> IntakeChannel:
+def channel_update(*, actor: User, channel: IntakeChannel, **data: Any) -> IntakeChannel:
     require(actor, Cap.CONFIGURE)
     unknown = set(data) - set(CHANNEL_FIELDS)
     if unknown:
@@ -124,7 +125,7 @@ def channel_update(*, actor: Any, channel: IntakeChannel, **data: Any) -> Intake
 
 
 @transaction.atomic
-def channel_token_rotate(*, actor: Any, channel: IntakeChannel) -> tuple[IntakeChannel, str]:
+def channel_token_rotate(*, actor: User, channel: IntakeChannel) -> tuple[IntakeChannel, str]:
     """Give the channel a new API token (the old one stops working at once). The token is returned once."""
     require(actor, Cap.CONFIGURE)
     channel = IntakeChannel.objects.select_for_update().get(pk=channel.pk)
@@ -145,7 +146,7 @@ def channel_token_rotate(*, actor: Any, channel: IntakeChannel) -> tuple[IntakeC
 
 
 @transaction.atomic
-def channel_token_revoke(*, actor: Any, channel: IntakeChannel) -> IntakeChannel:
+def channel_token_revoke(*, actor: User, channel: IntakeChannel) -> IntakeChannel:
     require(actor, Cap.CONFIGURE)
     channel = IntakeChannel.objects.select_for_update().get(pk=channel.pk)
     if not channel.token_hash:
@@ -167,7 +168,7 @@ def channel_token_touch(*, channel: IntakeChannel) -> None:
 
 
 @transaction.atomic
-def access_code_issue(*, actor: Any, channel: IntakeChannel, customer: Customer) -> tuple[ChannelAccessCode, str]:
+def access_code_issue(*, actor: User, channel: IntakeChannel, customer: Customer) -> tuple[ChannelAccessCode, str]:
     """Issue (or replace) a customer's access code for a channel. The code is returned once."""
     require(actor, Cap.CONFIGURE)
     if not can_view_customer(actor, customer):
@@ -193,7 +194,7 @@ def access_code_issue(*, actor: Any, channel: IntakeChannel, customer: Customer)
 
 
 @transaction.atomic
-def access_code_revoke(*, actor: Any, access_code: ChannelAccessCode) -> ChannelAccessCode:
+def access_code_revoke(*, actor: User, access_code: ChannelAccessCode) -> ChannelAccessCode:
     require(actor, Cap.CONFIGURE)
     access_code.is_active = False
     access_code.save(update_fields=["is_active"])

@@ -9,17 +9,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
+from needpool.accounts.models import User
 from needpool.accounts.roles import Cap
 from needpool.core.permissions import user_can
 from needpool.customers.permissions import customer_scope
 from needpool.intake.models import Submission
 
 
-def visible_submissions(user: Any) -> QuerySet[Submission]:
+def visible_submissions(user: User | AnonymousUser) -> QuerySet[Submission]:
     if not (user and user.is_authenticated):
         return Submission.objects.none()
     scope = customer_scope(user, prefix="feedback__customer__")
@@ -28,11 +28,11 @@ def visible_submissions(user: Any) -> QuerySet[Submission]:
     return Submission.objects.filter(scope | Q(feedback__created_by=user.pk))
 
 
-def can_view_submission(user: Any, submission: Submission) -> bool:
+def can_view_submission(user: User | AnonymousUser, submission: Submission) -> bool:
     return visible_submissions(user).filter(pk=submission.pk).exists()
 
 
-def can_message_submitter(user: Any, submission: Submission | None = None) -> bool:
+def can_message_submitter(user: User | AnonymousUser, submission: Submission | None = None) -> bool:
     if not user_can(user, Cap.FEEDBACK_WRITE):
         return False
     return submission is None or can_view_submission(user, submission)

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import User
 from needpool.intake.channels.tokens import digest
 from needpool.intake.models import (
     IntakeChannel,
@@ -109,7 +111,7 @@ def _count_of(model: type[PortalMessage] | type[SubmissionAttachment]) -> Coales
 
 
 def submission_list(
-    *, user: Any, channel_id: int | None = None, unlinked: bool = False, q: str = ""
+    *, user: User | AnonymousUser, channel_id: int | None = None, unlinked: bool = False, q: str = ""
 ) -> QuerySet[Submission]:
     # Correlated counts rather than Count() joins: the page's COUNT(*) then needs no GROUP BY.
     qs = (
@@ -132,7 +134,7 @@ def submission_list(
     return qs.order_by("-created_at", "-id")
 
 
-def submission_get(*, user: Any, pk: Any) -> Submission:
+def submission_get(*, user: User | AnonymousUser, pk: Any) -> Submission:
     try:
         return (
             visible_submissions(user)
@@ -144,7 +146,7 @@ def submission_get(*, user: Any, pk: Any) -> Submission:
         raise Http404 from exc
 
 
-def submission_attachment_get(*, user: Any, submission_pk: Any, pk: Any) -> SubmissionAttachment:
+def submission_attachment_get(*, user: User | AnonymousUser, submission_pk: Any, pk: Any) -> SubmissionAttachment:
     submission = submission_get(user=user, pk=submission_pk)
     try:
         return submission.attachments.get(pk=pk)
@@ -152,6 +154,6 @@ def submission_attachment_get(*, user: Any, submission_pk: Any, pk: Any) -> Subm
         raise Http404 from exc
 
 
-def submission_for_feedback(*, user: Any, feedback_id: int) -> Submission | None:
+def submission_for_feedback(*, user: User | AnonymousUser, feedback_id: int) -> Submission | None:
     """The submission a feedback item came from (for pages that show a feedback item), if visible."""
     return visible_submissions(user).filter(feedback_id=feedback_id).first()

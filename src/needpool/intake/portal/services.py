@@ -27,7 +27,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,6 +37,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import User
 from needpool.core.audit import audit_record
 from needpool.core.models import AuditEntry
 from needpool.customers.models import Customer
@@ -270,7 +270,7 @@ def portal_submit(
 
 
 @transaction.atomic
-def portal_message_send(*, actor: Any, submission: Submission, body: str, site_url: str = "") -> PortalMessage:
+def portal_message_send(*, actor: User, submission: Submission, body: str, site_url: str = "") -> PortalMessage:
     """Send a message to a submitter: shown on the tracking page (when the channel shows messages) and mailed."""
     if not can_message_submitter(actor, submission):
         raise PermissionDenied(_("您没有给提交人留言的权限。"))

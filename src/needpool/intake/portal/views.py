@@ -47,7 +47,7 @@ from needpool.intake.portal.selectors import (
     tracking_link,
 )
 from needpool.intake.portal.services import attachment_limit_bytes, portal_message_send, portal_submit
-from needpool.intake.staff import history_rows, staff_tabs
+from needpool.intake.staff import history_rows, staff_actor, staff_tabs
 
 # ---------------------------------------------------------------- public
 
@@ -208,7 +208,7 @@ def staff_submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 portal_message_send(
-                    actor=request.user,
+                    actor=staff_actor(request.user),
                     submission=submission,
                     body=form.cleaned_data["body"],
                     site_url=request.build_absolute_uri("/"),

@@ -23,11 +23,13 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
+from needpool.accounts.models import User
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import customer_scope
 from needpool.customers.selectors import customer_list, interaction_list
@@ -56,13 +58,13 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 # ---------------------------------------------------------------- records
 
 
-def _scoped_feedback(user: Any) -> QuerySet[Feedback]:
+def _scoped_feedback(user: User | AnonymousUser) -> QuerySet[Feedback]:
     scope = customer_scope(user, prefix="customer__")
     base = Feedback.objects.all() if scope is None else Feedback.objects.filter(scope | Q(customer__isnull=True))
     return base.select_related("customer", "contact").order_by("received_at", "id")
 
 
-def requirement_queryset(*, user: Any, filters: Any, layout: str) -> QuerySet[Requirement]:
+def requirement_queryset(*, user: User | AnonymousUser, filters: Any, layout: str) -> QuerySet[Requirement]:
     """The list page's requirements (same filters, same sort, same permission scope) with what a row needs."""
     qs = (
         requirement_list(user=user, filters=filters)
@@ -82,7 +84,7 @@ def requirement_queryset(*, user: Any, filters: Any, layout: str) -> QuerySet[Re
     )
 
 
-def requirement_records(*, user: Any, filters: Any, layout: str) -> Iterator[Requirement]:
+def requirement_records(*, user: User | AnonymousUser, filters: Any, layout: str) -> Iterator[Requirement]:
     yield from requirement_queryset(user=user, filters=filters, layout=layout).iterator(chunk_size=CHUNK)
 
 
@@ -104,13 +106,13 @@ def _interactions_with_feedback() -> QuerySet[Interaction]:
     )
 
 
-def customer_queryset(*, user: Any, filters: dict[str, Any]) -> QuerySet[Customer]:
+def customer_queryset(*, user: User | AnonymousUser, filters: dict[str, Any]) -> QuerySet[Customer]:
     latest = Interaction.objects.filter(customer=OuterRef("pk")).order_by("-occurred_at", "-id").values("id")[:1]
     return customer_list(user=user, **filters).annotate(latest_interaction_id=Subquery(latest))
 
 
 def customer_records(
-    *, user: Any, filters: dict[str, Any]
+    *, user: User | AnonymousUser, filters: dict[str, Any]
 ) -> Iterator[tuple[Customer, Contact | None, Interaction | None]]:
     """Each customer with its latest interaction and that interaction's contact (else its first contact)."""
     for chunk in _chunks(customer_queryset(user=user, filters=filters).iterator(chunk_size=CHUNK), CHUNK):
@@ -123,7 +125,7 @@ def customer_records(
             yield customer, contact, interaction
 
 
-def interaction_queryset(*, user: Any, filters: dict[str, Any]) -> QuerySet[Interaction]:
+def interaction_queryset(*, user: User | AnonymousUser, filters: dict[str, Any]) -> QuerySet[Interaction]:
     customers = customer_list(user=user, **filters).order_by()
     return (
         interaction_list(user=user)
@@ -135,7 +137,7 @@ def interaction_queryset(*, user: Any, filters: dict[str, Any]) -> QuerySet[Inte
 
 
 def interaction_records(
-    *, user: Any, filters: dict[str, Any]
+    *, user: User | AnonymousUser, filters: dict[str, Any]
 ) -> Iterator[tuple[Customer, Contact | None, Interaction | None]]:
     """Every interaction of the filtered customers, one row each, with its customer and contact."""
     for interaction in interaction_queryset(user=user, filters=filters).iterator(chunk_size=CHUNK):

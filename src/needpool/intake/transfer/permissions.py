@@ -4,14 +4,15 @@ own: it reads through the permission-scoped selectors of the list it exports."""
 
 from __future__ import annotations
 
-from typing import Any
+from django.contrib.auth.models import AnonymousUser
 
+from needpool.accounts.models import User
 from needpool.accounts.roles import Cap
 from needpool.core.permissions import user_can
 
 IMPORT_CAPS = (Cap.CUSTOMER_WRITE, Cap.REQUIREMENT_CREATE, Cap.REQUIREMENT_EDIT_ANY, Cap.ANALYSE)
 
 
-def can_import(user: Any) -> bool:
+def can_import(user: User | AnonymousUser) -> bool:
     """The upload needs at least one capability a row can use; each row is then checked by its service."""
     return any(user_can(user, cap) for cap in IMPORT_CAPS)

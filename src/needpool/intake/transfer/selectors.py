@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
+from needpool.accounts.models import User
 from needpool.core.models import BackgroundJob
 from needpool.intake.transfer.imports import progress
 from needpool.intake.transfer.services import IMPORT_KINDS
 
 
-def import_jobs(*, user: Any) -> QuerySet[BackgroundJob]:
+def import_jobs(*, user: User | AnonymousUser) -> QuerySet[BackgroundJob]:
     if not (user and user.is_authenticated):
         return BackgroundJob.objects.none()
     return BackgroundJob.objects.filter(kind__in=IMPORT_KINDS, created_by=user.pk).order_by("-created_at", "-id")
 
 
-def import_job_get(*, user: Any, pk: Any) -> BackgroundJob:
+def import_job_get(*, user: User | AnonymousUser, pk: Any) -> BackgroundJob:
     """One of the user's import jobs; Http404 for anyone else's (not found and forbidden look the same)."""
     try:
         return import_jobs(user=user).select_related("created_by").get(pk=pk)

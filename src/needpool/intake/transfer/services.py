@@ -26,6 +26,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import User
 from needpool.core.audit import audit_record
 from needpool.core.models import AuditEntry, BackgroundJob
 from needpool.core.permissions import user_can
@@ -104,7 +105,7 @@ class ImportResult:
 
 def run_import(
     *,
-    actor: Any,
+    actor: User,
     path: Path,
     layout: str = "",
     options: ImportOptions | None = None,
@@ -177,7 +178,7 @@ def _extension(name: str) -> str:
 
 @transaction.atomic
 def import_start(
-    *, actor: Any, upload: UploadedFile, layout: str = "", options: ImportOptions | None = None, language: str = ""
+    *, actor: User, upload: UploadedFile, layout: str = "", options: ImportOptions | None = None, language: str = ""
 ) -> BackgroundJob:
     """Keep the uploaded sheet and queue its preview (a dry run) as a background job."""
     if not can_import(actor):
@@ -221,7 +222,7 @@ def import_start(
 
 
 @transaction.atomic
-def import_confirm(*, actor: Any, preview: BackgroundJob) -> BackgroundJob:
+def import_confirm(*, actor: User, preview: BackgroundJob) -> BackgroundJob:
     """Run a previewed sheet for real (a background job); a second click returns the job already started."""
     preview = BackgroundJob.objects.select_for_update().get(pk=preview.pk)
     if preview.kind != IMPORT_PREVIEW or preview.created_by_id != getattr(actor, "pk", None):

@@ -35,7 +35,7 @@ from needpool.requirements.permissions import visible_requirements
 class RowHandler:
     layout: ClassVar[Layout]
 
-    def __init__(self, *, actor: Any, header: Header, options: ImportOptions, lookups: Lookups) -> None:
+    def __init__(self, *, actor: User, header: Header, options: ImportOptions, lookups: Lookups) -> None:
         self.actor = actor
         self.header = header
         self.options = options
