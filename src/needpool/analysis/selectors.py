@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
-from needpool.accounts.roles import Cap
 from needpool.analysis import scoring
+from needpool.analysis.filters import ProjectFilter, project_filter_data
 from needpool.analysis.models import (
     AnalysisProject,
     FishboneCause,
@@ -18,8 +18,8 @@ from needpool.analysis.models import (
     RequirementAnalysis,
     WhyStep,
 )
+from needpool.analysis.permissions import visible_jobs, visible_projects
 from needpool.core.models import BackgroundJob
-from needpool.core.permissions import user_can
 from needpool.customers.models import Customer
 from needpool.customers.permissions import visible_customers
 from needpool.requirements.choices import StatusCategory
@@ -203,14 +203,16 @@ def kano_survey_by_token(token: str) -> KanoSurvey:
 # ------------------------------------------------------------------ projects
 
 
-def project_list(*, user: Any) -> QuerySet[AnalysisProject]:
-    """Projects are visible to pool-wide roles, to their leader and to their members."""
-    qs = AnalysisProject.objects.select_related("leader").prefetch_related(
-        Prefetch("members", queryset=ProjectMember.objects.select_related("user"))
+def project_list(*, user: Any, filters: Any = None) -> QuerySet[AnalysisProject]:
+    """The projects the user sees (pool-wide roles, their leader and members), filtered by ``ProjectFilter``
+    (q, leader): the list page's and the API's rules. Invalid values are ignored here; the API refuses them."""
+    qs = (
+        visible_projects(user)
+        .select_related("leader")
+        .prefetch_related(Prefetch("members", queryset=ProjectMember.objects.select_related("user")))
     )
-    if user.can("see_all"):
-        return qs
-    return qs.filter(Q(leader=user) | Q(members__user=user)).distinct()
+    data = project_filter_data(filters or {})
+    return ProjectFilter(data, queryset=qs).qs if data else qs
 
 
 def project_get(*, user: Any, pk: Any) -> AnalysisProject:
@@ -259,12 +261,9 @@ def project_counts(project: AnalysisProject, *, user: Any) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ background jobs
 
-JOB_KINDS = ("priority_recompute",)
-
 
 def _jobs(user: Any) -> QuerySet[BackgroundJob]:
-    qs = BackgroundJob.objects.filter(kind__in=JOB_KINDS).select_related("created_by")
-    return qs if user_can(user, Cap.ANALYSE) else qs.filter(created_by=user.pk)
+    return visible_jobs(user).select_related("created_by")
 
 
 def job_get(*, user: Any, pk: Any) -> BackgroundJob:

@@ -8,15 +8,14 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needpool.accounts.models import User
-from needpool.accounts.roles import Cap
-from needpool.analysis import scoring
+from needpool.analysis import permissions, scoring
 from needpool.analysis.choices import ComplianceStatus, FishboneCategory, KanoAnswer, MoSCoW, PriorityModelKind
 from needpool.analysis.models import (
     AnalysisProject,
@@ -31,7 +30,6 @@ from needpool.analysis.models import (
 from needpool.core.audit import audit_record, diff, snapshot
 from needpool.core.bulk import bulk_set
 from needpool.core.models import AuditEntry, BackgroundJob
-from needpool.core.permissions import user_can
 from needpool.customers.models import Customer
 from needpool.customers.permissions import can_view_customer
 from needpool.requirements import lifecycle
@@ -166,10 +164,6 @@ def _analysis_for(requirement: Requirement) -> RequirementAnalysis:
     return analysis
 
 
-def _deny(message: str | None = None) -> PermissionDenied:
-    return PermissionDenied(message or _("您没有执行此操作的权限。"))
-
-
 def _clean_inputs(data: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     cleaned: dict[str, Any] = {}
@@ -227,8 +221,8 @@ def _clean_inputs(data: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def analysis_update(*, actor: Any, requirement: Requirement, **data: Any) -> RequirementAnalysis:
     """Change a requirement's scoring inputs, pain points or value statement; recompute its priority."""
-    if not user_can(actor, Cap.ANALYSE):
-        raise _deny(_("只有产品经理及以上角色可以修改评分。"))
+    if not permissions.can_score(actor, requirement):
+        raise permissions.deny(_("只有产品经理及以上角色可以修改评分。"))
     unknown = set(data) - set(SCORE_FIELDS) - set(INSIGHT_FIELDS)
     if unknown:
         raise ValidationError({name: _("未知字段。") for name in sorted(unknown)})
@@ -256,8 +250,8 @@ def analysis_update(*, actor: Any, requirement: Requirement, **data: Any) -> Req
 @transaction.atomic
 def priority_override(*, actor: Any, requirement: Requirement, priority: str, reason: str) -> RequirementAnalysis:
     """Set (or clear, with ``priority=""``) a manual priority; the computed one stays beside it."""
-    if not user_can(actor, Cap.ANALYSE):
-        raise _deny(_("只有产品经理及以上角色可以调整优先级。"))
+    if not permissions.can_override_priority(actor, requirement):
+        raise permissions.deny(_("只有产品经理及以上角色可以调整优先级。"))
     reason = (reason or "").strip()
     if priority and priority not in Priority.values:
         raise ValidationError({"priority": _("优先级必须是 P0、P1、P2 或 P3。")})
@@ -351,8 +345,8 @@ def _validate_settings(data: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def analysis_settings_update(*, actor: Any, **data: Any) -> tuple[AnalysisSettings, BackgroundJob | None]:
     """Change the active model or its weights; recompute every priority (a background job for big pools)."""
-    if not user_can(actor, Cap.ANALYSE):
-        raise _deny(_("只有产品经理及以上角色可以修改优先级模型。"))
+    if not permissions.can_change_settings(actor):
+        raise permissions.deny(_("只有产品经理及以上角色可以修改优先级模型。"))
     unknown = set(data) - set(SETTINGS_FIELDS)
     if unknown:
         raise ValidationError({name: _("未知字段。") for name in sorted(unknown)})
@@ -438,8 +432,8 @@ def whys_set(
     *, actor: Any, requirement: Requirement, steps: Sequence[tuple[str, str]], root_cause: str
 ) -> list[WhyStep]:
     """Replace the 5-Whys chain: ordered (why, because) pairs ending in a root cause."""
-    if not user_can(actor, Cap.ANALYSE):
-        raise _deny()
+    if not permissions.can_edit_root_cause(actor, requirement):
+        raise permissions.deny()
     cleaned = [((q or "").strip(), (a or "").strip()) for q, a in steps]
     cleaned = [(q, a) for q, a in cleaned if q or a]
     root_cause = (root_cause or "").strip()
@@ -482,8 +476,8 @@ def whys_set(
 @transaction.atomic
 def fishbone_set(*, actor: Any, requirement: Requirement, causes: Iterable[tuple[str, str]]) -> list[FishboneCause]:
     """Replace the fishbone causes: (category, text) with categories 人 机 料 法 环 (测)."""
-    if not user_can(actor, Cap.ANALYSE):
-        raise _deny()
+    if not permissions.can_edit_root_cause(actor, requirement):
+        raise permissions.deny()
     cleaned = [(c, (t or "").strip()) for c, t in causes if (t or "").strip()]
     for category, text in cleaned:
         if category not in FishboneCategory.values:
@@ -530,8 +524,8 @@ def whys_required_missing(requirement: Requirement, target_key: str = "in_review
 
 @transaction.atomic
 def feasibility_update(*, actor: Any, requirement: Requirement, **data: Any) -> RequirementAnalysis:
-    if not user_can(actor, Cap.ESTIMATE):
-        raise _deny(_("只有技术人员和产品经理可以评估可行性。"))
+    if not permissions.can_estimate(actor, requirement):
+        raise permissions.deny(_("只有技术人员和产品经理可以评估可行性。"))
     unknown = set(data) - set(FEASIBILITY_FIELDS)
     if unknown:
         raise ValidationError({name: _("未知字段。") for name in sorted(unknown)})
@@ -578,8 +572,8 @@ def feasibility_update(*, actor: Any, requirement: Requirement, **data: Any) -> 
 @transaction.atomic
 def compliance_sign_off(*, actor: Any, requirement: Requirement, status: str, note: str = "") -> RequirementAnalysis:
     """A compliance officer approves or rejects; only the compliance role may sign."""
-    if not user_can(actor, Cap.COMPLIANCE_SIGN):
-        raise _deny(_("只有合规人员可以签署合规检查。"))
+    if not permissions.can_sign_compliance(actor, requirement):
+        raise permissions.deny(_("只有合规人员可以签署合规检查。"))
     if status not in (ComplianceStatus.APPROVED, ComplianceStatus.REJECTED):
         raise ValidationError({"status": _("合规结论必须是“合规通过”或“不合规”。")})
     note = (note or "").strip()
@@ -613,8 +607,8 @@ def compliance_sign_off(*, actor: Any, requirement: Requirement, status: str, no
 def kano_survey_create(
     *, actor: Any, requirement: Requirement, functional_question: str, dysfunctional_question: str
 ) -> KanoSurvey:
-    if not user_can(actor, Cap.ANALYSE):
-        raise _deny()
+    if not permissions.can_edit_kano_survey(actor, requirement):
+        raise permissions.deny()
     functional_question = (functional_question or "").strip()
     dysfunctional_question = (dysfunctional_question or "").strip()
     errors = {}
@@ -653,8 +647,8 @@ def kano_answer(
     respondent: str = "",
 ) -> KanoResponse:
     """Record one answer pair: by a customer through the public link (no actor) or by staff on their behalf."""
-    if actor is not None and not user_can(actor, Cap.FEEDBACK_WRITE):
-        raise _deny()
+    if actor is not None and not permissions.can_enter_kano_answer(actor, survey):
+        raise permissions.deny()
     # A survey left on a merged requirement takes no more answers: the survivor's survey is the one that counts.
     if (not survey.is_open or survey.requirement.merged_into_id) and actor is None:
         raise ValidationError({"survey": _("该问卷已关闭。")})
@@ -740,8 +734,8 @@ def project_create(
     scope: dict[str, Any] | None = None,
     members: Iterable[tuple[User, str]] = (),
 ) -> AnalysisProject:
-    if not user_can(actor, Cap.ANALYSE):
-        raise _deny(_("只有经理和产品经理可以创建分析项目。"))
+    if not permissions.can_create_project(actor):
+        raise permissions.deny(_("只有经理和产品经理可以创建分析项目。"))
     project = AnalysisProject(
         name=(name or "").strip(),
         goal=(goal or "").strip(),
@@ -767,15 +761,11 @@ def project_create(
     return project
 
 
-def _can_edit_project(actor: Any, project: AnalysisProject) -> bool:
-    return user_can(actor, Cap.ANALYSE) or getattr(actor, "pk", None) == project.leader_id
-
-
 @transaction.atomic
 def project_update(*, actor: Any, project: AnalysisProject, **data: Any) -> AnalysisProject:
     """Change a project's name, goal, dates, leader, scope or members; scope changes are recorded."""
-    if not _can_edit_project(actor, project):
-        raise _deny()
+    if not permissions.can_edit_project(actor, project):
+        raise permissions.deny()
     allowed = {"name", "goal", "leader", "start_date", "end_date", "scope", "members"}
     unknown = set(data) - allowed
     if unknown:

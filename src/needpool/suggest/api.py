@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from needpool.core.models import BackgroundJob
-from needpool.suggest import selectors, services
+from needpool.suggest import permissions, selectors, services
 from needpool.suggest.models import ModelKind, Outcome, Source, SuggestField, Suggestion, SuggestModel
 
 TAGS = ["suggestions"]
@@ -145,7 +145,7 @@ class DecideView(APIView):
     def _decide(self, request: Request, id: int, sid: int, value: str = "") -> Response:
         lookup = {"feedback_id": id} if self.kind == "feedback" else {"interaction_id": id}
         suggestion = selectors.suggestion_get(user=request.user, pk=sid, **lookup)
-        if not services.can_decide(request.user, suggestion):
+        if not permissions.can_decide(request.user, suggestion):
             raise exceptions.PermissionDenied()
         if self.action == "accept":
             decided = services.suggestion_accept(actor=request.user, suggestion=suggestion)
@@ -216,7 +216,7 @@ class ModelsView(APIView):
     @extend_schema(tags=TAGS, responses=ModelSerializer(many=True))
     def get(self, request: Request) -> Response:
         """The newest models of each kind (``is_active``: in use; otherwise the rules are)."""
-        if not selectors.can_view_models(request.user):
+        if not permissions.can_view_models(request.user):
             raise exceptions.PermissionDenied()
         rows = [m for summary in selectors.models_overview() for m in summary.history]
         return Response(ModelSerializer(rows, many=True).data)

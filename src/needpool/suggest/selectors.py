@@ -6,29 +6,18 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
-from needpool.accounts.roles import Cap
 from needpool.core.models import BackgroundJob
-from needpool.core.permissions import user_can
 from needpool.core.text import human_join
 from needpool.customers.models import Interaction
 from needpool.customers.permissions import visible_customers
 from needpool.requirements.models import Feedback
 from needpool.requirements.permissions import visible_feedback
-from needpool.suggest import engine, services
+from needpool.suggest import engine, permissions, services
 from needpool.suggest.models import ModelKind, Outcome, Source, SuggestField, Suggestion, SuggestModel
-
-
-def visible_suggestions(user: Any) -> QuerySet[Suggestion]:
-    """Suggestions of feedback the user sees and of interactions with customers the user sees."""
-    if not (user and user.is_authenticated):
-        return Suggestion.objects.none()
-    return Suggestion.objects.filter(
-        Q(feedback__in=visible_feedback(user).values("pk"))
-        | Q(interaction__customer__in=visible_customers(user).values("pk"))
-    )
+from needpool.suggest.permissions import visible_suggestions
 
 
 def suggestion_get(*, user: Any, pk: Any, feedback_id: Any = None, interaction_id: Any = None) -> Suggestion:
@@ -119,7 +108,7 @@ def panel_for(*, user: Any, target: services.Target, error: str = "") -> Panel:
     """The panel of ``target`` (which the caller has read through its own selector)."""
     suggestions = services.suggestions_ensure(target=target)
     kind = "feedback" if isinstance(target, Feedback) else "interaction"
-    can_decide = _can_decide_target(user, target)
+    can_decide = permissions.can_decide_for(user, target)
     choices = {f: services.field_choices(f) for f in services.target_fields(target)}
     rows: list[Row] = []
     tags = list(target.tags.all()) if isinstance(target, Feedback) else []
@@ -148,17 +137,8 @@ def panel_for(*, user: Any, target: services.Target, error: str = "") -> Panel:
         rows=rows,
         can_decide=can_decide,
         target=target,
-        can_view_models=can_view_models(user),
+        can_view_models=permissions.can_view_models(user),
     )
-
-
-def _can_decide_target(user: Any, target: services.Target) -> bool:
-    from needpool.customers.permissions import can_write_customer
-    from needpool.requirements.permissions import can_write_feedback
-
-    if isinstance(target, Feedback):
-        return can_write_feedback(user)  # the caller read it through visible_feedback
-    return can_write_customer(user, target.customer)
 
 
 def text_suggestions(text: str) -> dict[str, list[engine.Prediction]]:
@@ -167,10 +147,6 @@ def text_suggestions(text: str) -> dict[str, list[engine.Prediction]]:
 
 
 # ---------------------------------------------------------------- models page
-
-
-def can_view_models(user: Any) -> bool:
-    return user_can(user, Cap.CONFIGURE) or user_can(user, Cap.ANALYSE)
 
 
 @dataclass
@@ -220,13 +196,13 @@ def training_jobs(*, user: Any, limit: int = 10) -> QuerySet[BackgroundJob]:
     qs = (
         BackgroundJob.objects.filter(kind=services.JOB_KIND).select_related("created_by").order_by("-created_at", "-id")
     )
-    return qs[:limit] if can_view_models(user) else qs.none()
+    return qs[:limit] if permissions.can_view_models(user) else qs.none()
 
 
 def job_get(*, user: Any, pk: Any) -> BackgroundJob:
     """A training job: visible to those who may train (and to its creator); Http404 otherwise."""
     qs = BackgroundJob.objects.filter(kind=services.JOB_KIND).select_related("created_by")
-    if not can_view_models(user):
+    if not permissions.can_view_models(user):
         qs = qs.filter(created_by=user.pk)
     try:
         return qs.get(pk=pk)

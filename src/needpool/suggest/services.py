@@ -10,33 +10,25 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from needpool.accounts.roles import Cap
 from needpool.core.audit import audit_record
 from needpool.core.codes import next_number
 from needpool.core.models import AuditEntry, BackgroundJob
-from needpool.core.permissions import user_can
 from needpool.customers.choices import Mood
 from needpool.customers.models import Interaction
-from needpool.customers.permissions import can_write_customer
 from needpool.requirements.choices import Dimension, Sentiment
 from needpool.requirements.models import ClassOption, Feedback
-from needpool.requirements.permissions import can_write_feedback, visible_feedback
-from needpool.suggest import conf, engine, rules, training
+from needpool.suggest import conf, engine, permissions, rules, training
 from needpool.suggest.models import ModelKind, OptionKeywords, Outcome, SuggestField, Suggestion, SuggestModel
 
 JOB_KIND = "suggest_train"
 FEEDBACK_FIELDS = (SuggestField.TYPE, SuggestField.TAG, SuggestField.SENTIMENT)
 INTERACTION_FIELDS = (SuggestField.MOOD,)
 Target = Feedback | Interaction
-
-
-def _deny(message: str | None = None) -> PermissionDenied:
-    return PermissionDenied(message or _("您没有执行此操作的权限。"))
 
 
 def target_text(target: Target) -> str:
@@ -116,14 +108,6 @@ def _empty_source(field: str) -> str:
 # ---------------------------------------------------------------- deciding
 
 
-def can_decide(user: Any, suggestion: Suggestion) -> bool:
-    """Who may accept or correct: whoever may write the feedback / the interaction's customer and sees it."""
-    if suggestion.feedback_id:
-        return can_write_feedback(user) and visible_feedback(user).filter(pk=suggestion.feedback_id).exists()
-    interaction = suggestion.interaction
-    return interaction is not None and can_write_customer(user, interaction.customer)
-
-
 def field_choices(field: str) -> list[tuple[str, str]]:
     """Values a person may pick for ``field`` (option keys for type and tags)."""
     if field in (SuggestField.TYPE, SuggestField.TAG):
@@ -199,8 +183,8 @@ def _source_text(suggestion: Suggestion) -> str:
 
 
 def _decide(*, actor: Any, suggestion: Suggestion, outcome: str, value: str) -> Suggestion:
-    if not can_decide(actor, suggestion):
-        raise _deny()
+    if not permissions.can_decide(actor, suggestion):
+        raise permissions.deny()
     locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     if not locked.is_pending:
         raise ValidationError(_("这条建议已经处理过了（%(outcome)s）。") % {"outcome": locked.get_outcome_display()})
@@ -254,8 +238,8 @@ def suggestion_reject(*, actor: Any, suggestion: Suggestion) -> Suggestion:
 @transaction.atomic
 def option_keywords_set(*, actor: Any, option: ClassOption, keywords: str) -> OptionKeywords:
     """Replace the keyword list of a type / tag option (the rules used while there are few examples)."""
-    if not user_can(actor, Cap.CONFIGURE):
-        raise _deny()
+    if not permissions.can_edit_keywords(actor, option):
+        raise permissions.deny()
     if option.dimension not in (Dimension.TYPE, Dimension.TAG):
         raise ValidationError({"option": _("只有需求类型和标签可以设置关键词。")})
     words = rules.parse_keywords(keywords)
@@ -280,15 +264,11 @@ def option_keywords_set(*, actor: Any, option: ClassOption, keywords: str) -> Op
 # ---------------------------------------------------------------- training
 
 
-def can_train(user: Any) -> bool:
-    return user_can(user, Cap.CONFIGURE) or user_can(user, Cap.ANALYSE)
-
-
 @transaction.atomic
 def training_start(*, actor: Any, force: bool = True) -> BackgroundJob:
     """Queue a training run ("retrain now"); its progress is a BackgroundJob."""
-    if not can_train(actor):
-        raise _deny(_("只有管理员、经理或产品经理可以训练模型。"))
+    if not permissions.can_train(actor):
+        raise permissions.deny(_("只有管理员、经理或产品经理可以训练模型。"))
     job = BackgroundJob.objects.create(
         kind=JOB_KIND,
         total=len(ModelKind.values),

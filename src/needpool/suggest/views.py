@@ -13,13 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from needpool.accounts.roles import Cap
 from needpool.core.models import BackgroundJob
-from needpool.core.permissions import user_can
 from needpool.core.views import error_text, is_htmx
 from needpool.requirements.choices import Dimension
 from needpool.requirements.models import ClassOption, Feedback
-from needpool.suggest import selectors, services
+from needpool.suggest import permissions, selectors, services
 from needpool.suggest.models import Outcome
 
 ACTIONS = ("accept", "correct", "reject")
@@ -80,7 +78,7 @@ def decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     suggestion = selectors.suggestion_get(user=request.user, pk=pk)
     target = suggestion.target
     kind = "feedback" if suggestion.feedback_id else "interaction"
-    if not services.can_decide(request.user, suggestion):
+    if not permissions.can_decide(request.user, suggestion):
         raise PermissionDenied(_("您没有处理这条建议的权限。"))
     error = ""
     try:
@@ -140,8 +138,8 @@ def text_hint(request: HttpRequest) -> HttpResponse:
 
 
 def _require_models_access(request: HttpRequest) -> None:
-    if not selectors.can_view_models(request.user):
-        raise PermissionDenied(_("只有管理员、经理或产品经理可以查看建议模型。"))
+    if not permissions.can_view_models(request.user):
+        raise permissions.deny(_("只有管理员、经理或产品经理可以查看建议模型。"))
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -159,7 +157,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "kinds": selectors.models_overview(),
         "outcomes": selectors.outcome_counts(),
         "jobs": list(selectors.training_jobs(user=request.user)),
-        "can_train": services.can_train(request.user),
+        "allowed": {"train": permissions.can_train(request.user)},
         "min_per_class": services.conf.min_per_class(),
         "retrain_after": services.conf.retrain_after(),
     }
@@ -182,10 +180,10 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def keywords_page(request: HttpRequest) -> HttpResponse:
     """The keyword lists of the type and tag options (the rules used while examples are few)."""
     _require_models_access(request)
-    can_edit = user_can(request.user, Cap.CONFIGURE)
+    can_edit = permissions.can_edit_keywords(request.user)
     if request.method == "POST":
         if not can_edit:
-            raise PermissionDenied(_("只有管理员可以修改关键词。"))
+            raise permissions.deny(_("只有管理员可以修改关键词。"))
         option = ClassOption.objects.filter(
             pk=request.POST.get("option") or 0, dimension__in=(Dimension.TYPE, Dimension.TAG)
         ).first()
@@ -211,4 +209,4 @@ def keywords_page(request: HttpRequest) -> HttpResponse:
         }
         for o in options
     ]
-    return render(request, "suggest/keywords.html", {"rows": rows, "can_edit": can_edit})
+    return render(request, "suggest/keywords.html", {"rows": rows, "allowed": {"edit_keywords": can_edit}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
@@ -12,8 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from needpool.accounts.roles import Cap
-from needpool.analysis import services
+from needpool.analysis import permissions, services
 from needpool.analysis.api.common import (
     TAGS,
     EnumChoiceField,
@@ -26,8 +26,8 @@ from needpool.analysis.api.common import (
 )
 from needpool.analysis.choices import ComplianceStatus, MoSCoW
 from needpool.analysis.models import RequirementAnalysis
-from needpool.core.permissions import user_can
 from needpool.requirements.api import deny_unless
+from needpool.requirements.models import Requirement
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -185,7 +185,7 @@ class RequirementAnalysisView(APIView):
     @extend_schema(request=AnalysisInputSerializer, responses=AnalysisSerializer)
     def patch(self, request: Request, id: int) -> Response:
         requirement = requirement_for(request, id)
-        deny_unless(user_can(request.user, Cap.ANALYSE), _("只有产品经理及以上角色可以修改评分。"))
+        deny_unless(permissions.can_score(request.user, requirement), _("只有产品经理及以上角色可以修改评分。"))
         serializer = AnalysisInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.analysis_update(actor=request.user, requirement=requirement, **serializer.validated_data)
@@ -193,12 +193,17 @@ class RequirementAnalysisView(APIView):
 
 
 def analysis_write(
-    request: Request, id: int, cap: str, refusal: str, serializer_class: type[serializers.Serializer], service: Any
+    request: Request,
+    id: int,
+    allowed: Callable[[Any, Requirement], bool],
+    refusal: str,
+    serializer_class: type[serializers.Serializer],
+    service: Any,
 ) -> Response:
     """The shape of every analysis write: 404 if unseen, 403 before input checks, 400 per field, then
     the service, answering with the requirement's analysis."""
     requirement = requirement_for(request, id)
-    deny_unless(user_can(request.user, cap), refusal)
+    deny_unless(allowed(request.user, requirement), refusal)
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     service(actor=request.user, requirement=requirement, **serializer.validated_data)
@@ -219,7 +224,7 @@ class PriorityOverrideView(APIView):
         return analysis_write(
             request,
             id,
-            Cap.ANALYSE,
+            permissions.can_override_priority,
             _("只有产品经理及以上角色可以调整优先级。"),
             OverrideSerializer,
             services.priority_override,
@@ -234,7 +239,7 @@ class FeasibilityView(APIView):
         return analysis_write(
             request,
             id,
-            Cap.ESTIMATE,
+            permissions.can_estimate,
             _("只有技术人员和产品经理可以评估可行性。"),
             FeasibilitySerializer,
             services.feasibility_update,
@@ -249,7 +254,7 @@ class ComplianceView(APIView):
         return analysis_write(
             request,
             id,
-            Cap.COMPLIANCE_SIGN,
+            permissions.can_sign_compliance,
             _("只有合规人员可以签署合规检查。"),
             ComplianceSerializer,
             services.compliance_sign_off,

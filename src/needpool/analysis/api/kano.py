@@ -13,12 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from needpool.accounts.roles import Cap
-from needpool.analysis import selectors, services
+from needpool.analysis import permissions, selectors, services
 from needpool.analysis.api.common import TAGS, EnumChoiceField, requirement_for
 from needpool.analysis.choices import KanoAnswer, KanoCategory
 from needpool.analysis.models import KanoResponse, KanoSurvey
-from needpool.core.permissions import user_can
 from needpool.customers.models import Customer
 from needpool.customers.selectors import customer_list
 from needpool.requirements.api import deny_unless, scoped
@@ -119,7 +117,7 @@ class KanoView(APIView):
     @extend_schema(request=KanoSurveyInputSerializer, responses=KanoSerializer)
     def put(self, request: Request, id: int) -> Response:
         requirement = requirement_for(request, id)
-        deny_unless(user_can(request.user, Cap.ANALYSE))
+        deny_unless(permissions.can_edit_kano_survey(request.user, requirement))
         serializer = KanoSurveyInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.kano_survey_create(actor=request.user, requirement=requirement, **serializer.validated_data)
@@ -138,7 +136,7 @@ class KanoAnswerView(APIView):
     def post(self, request: Request, id: int) -> Response:
         """Record a customer's answers on their behalf (roles that enter feedback)."""
         requirement = requirement_for(request, id)
-        deny_unless(user_can(request.user, Cap.FEEDBACK_WRITE), _("您没有录入反馈的权限。"))
+        deny_unless(permissions.can_enter_kano_answer(request.user, requirement), _("您没有录入反馈的权限。"))
         survey, _summary = selectors.kano_of(requirement)
         serializer = KanoAnswerSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)

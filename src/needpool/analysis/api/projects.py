@@ -14,12 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from needpool.accounts.models import User
-from needpool.accounts.roles import Cap
-from needpool.analysis import selectors, services
+from needpool.analysis import permissions, selectors, services
 from needpool.analysis.api.common import PROJECT_TAGS, user_name
 from needpool.analysis.api.rankings import DemandRankSerializer, MatrixPointSerializer, RankedSerializer
+from needpool.analysis.filters import ProjectFilter
 from needpool.analysis.models import AnalysisProject
-from needpool.core.permissions import user_can
 from needpool.requirements.api import deny_unless
 
 PROJECT_DEMAND_LIMIT = 20
@@ -121,7 +120,7 @@ class ProjectViewSet(
 
     serializer_class = ProjectSerializer
     queryset = AnalysisProject.objects.none()
-    filter_backends: list[Any] = []
+    filterset_class = ProjectFilter  # the list page's filters; an invalid value is a 400
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -136,7 +135,7 @@ class ProjectViewSet(
         return Response(self.get_serializer(fresh).data, status=code)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        deny_unless(user_can(request.user, Cap.ANALYSE), _("只有经理和产品经理可以创建分析项目。"))
+        deny_unless(permissions.can_create_project(request.user), _("只有经理和产品经理可以创建分析项目。"))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         project = services.project_create(actor=request.user, **project_input(serializer.validated_data))
@@ -145,8 +144,8 @@ class ProjectViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         project = self.get_object()
-        # The rule of services.project_update, checked first so that a refusal is 403 before any input error.
-        deny_unless(user_can(request.user, Cap.ANALYSE) or request.user.pk == project.leader_id)
+        # Checked before the input so that a refusal is 403 before any input error (the service checks again).
+        deny_unless(permissions.can_edit_project(request.user, project))
         serializer = self.get_serializer(project, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         services.project_update(actor=request.user, project=project, **project_input(serializer.validated_data))
@@ -156,7 +155,7 @@ class ProjectViewSet(
         return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(responses=RankedSerializer(many=True))
-    @action(detail=True, methods=["get"], serializer_class=RankedSerializer)
+    @action(detail=True, methods=["get"], serializer_class=RankedSerializer, filterset_class=None)
     def requirements(self, request: Request, pk: str | None = None) -> Response:
         """The visible requirements in the project's scope, in priority order (paginated)."""
         project = self.get_object()
@@ -165,7 +164,7 @@ class ProjectViewSet(
         return self.get_paginated_response(RankedSerializer(page, many=True).data)
 
     @extend_schema(responses=ProjectSummarySerializer)
-    @action(detail=True, methods=["get"], serializer_class=ProjectSummarySerializer)
+    @action(detail=True, methods=["get"], serializer_class=ProjectSummarySerializer, filterset_class=None)
     def summary(self, request: Request, pk: str | None = None) -> Response:
         """Counts by priority and status, matrix points and the most-asked requirements, within the scope."""
         project = self.get_object()

@@ -9,12 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from needpool.accounts.roles import Cap
-from needpool.analysis import selectors, services
+from needpool.analysis import permissions, selectors, services
 from needpool.analysis.api.common import TAGS, EnumChoiceField, requirement_for
 from needpool.analysis.choices import FishboneCategory
 from needpool.analysis.models import FishboneCause, WhyStep
-from needpool.core.permissions import user_can
 from needpool.requirements.api import deny_unless
 from needpool.requirements.models import Requirement
 
@@ -64,7 +62,7 @@ class WhysView(APIView):
     @extend_schema(request=WhysSerializer, responses=WhysSerializer)
     def put(self, request: Request, id: int) -> Response:
         requirement = requirement_for(request, id)
-        deny_unless(user_can(request.user, Cap.ANALYSE))
+        deny_unless(permissions.can_edit_root_cause(request.user, requirement))
         serializer = WhysSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -123,7 +121,7 @@ class FishboneView(APIView):
     @extend_schema(request=FishboneSerializer, responses=FishboneSerializer)
     def put(self, request: Request, id: int) -> Response:
         requirement = requirement_for(request, id)
-        deny_unless(user_can(request.user, Cap.ANALYSE))
+        deny_unless(permissions.can_edit_root_cause(request.user, requirement))
         serializer = FishboneSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         causes = [(cause["category"], cause["text"]) for cause in serializer.validated_data["causes"]]

@@ -13,12 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from needpool.accounts.roles import Cap
-from needpool.analysis import selectors, services
+from needpool.analysis import permissions, selectors, services
 from needpool.analysis.api.common import TAGS, EnumChoiceField, RejectUnknownFields, model_field
 from needpool.analysis.models import AnalysisSettings
 from needpool.core.models import BackgroundJob
-from needpool.core.permissions import user_can
 from needpool.requirements.api import deny_unless
 
 
@@ -116,7 +114,7 @@ class AnalysisSettingsView(APIView):
 
     @extend_schema(request=SettingsInputSerializer, responses=SettingsSerializer)
     def patch(self, request: Request) -> Response:
-        deny_unless(user_can(request.user, Cap.ANALYSE), _("只有产品经理及以上角色可以修改优先级模型。"))
+        deny_unless(permissions.can_change_settings(request.user), _("只有产品经理及以上角色可以修改优先级模型。"))
         serializer = SettingsInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

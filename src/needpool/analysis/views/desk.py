@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from needpool.accounts.roles import Cap
+from needpool.analysis import permissions
 from needpool.analysis.choices import KanoCategory, PriorityModelKind
 from needpool.analysis.fishbone import fishbone_picture
 from needpool.analysis.forms import (
@@ -44,7 +44,6 @@ from needpool.analysis.services import (
     priority_override,
 )
 from needpool.analysis.views.presentation import explain, input_error_text
-from needpool.core.permissions import require, user_can
 from needpool.core.views import add_service_errors
 from needpool.customers.choices import ValueTier
 from needpool.customers.permissions import visible_customers
@@ -118,7 +117,6 @@ def desk_context(request: HttpRequest, requirement: Requirement, **bound: Any) -
     grouped = fishbone_of(requirement)
     demand, voters = demand_of(user=user, requirement=requirement)
     survey, summary = kano_of(requirement)
-    can_analyse = user_can(user, Cap.ANALYSE)
     tiers = dict(ValueTier.choices)
     for voter in voters:
         voter["tier_label"] = tiers.get(voter["tier"], voter["tier"])
@@ -141,10 +139,7 @@ def desk_context(request: HttpRequest, requirement: Requirement, **bound: Any) -
         "why": explain(analysis, config),
         "active_model_label": PriorityModelKind(config.active_model).label,
         "stale": bool(analysis.pk and analysis.computed_model and analysis.computed_version < config.version),
-        "can_analyse": can_analyse,
-        "can_estimate": user_can(user, Cap.ESTIMATE),
-        "can_sign": user_can(user, Cap.COMPLIANCE_SIGN),
-        "can_enter_kano": user_can(user, Cap.FEEDBACK_WRITE),
+        "allowed": permissions.desk_permissions(user, requirement),
         "scores_form": bound.get("scores_form") or ScoresForm(analysis=analysis, config=config),
         "insights_form": bound.get("insights_form")
         or InsightsForm(initial={"pain_points": analysis.pain_points, "value_statement": analysis.value_statement}),
@@ -181,7 +176,7 @@ def desk_action(
     request: HttpRequest,
     pk: int,
     *,
-    cap: str,
+    allowed: Callable[[Any, Requirement], bool],
     form_name: str,
     make_form: Callable[[Requirement], forms.Form],
     save: Callable[[Requirement, Any], Any],
@@ -191,7 +186,8 @@ def desk_action(
 ) -> HttpResponse:
     """One form of the desk: validate, call the service, redirect back; on errors show the desk again."""
     requirement = requirement_or_404(request, pk)
-    require(request.user, cap)
+    if not allowed(request.user, requirement):
+        raise permissions.deny()
     form = make_form(requirement)
     if form.is_valid():
         try:
@@ -219,7 +215,7 @@ def desk_scores(request: HttpRequest, pk: int) -> HttpResponse:
     return desk_action(
         request,
         pk,
-        cap=Cap.ANALYSE,
+        allowed=permissions.can_score,
         form_name="scores_form",
         make_form=lambda r: ScoresForm(request.POST, analysis=analysis_of(r), config=analysis_settings()),
         save=save,
@@ -234,7 +230,7 @@ def desk_insights(request: HttpRequest, pk: int) -> HttpResponse:
     return desk_action(
         request,
         pk,
-        cap=Cap.ANALYSE,
+        allowed=permissions.can_score,
         form_name="insights_form",
         make_form=lambda r: InsightsForm(request.POST),
         save=lambda r, f: analysis_update(actor=request.user, requirement=r, **f.cleaned_data),
@@ -249,7 +245,7 @@ def desk_override(request: HttpRequest, pk: int) -> HttpResponse:
     return desk_action(
         request,
         pk,
-        cap=Cap.ANALYSE,
+        allowed=permissions.can_override_priority,
         form_name="override_form",
         make_form=lambda r: OverrideForm(request.POST),
         save=lambda r, f: priority_override(
@@ -266,7 +262,7 @@ def desk_feasibility(request: HttpRequest, pk: int) -> HttpResponse:
     return desk_action(
         request,
         pk,
-        cap=Cap.ESTIMATE,
+        allowed=permissions.can_estimate,
         form_name="feasibility_form",
         make_form=lambda r: FeasibilityForm(request.POST),
         save=lambda r, f: feasibility_update(actor=request.user, requirement=r, **f.cleaned_data),
@@ -281,7 +277,7 @@ def desk_compliance(request: HttpRequest, pk: int) -> HttpResponse:
     return desk_action(
         request,
         pk,
-        cap=Cap.COMPLIANCE_SIGN,
+        allowed=permissions.can_sign_compliance,
         form_name="compliance_form",
         make_form=lambda r: ComplianceForm(request.POST),
         save=lambda r, f: compliance_sign_off(

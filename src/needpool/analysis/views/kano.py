@@ -9,12 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from needpool.accounts.roles import Cap
+from needpool.analysis import permissions
 from needpool.analysis.forms import KanoAnswerForm, KanoEntryForm, KanoSurveyForm
 from needpool.analysis.selectors import kano_of, kano_survey_by_token
 from needpool.analysis.services import kano_answer, kano_survey_create
 from needpool.analysis.views.desk import desk_action, desk_url, kano_customers, requirement_or_404
-from needpool.core.permissions import require
 from needpool.core.views import add_service_errors
 from needpool.requirements.models import Requirement
 
@@ -24,7 +23,7 @@ def desk_kano_survey(request: HttpRequest, pk: int) -> HttpResponse:
     return desk_action(
         request,
         pk,
-        cap=Cap.ANALYSE,
+        allowed=permissions.can_edit_kano_survey,
         form_name="kano_survey_form",
         make_form=lambda r: KanoSurveyForm(request.POST),
         save=lambda r, f: kano_survey_create(actor=request.user, requirement=r, **f.cleaned_data),
@@ -39,7 +38,8 @@ def desk_kano_entry(request: HttpRequest, pk: int) -> HttpResponse:
     requirement = requirement_or_404(request, pk)
     survey, _summary = kano_of(requirement)
     if survey is None:
-        require(request.user, Cap.FEEDBACK_WRITE)
+        if not permissions.can_enter_kano_answer(request.user, requirement):
+            raise permissions.deny()
         messages.error(request, _("请先创建 Kano 问卷。"))
         return redirect(desk_url(requirement.pk, "kano"))
 
@@ -56,7 +56,7 @@ def desk_kano_entry(request: HttpRequest, pk: int) -> HttpResponse:
     return desk_action(
         request,
         pk,
-        cap=Cap.FEEDBACK_WRITE,
+        allowed=permissions.can_enter_kano_answer,
         form_name="kano_entry_form",
         make_form=lambda r: KanoEntryForm(
             request.POST,

@@ -6,11 +6,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from needpool.accounts.roles import Cap
 from needpool.analysis.selectors import matrix_points, ranked, value_effort_points
 from needpool.analysis.services import analysis_settings
 from needpool.analysis.views.presentation import chart_labels, explain, has_filters, point_urls, workflow_or_none
-from needpool.core.permissions import user_can
 from needpool.core.views import paginate
 from needpool.requirements.forms import requirement_filter_form
 from needpool.requirements.selectors import requirement_list
@@ -34,7 +32,6 @@ def matrix_page(request: HttpRequest) -> HttpResponse:
         "config": config,
         "filter_form": requirement_filter_form(request.GET or None, user=user, workflow=workflow_or_none()),
         "has_filters": has_filters(request),
-        "can_analyse": user_can(user, Cap.ANALYSE),
     }
     return render(request, "analysis/matrix.html", context)
 

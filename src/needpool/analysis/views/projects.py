@@ -7,14 +7,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from needpool.accounts.roles import Cap
+from needpool.analysis import permissions
+from needpool.analysis.filters import ProjectFilter
 from needpool.analysis.forms import ProjectForm
 from needpool.analysis.models import AnalysisProject
 from needpool.analysis.selectors import (
@@ -27,9 +28,8 @@ from needpool.analysis.selectors import (
     ranked,
 )
 from needpool.analysis.services import analysis_settings, project_create, project_update
-from needpool.analysis.views.presentation import PRIORITY_NAMES, chart_labels, explain, point_urls
+from needpool.analysis.views.presentation import PRIORITY_NAMES, chart_labels, explain, has_filters, point_urls
 from needpool.core.audit import audit_for
-from needpool.core.permissions import require, user_can
 from needpool.core.views import add_service_errors, paginate
 from needpool.customers.choices import Segment
 from needpool.requirements.choices import StatusCategory
@@ -66,19 +66,22 @@ def scope_rows(scope: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _can_edit_project(user: Any, project: AnalysisProject) -> bool:
-    return user_can(user, Cap.ANALYSE) or getattr(user, "pk", None) == project.leader_id
-
-
 def project_list_page(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, project_list(user=request.user))
+    page = paginate(request, project_list(user=request.user, filters=request.GET))
     rows = [{"project": p, "scope": scope_rows(p.scope or {})} for p in page.object_list]
-    context = {"page_obj": page, "rows": rows, "can_create": user_can(request.user, Cap.ANALYSE)}
+    context = {
+        "filter_form": ProjectFilter(request.GET or None, queryset=AnalysisProject.objects.none()).form,
+        "has_filters": has_filters(request),
+        "page_obj": page,
+        "rows": rows,
+        "allowed": {"create": permissions.can_create_project(request.user)},
+    }
     return render(request, "analysis/projects.html", context)
 
 
 def project_create_page(request: HttpRequest) -> HttpResponse:
-    require(request.user, Cap.ANALYSE, _("只有经理和产品经理可以创建分析项目。"))
+    if not permissions.can_create_project(request.user):
+        raise permissions.deny(_("只有经理和产品经理可以创建分析项目。"))
     today = timezone.localdate()
     initial = {"leader": request.user.pk, "start_date": today, "end_date": today + dt.timedelta(days=30)}
     form = ProjectForm(request.POST or None, initial=initial)
@@ -95,8 +98,8 @@ def project_create_page(request: HttpRequest) -> HttpResponse:
 
 def project_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     project = project_get(user=request.user, pk=pk)
-    if not _can_edit_project(request.user, project):
-        raise PermissionDenied(_("只有项目负责人、经理和产品经理可以修改分析项目。"))
+    if not permissions.can_edit_project(request.user, project):
+        raise permissions.deny(_("只有项目负责人、经理和产品经理可以修改分析项目。"))
     form = ProjectForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
@@ -159,6 +162,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "chart_config": {"cutoff": config.matrix_cutoff, "labels": chart_labels()},
         "demand": demand_ranking(user=user, base=base, limit=10),
         "history": _history_rows(audit_for(project, limit=50)),
-        "can_edit": _can_edit_project(user, project),
+        "allowed": {"edit": permissions.can_edit_project(user, project)},
     }
     return render(request, "analysis/project.html", context)

@@ -11,12 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from needpool.accounts.roles import Cap
+from needpool.analysis import permissions
 from needpool.analysis.forms import FishboneForm, whys_from_post
 from needpool.analysis.selectors import analysis_of
 from needpool.analysis.services import MAX_WHYS, fishbone_set, whys_set
 from needpool.analysis.views.desk import desk_action, desk_context, desk_url, requirement_or_404, whys_state
-from needpool.core.permissions import require
 from needpool.core.views import error_text, is_htmx
 
 
@@ -24,7 +23,8 @@ from needpool.core.views import error_text, is_htmx
 def desk_whys(request: HttpRequest, pk: int) -> HttpResponse:
     """The 5-Whys editor: add / remove rows (no save) or save the chain; htmx gets the editor back."""
     requirement = requirement_or_404(request, pk)
-    require(request.user, Cap.ANALYSE)
+    if not permissions.can_edit_root_cause(request.user, requirement):
+        raise permissions.deny()
     rows, root_cause = whys_from_post(request.POST)
     state: dict[str, Any] = {"rows": rows, "root_cause": root_cause}
     action = request.POST.get("action", "save")
@@ -57,7 +57,11 @@ def desk_whys(request: HttpRequest, pk: int) -> HttpResponse:
             state = {"saved": True}
     if is_htmx(request):
         analysis = analysis_of(requirement)
-        context = {"requirement": requirement, "whys": whys_state(requirement, analysis, state), "can_analyse": True}
+        context = {
+            "requirement": requirement,
+            "whys": whys_state(requirement, analysis, state),
+            "allowed": permissions.desk_permissions(request.user, requirement),
+        }
         return render(request, "analysis/_whys.html", context)
     return render(request, "analysis/requirement.html", desk_context(request, requirement, whys=state))
 
@@ -67,7 +71,7 @@ def desk_fishbone(request: HttpRequest, pk: int) -> HttpResponse:
     return desk_action(
         request,
         pk,
-        cap=Cap.ANALYSE,
+        allowed=permissions.can_edit_root_cause,
         form_name="fishbone_form",
         make_form=lambda r: FishboneForm(request.POST),
         save=lambda r, f: fishbone_set(actor=request.user, requirement=r, causes=f.causes()),

@@ -5,26 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from needpool.accounts.roles import Cap
+from needpool.analysis import permissions
 from needpool.analysis.choices import PriorityModelKind
 from needpool.analysis.forms import SettingsForm, criteria_formset, criteria_from_formset
 from needpool.analysis.selectors import job_get
 from needpool.analysis.services import analysis_settings, analysis_settings_update
 from needpool.core.models import BackgroundJob
-from needpool.core.permissions import user_can
 from needpool.core.views import add_service_errors
 
 
 def settings_page(request: HttpRequest) -> HttpResponse:
     user = request.user
-    can_change = user_can(user, Cap.ANALYSE)
+    can_change = permissions.can_change_settings(user)
     if request.method == "POST" and not can_change:
-        raise PermissionDenied(_("只有产品经理及以上角色可以修改优先级模型。"))
+        raise permissions.deny(_("只有产品经理及以上角色可以修改优先级模型。"))
     config = analysis_settings()
     data = request.POST if request.method == "POST" else None
     form = SettingsForm(data, config=config, readonly=not can_change)
@@ -50,7 +49,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "formset": formset,
         "config": config,
-        "can_change": can_change,
+        "allowed": {"change": can_change},
         "models": PriorityModelKind.choices,
     }
     return render(request, "analysis/settings.html", context)

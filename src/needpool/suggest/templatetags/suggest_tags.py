@@ -39,6 +39,6 @@ def suggestions_panel(context: Any, obj: Any, lazy: bool = False) -> dict[str, A
 @register.filter
 def can_view_suggest_models(user: Any) -> bool:
     """Whether the navigation shows the suggestion models page (administrators and analysts)."""
-    from needpool.suggest.selectors import can_view_models
+    from needpool.suggest.permissions import can_view_models
 
     return can_view_models(user)
