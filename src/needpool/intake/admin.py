@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from needpool.accounts.models import acting_user
 from needpool.intake.channels.services import CHANNEL_FIELDS, channel_create, channel_update
 from needpool.intake.models import (
     ChannelAccessCode,
@@ -18,7 +19,6 @@ from needpool.intake.models import (
     Submission,
     SubmissionAttachment,
 )
-from needpool.intake.staff import staff_actor
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -40,9 +40,9 @@ class IntakeChannelAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: IntakeChannel, form: Any, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in CHANNEL_FIELDS if name in form.cleaned_data}
         if change:
-            saved = channel_update(actor=staff_actor(request.user), channel=obj, **data)
+            saved = channel_update(actor=acting_user(request.user), channel=obj, **data)
         else:
-            saved = channel_create(actor=staff_actor(request.user), **data)
+            saved = channel_create(actor=acting_user(request.user), **data)
         obj.pk = saved.pk
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

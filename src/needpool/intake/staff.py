@@ -1,29 +1,15 @@
-"""What intake's staff pages share: the signed-in user who acts, and for the pages under /portal/staff/ the
-tabs (submissions, channels) and the audit history."""
+"""What the staff pages under /portal/staff/ share: the tabs (submissions, channels) and the audit history."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from needpool.accounts.models import User
 from needpool.core.audit import audit_for
 from needpool.intake.channels.permissions import can_manage_channels
 from needpool.intake.models import IntakeChannel, Submission
-
-
-def staff_actor(user: User | AnonymousUser) -> User:
-    """The signed-in user a staff page acts as. The sign-in wall (or ``login_required``) and the permission
-    checks turn anonymous callers away before any service is called; this narrows the type and refuses,
-    all the same, anyone who slipped through."""
-    if not isinstance(user, User) or not user.is_authenticated:
-        raise PermissionDenied(_("请先登录。"))
-    return user
-
 
 _HISTORY_LABELS = {
     "token": lambda: _("API 令牌"),

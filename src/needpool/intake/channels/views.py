@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from needpool.accounts.models import acting_user
 from needpool.core.views import add_service_errors, error_text, paginate
 from needpool.intake.channels.forms import AccessCodeForm, ChannelForm
 from needpool.intake.channels.permissions import can_manage_channels
@@ -26,7 +27,7 @@ from needpool.intake.channels.services import (
     channel_update,
 )
 from needpool.intake.models import ChannelAccessCode, IntakeChannel
-from needpool.intake.staff import history_rows, staff_actor, staff_tabs
+from needpool.intake.staff import history_rows, staff_tabs
 
 
 @login_required
@@ -44,7 +45,7 @@ def staff_channel_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             channel = channel_create(
-                actor=staff_actor(request.user), **{f: form.cleaned_data[f] for f in CHANNEL_FIELDS}
+                actor=acting_user(request.user), **{f: form.cleaned_data[f] for f in CHANNEL_FIELDS}
             )
         except ValidationError as exc:
             add_service_errors(form, exc)  # type: ignore[arg-type]  # a ModelForm is a BaseForm too
@@ -93,7 +94,7 @@ def staff_channel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             channel = channel_update(
-                actor=staff_actor(request.user), channel=channel, **{f: form.cleaned_data[f] for f in CHANNEL_FIELDS}
+                actor=acting_user(request.user), channel=channel, **{f: form.cleaned_data[f] for f in CHANNEL_FIELDS}
             )
         except ValidationError as exc:
             add_service_errors(form, exc)  # type: ignore[arg-type]  # a ModelForm is a BaseForm too
@@ -110,7 +111,7 @@ def staff_channel(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_channel_token(request: HttpRequest, pk: int) -> HttpResponse:
     """Create or rotate the API token; the page answering this POST is the only place it is ever shown."""
     channel = channel_get(user=request.user, pk=pk)
-    channel, token = channel_token_rotate(actor=staff_actor(request.user), channel=channel)
+    channel, token = channel_token_rotate(actor=acting_user(request.user), channel=channel)
     return _channel_page(request, channel, new_token=token)
 
 
@@ -119,7 +120,7 @@ def staff_channel_token(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_channel_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     channel = channel_get(user=request.user, pk=pk)
     try:
-        channel_token_revoke(actor=staff_actor(request.user), channel=channel)
+        channel_token_revoke(actor=acting_user(request.user), channel=channel)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
@@ -135,7 +136,7 @@ def staff_channel_code_issue(request: HttpRequest, pk: int) -> HttpResponse:
     if code_form.is_valid():
         try:
             record, code = access_code_issue(
-                actor=staff_actor(request.user), channel=channel, customer=code_form.cleaned_data["customer"]
+                actor=acting_user(request.user), channel=channel, customer=code_form.cleaned_data["customer"]
             )
         except ValidationError as exc:
             add_service_errors(code_form, exc)
@@ -151,6 +152,6 @@ def staff_channel_code_revoke(request: HttpRequest, pk: int, code_pk: int) -> Ht
     record = channel_access_codes(channel).filter(pk=code_pk).first()
     if record is None:
         raise Http404
-    access_code_revoke(actor=staff_actor(request.user), access_code=record)
+    access_code_revoke(actor=acting_user(request.user), access_code=record)
     messages.success(request, _("客户 %(customer)s 的访问码已停用。") % {"customer": record.customer})
     return redirect(reverse("portal:staff_channel", args=[channel.pk]) + "#codes")

@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import acting_user
 from needpool.core.views import add_service_errors, paginate
 from needpool.intake.channels.ratelimits import portal_rate_hit
 from needpool.intake.models import AccessMode, IntakeChannel, Submission
@@ -47,7 +48,7 @@ from needpool.intake.portal.selectors import (
     tracking_link,
 )
 from needpool.intake.portal.services import attachment_limit_bytes, portal_message_send, portal_submit
-from needpool.intake.staff import history_rows, staff_actor, staff_tabs
+from needpool.intake.staff import history_rows, staff_tabs
 
 # ---------------------------------------------------------------- public
 
@@ -208,7 +209,7 @@ def staff_submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 portal_message_send(
-                    actor=staff_actor(request.user),
+                    actor=acting_user(request.user),
                     submission=submission,
                     body=form.cleaned_data["body"],
                     site_url=request.build_absolute_uri("/"),

@@ -13,10 +13,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from needpool.accounts.models import acting_user
 from needpool.core.models import BackgroundJob
 from needpool.core.views import add_service_errors, error_text, is_htmx
 from needpool.customers.forms import customer_filter_args
-from needpool.intake.staff import staff_actor
 from needpool.intake.transfer import exports
 from needpool.intake.transfer.forms import ImportUploadForm
 from needpool.intake.transfer.imports.layouts import LAYOUTS
@@ -45,7 +45,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             job = import_start(
-                actor=staff_actor(request.user),
+                actor=acting_user(request.user),
                 upload=form.cleaned_data["file"],
                 layout=form.cleaned_data.get("layout") or "",
                 options=form.options(),
@@ -117,7 +117,7 @@ def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def import_job_run(request: HttpRequest, pk: int) -> HttpResponse:
     preview = import_job_get(user=request.user, pk=pk)
     try:
-        run = import_confirm(actor=staff_actor(request.user), preview=preview)
+        run = import_confirm(actor=acting_user(request.user), preview=preview)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("intake:import_job", pk=preview.pk)
