@@ -1,0 +1,95 @@
+"""Status moves: allowed targets, the first response, the note, and the transition through the gates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from needpool.accounts.models import User
+from needpool.core.audit import audit_record
+from needpool.core.models import AuditEntry
+from needpool.core.text import human_join
+from needpool.requirements import lifecycle
+from needpool.requirements import sla as sla_rules
+from needpool.requirements.models import (
+    NOTE_MAX_LENGTH,
+    Requirement,
+    StatusChange,
+    WorkflowStatus,
+    WorkflowTransition,
+)
+from needpool.requirements.permissions import (
+    can_transition_requirement,
+)
+from needpool.requirements.services.common import _deny, _refuse_merged
+from needpool.requirements.services.sla_priority import _record_breaches
+
+
+def allowed_targets(requirement: Requirement) -> list[WorkflowStatus]:
+    return [
+        t.target
+        for t in WorkflowTransition.objects.filter(source_id=requirement.status_id)
+        .select_related("target")
+        .order_by("target__order")
+    ]
+
+
+def _mark_responded(requirement: Requirement, at: dt.datetime) -> list[str]:
+    fields, newly_breached = sla_rules.mark_responded(requirement, at)
+    if newly_breached:
+        _record_breaches([requirement])
+    return fields
+
+
+def check_note(note: str) -> str:
+    """A transition note (the reason of a rejection, a deferral …): at most NOTE_MAX_LENGTH characters."""
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError({"note": _("备注不能超过 %(n)s 个字符。") % {"n": NOTE_MAX_LENGTH}})
+    return note
+
+
+@transaction.atomic
+def requirement_transition(*, actor: User, requirement: Requirement, to: str, note: str = "") -> Requirement:
+    """Move a requirement to status ``to`` (a key of its flow) if the flow allows it; record the move."""
+    if not can_transition_requirement(actor, requirement):
+        raise _deny(_("您没有流转该需求状态的权限。"))
+    note = check_note(note)
+    # Lock the requirement row alone, then read its status: a join in the locking query would drop the row
+    # when a concurrent move changed its status (PostgreSQL re-checks the join against the old status).
+    requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
+    _refuse_merged(requirement)
+    source = WorkflowStatus.objects.get(pk=requirement.status_id)
+    requirement.status = source
+    target = WorkflowStatus.objects.filter(workflow_id=source.workflow_id, key=to).first()
+    if target is None:
+        raise ValidationError({"to": _("状态“%(to)s”不在当前流程中。") % {"to": to}})
+    if target.pk == source.pk:
+        raise ValidationError({"to": _("需求已处于“%(status)s”状态。") % {"status": source}})
+    if not WorkflowTransition.objects.filter(source=source, target=target).exists():
+        allowed = human_join([str(s) for s in allowed_targets(requirement)]) or _("无")
+        raise ValidationError(
+            {
+                "to": _("不允许从“%(source)s”流转到“%(target)s”。可流转到：%(allowed)s。")
+                % {"source": source, "target": target, "allowed": allowed}
+            }
+        )
+    refusals = lifecycle.refusals(requirement, source, target, note)
+    if refusals:
+        raise ValidationError({"to": refusals})
+    now = timezone.now()
+    requirement.status = target
+    update = ["status", "updated_at", *_mark_responded(requirement, now)]
+    requirement.save(update_fields=update)
+    StatusChange.objects.create(requirement=requirement, source=source, target=target, actor=actor, note=note)
+    audit_record(
+        actor=actor,
+        obj=requirement,
+        action=AuditEntry.Action.TRANSITION,
+        changes={"status": (str(source), str(target)), **({"note": note} if note else {})},
+    )
+    return requirement

@@ -1,0 +1,210 @@
+"""Requirements in the pool: create (always with its evidence) and edit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from needpool.accounts.models import User
+from needpool.core.audit import audit_record, diff, snapshot
+from needpool.core.models import AuditEntry
+from needpool.customers.choices import ValueTier
+from needpool.customers.models import Contact, Customer
+from needpool.requirements import lifecycle
+from needpool.requirements import sla as sla_rules
+from needpool.requirements.choices import Channel
+from needpool.requirements.dedup import index_changed_on_commit as dedup_index_changed_on_commit
+from needpool.requirements.models import (
+    ClassOption,
+    Feedback,
+    Requirement,
+    StatusChange,
+)
+from needpool.requirements.permissions import (
+    can_create_requirement,
+    can_edit_requirement,
+)
+from needpool.requirements.services.common import (
+    _TIER_RANK,
+    AUDITED_FIELDS,
+    EDITABLE_FIELDS,
+    _check_options,
+    _check_tags,
+    _deny,
+    _index_text,
+    _refuse_merged,
+    active_workflow,
+    initial_status,
+    new_requirement_code,
+)
+from needpool.requirements.services.feedback import _check_customer_contact
+from needpool.requirements.services.sla_priority import _record_breaches
+
+# ---------------------------------------------------------------- requirements
+
+
+@transaction.atomic
+def requirement_create(
+    *,
+    actor: User,
+    title: str,
+    description: str = "",
+    background: str = "",
+    concrete_ask: str = "",
+    expected_date: dt.date | None = None,
+    type: ClassOption | None = None,
+    urgency: ClassOption | None = None,
+    nature: ClassOption | None = None,
+    source: ClassOption | None = None,
+    category: ClassOption | None = None,
+    tags: Iterable[ClassOption] = (),
+    owner: User | None = None,
+    priority: str = "",
+    customer: Customer | None = None,
+    contact: Contact | None = None,
+    channel: str = Channel.SALES,
+    feedback_text: str = "",
+    feedback: Iterable[Feedback] = (),
+    submitted_at: dt.datetime | None = None,
+    code: str = "",
+) -> Requirement:
+    """Create a requirement with its evidence: the given feedback items, or the customer's words as new."""
+    if not can_create_requirement(actor):
+        raise _deny()
+    fields = {
+        "title": (title or "").strip(),
+        "description": description or "",
+        "background": background or "",
+        "concrete_ask": concrete_ask or "",
+        "expected_date": expected_date,
+        "type": type,
+        "urgency": urgency,
+        "nature": nature,
+        "source": source,
+        "category": category,
+        "owner": owner,
+        "priority": priority or "",
+    }
+    _check_options(fields)
+    tag_list = _check_tags(tags)
+    feedback_items = list(feedback)
+    _check_customer_contact(actor, customer, contact)
+    now = timezone.now()
+    submitted = submitted_at or now
+    requirement = Requirement(
+        **fields,
+        code=code.strip() or "pending",
+        status=initial_status(active_workflow()),
+        created_by=actor if getattr(actor, "pk", None) else None,
+        submitted_at=submitted,
+    )
+    if requirement.owner is None and getattr(actor, "pk", None):
+        requirement.owner = actor
+    breached_on_entry = sla_rules.apply_due(requirement, now=now)
+    requirement.full_clean(
+        exclude=["status", "created_by", "owner", "type", "urgency", "nature", "source", "category"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    if code.strip():
+        if Requirement.objects.filter(code=requirement.code).exists():
+            raise ValidationError({"code": _("需求编号 %(code)s 已存在。") % {"code": requirement.code}})
+    else:
+        requirement.code = new_requirement_code(timezone.localdate(submitted))
+    requirement.search_text = _index_text(requirement)
+    # The new requirement's customers are known here: its value is the best tier among them (no refresh query).
+    evidence_customers = [f.customer for f in feedback_items if f.customer_id] if feedback_items else [customer]
+    tiers = [c.value_tier for c in evidence_customers if c is not None and c.value_tier]
+    ranks = [_TIER_RANK.get(ValueTier(tier), 0) for tier in tiers]
+    requirement.customer_value = {r: t for t, r in _TIER_RANK.items()}.get(max(ranks, default=0), "")
+    requirement.save()
+    if tag_list:
+        requirement.tags.set(tag_list)
+    for item in feedback_items:
+        if item.requirement_id not in (None, requirement.pk):
+            raise ValidationError({"feedback": _("反馈“%(text)s”已属于其他需求。") % {"text": item.raw_text[:30]}})
+    if feedback_items:
+        Feedback.objects.filter(pk__in=[f.pk for f in feedback_items]).update(requirement=requirement)
+    else:
+        words = (feedback_text or description or concrete_ask or requirement.title).strip()
+        Feedback.objects.create(
+            customer=customer,
+            contact=contact,
+            channel=channel,
+            raw_text=words,
+            received_at=submitted,
+            requirement=requirement,
+            created_by=requirement.created_by,
+        )
+    StatusChange.objects.create(
+        requirement=requirement, source=None, target=requirement.status, actor=requirement.created_by
+    )
+    dedup_index_changed_on_commit()
+    audit_record(
+        actor=actor,
+        obj=requirement,
+        action=AuditEntry.Action.CREATE,
+        changes={**snapshot(requirement, ("code", *EDITABLE_FIELDS)), "tags": [t.label for t in tag_list]},
+    )
+    if breached_on_entry:
+        _record_breaches([requirement])
+    return requirement
+
+
+@transaction.atomic
+def requirement_update(*, actor: User, requirement: Requirement, **data: Any) -> Requirement:
+    if not can_edit_requirement(actor, requirement):
+        raise _deny()
+    unknown = set(data) - set(AUDITED_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("未知字段。") for name in sorted(unknown)})
+    requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
+    _refuse_merged(requirement)
+    before = {
+        **snapshot(requirement, EDITABLE_FIELDS),
+        "tags": sorted(t.label for t in requirement.tags.all()),
+    }
+    tags = data.pop("tags", None)
+    _check_options(data)
+    if (
+        "priority" in data
+        and data["priority"] != requirement.priority
+        and lifecycle.fact("priority_from_analysis", requirement, default=False)
+    ):
+        raise ValidationError({"priority": _("该需求已有分析得分：请在分析页调整优先级（需填写理由）。")})
+    if "title" in data:
+        data["title"] = (data["title"] or "").strip()
+    for name, value in data.items():
+        setattr(requirement, name, value)
+    requirement.full_clean(
+        exclude=["status", "created_by", "owner", "type", "urgency", "nature", "source", "category"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    newly_breached = "urgency" in data and sla_rules.apply_due(requirement, now=timezone.now())
+    requirement.search_text = _index_text(requirement)
+    requirement.save()
+    after = snapshot(requirement, EDITABLE_FIELDS)
+    if tags is not None:
+        tag_list = _check_tags(tags)
+        requirement.tags.set(tag_list)
+        after["tags"] = sorted(t.label for t in tag_list)
+    else:
+        after["tags"] = before["tags"]
+    changes = diff(before, after)
+    if changes.keys() & {"title", "description", "background", "concrete_ask"}:
+        dedup_index_changed_on_commit()
+    if changes:
+        audit_record(actor=actor, obj=requirement, action=AuditEntry.Action.UPDATE, changes=changes)
+    if newly_breached:
+        _record_breaches([requirement])
+    return requirement
+
+
+gate_missing = lifecycle.standardisation_missing
