@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         version = config.version + 1
         job = BackgroundJob.objects.create(kind="priority_recompute", total=rows, params={"version": version})
         if args.batch:
-            services.RECOMPUTE_BATCH = args.batch
+            services.priority.RECOMPUTE_BATCH = args.batch
         started = time.perf_counter()
         recompute_priorities.call_local(job.pk)
         ours = time.perf_counter() - started

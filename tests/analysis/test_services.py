@@ -427,7 +427,7 @@ def test_turning_the_whys_rule_off_is_recorded_without_a_recompute(pm, three_ana
 
 
 def test_large_pool_recomputes_in_a_background_job(pm, three_analysed, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(services, "INLINE_RECOMPUTE_LIMIT", 1)
+    monkeypatch.setattr(services.settings, "INLINE_RECOMPUTE_LIMIT", 1)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         config, job = analysis_settings_update(actor=pm, active_model="matrix_3d")
     assert job is not None
@@ -447,7 +447,7 @@ def test_large_pool_recomputes_in_a_background_job(pm, three_analysed, monkeypat
 
 
 def test_background_job_runs_on_commit(pm, three_analysed, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(services, "INLINE_RECOMPUTE_LIMIT", 1)
+    monkeypatch.setattr(services.settings, "INLINE_RECOMPUTE_LIMIT", 1)
     with django_capture_on_commit_callbacks(execute=True):
         config, job = analysis_settings_update(actor=pm, weights_3d={"importance": 1, "urgency": 0, "cost": 0})
     job.refresh_from_db()
@@ -457,7 +457,7 @@ def test_background_job_runs_on_commit(pm, three_analysed, monkeypatch, django_c
 
 
 def test_recompute_in_batches_is_safe_to_rerun(pm, three_analysed, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(services, "INLINE_RECOMPUTE_LIMIT", 1)
+    monkeypatch.setattr(services.settings, "INLINE_RECOMPUTE_LIMIT", 1)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         config, job = analysis_settings_update(actor=pm, active_model="matrix_3d")
     assert priorities_recompute(version=config.version, job=job, batch_size=2) == 3

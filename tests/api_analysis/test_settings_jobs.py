@@ -121,7 +121,7 @@ def test_zero_weights_message(api, users):
 def test_big_pool_change_queues_a_job_that_finishes(
     api, users, scored, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "INLINE_RECOMPUTE_LIMIT", 0)
+    monkeypatch.setattr(services.settings, "INLINE_RECOMPUTE_LIMIT", 0)
     client = api(users["product_manager"])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.patch(SETTINGS, {"active_model": "moscow"}, format="json")

@@ -147,7 +147,7 @@ def test_bad_settings_show_messages_and_change_nothing(client, users, changes, m
 
 def test_a_big_recompute_goes_to_a_job_page_that_polls(client, users, requirement, score, monkeypatch):
     score(requirement, urgency_score=4, importance_score=4)
-    monkeypatch.setattr(services, "INLINE_RECOMPUTE_LIMIT", 0)
+    monkeypatch.setattr(services.settings, "INLINE_RECOMPUTE_LIMIT", 0)
     client.force_login(users["product_manager"])
     response = client.post(reverse("analysis:settings"), _settings_post(active_model="moscow"))
     job = BackgroundJob.objects.get(kind="priority_recompute")

@@ -17,7 +17,7 @@ from django.db.models import Subquery
 from django.utils.translation import gettext as _
 
 from needpool.analysis.models import KanoResponse, KanoSurvey, RequirementAnalysis
-from needpool.analysis.services import analysis_settings
+from needpool.analysis.services.config import analysis_settings
 from needpool.requirements import lifecycle
 from needpool.requirements import workflow as flow_rules
 from needpool.requirements.choices import Priority
