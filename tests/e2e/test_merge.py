@@ -11,7 +11,7 @@ from needpool.requirements.models import Requirement, RequirementMerge
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
 from tests.e2e.helpers import screenshot
-from tests.merge.conftest import pool  # noqa: F401  (fixture)
+from tests.requirements.merging.conftest import pool  # noqa: F401  (fixture)
 
 
 def test_merge_two_from_the_list_and_follow_the_merged_url(page, pool, users):  # noqa: F811

@@ -11,7 +11,7 @@ from django.urls import reverse
 from needpool.requirements.merging.services import requirements_merge
 from needpool.requirements.models import Requirement, RequirementMerge
 from tests.conftest import count_queries
-from tests.merge.conftest import state
+from tests.requirements.merging.conftest import state
 
 
 def _html(response):

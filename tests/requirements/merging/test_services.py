@@ -16,7 +16,7 @@ from needpool.requirements.merging.services import (
 )
 from needpool.requirements.models import Attachment, Comment, Feedback, Requirement, RequirementMerge
 from needpool.requirements.selectors import requirement_list
-from tests.merge.conftest import state
+from tests.requirements.merging.conftest import state
 
 
 def _merge(pool, actor, merged=None, note=""):

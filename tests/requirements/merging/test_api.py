@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from needpool.requirements.merging.services import requirements_merge
 from needpool.requirements.models import Requirement, RequirementMerge
-from tests.merge.conftest import state
+from tests.requirements.merging.conftest import state
 
 MERGE = "/api/v1/requirements/merge/"
 
