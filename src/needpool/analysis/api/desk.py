@@ -26,7 +26,8 @@ from needpool.analysis.api.common import (
 )
 from needpool.analysis.choices import ComplianceStatus, MoSCoW
 from needpool.analysis.models import RequirementAnalysis
-from needpool.requirements.api import deny_unless
+from needpool.analysis.permissions import acting_user
+from needpool.core.api import deny_unless
 from needpool.requirements.models import Requirement
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ class RequirementAnalysisView(APIView):
         deny_unless(permissions.can_score(request.user, requirement), _("只有产品经理及以上角色可以修改评分。"))
         serializer = AnalysisInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.analysis_update(actor=request.user, requirement=requirement, **serializer.validated_data)
+        services.analysis_update(actor=acting_user(request.user), requirement=requirement, **serializer.validated_data)
         return analysis_response(request, id)
 
 

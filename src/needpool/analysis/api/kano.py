@@ -17,9 +17,10 @@ from needpool.analysis import permissions, selectors, services
 from needpool.analysis.api.common import TAGS, EnumChoiceField, requirement_for
 from needpool.analysis.choices import KanoAnswer, KanoCategory
 from needpool.analysis.models import KanoResponse, KanoSurvey
+from needpool.analysis.permissions import acting_user
+from needpool.core.api import deny_unless, scoped
 from needpool.customers.models import Customer
 from needpool.customers.selectors import customer_list
-from needpool.requirements.api import deny_unless, scoped
 from needpool.requirements.models import Requirement
 
 if TYPE_CHECKING:
@@ -120,7 +121,9 @@ class KanoView(APIView):
         deny_unless(permissions.can_edit_kano_survey(request.user, requirement))
         serializer = KanoSurveyInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.kano_survey_create(actor=request.user, requirement=requirement, **serializer.validated_data)
+        services.kano_survey_create(
+            actor=acting_user(request.user), requirement=requirement, **serializer.validated_data
+        )
         return kano_response(request, requirement)
 
 
@@ -142,5 +145,5 @@ class KanoAnswerView(APIView):
         serializer.is_valid(raise_exception=True)
         if survey is None:
             raise exceptions.ValidationError({"survey": [_("该需求还没有 Kano 问卷。")]})
-        answer = services.kano_answer(actor=request.user, survey=survey, **serializer.validated_data)
+        answer = services.kano_answer(actor=acting_user(request.user), survey=survey, **serializer.validated_data)
         return Response(KanoAnswerSerializer(answer, context={"request": request}).data, status=status.HTTP_201_CREATED)

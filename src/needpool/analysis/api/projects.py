@@ -19,7 +19,8 @@ from needpool.analysis.api.common import PROJECT_TAGS, user_name
 from needpool.analysis.api.rankings import DemandRankSerializer, MatrixPointSerializer, RankedSerializer
 from needpool.analysis.filters import ProjectFilter
 from needpool.analysis.models import AnalysisProject
-from needpool.requirements.api import deny_unless
+from needpool.analysis.permissions import acting_user
+from needpool.core.api import deny_unless
 
 PROJECT_DEMAND_LIMIT = 20
 
@@ -125,20 +126,20 @@ class ProjectViewSet(
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return AnalysisProject.objects.none()
-        return selectors.project_list(user=self.request.user)
+        return selectors.project_list(user=acting_user(self.request.user))
 
     def get_object(self) -> AnalysisProject:
-        return selectors.project_get(user=self.request.user, pk=self.kwargs["pk"])
+        return selectors.project_get(user=acting_user(self.request.user), pk=self.kwargs["pk"])
 
     def _respond(self, project: AnalysisProject, code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.project_get(user=self.request.user, pk=project.pk)
+        fresh = selectors.project_get(user=acting_user(self.request.user), pk=project.pk)
         return Response(self.get_serializer(fresh).data, status=code)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         deny_unless(permissions.can_create_project(request.user), _("只有经理和产品经理可以创建分析项目。"))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        project = services.project_create(actor=request.user, **project_input(serializer.validated_data))
+        project = services.project_create(actor=acting_user(request.user), **project_input(serializer.validated_data))
         return self._respond(project, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -148,7 +149,9 @@ class ProjectViewSet(
         deny_unless(permissions.can_edit_project(request.user, project))
         serializer = self.get_serializer(project, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        services.project_update(actor=request.user, project=project, **project_input(serializer.validated_data))
+        services.project_update(
+            actor=acting_user(request.user), project=project, **project_input(serializer.validated_data)
+        )
         return self._respond(project)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -159,8 +162,8 @@ class ProjectViewSet(
     def requirements(self, request: Request, pk: str | None = None) -> Response:
         """The visible requirements in the project's scope, in priority order (paginated)."""
         project = self.get_object()
-        base = selectors.project_requirements(project, user=request.user).select_related("status")
-        page = self.paginate_queryset(selectors.ranked(user=request.user, base=base))
+        base = selectors.project_requirements(project, user=acting_user(request.user)).select_related("status")
+        page = self.paginate_queryset(selectors.ranked(user=acting_user(request.user), base=base))
         return self.get_paginated_response(RankedSerializer(page, many=True).data)
 
     @extend_schema(responses=ProjectSummarySerializer)
@@ -168,10 +171,10 @@ class ProjectViewSet(
     def summary(self, request: Request, pk: str | None = None) -> Response:
         """Counts by priority and status, matrix points and the most-asked requirements, within the scope."""
         project = self.get_object()
-        base = selectors.project_requirements(project, user=request.user)
+        base = selectors.project_requirements(project, user=acting_user(request.user))
         payload = {
-            "counts": selectors.project_counts(project, user=request.user),
-            "points": selectors.matrix_points(user=request.user, base=base),
-            "demand": selectors.demand_ranking(user=request.user, base=base, limit=PROJECT_DEMAND_LIMIT),
+            "counts": selectors.project_counts(project, user=acting_user(request.user)),
+            "points": selectors.matrix_points(user=acting_user(request.user), base=base),
+            "demand": selectors.demand_ranking(user=acting_user(request.user), base=base, limit=PROJECT_DEMAND_LIMIT),
         }
         return Response(ProjectSummarySerializer(payload).data)

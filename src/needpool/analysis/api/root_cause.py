@@ -13,7 +13,8 @@ from needpool.analysis import permissions, selectors, services
 from needpool.analysis.api.common import TAGS, EnumChoiceField, requirement_for
 from needpool.analysis.choices import FishboneCategory
 from needpool.analysis.models import FishboneCause, WhyStep
-from needpool.requirements.api import deny_unless
+from needpool.analysis.permissions import acting_user
+from needpool.core.api import deny_unless
 from needpool.requirements.models import Requirement
 
 
@@ -67,7 +68,7 @@ class WhysView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.whys_set(
-            actor=request.user,
+            actor=acting_user(request.user),
             requirement=requirement,
             steps=[(step["question"], step["answer"]) for step in data["steps"]],
             root_cause=data["root_cause"],
@@ -125,5 +126,5 @@ class FishboneView(APIView):
         serializer = FishboneSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         causes = [(cause["category"], cause["text"]) for cause in serializer.validated_data["causes"]]
-        services.fishbone_set(actor=request.user, requirement=requirement, causes=causes)
+        services.fishbone_set(actor=acting_user(request.user), requirement=requirement, causes=causes)
         return fishbone_response(requirement)

@@ -16,8 +16,9 @@ from rest_framework.views import APIView
 from needpool.analysis import permissions, selectors, services
 from needpool.analysis.api.common import TAGS, EnumChoiceField, RejectUnknownFields, model_field
 from needpool.analysis.models import AnalysisSettings
+from needpool.analysis.permissions import acting_user
+from needpool.core.api import deny_unless
 from needpool.core.models import BackgroundJob
-from needpool.requirements.api import deny_unless
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -110,7 +111,9 @@ class AnalysisSettingsView(APIView):
 
     @extend_schema(responses=SettingsSerializer)
     def get(self, request: Request) -> Response:
-        return settings_response(request, services.analysis_settings(), selectors.job_current(user=request.user))
+        return settings_response(
+            request, services.analysis_settings(), selectors.job_current(user=acting_user(request.user))
+        )
 
     @extend_schema(request=SettingsInputSerializer, responses=SettingsSerializer)
     def patch(self, request: Request) -> Response:
@@ -120,9 +123,9 @@ class AnalysisSettingsView(APIView):
         data = dict(serializer.validated_data)
         if "criteria" in data:
             data["criteria"] = [dict(criterion) for criterion in data["criteria"]]
-        config, job = services.analysis_settings_update(actor=request.user, **data)
+        config, job = services.analysis_settings_update(actor=acting_user(request.user), **data)
         if job is not None:
-            job = selectors.job_get(user=request.user, pk=job.pk)  # progress as it stands after the commit
+            job = selectors.job_get(user=acting_user(request.user), pk=job.pk)  # progress as it stands after the commit
         return settings_response(request, config, job)
 
 
@@ -131,5 +134,5 @@ class JobView(APIView):
     @extend_schema(responses=JobSerializer)
     def get(self, request: Request, id: int) -> Response:
         """Progress of a priority recompute: its creator and analysts may watch it."""
-        job = selectors.job_get(user=request.user, pk=id)
+        job = selectors.job_get(user=acting_user(request.user), pk=id)
         return Response(JobSerializer(job, context={"request": request}).data)

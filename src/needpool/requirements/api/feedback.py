@@ -1,0 +1,100 @@
+"""The feedback endpoint (staff side) and turning an interaction's key ask into feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from needpool.accounts.models import acting_user
+from needpool.core.api import SelectorViewSet, ServiceCreateMixin, deny_unless
+from needpool.customers.models import Interaction
+from needpool.customers.permissions import can_write_customer
+from needpool.customers.selectors import interaction_get
+from needpool.requirements.api.serializers import FeedbackSerializer
+from needpool.requirements.models import (
+    Feedback,
+)
+from needpool.requirements.permissions import (
+    can_write_feedback,
+)
+from needpool.requirements.selectors import (
+    feedback_get,
+    feedback_list,
+)
+from needpool.requirements.services import (
+    feedback_create,
+    feedback_from_interaction_ask,
+)
+
+
+class FeedbackFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id", label=gettext_lazy("客户"))
+    requirement = django_filters.NumberFilter(field_name="requirement_id", label=gettext_lazy("所属需求"))
+    unlinked = django_filters.BooleanFilter(
+        field_name="requirement", lookup_expr="isnull", label=gettext_lazy("未关联需求")
+    )
+
+    class Meta:
+        model = Feedback
+        fields: list[str] = []
+
+
+@extend_schema(tags=["feedback"])
+class FeedbackViewSet(ServiceCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, SelectorViewSet):
+    """Feedback items (反馈). List, read and create only: no update or delete service exists.
+
+    This is the staff side. ``/api/v1/feedback/`` is served by the intake app's subclass of it, which adds
+    a collection channel's token and the ``Idempotency-Key`` to create (the pool knows nothing of channels).
+    """
+
+    model = Feedback
+    serializer_class = FeedbackSerializer
+    filterset_class = FeedbackFilter
+    create_denied = gettext_lazy("您没有录入反馈的权限。")
+
+    def select_list(self, user: Any) -> Any:
+        return feedback_list(user=user)
+
+    def select_one(self, user: Any, pk: Any) -> Feedback:
+        return feedback_get(user=user, pk=pk)
+
+    def may_create(self, user: Any) -> bool:
+        return can_write_feedback(user)
+
+    def create_service(self, actor: Any, data: dict[str, Any]) -> Feedback:
+        return feedback_create(actor=actor, **data)
+
+
+@extend_schema(tags=["interactions"])
+class InteractionKeyAskFeedbackView(generics.GenericAPIView):
+    """``POST /api/v1/interactions/{id}/key-asks/{index}/feedback/``: one key ask of a customer interaction
+    becomes a feedback item. The interaction is read through ``customers.selectors`` (404 when not visible)."""
+
+    serializer_class = FeedbackSerializer
+    queryset = Interaction.objects.none()
+    filterset_class = None
+
+    @extend_schema(
+        request=None,
+        responses={201: FeedbackSerializer},
+        parameters=[
+            OpenApiParameter(
+                "index", int, OpenApiParameter.PATH, description=gettext_lazy("key_ask_lines 中的序号（从 0 开始）")
+            )
+        ],
+    )
+    def post(self, request: Request, pk: str, index: str) -> Response:
+        """Turn one key ask of the interaction into a feedback item (asking twice returns the same item)."""
+        interaction = interaction_get(user=request.user, pk=pk)
+        deny_unless(can_write_customer(request.user, interaction.customer), _("您没有维护该客户的权限。"))
+        feedback = feedback_from_interaction_ask(
+            actor=acting_user(request.user), interaction=interaction, index=int(index)
+        )
+        return Response(self.get_serializer(feedback).data, status=status.HTTP_201_CREATED)
