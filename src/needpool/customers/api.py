@@ -35,6 +35,9 @@ from needpool.customers.selectors import (
     interaction_list,
 )
 from needpool.customers.services import (
+    CONTACT_FIELDS,
+    CUSTOMER_FIELDS,
+    INTERACTION_FIELDS,
     contact_create,
     contact_update,
     customer_create,
@@ -55,32 +58,8 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = [
-            "id",
-            "url",
-            "code",
-            "name",
-            "industry",
-            "region",
-            "employees",
-            "annual_revenue",
-            "founded",
-            "main_business",
-            "first_cooperation",
-            "products_bought",
-            "total_order_amount",
-            "yearly_purchase",
-            "value_tier",
-            "segment",
-            "follow_status",
-            "next_follow_up",
-            "owner",
-            "tags",
-            "praise_complaint",
-            "notes",
-            "created_at",
-            "updated_at",
-        ]
+        # The writable fields are the service's (customers.services.CUSTOMER_FIELDS): declared once.
+        fields = ["id", "url", "code", *CUSTOMER_FIELDS, "value_tier", "created_at", "updated_at"]
         read_only_fields = ["code", "value_tier", "created_at", "updated_at"]
 
 
@@ -126,7 +105,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = ["id", "url", "customer", "name", "title", "phone", "email", "decision_role"]
+        fields = ["id", "url", "customer", *CONTACT_FIELDS]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -200,24 +179,7 @@ class InteractionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Interaction
-        fields = [
-            "id",
-            "url",
-            "customer",
-            "contact",
-            "occurred_at",
-            "channel",
-            "participants",
-            "key_content",
-            "mood",
-            "key_asks",
-            "key_ask_lines",
-            "next_follow_up_plan",
-            "next_follow_up_date",
-            "is_late",
-            "recorded_by",
-            "created_at",
-        ]
+        fields = ["id", "url", "customer", *INTERACTION_FIELDS, "key_ask_lines", "is_late", "recorded_by", "created_at"]
         read_only_fields = ["is_late", "recorded_by", "created_at"]
 
     def get_fields(self) -> dict[str, serializers.Field]:

@@ -29,6 +29,7 @@ from needpool.requirements.selectors import (
     feedback_list,
     requirement_list,
 )
+from needpool.requirements.services import EDITABLE_FIELDS
 
 # ---------------------------------------------------------------- fields
 
@@ -177,25 +178,15 @@ class RequirementSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Requirement
+        # The editable fields are the service's (requirements.services.EDITABLE_FIELDS): declared once.
         fields = [
             "id",
             "url",
             "code",
-            "title",
-            "description",
-            "background",
-            "concrete_ask",
-            "expected_date",
-            "type",
-            "urgency",
-            "nature",
-            "source",
-            "category",
+            *EDITABLE_FIELDS,
             "tags",
             "status",
-            "priority",
             "customer_value",
-            "owner",
             "submitted_at",
             "first_response_due",
             "first_responded_at",
