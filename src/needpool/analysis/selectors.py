@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
+from needpool.accounts.models import User
 from needpool.analysis import scoring
 from needpool.analysis.filters import ProjectFilter, project_filter_data
 from needpool.analysis.models import (
@@ -59,7 +60,7 @@ def fishbone_of(requirement: Requirement) -> dict[str, list[FishboneCause]]:
 
 
 def ranked(
-    *, user: Any, filters: dict[str, Any] | None = None, base: QuerySet[Requirement] | None = None
+    *, user: User, filters: dict[str, Any] | None = None, base: QuerySet[Requirement] | None = None
 ) -> QuerySet[Requirement]:
     """Visible requirements with their analysis, best priority and highest score first.
 
@@ -76,7 +77,7 @@ def ranked(
     )
 
 
-def matrix_points(*, user: Any, base: QuerySet[Requirement] | None = None, limit: int = 2000) -> list[dict[str, Any]]:
+def matrix_points(*, user: User, base: QuerySet[Requirement] | None = None, limit: int = 2000) -> list[dict[str, Any]]:
     """Points for the urgency × importance chart (requirements that have both scores)."""
     qs = base if base is not None else visible_requirements(user).filter(merged_into__isnull=True)
     rows = (
@@ -111,7 +112,7 @@ def matrix_points(*, user: Any, base: QuerySet[Requirement] | None = None, limit
 
 
 def value_effort_points(
-    *, user: Any, base: QuerySet[Requirement] | None = None, limit: int = 2000
+    *, user: User, base: QuerySet[Requirement] | None = None, limit: int = 2000
 ) -> list[dict[str, Any]]:
     qs = base if base is not None else visible_requirements(user).filter(merged_into__isnull=True)
     rows = (
@@ -137,7 +138,7 @@ def value_effort_points(
     ]
 
 
-def demand_of(*, user: Any, requirement: Requirement) -> tuple[scoring.Scored, list[dict[str, Any]]]:
+def demand_of(*, user: User, requirement: Requirement) -> tuple[scoring.Scored, list[dict[str, Any]]]:
     """One vote per customer (its best importance on this requirement), weighted by value tier."""
     rows = (
         Feedback.objects.filter(requirement=requirement, customer__in=visible_customers(user))
@@ -160,7 +161,7 @@ def demand_of(*, user: Any, requirement: Requirement) -> tuple[scoring.Scored, l
     return scoring.demand((v["tier"], v["importance"]) for v in voters), voters
 
 
-def demand_ranking(*, user: Any, base: QuerySet[Requirement] | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def demand_ranking(*, user: User, base: QuerySet[Requirement] | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Requirements by weighted demand (Σ tier weight × importance over distinct customers the user sees,
     the same votes as ``demand_of``)."""
     qs = base if base is not None else visible_requirements(user).filter(merged_into__isnull=True)
@@ -203,7 +204,7 @@ def kano_survey_by_token(token: str) -> KanoSurvey:
 # ------------------------------------------------------------------ projects
 
 
-def project_list(*, user: Any, filters: Any = None) -> QuerySet[AnalysisProject]:
+def project_list(*, user: User, filters: Any = None) -> QuerySet[AnalysisProject]:
     """The projects the user sees (pool-wide roles, their leader and members), filtered by ``ProjectFilter``
     (q, leader): the list page's and the API's rules. Invalid values are ignored here; the API refuses them."""
     qs = (
@@ -215,14 +216,14 @@ def project_list(*, user: Any, filters: Any = None) -> QuerySet[AnalysisProject]
     return ProjectFilter(data, queryset=qs).qs if data else qs
 
 
-def project_get(*, user: Any, pk: Any) -> AnalysisProject:
+def project_get(*, user: User, pk: Any) -> AnalysisProject:
     try:
         return project_list(user=user).get(pk=pk)
     except (AnalysisProject.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 
-def project_customers(project: AnalysisProject, *, user: Any) -> QuerySet[Customer]:
+def project_customers(project: AnalysisProject, *, user: User) -> QuerySet[Customer]:
     scope = project.scope or {}
     qs = visible_customers(user)
     if scope.get("industries"):
@@ -237,7 +238,7 @@ def project_customers(project: AnalysisProject, *, user: Any) -> QuerySet[Custom
     return qs
 
 
-def project_requirements(project: AnalysisProject, *, user: Any) -> QuerySet[Requirement]:
+def project_requirements(project: AnalysisProject, *, user: User) -> QuerySet[Requirement]:
     """The visible requirements in the project's scope: feedback from in-scope customers within the period."""
     scope = project.scope or {}
     qs = visible_requirements(user).filter(merged_into__isnull=True)
@@ -252,7 +253,7 @@ def project_requirements(project: AnalysisProject, *, user: Any) -> QuerySet[Req
     return qs
 
 
-def project_counts(project: AnalysisProject, *, user: Any) -> dict[str, Any]:
+def project_counts(project: AnalysisProject, *, user: User) -> dict[str, Any]:
     qs = project_requirements(project, user=user)
     by_priority = dict(qs.order_by().values_list("priority").annotate(n=Count("id")))
     by_status = dict(qs.order_by().values_list("status__category").annotate(n=Count("id")))
@@ -262,11 +263,11 @@ def project_counts(project: AnalysisProject, *, user: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------ background jobs
 
 
-def _jobs(user: Any) -> QuerySet[BackgroundJob]:
+def _jobs(user: User) -> QuerySet[BackgroundJob]:
     return visible_jobs(user).select_related("created_by")
 
 
-def job_get(*, user: Any, pk: Any) -> BackgroundJob:
+def job_get(*, user: User, pk: Any) -> BackgroundJob:
     """An analysis job its creator or an analyst may watch; Http404 for anyone else."""
     try:
         return _jobs(user).get(pk=pk)
@@ -274,7 +275,7 @@ def job_get(*, user: Any, pk: Any) -> BackgroundJob:
         raise Http404 from exc
 
 
-def job_current(*, user: Any) -> BackgroundJob | None:
+def job_current(*, user: User) -> BackgroundJob | None:
     """The newest unfinished analysis job the caller may watch (for a page reloaded mid-recompute)."""
     running = (BackgroundJob.Status.QUEUED, BackgroundJob.Status.RUNNING)
     return _jobs(user).filter(status__in=running).order_by("-created_at", "-id").first()

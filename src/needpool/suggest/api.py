@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from needpool.core.models import BackgroundJob
 from needpool.suggest import permissions, selectors, services
 from needpool.suggest.models import ModelKind, Outcome, Source, SuggestField, Suggestion, SuggestModel
+from needpool.suggest.permissions import acting_user
 
 TAGS = ["suggestions"]
 TEXT_LIMIT = 5000
@@ -144,15 +145,15 @@ class DecideView(APIView):
 
     def _decide(self, request: Request, id: int, sid: int, value: str = "") -> Response:
         lookup = {"feedback_id": id} if self.kind == "feedback" else {"interaction_id": id}
-        suggestion = selectors.suggestion_get(user=request.user, pk=sid, **lookup)
+        suggestion = selectors.suggestion_get(user=acting_user(request.user), pk=sid, **lookup)
         if not permissions.can_decide(request.user, suggestion):
             raise exceptions.PermissionDenied()
         if self.action == "accept":
-            decided = services.suggestion_accept(actor=request.user, suggestion=suggestion)
+            decided = services.suggestion_accept(actor=acting_user(request.user), suggestion=suggestion)
         elif self.action == "correct":
-            decided = services.suggestion_correct(actor=request.user, suggestion=suggestion, value=value)
+            decided = services.suggestion_correct(actor=acting_user(request.user), suggestion=suggestion, value=value)
         else:
-            decided = services.suggestion_reject(actor=request.user, suggestion=suggestion)
+            decided = services.suggestion_reject(actor=acting_user(request.user), suggestion=suggestion)
         return Response(SuggestionSerializer(decided, context={"request": request}).data)
 
 
@@ -228,7 +229,7 @@ class TrainView(APIView):
     )
     def post(self, request: Request) -> Response:
         """Retrain now (administrators, managers, product managers): a background job."""
-        job = services.training_start(actor=request.user)
+        job = services.training_start(actor=acting_user(request.user))
         job.refresh_from_db()
         return Response(TrainingJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -237,7 +238,7 @@ class TrainingJobView(APIView):
     @extend_schema(tags=TAGS, responses=TrainingJobSerializer)
     def get(self, request: Request, id: int) -> Response:
         """A training job's progress."""
-        return Response(TrainingJobSerializer(selectors.job_get(user=request.user, pk=id)).data)
+        return Response(TrainingJobSerializer(selectors.job_get(user=acting_user(request.user), pk=id)).data)
 
 
 def _routes(prefix: str, kind: str, name: str) -> list[URLPattern | URLResolver]:

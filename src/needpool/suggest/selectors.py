@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.http import Http404
 
+from needpool.accounts.models import User
 from needpool.core.models import BackgroundJob
 from needpool.core.text import human_join
 from needpool.customers.models import Interaction
@@ -20,7 +21,7 @@ from needpool.suggest.models import ModelKind, Outcome, Source, SuggestField, Su
 from needpool.suggest.permissions import visible_suggestions
 
 
-def suggestion_get(*, user: Any, pk: Any, feedback_id: Any = None, interaction_id: Any = None) -> Suggestion:
+def suggestion_get(*, user: User, pk: Any, feedback_id: Any = None, interaction_id: Any = None) -> Suggestion:
     """One suggestion the user may see (of that feedback / interaction when given); Http404 otherwise."""
     qs = visible_suggestions(user).select_related("feedback", "interaction", "interaction__customer")
     if feedback_id is not None:
@@ -33,14 +34,14 @@ def suggestion_get(*, user: Any, pk: Any, feedback_id: Any = None, interaction_i
         raise Http404 from exc
 
 
-def interaction_get(*, user: Any, pk: Any) -> Interaction:
+def interaction_get(*, user: User, pk: Any) -> Interaction:
     try:
         return Interaction.objects.filter(customer__in=visible_customers(user)).select_related("customer").get(pk=pk)
     except (Interaction.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 
-def feedback_get(*, user: Any, pk: Any) -> Feedback:
+def feedback_get(*, user: User, pk: Any) -> Feedback:
     try:
         return visible_feedback(user).select_related("customer", "contact", "type", "requirement").get(pk=pk)
     except (Feedback.DoesNotExist, ValueError, TypeError) as exc:
@@ -104,7 +105,7 @@ def _current(target: services.Target, field: str, tags: list[Any]) -> str:
     return target.get_mood_display()
 
 
-def panel_for(*, user: Any, target: services.Target, error: str = "") -> Panel:
+def panel_for(*, user: User, target: services.Target, error: str = "") -> Panel:
     """The panel of ``target`` (which the caller has read through its own selector)."""
     suggestions = services.suggestions_ensure(target=target)
     kind = "feedback" if isinstance(target, Feedback) else "interaction"
@@ -192,14 +193,14 @@ def outcome_counts() -> list[dict[str, Any]]:
     return out
 
 
-def training_jobs(*, user: Any, limit: int = 10) -> QuerySet[BackgroundJob]:
+def training_jobs(*, user: User, limit: int = 10) -> QuerySet[BackgroundJob]:
     qs = (
         BackgroundJob.objects.filter(kind=services.JOB_KIND).select_related("created_by").order_by("-created_at", "-id")
     )
     return qs[:limit] if permissions.can_view_models(user) else qs.none()
 
 
-def job_get(*, user: Any, pk: Any) -> BackgroundJob:
+def job_get(*, user: User, pk: Any) -> BackgroundJob:
     """A training job: visible to those who may train (and to its creator); Http404 otherwise."""
     qs = BackgroundJob.objects.filter(kind=services.JOB_KIND).select_related("created_by")
     if not permissions.can_view_models(user):

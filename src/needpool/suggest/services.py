@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import User
 from needpool.core.audit import audit_record
 from needpool.core.codes import next_number
 from needpool.core.models import AuditEntry, BackgroundJob
@@ -126,7 +127,7 @@ def _option(field: str, key: str) -> ClassOption:
     return option
 
 
-def _apply(*, actor: Any, suggestion: Suggestion, value: str, outcome: str) -> None:
+def _apply(*, actor: User, suggestion: Suggestion, value: str, outcome: str) -> None:
     """Set the field of the suggestion's object to ``value`` and write the audit row."""
     note = _("%(outcome)s智能建议（%(source)s，置信度 %(confidence)s%%）") % {
         "outcome": Outcome(outcome).label,
@@ -182,7 +183,7 @@ def _source_text(suggestion: Suggestion) -> str:
     return str(Source(suggestion.source).label)
 
 
-def _decide(*, actor: Any, suggestion: Suggestion, outcome: str, value: str) -> Suggestion:
+def _decide(*, actor: User, suggestion: Suggestion, outcome: str, value: str) -> Suggestion:
     if not permissions.can_decide(actor, suggestion):
         raise permissions.deny()
     locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
@@ -207,7 +208,7 @@ def _queue_retrain_check() -> None:
 
 
 @transaction.atomic
-def suggestion_accept(*, actor: Any, suggestion: Suggestion) -> Suggestion:
+def suggestion_accept(*, actor: User, suggestion: Suggestion) -> Suggestion:
     """Set the suggested value (one click) and record that it was right."""
     if not suggestion.value:
         raise ValidationError(_("没有可采纳的建议，请从列表中选择。"))
@@ -215,7 +216,7 @@ def suggestion_accept(*, actor: Any, suggestion: Suggestion) -> Suggestion:
 
 
 @transaction.atomic
-def suggestion_correct(*, actor: Any, suggestion: Suggestion, value: str) -> Suggestion:
+def suggestion_correct(*, actor: User, suggestion: Suggestion, value: str) -> Suggestion:
     """Set another value than the suggested one and record the correction (training data)."""
     value = (value or "").strip()
     if not value:
@@ -227,7 +228,7 @@ def suggestion_correct(*, actor: Any, suggestion: Suggestion, value: str) -> Sug
 
 
 @transaction.atomic
-def suggestion_reject(*, actor: Any, suggestion: Suggestion) -> Suggestion:
+def suggestion_reject(*, actor: User, suggestion: Suggestion) -> Suggestion:
     """Dismiss a suggestion without setting anything (e.g. a tag that does not fit)."""
     return _decide(actor=actor, suggestion=suggestion, outcome=Outcome.REJECTED, value="")
 
@@ -236,7 +237,7 @@ def suggestion_reject(*, actor: Any, suggestion: Suggestion) -> Suggestion:
 
 
 @transaction.atomic
-def option_keywords_set(*, actor: Any, option: ClassOption, keywords: str) -> OptionKeywords:
+def option_keywords_set(*, actor: User, option: ClassOption, keywords: str) -> OptionKeywords:
     """Replace the keyword list of a type / tag option (the rules used while there are few examples)."""
     if not permissions.can_edit_keywords(actor, option):
         raise permissions.deny()
@@ -265,7 +266,7 @@ def option_keywords_set(*, actor: Any, option: ClassOption, keywords: str) -> Op
 
 
 @transaction.atomic
-def training_start(*, actor: Any, force: bool = True) -> BackgroundJob:
+def training_start(*, actor: User, force: bool = True) -> BackgroundJob:
     """Queue a training run ("retrain now"); its progress is a BackgroundJob."""
     if not permissions.can_train(actor):
         raise permissions.deny(_("只有管理员、经理或产品经理可以训练模型。"))
@@ -286,7 +287,7 @@ def _queue_training(job_id: int) -> None:
     train_models(job_id)
 
 
-def _store(*, kind: str, trained: training.Trained, actor: Any, job: BackgroundJob | None) -> SuggestModel:
+def _store(*, kind: str, trained: training.Trained, actor: User | None, job: BackgroundJob | None) -> SuggestModel:
     version = next_number(f"suggest-model:{kind}")
     blob = pickle.dumps(trained.learned, protocol=pickle.HIGHEST_PROTOCOL)
     active = trained.accuracy >= trained.baseline
@@ -331,7 +332,7 @@ def _latest_signature(kind: str) -> str:
 
 def models_train(
     *,
-    actor: Any = None,
+    actor: User | None = None,
     job: BackgroundJob | None = None,
     kinds: tuple[str, ...] | None = None,
     force: bool = False,

@@ -19,6 +19,7 @@ from needpool.requirements.choices import Dimension
 from needpool.requirements.models import ClassOption, Feedback
 from needpool.suggest import permissions, selectors, services
 from needpool.suggest.models import Outcome
+from needpool.suggest.permissions import acting_user
 
 ACTIONS = ("accept", "correct", "reject")
 TEXT_LIMIT = 2000
@@ -41,7 +42,7 @@ def _panel_response(
     request: HttpRequest, target: services.Target, *, error: str = "", decided: bool = False
 ) -> HttpResponse:
     context = {
-        "panel": selectors.panel_for(user=request.user, target=target),
+        "panel": selectors.panel_for(user=acting_user(request.user), target=target),
         "error": error,
         "decided": decided,
         "next_url": _safe_next(request, _target_url(target)),
@@ -55,9 +56,9 @@ def _panel_response(
 
 def _target(request: HttpRequest, kind: str, pk: int) -> services.Target:
     if kind == "feedback":
-        return selectors.feedback_get(user=request.user, pk=pk)
+        return selectors.feedback_get(user=acting_user(request.user), pk=pk)
     if kind == "interaction":
-        return selectors.interaction_get(user=request.user, pk=pk)
+        return selectors.interaction_get(user=acting_user(request.user), pk=pk)
     raise Http404
 
 
@@ -75,7 +76,7 @@ def decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Accept, correct (``value``) or reject one suggestion; htmx gets the panel back, others a redirect."""
     if action not in ACTIONS:
         raise Http404
-    suggestion = selectors.suggestion_get(user=request.user, pk=pk)
+    suggestion = selectors.suggestion_get(user=acting_user(request.user), pk=pk)
     target = suggestion.target
     kind = "feedback" if suggestion.feedback_id else "interaction"
     if not permissions.can_decide(request.user, suggestion):
@@ -83,13 +84,13 @@ def decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     error = ""
     try:
         if action == "accept":
-            decided = services.suggestion_accept(actor=request.user, suggestion=suggestion)
+            decided = services.suggestion_accept(actor=acting_user(request.user), suggestion=suggestion)
         elif action == "correct":
             decided = services.suggestion_correct(
-                actor=request.user, suggestion=suggestion, value=request.POST.get("value", "")
+                actor=acting_user(request.user), suggestion=suggestion, value=request.POST.get("value", "")
             )
         else:
-            decided = services.suggestion_reject(actor=request.user, suggestion=suggestion)
+            decided = services.suggestion_reject(actor=acting_user(request.user), suggestion=suggestion)
     except ValidationError as exc:
         error = error_text(exc)
     fresh = _target(request, kind, target.pk)
@@ -106,7 +107,7 @@ def decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 def feedback_page(request: HttpRequest, pk: int) -> HttpResponse:
     """One feedback item with its suggestions (the triage view of the suggestions)."""
-    feedback = selectors.feedback_get(user=request.user, pk=pk)
+    feedback = selectors.feedback_get(user=acting_user(request.user), pk=pk)
     # Type, tags and sentiment are shown (and kept current after each click) by the panel itself.
     return render(request, "suggest/feedback.html", {"feedback": feedback})
 
@@ -147,7 +148,7 @@ def index(request: HttpRequest) -> HttpResponse:
     _require_models_access(request)
     if request.method == "POST":
         try:
-            job = services.training_start(actor=request.user)
+            job = services.training_start(actor=acting_user(request.user))
         except ValidationError as exc:
             messages.error(request, error_text(exc))
             return redirect("suggest:index")
@@ -156,7 +157,7 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "kinds": selectors.models_overview(),
         "outcomes": selectors.outcome_counts(),
-        "jobs": list(selectors.training_jobs(user=request.user)),
+        "jobs": list(selectors.training_jobs(user=acting_user(request.user))),
         "allowed": {"train": permissions.can_train(request.user)},
         "min_per_class": services.conf.min_per_class(),
         "retrain_after": services.conf.retrain_after(),
@@ -170,11 +171,13 @@ def _job_context(job: BackgroundJob) -> dict[str, Any]:
 
 
 def job_page(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "suggest/job.html", _job_context(selectors.job_get(user=request.user, pk=pk)))
+    return render(request, "suggest/job.html", _job_context(selectors.job_get(user=acting_user(request.user), pk=pk)))
 
 
 def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "suggest/_job_progress.html", _job_context(selectors.job_get(user=request.user, pk=pk)))
+    return render(
+        request, "suggest/_job_progress.html", _job_context(selectors.job_get(user=acting_user(request.user), pk=pk))
+    )
 
 
 def keywords_page(request: HttpRequest) -> HttpResponse:
@@ -191,7 +194,9 @@ def keywords_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("选项不存在。"))
             return redirect("suggest:keywords")
         try:
-            services.option_keywords_set(actor=request.user, option=option, keywords=request.POST.get("keywords", ""))
+            services.option_keywords_set(
+                actor=acting_user(request.user), option=option, keywords=request.POST.get("keywords", "")
+            )
         except ValidationError as exc:
             messages.error(request, error_text(exc))
         else:

@@ -25,6 +25,7 @@ from needpool.analysis.api.common import (
     priority_field,
     requirement_for,
 )
+from needpool.analysis.permissions import acting_user
 from needpool.customers.choices import ValueTier
 from needpool.requirements.api import StatusBriefSerializer
 from needpool.requirements.filters import RequirementFilter
@@ -62,7 +63,7 @@ class DemandView(APIView):
     def get(self, request: Request, id: int) -> Response:
         """How many customers ask for the requirement, weighted by their value tier and importance."""
         requirement = requirement_for(request, id)
-        scored, voters = selectors.demand_of(user=request.user, requirement=requirement)
+        scored, voters = selectors.demand_of(user=acting_user(request.user), requirement=requirement)
         payload = {
             "demand": scored.score,
             "priority": scored.priority,
@@ -110,7 +111,7 @@ class RankedView(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Requirement]:
         if getattr(self, "swagger_fake_view", False):
             return Requirement.objects.none()
-        return selectors.ranked(user=self.request.user, filters=self.request.query_params)
+        return selectors.ranked(user=acting_user(self.request.user), filters=self.request.query_params)
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         check_requirement_filters(self.request)  # the selector has applied them; only refuse bad ones
@@ -155,8 +156,8 @@ class MatrixView(APIView):
         """Points for the urgency × importance matrix and the value × effort chart (newest 2000 each)."""
         payload = {
             "cutoff": services.analysis_settings().matrix_cutoff,
-            "points": selectors.matrix_points(user=request.user),
-            "value_effort": selectors.value_effort_points(user=request.user),
+            "points": selectors.matrix_points(user=acting_user(request.user)),
+            "value_effort": selectors.value_effort_points(user=acting_user(request.user)),
         }
         return Response(MatrixSerializer(payload).data)
 
@@ -186,5 +187,5 @@ class DemandRankingView(APIView):
         """Requirements most asked for: one vote per customer, weighted by value tier and importance."""
         query = DemandQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = selectors.demand_ranking(user=request.user, limit=query.validated_data["limit"])
+        rows = selectors.demand_ranking(user=acting_user(request.user), limit=query.validated_data["limit"])
         return Response(DemandRankingSerializer({"results": rows}).data)

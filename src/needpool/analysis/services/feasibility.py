@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import User
 from needpool.analysis import permissions
 from needpool.analysis.choices import ComplianceStatus
 from needpool.analysis.models import RequirementAnalysis
@@ -23,7 +24,7 @@ MAX_EFFORT_DAYS = Decimal("9999999.9")
 
 
 @transaction.atomic
-def feasibility_update(*, actor: Any, requirement: Requirement, **data: Any) -> RequirementAnalysis:
+def feasibility_update(*, actor: User, requirement: Requirement, **data: Any) -> RequirementAnalysis:
     if not permissions.can_estimate(actor, requirement):
         raise permissions.deny(_("只有技术人员和产品经理可以评估可行性。"))
     unknown = set(data) - set(FEASIBILITY_FIELDS)
@@ -70,7 +71,7 @@ def feasibility_update(*, actor: Any, requirement: Requirement, **data: Any) -> 
 
 
 @transaction.atomic
-def compliance_sign_off(*, actor: Any, requirement: Requirement, status: str, note: str = "") -> RequirementAnalysis:
+def compliance_sign_off(*, actor: User, requirement: Requirement, status: str, note: str = "") -> RequirementAnalysis:
     """A compliance officer approves or rejects; only the compliance role may sign."""
     if not permissions.can_sign_compliance(actor, requirement):
         raise permissions.deny(_("只有合规人员可以签署合规检查。"))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import User
 from needpool.analysis import permissions, scoring
 from needpool.analysis.choices import KanoAnswer
 from needpool.analysis.models import KanoResponse, KanoSurvey
@@ -20,7 +19,7 @@ from needpool.requirements.models import Requirement
 
 @transaction.atomic
 def kano_survey_create(
-    *, actor: Any, requirement: Requirement, functional_question: str, dysfunctional_question: str
+    *, actor: User, requirement: Requirement, functional_question: str, dysfunctional_question: str
 ) -> KanoSurvey:
     if not permissions.can_edit_kano_survey(actor, requirement):
         raise permissions.deny()
@@ -57,7 +56,7 @@ def kano_answer(
     survey: KanoSurvey,
     functional: str,
     dysfunctional: str,
-    actor: Any = None,
+    actor: User | None = None,
     customer: Customer | None = None,
     respondent: str = "",
 ) -> KanoResponse:

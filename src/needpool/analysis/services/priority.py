@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import User
 from needpool.analysis import permissions, scoring
 from needpool.analysis.choices import MoSCoW, PriorityModelKind
 from needpool.analysis.models import AnalysisSettings, RequirementAnalysis
@@ -101,7 +102,7 @@ COMPUTED_FIELDS = (
 )
 
 
-def _sync_requirement_priority(analysis: RequirementAnalysis, previous: str, *, actor: Any, reason: str = "") -> None:
+def _sync_requirement_priority(analysis: RequirementAnalysis, previous: str, *, actor: User, reason: str = "") -> None:
     """Copy the effective priority to the requirement; one entered by hand stays until the analysis gives one."""
     if analysis.effective_priority or previous:
         requirements_priority_set(
@@ -164,7 +165,7 @@ def _clean_inputs(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def analysis_update(*, actor: Any, requirement: Requirement, **data: Any) -> RequirementAnalysis:
+def analysis_update(*, actor: User, requirement: Requirement, **data: Any) -> RequirementAnalysis:
     """Change a requirement's scoring inputs, pain points or value statement; recompute its priority."""
     if not permissions.can_score(actor, requirement):
         raise permissions.deny(_("只有产品经理及以上角色可以修改评分。"))
@@ -193,7 +194,7 @@ def analysis_update(*, actor: Any, requirement: Requirement, **data: Any) -> Req
 
 
 @transaction.atomic
-def priority_override(*, actor: Any, requirement: Requirement, priority: str, reason: str) -> RequirementAnalysis:
+def priority_override(*, actor: User, requirement: Requirement, priority: str, reason: str) -> RequirementAnalysis:
     """Set (or clear, with ``priority=""``) a manual priority; the computed one stays beside it."""
     if not permissions.can_override_priority(actor, requirement):
         raise permissions.deny(_("只有产品经理及以上角色可以调整优先级。"))

@@ -62,7 +62,7 @@ def _clean_members(members: Iterable[tuple[User, str]]) -> list[tuple[User, str]
 @transaction.atomic
 def project_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     goal: str,
     leader: User,
@@ -99,7 +99,7 @@ def project_create(
 
 
 @transaction.atomic
-def project_update(*, actor: Any, project: AnalysisProject, **data: Any) -> AnalysisProject:
+def project_update(*, actor: User, project: AnalysisProject, **data: Any) -> AnalysisProject:
     """Change a project's name, goal, dates, leader, scope or members; scope changes are recorded."""
     if not permissions.can_edit_project(actor, project):
         raise permissions.deny()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import User
 from needpool.analysis import permissions
 from needpool.analysis.choices import FishboneCategory
 from needpool.analysis.models import FishboneCause, WhyStep
@@ -24,7 +24,7 @@ MAX_WHYS = 10
 
 @transaction.atomic
 def whys_set(
-    *, actor: Any, requirement: Requirement, steps: Sequence[tuple[str, str]], root_cause: str
+    *, actor: User, requirement: Requirement, steps: Sequence[tuple[str, str]], root_cause: str
 ) -> list[WhyStep]:
     """Replace the 5-Whys chain: ordered (why, because) pairs ending in a root cause."""
     if not permissions.can_edit_root_cause(actor, requirement):
@@ -69,7 +69,7 @@ def whys_set(
 
 
 @transaction.atomic
-def fishbone_set(*, actor: Any, requirement: Requirement, causes: Iterable[tuple[str, str]]) -> list[FishboneCause]:
+def fishbone_set(*, actor: User, requirement: Requirement, causes: Iterable[tuple[str, str]]) -> list[FishboneCause]:
     """Replace the fishbone causes: (category, text) with categories 人 机 料 法 环 (测)."""
     if not permissions.can_edit_root_cause(actor, requirement):
         raise permissions.deny()

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from needpool.accounts.models import User
 from needpool.analysis import permissions
 from needpool.analysis.choices import PriorityModelKind
 from needpool.analysis.models import AnalysisSettings, RequirementAnalysis
@@ -88,7 +89,7 @@ def _validate_settings(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def analysis_settings_update(*, actor: Any, **data: Any) -> tuple[AnalysisSettings, BackgroundJob | None]:
+def analysis_settings_update(*, actor: User, **data: Any) -> tuple[AnalysisSettings, BackgroundJob | None]:
     """Change the active model or its weights; recompute every priority (a background job for big pools)."""
     if not permissions.can_change_settings(actor):
         raise permissions.deny(_("只有产品经理及以上角色可以修改优先级模型。"))

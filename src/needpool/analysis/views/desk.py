@@ -33,6 +33,7 @@ from needpool.analysis.forms import (
     ScoresForm,
 )
 from needpool.analysis.models import RequirementAnalysis
+from needpool.analysis.permissions import acting_user
 from needpool.analysis.scoring import KANO_CATEGORIES, KanoSummary
 from needpool.analysis.selectors import analysis_of, demand_of, fishbone_of, kano_of, whys_of
 from needpool.analysis.services import (
@@ -111,7 +112,7 @@ def whys_state(
 
 
 def desk_context(request: HttpRequest, requirement: Requirement, **bound: Any) -> dict[str, Any]:
-    user = request.user
+    user = acting_user(request.user)
     config = analysis_settings()
     analysis = analysis_of(requirement)
     grouped = fishbone_of(requirement)
@@ -204,7 +205,7 @@ def desk_action(
 @require_POST
 def desk_scores(request: HttpRequest, pk: int) -> HttpResponse:
     def save(requirement: Requirement, form: ScoresForm) -> None:
-        analysis = analysis_update(actor=request.user, requirement=requirement, **form.service_data())
+        analysis = analysis_update(actor=acting_user(request.user), requirement=requirement, **form.service_data())
         if analysis.computed_error:
             messages.warning(
                 request,
@@ -233,7 +234,7 @@ def desk_insights(request: HttpRequest, pk: int) -> HttpResponse:
         allowed=permissions.can_score,
         form_name="insights_form",
         make_form=lambda r: InsightsForm(request.POST),
-        save=lambda r, f: analysis_update(actor=request.user, requirement=r, **f.cleaned_data),
+        save=lambda r, f: analysis_update(actor=acting_user(request.user), requirement=r, **f.cleaned_data),
         anchor="insights",
         success=_("痛点与价值已保存。"),
         section=_("痛点与价值"),
@@ -249,7 +250,10 @@ def desk_override(request: HttpRequest, pk: int) -> HttpResponse:
         form_name="override_form",
         make_form=lambda r: OverrideForm(request.POST),
         save=lambda r, f: priority_override(
-            actor=request.user, requirement=r, priority=f.cleaned_data["priority"], reason=f.cleaned_data["reason"]
+            actor=acting_user(request.user),
+            requirement=r,
+            priority=f.cleaned_data["priority"],
+            reason=f.cleaned_data["reason"],
         ),
         anchor="priority",
         success=_("优先级调整已保存。"),
@@ -265,7 +269,7 @@ def desk_feasibility(request: HttpRequest, pk: int) -> HttpResponse:
         allowed=permissions.can_estimate,
         form_name="feasibility_form",
         make_form=lambda r: FeasibilityForm(request.POST),
-        save=lambda r, f: feasibility_update(actor=request.user, requirement=r, **f.cleaned_data),
+        save=lambda r, f: feasibility_update(actor=acting_user(request.user), requirement=r, **f.cleaned_data),
         anchor="feasibility",
         success=_("可行性评估已保存。"),
         section=_("可行性"),
@@ -281,7 +285,7 @@ def desk_compliance(request: HttpRequest, pk: int) -> HttpResponse:
         form_name="compliance_form",
         make_form=lambda r: ComplianceForm(request.POST),
         save=lambda r, f: compliance_sign_off(
-            actor=request.user, requirement=r, status=f.cleaned_data["status"], note=f.cleaned_data["note"]
+            actor=acting_user(request.user), requirement=r, status=f.cleaned_data["status"], note=f.cleaned_data["note"]
         ),
         anchor="compliance",
         success=_("合规结论已签署。"),

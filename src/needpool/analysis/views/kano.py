@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from needpool.analysis import permissions
 from needpool.analysis.forms import KanoAnswerForm, KanoEntryForm, KanoSurveyForm
+from needpool.analysis.permissions import acting_user
 from needpool.analysis.selectors import kano_of, kano_survey_by_token
 from needpool.analysis.services import kano_answer, kano_survey_create
 from needpool.analysis.views.desk import desk_action, desk_url, kano_customers, requirement_or_404
@@ -26,7 +27,7 @@ def desk_kano_survey(request: HttpRequest, pk: int) -> HttpResponse:
         allowed=permissions.can_edit_kano_survey,
         form_name="kano_survey_form",
         make_form=lambda r: KanoSurveyForm(request.POST),
-        save=lambda r, f: kano_survey_create(actor=request.user, requirement=r, **f.cleaned_data),
+        save=lambda r, f: kano_survey_create(actor=acting_user(request.user), requirement=r, **f.cleaned_data),
         anchor="kano",
         success=_("Kano 问卷已保存，可以把链接发给客户了。"),
         section=_("Kano 问卷"),
@@ -46,7 +47,7 @@ def desk_kano_entry(request: HttpRequest, pk: int) -> HttpResponse:
     def save(r: Requirement, form: KanoEntryForm) -> None:
         kano_answer(
             survey=survey,
-            actor=request.user,
+            actor=acting_user(request.user),
             customer=form.cleaned_data["customer"],
             respondent=form.cleaned_data["respondent"],
             functional=form.cleaned_data["functional"],

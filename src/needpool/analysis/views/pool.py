@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from needpool.analysis.permissions import acting_user
 from needpool.analysis.selectors import matrix_points, ranked, value_effort_points
 from needpool.analysis.services import analysis_settings
 from needpool.analysis.views.presentation import chart_labels, explain, has_filters, point_urls, workflow_or_none
@@ -17,7 +18,7 @@ POINTS_PAGE_SIZE = 25
 
 
 def matrix_page(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = acting_user(request.user)
     config = analysis_settings()
     base = requirement_list(user=user, filters=request.GET).prefetch_related(None)
     points = point_urls(matrix_points(user=user, base=base))
@@ -37,7 +38,7 @@ def matrix_page(request: HttpRequest) -> HttpResponse:
 
 
 def ranked_page(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = acting_user(request.user)
     config = analysis_settings()
     page = paginate(request, ranked(user=user, filters=request.GET).prefetch_related(None))
     rows = []

@@ -18,6 +18,7 @@ from needpool.analysis import permissions
 from needpool.analysis.filters import ProjectFilter
 from needpool.analysis.forms import ProjectForm
 from needpool.analysis.models import AnalysisProject
+from needpool.analysis.permissions import acting_user
 from needpool.analysis.selectors import (
     demand_ranking,
     matrix_points,
@@ -67,7 +68,7 @@ def scope_rows(scope: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def project_list_page(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, project_list(user=request.user, filters=request.GET))
+    page = paginate(request, project_list(user=acting_user(request.user), filters=request.GET))
     rows = [{"project": p, "scope": scope_rows(p.scope or {})} for p in page.object_list]
     context = {
         "filter_form": ProjectFilter(request.GET or None, queryset=AnalysisProject.objects.none()).form,
@@ -87,7 +88,7 @@ def project_create_page(request: HttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            project = project_create(actor=request.user, **form.service_data())
+            project = project_create(actor=acting_user(request.user), **form.service_data())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -97,13 +98,13 @@ def project_create_page(request: HttpRequest) -> HttpResponse:
 
 
 def project_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
-    project = project_get(user=request.user, pk=pk)
+    project = project_get(user=acting_user(request.user), pk=pk)
     if not permissions.can_edit_project(request.user, project):
         raise permissions.deny(_("只有项目负责人、经理和产品经理可以修改分析项目。"))
     form = ProjectForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
-            project_update(actor=request.user, project=project, **form.service_data())
+            project_update(actor=acting_user(request.user), project=project, **form.service_data())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -137,7 +138,7 @@ def _history_rows(entries: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
+    user = acting_user(request.user)
     project = project_get(user=user, pk=pk)
     config = analysis_settings()
     base = project_requirements(project, user=user)

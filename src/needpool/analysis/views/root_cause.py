@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from needpool.analysis import permissions
 from needpool.analysis.forms import FishboneForm, whys_from_post
+from needpool.analysis.permissions import acting_user
 from needpool.analysis.selectors import analysis_of
 from needpool.analysis.services import MAX_WHYS, fishbone_set, whys_set
 from needpool.analysis.views.desk import desk_action, desk_context, desk_url, requirement_or_404, whys_state
@@ -40,7 +41,7 @@ def desk_whys(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         try:
             whys_set(
-                actor=request.user,
+                actor=acting_user(request.user),
                 requirement=requirement,
                 steps=[(row["question"], row["answer"]) for row in rows],
                 root_cause=root_cause,
@@ -74,7 +75,7 @@ def desk_fishbone(request: HttpRequest, pk: int) -> HttpResponse:
         allowed=permissions.can_edit_root_cause,
         form_name="fishbone_form",
         make_form=lambda r: FishboneForm(request.POST),
-        save=lambda r, f: fishbone_set(actor=request.user, requirement=r, causes=f.causes()),
+        save=lambda r, f: fishbone_set(actor=acting_user(request.user), requirement=r, causes=f.causes()),
         anchor="fishbone",
         success=_("鱼骨图已保存。"),
         section=_("鱼骨图"),

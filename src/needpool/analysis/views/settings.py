@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from needpool.analysis import permissions
 from needpool.analysis.choices import PriorityModelKind
 from needpool.analysis.forms import SettingsForm, criteria_formset, criteria_from_formset
+from needpool.analysis.permissions import acting_user
 from needpool.analysis.selectors import job_get
 from needpool.analysis.services import analysis_settings, analysis_settings_update
 from needpool.core.models import BackgroundJob
@@ -20,7 +21,7 @@ from needpool.core.views import add_service_errors
 
 
 def settings_page(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = acting_user(request.user)
     can_change = permissions.can_change_settings(user)
     if request.method == "POST" and not can_change:
         raise permissions.deny(_("只有产品经理及以上角色可以修改优先级模型。"))
@@ -56,7 +57,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 def _job(request: HttpRequest, pk: int) -> BackgroundJob:
-    return job_get(user=request.user, pk=pk)
+    return job_get(user=acting_user(request.user), pk=pk)
 
 
 def _job_context(job: BackgroundJob) -> dict[str, Any]:
