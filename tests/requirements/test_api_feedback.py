@@ -100,6 +100,12 @@ def test_filters(api, users, pool, customer, customer_b):
     assert client.get(LIST, {"requirement": pool["r3"].pk}).json()["count"] == 1
     unlinked = client.get(LIST, {"unlinked": "true"}).json()["results"]
     assert [f["raw_text"] for f in unlinked] == ["尚未归入需求"]
+    # the inbox's filter: by channel, the same FilterSet as the page
+    by_channel = client.get(LIST, {"channel": "survey", "unlinked": "true"}).json()["results"]
+    assert [f["raw_text"] for f in by_channel] == ["尚未归入需求"]
+    assert client.get(LIST, {"channel": "ticket", "unlinked": "true"}).json()["count"] == 0
+    refused = client.get(LIST, {"channel": "no-such-channel"})
+    assert refused.status_code == 400 and "channel" in refused.json()
 
 
 def test_no_edit_or_delete(api, users, requirement):

@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from needpool.accounts.models import User
 from needpool.core.search import full_text_filter
 from needpool.requirements import sla as sla_rules
-from needpool.requirements.choices import Dimension, Priority
+from needpool.requirements.choices import Channel, Dimension, Priority
 from needpool.requirements.models import ClassOption, Feedback, Requirement
 
 SORTS = {
@@ -142,3 +142,16 @@ class RequirementFilter(django_filters.FilterSet):
             # common word's 30,000 matches needs no sort of all of them (see bench/README.md).
             queryset = queryset.order_by("-id")
         return queryset
+
+
+class FeedbackFilter(django_filters.FilterSet):
+    """Feedback lists: the API's ``/api/v1/feedback/`` and the feedback inbox (unlinked, by channel)."""
+
+    customer = django_filters.NumberFilter(field_name="customer_id", label=_("客户"))
+    requirement = django_filters.NumberFilter(field_name="requirement_id", label=_("所属需求"))
+    unlinked = django_filters.BooleanFilter(field_name="requirement", lookup_expr="isnull", label=_("未关联需求"))
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("渠道"))
+
+    class Meta:
+        model = Feedback
+        fields: list[str] = []

@@ -190,3 +190,16 @@ def customer_requirement_counts(customer: Customer) -> dict[str, int]:
         .annotate(n=Count("id", distinct=True))
     )
     return {row["status__category"]: row["n"] for row in rows}
+
+
+def unlinked_feedback(*, user: Viewer, channel: str = "") -> QuerySet[Feedback]:
+    """Visible feedback not linked to any requirement, newest first (the inbox); an unknown channel is ignored."""
+    from needpool.requirements.filters import FeedbackFilter
+
+    base = feedback_list(user=user).select_related("type")
+    data = {"unlinked": True, **({"channel": channel} if channel else {})}
+    filterset = FeedbackFilter(data, queryset=base)
+    if not filterset.is_valid():
+        filterset = FeedbackFilter({"unlinked": True}, queryset=base)
+    filtered: QuerySet[Feedback] = filterset.qs
+    return filtered

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,6 +17,7 @@ from needpool.customers.models import Interaction
 from needpool.customers.permissions import can_write_customer
 from needpool.customers.selectors import interaction_get
 from needpool.requirements.api.serializers import FeedbackSerializer
+from needpool.requirements.filters import FeedbackFilter
 from needpool.requirements.models import (
     Feedback,
 )
@@ -32,18 +32,6 @@ from needpool.requirements.services import (
     feedback_create,
     feedback_from_interaction_ask,
 )
-
-
-class FeedbackFilter(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer_id", label=gettext_lazy("客户"))
-    requirement = django_filters.NumberFilter(field_name="requirement_id", label=gettext_lazy("所属需求"))
-    unlinked = django_filters.BooleanFilter(
-        field_name="requirement", lookup_expr="isnull", label=gettext_lazy("未关联需求")
-    )
-
-    class Meta:
-        model = Feedback
-        fields: list[str] = []
 
 
 @extend_schema(tags=["feedback"])

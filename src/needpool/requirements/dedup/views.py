@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,19 +24,11 @@ from needpool.requirements.choices import Channel
 from needpool.requirements.dedup.index import MAX_TEXT, best_matches, similar_requirements
 from needpool.requirements.models import Feedback
 from needpool.requirements.permissions import can_create_requirement, can_edit_requirement
-from needpool.requirements.selectors import feedback_get, feedback_list, requirement_get
+from needpool.requirements.selectors import feedback_get, requirement_get, unlinked_feedback
 from needpool.requirements.services import feedback_link
 
 PANEL_LIMIT = 5
 TRIAGE_LIMIT = 5
-
-
-def unlinked_feedback(*, user: Any, channel: str = "") -> QuerySet[Feedback]:
-    """Visible feedback not linked to any requirement, newest first (the inbox)."""
-    qs = feedback_list(user=user).filter(requirement__isnull=True).select_related("type")
-    if channel:
-        qs = qs.filter(channel=channel)
-    return qs
 
 
 # ---------------------------------------------------------------- the create form's live panel
