@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
@@ -23,7 +22,7 @@ from rest_framework import mixins, serializers
 
 from needpool.accounts.models import User
 from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin, scoped
-from needpool.customers.filters import CustomerFilter
+from needpool.customers.filters import ContactFilter, CustomerFilter, InteractionFilter
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
 from needpool.customers.selectors import (
@@ -118,16 +117,6 @@ class ContactSerializer(serializers.ModelSerializer):
         return value
 
 
-class CustomerIdFilter(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer_id", label=gettext_lazy("客户"))
-
-
-class ContactFilter(CustomerIdFilter):
-    class Meta:
-        model = Contact
-        fields: list[str] = []
-
-
 @extend_schema(tags=["contacts"])
 class ContactViewSet(
     ServiceCreateMixin, ServiceUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, SelectorViewSet
@@ -187,12 +176,6 @@ class InteractionSerializer(serializers.ModelSerializer):
         fields["customer"].queryset = scoped(self, customer_list, Customer)  # type: ignore[attr-defined]
         fields["contact"].queryset = scoped(self, contact_list, Contact)  # type: ignore[attr-defined]
         return fields
-
-
-class InteractionFilter(CustomerIdFilter):
-    class Meta:
-        model = Interaction
-        fields: list[str] = []
 
 
 @extend_schema(tags=["interactions"])

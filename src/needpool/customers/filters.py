@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from needpool.customers.choices import Segment, ValueTier
-from needpool.customers.models import Customer
+from needpool.customers.models import Contact, Customer, Interaction
 
 CUSTOMER_SORTS = {
     "-id": _("最新创建"),
@@ -51,3 +51,20 @@ class CustomerFilter(django_filters.FilterSet):
 
     def filter_sort(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         return queryset.order_by(value if value in CUSTOMER_SORTS else DEFAULT_SORT, "-id")
+
+
+# Contacts and interactions are listed on the customer's page; the API lists them by customer.
+class CustomerIdFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id", label=_("客户"))
+
+
+class ContactFilter(CustomerIdFilter):
+    class Meta:
+        model = Contact
+        fields: list[str] = []
+
+
+class InteractionFilter(CustomerIdFilter):
+    class Meta:
+        model = Interaction
+        fields: list[str] = []
