@@ -11,8 +11,11 @@ from tests.conftest import ALL_ROLES
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_every_role_lists_options_and_statuses(api, users, role):
     client = api(users[role])
-    assert client.get("/api/v1/options/").status_code == 200
-    assert client.get("/api/v1/statuses/").status_code == 200
+    options = client.get("/api/v1/options/")
+    statuses = client.get("/api/v1/statuses/")
+    assert options.status_code == 200 and statuses.status_code == 200
+    assert {"function", "urgent", "latent"} <= {o["key"] for o in options.json()["results"]}
+    assert [s["key"] for s in statuses.json()["results"]][:2] == ["new", "in_progress"]
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)

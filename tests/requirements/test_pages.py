@@ -431,6 +431,11 @@ def test_kanban_transition_by_sales_owner(client, users, requirement):
     client.force_login(users["sales"])
     response = client.post(reverse("requirements:transition", args=[requirement.pk]), {"to": "in_progress"}, **JSON)
     assert response.status_code == 200
+    requirement.refresh_from_db()
+    assert requirement.status.key == "in_progress"
+    assert StatusChange.objects.filter(
+        requirement=requirement, target__key="in_progress", actor=users["sales"]
+    ).exists()
 
 
 # ---------------------------------------------------------------- comments, mentions
