@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,7 +19,7 @@ from needpool.analysis.api.rankings import DemandRankSerializer, MatrixPointSeri
 from needpool.analysis.filters import ProjectFilter
 from needpool.analysis.models import AnalysisProject
 from needpool.analysis.permissions import acting_user
-from needpool.core.api import deny_unless
+from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin
 
 PROJECT_DEMAND_LIMIT = 20
 
@@ -110,52 +109,33 @@ class ProjectSummarySerializer(serializers.Serializer):
 
 @extend_schema(tags=PROJECT_TAGS)
 class ProjectViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ServiceCreateMixin, ServiceUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, SelectorViewSet
 ):
     """Analysis projects (分析项目): visible to pool-wide roles, their leader and members. Analysts create
     them; analysts and the leader edit them. No DELETE (there is no delete use-case)."""
 
+    model = AnalysisProject
     serializer_class = ProjectSerializer
-    queryset = AnalysisProject.objects.none()
     filterset_class = ProjectFilter  # the list page's filters; an invalid value is a 400
+    create_denied = gettext_lazy("只有经理和产品经理可以创建分析项目。")
 
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return AnalysisProject.objects.none()
-        return selectors.project_list(user=acting_user(self.request.user))
+    def select_list(self, user: Any) -> Any:
+        return selectors.project_list(user=acting_user(user))
 
-    def get_object(self) -> AnalysisProject:
-        return selectors.project_get(user=acting_user(self.request.user), pk=self.kwargs["pk"])
+    def select_one(self, user: Any, pk: Any) -> AnalysisProject:
+        return selectors.project_get(user=acting_user(user), pk=pk)
 
-    def _respond(self, project: AnalysisProject, code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.project_get(user=acting_user(self.request.user), pk=project.pk)
-        return Response(self.get_serializer(fresh).data, status=code)
+    def may_create(self, user: Any) -> bool:
+        return permissions.can_create_project(user)
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        deny_unless(permissions.can_create_project(request.user), _("只有经理和产品经理可以创建分析项目。"))
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        project = services.project_create(actor=acting_user(request.user), **project_input(serializer.validated_data))
-        return self._respond(project, status.HTTP_201_CREATED)
+    def create_service(self, actor: Any, data: dict[str, Any]) -> AnalysisProject:
+        return services.project_create(actor=acting_user(actor), **project_input(data))
 
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        partial = kwargs.pop("partial", False)
-        project = self.get_object()
-        # Checked before the input so that a refusal is 403 before any input error (the service checks again).
-        deny_unless(permissions.can_edit_project(request.user, project))
-        serializer = self.get_serializer(project, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        services.project_update(
-            actor=acting_user(request.user), project=project, **project_input(serializer.validated_data)
-        )
-        return self._respond(project)
+    def may_update(self, user: Any, obj: AnalysisProject) -> bool:
+        return permissions.can_edit_project(user, obj)
 
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.update(request, *args, partial=True, **kwargs)
+    def update_service(self, actor: Any, obj: AnalysisProject, data: dict[str, Any]) -> AnalysisProject:
+        return services.project_update(actor=acting_user(actor), project=obj, **project_input(data))
 
     @extend_schema(responses=RankedSerializer(many=True))
     @action(detail=True, methods=["get"], serializer_class=RankedSerializer, filterset_class=None)
