@@ -17,7 +17,7 @@ from needpool.core.models import BackgroundJob
 from needpool.core.views import error_text, is_htmx
 from needpool.requirements.choices import Dimension
 from needpool.requirements.models import ClassOption, Feedback
-from needpool.suggest import permissions, selectors, services
+from needpool.suggest import conf, permissions, selectors, services
 from needpool.suggest.models import Outcome
 from needpool.suggest.permissions import acting_user
 
@@ -159,8 +159,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "outcomes": selectors.outcome_counts(),
         "jobs": list(selectors.training_jobs(user=acting_user(request.user))),
         "allowed": {"train": permissions.can_train(request.user)},
-        "min_per_class": services.conf.min_per_class(),
-        "retrain_after": services.conf.retrain_after(),
+        "min_per_class": conf.min_per_class(),
+        "retrain_after": conf.retrain_after(),
     }
     return render(request, "suggest/index.html", context)
 

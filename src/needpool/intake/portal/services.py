@@ -27,6 +27,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -72,7 +73,7 @@ def attachment_limit_bytes(channel: IntakeChannel) -> int:
     return min(channel.max_attachment_mb * 1024 * 1024, settings.NEEDPOOL_ATTACHMENT_MAX_BYTES)
 
 
-def _check_uploads(channel: IntakeChannel, uploads: Sequence[UploadedFile]) -> None:
+def _check_uploads(channel: IntakeChannel, uploads: Sequence[UploadedFile[Any]]) -> None:
     if not uploads:
         return
     if channel.max_attachments == 0:
@@ -197,7 +198,7 @@ def portal_submit(
     access_code: str = "",
     type: ClassOption | None = None,
     expected_date: dt.date | None = None,
-    uploads: Sequence[UploadedFile] = (),
+    uploads: Sequence[UploadedFile[Any]] = (),
     language: str = "",
     site_url: str = "",
 ) -> PortalReceipt:

@@ -178,7 +178,12 @@ def _extension(name: str) -> str:
 
 @transaction.atomic
 def import_start(
-    *, actor: User, upload: UploadedFile, layout: str = "", options: ImportOptions | None = None, language: str = ""
+    *,
+    actor: User,
+    upload: UploadedFile[Any],
+    layout: str = "",
+    options: ImportOptions | None = None,
+    language: str = "",
 ) -> BackgroundJob:
     """Keep the uploaded sheet and queue its preview (a dry run) as a background job."""
     if not can_import(actor):
