@@ -13,7 +13,7 @@ from needpool.requirements.models import Feedback
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
 from tests.e2e.helpers import screenshot
-from tests.intake_transfer.conftest import RELATIONSHIP_HEADERS
+from tests.intake.transfer.conftest import RELATIONSHIP_HEADERS
 
 HEADERS = [*RELATIONSHIP_HEADERS, "内部编号"]  # plus a column the layout ignores
 

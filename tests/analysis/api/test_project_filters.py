@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from needpool.analysis.services import project_create
-from tests.api_analysis.conftest import count_queries
+from tests.analysis.api.conftest import count_queries
 
 pytestmark = pytest.mark.django_db
 

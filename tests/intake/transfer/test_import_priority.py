@@ -6,7 +6,7 @@ import pytest
 
 from needpool.analysis.models import RequirementAnalysis
 from needpool.requirements.models import Requirement
-from tests.intake_transfer.conftest import PRIORITY_HEADERS, errors_of
+from tests.intake.transfer.conftest import PRIORITY_HEADERS, errors_of
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 
 from needpool.requirements.models import Feedback, Requirement
 from tests.conftest import option
-from tests.intake_transfer.conftest import MANAGEMENT_HEADERS, errors_of
+from tests.intake.transfer.conftest import MANAGEMENT_HEADERS, errors_of
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from needpool.analysis.services import priority_override
 from needpool.requirements.models import Requirement
+from tests.analysis.pages.conftest import html
 from tests.conftest import count_queries
-from tests.pages_analysis.conftest import html
 
 pytestmark = pytest.mark.django_db
 ROLES = ["admin", "manager", "product_manager", "sales", "service", "engineer", "compliance", "viewer"]

@@ -10,7 +10,7 @@ from needpool.core.models import BackgroundJob
 from needpool.intake.transfer.imports import progress
 from needpool.requirements.models import Requirement
 from tests.conftest import PASSWORD
-from tests.intake_transfer.conftest import INTAKE_HEADERS
+from tests.intake.transfer.conftest import INTAKE_HEADERS
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from needpool.analysis.models import KanoResponse, KanoSurvey
 from needpool.analysis.services import kano_survey_create
-from tests.pages_analysis.conftest import html
+from tests.analysis.pages.conftest import html
 
 pytestmark = pytest.mark.django_db
 

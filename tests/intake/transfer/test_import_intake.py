@@ -10,7 +10,7 @@ from django.utils import timezone
 from needpool.customers.models import Contact, Customer
 from needpool.requirements.models import Feedback, Requirement
 from tests.conftest import option
-from tests.intake_transfer.conftest import INTAKE_HEADERS, errors_of
+from tests.intake.transfer.conftest import INTAKE_HEADERS, errors_of
 
 pytestmark = pytest.mark.django_db
 

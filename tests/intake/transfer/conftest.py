@@ -64,7 +64,7 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         return
     skip = pytest.mark.skip(reason="slow: set NEEDPOOL_RUN_SLOW=1 or run with -m slow")
     for item in items:
-        if "intake_transfer" in str(item.fspath) and item.get_closest_marker("slow"):
+        if os.path.join("intake", "transfer") in str(item.fspath) and item.get_closest_marker("slow"):
             item.add_marker(skip)
 
 

@@ -7,7 +7,7 @@ import pytest
 from needpool.analysis import services
 from needpool.analysis.models import AnalysisSettings
 from needpool.core.models import AuditEntry, BackgroundJob
-from tests.api_analysis.conftest import ANALYSTS, NON_ANALYSTS, req_url
+from tests.analysis.api.conftest import ANALYSTS, NON_ANALYSTS, req_url
 from tests.conftest import ALL_ROLES
 
 SETTINGS = "/api/v1/analysis/settings/"

@@ -6,7 +6,7 @@ import pytest
 
 from needpool.analysis.models import KanoResponse, KanoSurvey
 from needpool.requirements.models import Feedback
-from tests.api_analysis.conftest import ANALYSTS, FEEDBACK_WRITERS, NON_ANALYSTS, NON_FEEDBACK_WRITERS, req_url
+from tests.analysis.api.conftest import ANALYSTS, FEEDBACK_WRITERS, NON_ANALYSTS, NON_FEEDBACK_WRITERS, req_url
 from tests.conftest import ALL_ROLES
 
 SURVEY = {"functional_question": "如果支持批量折扣，您觉得如何？", "dysfunctional_question": "如果不支持，您觉得如何？"}

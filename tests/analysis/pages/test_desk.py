@@ -10,7 +10,7 @@ from needpool.analysis.models import FishboneCause, KanoResponse, KanoSurvey, Re
 from needpool.analysis.services import kano_answer, kano_survey_create
 from needpool.core.models import AuditEntry
 from needpool.requirements.models import Requirement
-from tests.pages_analysis.conftest import html
+from tests.analysis.pages.conftest import html
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -6,7 +6,7 @@ import pytest
 
 from needpool.analysis.models import FishboneCause, WhyStep
 from needpool.core.models import AuditEntry
-from tests.api_analysis.conftest import ANALYSTS, NON_ANALYSTS, req_url
+from tests.analysis.api.conftest import ANALYSTS, NON_ANALYSTS, req_url
 from tests.conftest import ALL_ROLES
 
 WHYS = {

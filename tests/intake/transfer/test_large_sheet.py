@@ -15,7 +15,7 @@ from needpool.core.models import BackgroundJob
 from needpool.intake.transfer.imports import progress
 from needpool.intake.transfer.services import IMPORT_PREVIEW, import_preview
 from needpool.requirements.models import Requirement
-from tests.intake_transfer.conftest import INTAKE_HEADERS
+from tests.intake.transfer.conftest import INTAKE_HEADERS
 
 ROWS = int(os.environ.get("NEEDPOOL_SLOW_ROWS", "100000"))
 

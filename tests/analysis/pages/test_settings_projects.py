@@ -13,8 +13,8 @@ from needpool.analysis.services import analysis_settings, project_create
 from needpool.core.models import AuditEntry, BackgroundJob
 from needpool.customers.models import Customer
 from needpool.requirements.models import Requirement
+from tests.analysis.pages.conftest import html
 from tests.conftest import count_queries
-from tests.pages_analysis.conftest import html
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from needpool.analysis.services import analysis_update, priority_override
 from needpool.requirements.models import Feedback
-from tests.api_analysis.conftest import assert_constant_queries, req_url
+from tests.analysis.api.conftest import assert_constant_queries, req_url
 
 RANKED = "/api/v1/analysis/ranked/"
 MATRIX = "/api/v1/analysis/matrix/"

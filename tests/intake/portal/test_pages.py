@@ -16,7 +16,7 @@ from needpool.intake.portal.services import portal_message_send
 from needpool.requirements.models import Feedback
 from needpool.requirements.services import feedback_link
 from tests.conftest import PASSWORD
-from tests.intake_portal.conftest import portal_data
+from tests.intake.portal.conftest import portal_data
 
 
 def signed_in(user) -> Client:

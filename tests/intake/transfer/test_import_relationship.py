@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.requirements.models import Feedback
-from tests.intake_transfer.conftest import RELATIONSHIP_HEADERS, errors_of
+from tests.intake.transfer.conftest import RELATIONSHIP_HEADERS, errors_of
 
 pytestmark = pytest.mark.django_db
 

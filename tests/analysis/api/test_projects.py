@@ -10,7 +10,7 @@ from django.utils import timezone
 from needpool.analysis.models import AnalysisProject, ProjectMember
 from needpool.analysis.services import analysis_update, project_create
 from needpool.core.models import AuditEntry
-from tests.api_analysis.conftest import ANALYSTS, NON_ANALYSTS, assert_constant_queries
+from tests.analysis.api.conftest import ANALYSTS, NON_ANALYSTS, assert_constant_queries
 from tests.conftest import ALL_ROLES
 
 LIST = "/api/v1/analysis/projects/"

@@ -7,7 +7,7 @@ import pytest
 from needpool.analysis.models import RequirementAnalysis
 from needpool.core.models import AuditEntry
 from needpool.requirements.models import Requirement
-from tests.api_analysis.conftest import (
+from tests.analysis.api.conftest import (
     ANALYSTS,
     ESTIMATORS,
     NON_ANALYSTS,

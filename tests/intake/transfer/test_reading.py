@@ -10,7 +10,7 @@ from django.utils import timezone
 from needpool.intake.transfer.imports.reading import SheetError, data_rows, find_header, read_file
 from needpool.intake.transfer.imports.values import CellProblem, parse_date, parse_datetime, parse_text, parse_whole
 from needpool.requirements.models import Requirement
-from tests.intake_transfer.conftest import INTAKE_HEADERS, RELATIONSHIP_HEADERS
+from tests.intake.transfer.conftest import INTAKE_HEADERS, RELATIONSHIP_HEADERS
 
 # ---------------------------------------------------------------- values
 
@@ -131,7 +131,7 @@ def test_english_headers(sheet):
 
 
 def test_each_seed_header_row_finds_its_layout(sheet):
-    from tests.intake_transfer.conftest import MANAGEMENT_HEADERS, PRIORITY_HEADERS
+    from tests.intake.transfer.conftest import MANAGEMENT_HEADERS, PRIORITY_HEADERS
 
     for headers, key in (
         (INTAKE_HEADERS, "intake"),
@@ -143,7 +143,7 @@ def test_each_seed_header_row_finds_its_layout(sheet):
 
 
 def test_a_cover_sheet_before_the_data_is_skipped(tmp_path):
-    from tests.intake_transfer.conftest import write_xlsx
+    from tests.intake.transfer.conftest import write_xlsx
 
     path = write_xlsx(tmp_path / "book.xlsx", [INTAKE_HEADERS, ["DEM1"]], sheets_before=["封面"])
     assert find_header(read_file(path)).layout.key == "intake"
