@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -39,7 +38,7 @@ def admin_ensure(*, username: str, password: str | None = None) -> tuple[User, s
 @transaction.atomic
 def user_create(
     *,
-    actor: Any,
+    actor: User,
     username: str,
     password: str,
     role: str,
@@ -73,7 +72,7 @@ def user_create(
 
 
 @transaction.atomic
-def user_set_role(*, actor: Any, user: User, role: str, team: Team | None = None) -> User:
+def user_set_role(*, actor: User, user: User, role: str, team: Team | None = None) -> User:
     require(actor, Cap.MANAGE_USERS)
     if role not in Role.values:
         raise ValidationError({"role": _("未知角色。")})
