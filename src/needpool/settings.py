@@ -24,6 +24,10 @@ def _env_list(name: str, default: str) -> list[str]:
 
 
 DATA_DIR = Path(os.environ.get("NEEDPOOL_DATA_DIR", Path.cwd() / "var")).resolve()
+# Parallel test workers (pytest-xdist) each keep their own data directory: job queue, uploads, progress files.
+_TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _TEST_WORKER.startswith("gw") and _TEST_WORKER[2:].isdigit():
+    DATA_DIR = DATA_DIR / _TEST_WORKER
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -184,7 +188,6 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Background jobs: Huey on SQLite in the data directory by default, Redis when NEEDPOOL_REDIS_URL is set.
 NEEDPOOL_REDIS_URL = os.environ.get("NEEDPOOL_REDIS_URL", "")
-_TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if NEEDPOOL_REDIS_URL and _TEST_WORKER.startswith("gw") and _TEST_WORKER[2:].isdigit():
     # Parallel test workers each take their own Redis database (counting down from the configured one), so
     # one worker's cache flush, rate-limit counters and job queue never reach another's.
