@@ -254,8 +254,11 @@ SPECTACULAR_SETTINGS = {
 NEEDPOOL_INTERACTION_LATE_HOURS = int(os.environ.get("NEEDPOOL_INTERACTION_LATE_HOURS", "24"))
 NEEDPOOL_PERSONAL_EMAIL_DOMAINS = _env_list(
     "NEEDPOOL_PERSONAL_EMAIL_DOMAINS",
-    "qq.com,vip.qq.com,foxmail.com,163.com,126.com,yeah.net,sina.com,sina.cn,sohu.com,139.com,"
-    "189.cn,wo.cn,aliyun.com,gmail.com,hotmail.com,outlook.com,live.com,yahoo.com,icloud.com,me.com",
+    # Sub-domains count too (vip.163.com, mail.qq.com): list the registrable domain once.
+    "qq.com,foxmail.com,163.com,126.com,188.com,yeah.net,netease.com,sina.com,sina.cn,sohu.com,139.com,"
+    "189.cn,wo.cn,aliyun.com,tom.com,21cn.com,263.net,gmail.com,googlemail.com,hotmail.com,outlook.com,"
+    "live.com,live.cn,msn.com,yahoo.com,yahoo.com.cn,icloud.com,me.com,mac.com,aol.com,proton.me,"
+    "protonmail.com,mail.com,gmx.com,yandex.com",
 )
 NEEDPOOL_VALUE_TIER_HIGH = int(os.environ.get("NEEDPOOL_VALUE_TIER_HIGH", "5000000"))
 NEEDPOOL_VALUE_TIER_MEDIUM = int(os.environ.get("NEEDPOOL_VALUE_TIER_MEDIUM", "1000000"))
