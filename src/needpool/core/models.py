@@ -138,6 +138,9 @@ class SiteConfig(models.Model):
         _("个人邮箱域名"), blank=True, help_text=_("每行一个；留空则使用系统默认列表")
     )
     interaction_late_hours = models.PositiveIntegerField(_("互动记录补录时限（小时）"), default=24)
+    api_docs_public = models.BooleanField(
+        _("公开 API 文档"), default=False, help_text=_("开启后，未登录的访客也能查看 /api/schema/ 与 /api/docs/")
+    )
     value_tier_high = models.DecimalField(_("高价值客户年采购额下限"), max_digits=16, decimal_places=2, default=5000000)
     value_tier_medium = models.DecimalField(
         _("中价值客户年采购额下限"), max_digits=16, decimal_places=2, default=1000000
@@ -159,9 +162,10 @@ class BackgroundJob(models.Model):
         RUNNING = "running", _("进行中")
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
+        INTERRUPTED = "interrupted", _("已中断")
 
     kind = models.CharField(_("类型"), max_length=40)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveBigIntegerField(_("总数"), default=0)
     done = models.PositiveBigIntegerField(_("已完成"), default=0)
     message = models.CharField(_("说明"), max_length=500, blank=True)
@@ -171,6 +175,10 @@ class BackgroundJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
+    retry_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries", verbose_name=_("重试自")
+    )
 
     class Meta:
         verbose_name = _("后台任务")
