@@ -25,6 +25,7 @@ from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdate
 from needpool.customers.filters import ContactFilter, CustomerFilter, InteractionFilter
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
+from needpool.customers.privacy import masking_notices
 from needpool.customers.selectors import (
     contact_get,
     contact_list,
@@ -165,11 +166,27 @@ class InteractionSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=gettext_lazy("关键诉求，每项一条；POST …/key-asks/{index}/feedback/ 可将其转为反馈"),
     )
+    notices = serializers.SerializerMethodField(
+        help_text=gettext_lazy("本次保存的提示（如文字中的手机号码已按隐私规则隐藏）；读取时为空")
+    )
 
     class Meta:
         model = Interaction
-        fields = ["id", "url", "customer", *INTERACTION_FIELDS, "key_ask_lines", "is_late", "recorded_by", "created_at"]
+        fields = [
+            "id",
+            "url",
+            "customer",
+            *INTERACTION_FIELDS,
+            "key_ask_lines",
+            "is_late",
+            "recorded_by",
+            "created_at",
+            "notices",
+        ]
         read_only_fields = ["is_late", "recorded_by", "created_at"]
+
+    def get_notices(self, obj: Interaction) -> list[str]:
+        return list(self.context.get("notices", []))
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -201,4 +218,9 @@ class InteractionViewSet(ServiceCreateMixin, mixins.ListModelMixin, mixins.Retri
 
     def create_service(self, actor: Any, data: dict[str, Any]) -> Interaction:
         data = dict(data)
-        return interaction_create(actor=actor, customer=data.pop("customer"), **data)
+        interaction = interaction_create(actor=actor, customer=data.pop("customer"), **data)
+        self.notices = masking_notices(interaction)  # answered in the created row's ``notices``
+        return interaction
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "notices": getattr(self, "notices", [])}

@@ -83,3 +83,106 @@ def check_contact_privacy(*, phone: str, email: str, personal_domains: set[str])
         }
     if errors:
         raise ValidationError(errors)
+
+
+# ---------------------------------------------------------------- masking mobiles in free text
+#
+# Free text (interaction notes, portal and feedback words) is not refused: a mobile number in it is masked on
+# save (138****8000) and the user is told. The detector is the refusal rule's: the same normalisation, the same
+# mainland pattern and the same libphonenumber check; landlines stay as typed.
+
+
+def _normalised_with_origins(raw: str) -> tuple[str, list[int]]:
+    """NFKC of ``raw`` character by character, and for each normalised character the index it came from."""
+    out: list[str] = []
+    origins: list[int] = []
+    for index, char in enumerate(raw):
+        piece = unicodedata.normalize("NFKC", char)
+        out.append(piece)
+        origins.extend([index] * len(piece))
+    return "".join(out), origins
+
+
+def mobile_spans(raw: str) -> list[tuple[int, int]]:
+    """Where mobile numbers stand in ``raw``: sorted, non-overlapping (start, end) indices into ``raw``."""
+    if not raw:
+        return []
+    text, origins = _normalised_with_origins(raw)
+    found = [(m.start(), m.end()) for m in _MAINLAND_MOBILE.finditer(text)]
+    for match in phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.POSSIBLE):
+        if _is_mobile_number(match.number):
+            found.append((match.start, match.end))
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted(found):
+        # Back to the original text: from the first character of the match to the last one, inclusive.
+        span = (origins[start], origins[end - 1] + 1)
+        if spans and span[0] < spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], span[1]))
+        else:
+            spans.append(span)
+    return spans
+
+
+def _masked(number: str) -> str:
+    digits = re.sub(r"\D", "", normalise(number))
+    digits = digits[2:] if digits.startswith("00") else digits
+    national = digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
+    if len(national) < 8:
+        return "*" * len(national)
+    return f"{national[:3]}****{national[-4:]}"
+
+
+def mask_mobiles(raw: str) -> str:
+    """``raw`` with every mobile number masked (138****8000); text without one comes back unchanged."""
+    spans = mobile_spans(raw)
+    if not spans:
+        return raw
+    pieces: list[str] = []
+    at = 0
+    for start, end in spans:
+        pieces.append(raw[at:start])
+        pieces.append(_masked(raw[start:end]))
+        at = end
+    pieces.append(raw[at:])
+    return "".join(pieces)
+
+
+def mask_fields(values: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Each value with its mobiles masked, and the names of the fields that changed."""
+    masked = {name: mask_mobiles(value) if isinstance(value, str) else value for name, value in values.items()}
+    return masked, [name for name in values if masked[name] != values[name]]
+
+
+def masking_notice(labels: list[str]) -> str:
+    """The notice shown when mobile numbers were masked in the named fields ('' when none were)."""
+    if not labels:
+        return ""
+    return _("隐私规则：%(fields)s中的手机号码已自动隐藏（如 138****8000），请勿在文字中记录个人手机号。") % {
+        "fields": "、".join(labels)
+    }
+
+
+MASKED_ATTRIBUTE = "privacy_masked_fields"
+
+
+def mask_text_fields(obj: object, fields: tuple[str, ...]) -> list[str]:
+    """Mask mobiles in the named text fields of ``obj`` in place; the labels of the fields that changed are
+    returned and kept on the object (``masking_notices`` reads them for the page or the API answer)."""
+    meta = getattr(obj, "_meta", None)
+    labels: list[str] = []
+    for name in fields:
+        value = getattr(obj, name, None)
+        if not isinstance(value, str):
+            continue
+        masked = mask_mobiles(value)
+        if masked != value:
+            setattr(obj, name, masked)
+            labels.append(str(meta.get_field(name).verbose_name) if meta is not None else name)
+    setattr(obj, MASKED_ATTRIBUTE, [*getattr(obj, MASKED_ATTRIBUTE, []), *labels])
+    return labels
+
+
+def masking_notices(obj: object) -> list[str]:
+    """What to tell the user after a save that masked mobiles in ``obj`` (empty when nothing was masked)."""
+    notice = masking_notice(list(getattr(obj, MASKED_ATTRIBUTE, [])))
+    return [notice] if notice else []

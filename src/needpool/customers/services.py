@@ -20,7 +20,7 @@ from needpool.customers.choices import ValueTier
 from needpool.customers.events import value_tier_changed
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
-from needpool.customers.privacy import check_contact_privacy
+from needpool.customers.privacy import check_contact_privacy, mask_text_fields
 
 CUSTOMER_FIELDS = (
     "name",
@@ -54,6 +54,8 @@ INTERACTION_FIELDS = (
     "next_follow_up_plan",
     "next_follow_up_date",
 )
+#: The free-text fields of an interaction, where a mobile number is masked on save (customers.privacy).
+INTERACTION_TEXT_FIELDS = ("participants", "key_content", "key_asks", "next_follow_up_plan")
 
 
 def _deny_unless(allowed: bool) -> None:
@@ -180,6 +182,7 @@ def interaction_create(*, actor: User, customer: Customer, **data: Any) -> Inter
     now = timezone.now()
     if interaction.occurred_at and interaction.occurred_at > now + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("接触时间不能晚于当前时间。")})
+    mask_text_fields(interaction, INTERACTION_TEXT_FIELDS)  # mobiles in notes are masked, the user is told
     _full_clean(interaction)
     interaction.is_late = is_late_entry(interaction.occurred_at, now)
     interaction.save()

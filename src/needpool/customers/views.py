@@ -26,6 +26,7 @@ from needpool.customers.filters import CustomerFilter
 from needpool.customers.forms import ContactForm, CustomerForm, InteractionForm, customer_filter_args
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
+from needpool.customers.privacy import masking_notices
 from needpool.customers.selectors import (
     customer_contacts,
     customer_get,
@@ -182,5 +183,7 @@ def interaction_add(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.warning(request, _("互动记录已保存，但超过补录时限，已标记为“补录超时”。"))
             else:
                 messages.success(request, _("互动记录已保存。"))
+            for notice in masking_notices(interaction):
+                messages.warning(request, notice)
             return redirect(_detail_url(customer.pk, f"interaction-{interaction.pk}"))
     return render(request, "customers/detail.html", _detail_context(request, customer, interaction_form=form))

@@ -42,6 +42,7 @@ from needpool.accounts.models import User
 from needpool.core.audit import audit_record
 from needpool.core.models import AuditEntry
 from needpool.customers.models import Customer
+from needpool.customers.privacy import masking_notices
 from needpool.intake.channels.tokens import (
     access_code_digest,
     digest,
@@ -184,6 +185,8 @@ class PortalReceipt:
     submission: Submission
     tracking_token: str
     emailed_to: str
+    #: True when mobile numbers in the description were masked (the thank-you page says so).
+    masked_mobiles: bool = False
 
 
 @transaction.atomic
@@ -267,7 +270,9 @@ def portal_submit(
         action=AuditEntry.Action.CREATE,
         changes={"channel": channel.name, "feedback": feedback.pk, **({"files": len(uploads)} if uploads else {})},
     )
-    return PortalReceipt(submission=submission, tracking_token=token, emailed_to=email)
+    return PortalReceipt(
+        submission=submission, tracking_token=token, emailed_to=email, masked_mobiles=bool(masking_notices(feedback))
+    )
 
 
 @transaction.atomic

@@ -119,6 +119,12 @@ def portal_form(request: HttpRequest, slug: str) -> HttpResponse:
             if receipt.emailed_to:
                 note += " " + _("查看全部提交的链接也已发送到 %(email)s。") % {"email": receipt.emailed_to}
             messages.success(request, note)
+            if receipt.masked_mobiles:
+                messages.warning(
+                    request,
+                    _("为保护您的隐私，需求描述中的手机号码已自动隐藏（如 138****8000）；")
+                    + _("我们会通过您留下的工作电话或邮箱联系您。"),
+                )
             return redirect("portal:track", token=receipt.tracking_token)
     if form.is_honeypot_hit():
         context["refusal"] = " ".join(str(e) for e in form.non_field_errors())

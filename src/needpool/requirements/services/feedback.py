@@ -14,6 +14,7 @@ from needpool.core.audit import audit_record
 from needpool.core.models import AuditEntry
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_view_customer, can_write_customer
+from needpool.customers.privacy import mask_text_fields
 from needpool.requirements.choices import Channel, Dimension
 from needpool.requirements.models import (
     ClassOption,
@@ -76,6 +77,7 @@ def feedback_record(
     )
     if importance is not None:
         feedback.importance = importance
+    mask_text_fields(feedback, ("raw_text",))  # a mobile in the words is masked on save (customers.privacy)
     feedback.full_clean(exclude=["requirement", "interaction", "customer", "contact", "created_by", "type"])
     feedback.save()
     return feedback
