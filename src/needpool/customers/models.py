@@ -52,6 +52,9 @@ class Customer(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    version = models.PositiveIntegerField(
+        _("版本"), default=1, editable=False, help_text=_("每次经服务写入本行时加一（ETag / 过期表单检查）")
+    )
 
     class Meta:
         verbose_name = _("客户")
@@ -73,6 +76,9 @@ class Contact(TimeStampedModel):
     email = models.EmailField(_("工作邮箱"), blank=True)
     decision_role = models.CharField(
         _("决策角色"), max_length=20, choices=DecisionRole.choices, default=DecisionRole.USER
+    )
+    version = models.PositiveIntegerField(
+        _("版本"), default=1, editable=False, help_text=_("每次经服务写入本行时加一（ETag / 过期表单检查）")
     )
 
     class Meta:

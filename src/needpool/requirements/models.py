@@ -224,6 +224,9 @@ class Requirement(TimeStampedModel):
     watchers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="watched_requirements", verbose_name=_("关注人")
     )
+    version = models.PositiveIntegerField(
+        _("版本"), default=1, editable=False, help_text=_("每次经服务写入本行时加一（ETag / 过期表单检查）")
+    )
 
     class Meta:
         verbose_name = _("需求")

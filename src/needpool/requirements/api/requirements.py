@@ -7,17 +7,24 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from needpool.accounts.models import acting_user
 from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin, deny_unless
+from needpool.core.concurrency import (
+    VersionedAPIMixin,
+    etag_parameter,
+    if_match_parameter,
+    precondition_failed_response,
+)
 from needpool.requirements.api.serializers import (
     CommentSerializer,
     RequirementCreateSerializer,
     RequirementSerializer,
+    StatusBriefSerializer,
     StatusChangeSerializer,
     TransitionSerializer,
 )
@@ -45,16 +52,58 @@ from needpool.requirements.services import (
     requirement_transition,
     requirement_update,
 )
+from needpool.requirements.services.life import StaleMove
+
+
+class TransitionRequestSerializer(TransitionSerializer):
+    """A move, with the status the caller expects the requirement to be in (``from``: key or id; optional)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(
+            max_length=40,
+            required=False,
+            allow_blank=True,
+            help_text=gettext_lazy("可选：调用方认为需求当前所处状态的键（或 id）；与当前状态不符时返回 409，不做流转"),
+        )
+        return fields
+
+
+class StaleMoveSerializer(serializers.Serializer):
+    """409 of a move that no longer applies: why, and the status the requirement is in now."""
+
+    detail = serializers.CharField()
+    to = serializers.ListField(child=serializers.CharField())
+    status = StatusBriefSerializer(help_text=gettext_lazy("需求当前的状态（键与名称）"))
+
+
+def stale_move_response(exc: StaleMove) -> Response:
+    message = " ".join(str(m) for m in exc.messages)
+    body = {
+        "detail": message,
+        "to": [message],
+        "status": {"id": exc.current.pk, **StatusBriefSerializer(exc.current).data},
+    }
+    return Response(body, status=status.HTTP_409_CONFLICT)
 
 
 @extend_schema(tags=["requirements"])
 class RequirementViewSet(
-    ServiceCreateMixin, ServiceUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, SelectorViewSet
+    VersionedAPIMixin,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    SelectorViewSet,
 ):
     """Requirements in the pool (需求).
 
     The list takes the same filters as the list page (``RequirementFilter``). Create, edit,
     status transitions and comments call the services; there is no DELETE (see the module docstring).
+
+    Concurrency: read and write answers carry ``ETag: W/"<version>"``; PUT, PATCH and transition honour an
+    optional ``If-Match`` (412 when the requirement changed since). Without ``If-Match`` a PATCH changes only
+    the fields it sends and a PUT is applied as sent. A transition whose source status is gone answers 409.
     """
 
     model = Requirement
@@ -87,13 +136,34 @@ class RequirementViewSet(
         return can_edit_requirement(user, obj)
 
     def update_service(self, actor: Any, obj: Requirement, data: dict[str, Any]) -> Requirement:
-        return requirement_update(actor=actor, requirement=obj, **data)
+        expected = self.expected_version(obj.version)
+        return requirement_update(actor=actor, requirement=obj, expected_version=expected, **data)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, StaleMove):
+            return stale_move_response(exc)
+        return super().handle_exception(exc)
 
     @extend_schema(
+        parameters=[if_match_parameter(), etag_parameter([200])],
+        responses={200: RequirementSerializer, 412: precondition_failed_response()},
+    )
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[if_match_parameter(), etag_parameter([200])],
+        responses={200: RequirementSerializer, 412: precondition_failed_response()},
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[etag_parameter([200])],
         responses={
             200: RequirementSerializer,
             307: OpenApiResponse(description=gettext_lazy("该需求已合并：Location 指向保留需求，跟随即可。")),
-        }
+        },
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """One requirement. A merged one answers 307 to the requirement it was merged into."""
@@ -103,7 +173,7 @@ class RequirementViewSet(
         onward = merged_redirect_response(request, requirement)
         if onward is not None:
             return onward
-        return Response(self.get_serializer(requirement).data)
+        return self.with_etag(Response(self.get_serializer(requirement).data), requirement.version)
 
     def get_serializer_class(self) -> Any:
         if self.action == "create":
@@ -119,27 +189,48 @@ class RequirementViewSet(
     def respond_with(self, obj: Any, code: int = status.HTTP_200_OK) -> Response:
         # Whatever the action (create takes another serializer), the answer is the requirement as read.
         fresh = self.select_one(self.request.user, obj.pk)
-        return Response(RequirementSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+        data = RequirementSerializer(fresh, context=self.get_serializer_context()).data
+        return self.with_etag(Response(data, status=code), fresh.version)
 
     @extend_schema(request=RequirementCreateSerializer, responses={201: RequirementSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
     @extend_schema(
-        request=TransitionSerializer,
+        request=TransitionRequestSerializer,
+        parameters=[if_match_parameter(), etag_parameter([200])],
         responses={
             200: RequirementSerializer,
             400: OpenApiResponse(description=gettext_lazy('不允许的流转：{"to": ["…"]}')),
+            409: OpenApiResponse(
+                StaleMoveSerializer,
+                description=gettext_lazy(
+                    "流转已不适用：需求状态已被他人改变（或与 from 不符），正文给出当前状态；未做任何修改。"
+                ),
+            ),
+            412: precondition_failed_response(),
         },
     )
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: str | None = None) -> Response:
-        """Move the requirement to another status of its flow (allowed moves and the standardisation gate)."""
+        """Move the requirement to another status of its flow (allowed moves and the standardisation gate).
+
+        ``from`` (optional) is the status the caller saw: when the requirement is no longer in it, or when
+        another move made this one inapplicable, the answer is 409 with the current status.
+        """
         requirement = self.get_object()
         deny_unless(can_transition_requirement(request.user, requirement), _("您没有流转该需求状态的权限。"))
-        serializer = TransitionSerializer(data=request.data)
+        serializer = TransitionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        requirement_transition(actor=acting_user(request.user), requirement=requirement, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        requirement_transition(
+            actor=acting_user(request.user),
+            requirement=requirement,
+            to=data["to"],
+            note=data.get("note", ""),
+            expected_status=data.get("from") or None,
+            expected_version=self.expected_version(requirement.version),
+        )
         return self.respond_with(requirement)
 
     @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -157,14 +158,18 @@ def requirements_merge(
     for participant in lifecycle.merge_participants():
         moved.update(participant.move(survivor, ids))
 
-    Requirement.objects.filter(pk__in=ids).update(merged_into=survivor, merged_at=now, updated_at=now)
+    Requirement.objects.filter(pk__in=ids).update(
+        merged_into=survivor, merged_at=now, updated_at=now, version=F("version") + 1
+    )
     merge = RequirementMerge.objects.create(
         survivor=survivor, moved=moved, note=note, actor=actor if getattr(actor, "pk", None) else None
     )
     merge.merged.set(ids)
 
     requirements_refresh_customer_value(requirement_ids=every)
-    Requirement.objects.filter(pk=survivor.pk).update(search_text=_index_text(survivor), updated_at=now)
+    Requirement.objects.filter(pk=survivor.pk).update(
+        search_text=_index_text(survivor), updated_at=now, version=F("version") + 1
+    )
 
     codes = [r.code for r in merged]
     audit_record(
@@ -235,14 +240,18 @@ def requirements_merge_undo(*, actor: User, merge: RequirementMerge) -> MergeUnd
         participant.undo(survivor, moved, left)
 
     now = timezone.now()
-    Requirement.objects.filter(pk__in=merged_ids).update(merged_into=None, merged_at=None, updated_at=now)
+    Requirement.objects.filter(pk__in=merged_ids).update(
+        merged_into=None, merged_at=None, updated_at=now, version=F("version") + 1
+    )
     merge.undone_at = now
     merge.undone_by = actor if getattr(actor, "pk", None) else None
     merge.moved = {**moved, "left": left}
     merge.save(update_fields=["undone_at", "undone_by", "moved"])
 
     requirements_refresh_customer_value(requirement_ids=[survivor.pk, *merged_ids])
-    Requirement.objects.filter(pk=survivor.pk).update(search_text=_index_text(survivor), updated_at=now)
+    Requirement.objects.filter(pk=survivor.pk).update(
+        search_text=_index_text(survivor), updated_at=now, version=F("version") + 1
+    )
 
     codes = human_join([r.code for r in merged])
     left_text = {"left": _("已转到其他需求、留在原处的：%(items)s") % {"items": _left_text(left)}} if left else {}

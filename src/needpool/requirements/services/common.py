@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, IntegerField, Max, Value, When
+from django.db.models import Case, F, IntegerField, Max, Value, When
 from django.utils.translation import gettext as _
 
 from needpool.core.codes import next_code
@@ -150,4 +150,9 @@ def requirements_refresh_customer_value(
     groups: dict[str, list[int]] = {}
     for pk, rank in best:
         groups.setdefault(by_rank.get(rank or 0, ""), []).append(pk)
-    return sum(Requirement.objects.filter(pk__in=pks).update(customer_value=tier) for tier, pks in groups.items())
+    return sum(
+        Requirement.objects.filter(pk__in=pks)
+        .exclude(customer_value=tier)
+        .update(customer_value=tier, version=F("version") + 1)
+        for tier, pks in groups.items()
+    )

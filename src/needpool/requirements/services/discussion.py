@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,6 +62,7 @@ def comment_create(*, actor: User, requirement: Requirement, body: str) -> Comme
         fields = _mark_responded(requirement, timezone.now())
         if fields:
             requirement.save(update_fields=fields)
+            Requirement.objects.filter(pk=requirement.pk).update(version=F("version") + 1)
     audit_record(actor=actor, obj=requirement, action=AuditEntry.Action.COMMENT, changes={"comment": body[:200]})
     return comment
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record, diff, snapshot
+from needpool.core.concurrency import check_version, retry_on_conflict
 from needpool.core.models import AuditEntry
 from needpool.customers.choices import ValueTier
 from needpool.customers.models import Contact, Customer
@@ -157,8 +158,13 @@ def requirement_create(
     return requirement
 
 
+@retry_on_conflict()
 @transaction.atomic
-def requirement_update(*, actor: User, requirement: Requirement, **data: Any) -> Requirement:
+def requirement_update(
+    *, actor: User, requirement: Requirement, expected_version: int | None = None, **data: Any
+) -> Requirement:
+    """Edit the fields given (only those); ``expected_version`` refuses the edit (``StaleVersion``) when the
+    requirement changed since the caller read that version. Every edit bumps ``version``."""
     if not can_edit_requirement(actor, requirement):
         raise _deny()
     unknown = set(data) - set(AUDITED_FIELDS)
@@ -166,6 +172,7 @@ def requirement_update(*, actor: User, requirement: Requirement, **data: Any) ->
         raise ValidationError({name: _("未知字段。") for name in sorted(unknown)})
     requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
     _refuse_merged(requirement)
+    check_version(requirement.version, expected_version)
     before = {
         **snapshot(requirement, EDITABLE_FIELDS),
         "tags": sorted(t.label for t in requirement.tags.all()),
@@ -189,6 +196,7 @@ def requirement_update(*, actor: User, requirement: Requirement, **data: Any) ->
     )
     newly_breached = "urgency" in data and sla_rules.apply_due(requirement, now=timezone.now())
     requirement.search_text = _index_text(requirement)
+    requirement.version += 1  # the row is locked: no other write read this version
     requirement.save()
     after = snapshot(requirement, EDITABLE_FIELDS)
     if tags is not None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,7 +61,7 @@ def sla_mark_breaches(*, now: dt.datetime | None = None) -> int:
         )
         if not due:
             return 0
-        Requirement.objects.filter(pk__in=[r.pk for r in due]).update(sla_breached=True)
+        Requirement.objects.filter(pk__in=[r.pk for r in due]).update(sla_breached=True, version=F("version") + 1)
         _record_breaches(due)
     return len(due)
 
@@ -90,6 +91,7 @@ def requirements_priority_set(*, actor: User | None, priorities: Sequence[tuple[
     if not changed:
         return 0
     bulk_set(Requirement, ("priority",), [(r.pk, wanted[r.pk]) for r in changed])
+    Requirement.objects.filter(pk__in=[r.pk for r in changed]).update(version=F("version") + 1)
     extra = {"reason": reason} if reason else {}
     audit_record_many(
         actor=actor,
