@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "needpool.core.middleware.LoginRequiredByDefaultMiddleware",
+    # A database too busy to answer now (locked, lock timeout) gives 503 + Retry-After, not 500.
+    "needpool.core.busy.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "needpool.urls"
@@ -214,6 +216,11 @@ else:
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
+
+# A job whose worker died (kill -9, out of memory) stops beating; after this many seconds without a beat the
+# worker's start-up hook and its every-minute check mark it interrupted, and its page offers "重试".
+NEEDPOOL_JOB_STALE_SECONDS = float(os.environ.get("NEEDPOOL_JOB_STALE_SECONDS", "120"))
+NEEDPOOL_JOB_HEARTBEAT_SECONDS = float(os.environ.get("NEEDPOOL_JOB_HEARTBEAT_SECONDS", "5"))
 
 # Cache: shared by every web process (rate limits, the portal's abuse counters). Redis when configured,
 # else the database (works across gunicorn workers on one machine without another server).

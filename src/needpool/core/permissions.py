@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+
+from needpool.core.models import BackgroundJob
 
 # The capability to change site settings; the roles that hold it are defined in accounts.roles (Cap.CONFIGURE).
 CONFIGURE = "configure"
@@ -19,3 +22,24 @@ def require(user: Any, cap: str, message: str | None = None) -> None:
     """Raise PermissionDenied with a message in the user's language unless ``user`` has ``cap``."""
     if not user_can(user, cap):
         raise PermissionDenied(message or _("您没有执行此操作的权限。"))
+
+
+def is_admin(user: Any) -> bool:
+    """An admin (holds CONFIGURE) or a superuser."""
+    return bool(user and user.is_authenticated and (user.is_superuser or user.can(CONFIGURE)))
+
+
+def visible_jobs(user: Any) -> QuerySet[BackgroundJob]:
+    """Background jobs a user may see on the shared job page: their own; an admin sees every job."""
+    if not (user and user.is_authenticated):
+        return BackgroundJob.objects.none()
+    if is_admin(user):
+        return BackgroundJob.objects.all()
+    return BackgroundJob.objects.filter(created_by=user.pk)
+
+
+def can_retry_job(user: Any, job: BackgroundJob) -> bool:
+    """The job's creator or an admin may start an interrupted or failed job again."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return is_admin(user) or (job.created_by_id is not None and job.created_by_id == user.pk)

@@ -5,10 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 
-from needpool.core.models import Notification
+from needpool.core.models import BackgroundJob, Notification
+from needpool.core.permissions import visible_jobs
 
 
 def notification_list(*, user: Any) -> QuerySet[Notification]:
     """The user's own notifications, newest first."""
     return Notification.objects.filter(recipient=user.pk).select_related("actor").order_by("-created_at", "-id")
+
+
+def job_get(*, user: Any, pk: Any) -> BackgroundJob:
+    """One background job the user may see (their own; an admin any); Http404 otherwise."""
+    try:
+        return visible_jobs(user).select_related("created_by", "retry_of").get(pk=pk)
+    except (BackgroundJob.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def job_retry_of(*, user: Any, job: BackgroundJob) -> BackgroundJob | None:
+    """The retry already started for ``job``, when the user may see it."""
+    return visible_jobs(user).filter(retry_of=job).order_by("pk").first()

@@ -12,12 +12,18 @@ from django.db import connection
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from needpool.core import jobs
+from needpool.core.jobs import RETRYABLE
+from needpool.core.models import BackgroundJob
 from needpool.core.pagination import CappedPaginator
-from needpool.core.selectors import notification_list
+from needpool.core.permissions import can_retry_job
+from needpool.core.selectors import job_get, job_retry_of, notification_list
 from needpool.core.services import notifications_mark_read
+from needpool.core.validation import parse_id
 
 PAGE_SIZE = 25
 M = TypeVar("M", bound=Model)
@@ -80,8 +86,44 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notifications_read(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("id", "").strip()
-    ids = [int(raw)] if raw.isdigit() else None
+    pk = parse_id(raw)
+    ids = [pk] if pk is not None else None
     count = notifications_mark_read(actor=request.user, ids=ids)
     if ids is None:
         messages.success(request, _("已将 %(count)s 条通知标为已读。") % {"count": count})
     return redirect("core:notifications")
+
+
+# ---------------------------------------------------------------- background jobs (any kind)
+
+
+def job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Any background job: its state, why it stopped, and "重试" when it was interrupted or failed."""
+    job = job_get(user=request.user, pk=pk)
+    context = {
+        "job": job,
+        "may_retry": job.status in RETRYABLE and can_retry_job(request.user, job),
+        "retry": job_retry_of(user=request.user, job=job),
+        "page": job_page_url(job) if jobs.job_page(job) != "core:job" else "",
+    }
+    return render(request, "core/job.html", context)
+
+
+def job_page_url(job: BackgroundJob) -> str:
+    name = jobs.job_page(job)
+    try:
+        return reverse(name, args=[job.pk])
+    except NoReverseMatch:
+        return reverse("core:job", args=[job.pk])
+
+
+@require_POST
+def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    job = job_get(user=request.user, pk=pk)
+    try:
+        retry = jobs.job_retry(actor=request.user, job=job)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect(job_page_url(job))
+    messages.success(request, _("已重新开始任务。"))
+    return redirect(job_page_url(retry))

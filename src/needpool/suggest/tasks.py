@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from needpool.core.jobs import beating, job_claim, register_job_kind
 from needpool.core.models import BackgroundJob
 from needpool.suggest import conf, services
 from needpool.suggest.models import ModelKind, SuggestModel
@@ -36,11 +37,11 @@ def _summary(results: dict[str, SuggestModel | str]) -> str:
 def run_training_job(job_id: int) -> int:
     """Train every kind for the job; safe to run twice (a finished job is left alone)."""
     job = BackgroundJob.objects.filter(pk=job_id, kind=services.JOB_KIND).first()
-    if job is None or job.status in (BackgroundJob.Status.DONE, BackgroundJob.Status.FAILED):
+    if job is None or not job_claim(job_id, done=0):
         return 0
-    BackgroundJob.objects.filter(pk=job_id).update(status=BackgroundJob.Status.RUNNING, done=0)
     try:
-        results = services.models_train(actor=job.created_by, job=job, force=bool(job.params.get("force", False)))
+        with beating(job_id):
+            results = services.models_train(actor=job.created_by, job=job, force=bool(job.params.get("force", False)))
     except Exception as exc:
         BackgroundJob.objects.filter(pk=job_id).update(status=BackgroundJob.Status.FAILED, message=str(exc)[:500])
         raise
@@ -53,6 +54,9 @@ def run_training_job(job_id: int) -> int:
 @db_task()
 def train_models(job_id: int) -> int:
     return run_training_job(job_id)
+
+
+register_job_kind(services.JOB_KIND, task=train_models, page="suggest:job")
 
 
 @db_task()

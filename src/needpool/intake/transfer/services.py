@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record
+from needpool.core.jobs import beating, job_claim
 from needpool.core.models import AuditEntry, BackgroundJob
 from needpool.core.permissions import user_can
 from needpool.core.text import human_join
@@ -285,10 +286,15 @@ def _summary(result: ImportResult, *, dry_run: bool) -> str:
 def import_execute(*, job_id: int) -> BackgroundJob | None:
     """Run a queued preview or import job (safe to run twice: a finished job is left alone)."""
     job = BackgroundJob.objects.filter(pk=job_id, kind__in=IMPORT_KINDS).select_related("created_by").first()
-    if job is None or job.status in (BackgroundJob.Status.DONE, BackgroundJob.Status.FAILED):
+    # An interrupted job is run again only by its retry (a new job), never by a stale copy of its task.
+    if job is None or not job_claim(job.pk):
         return job
+    with beating(job.pk):
+        return _execute(job)
+
+
+def _execute(job: BackgroundJob) -> BackgroundJob:
     dry_run = job.kind == IMPORT_PREVIEW
-    BackgroundJob.objects.filter(pk=job.pk).update(status=BackgroundJob.Status.RUNNING)
     progress.report(job.pk, done=0, total=job.total, phase="read")
     params = dict(job.params)
 

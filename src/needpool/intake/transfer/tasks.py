@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
+from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from needpool.intake.transfer.services import import_files_cleanup, import_preview, import_run
+from needpool.core.jobs import register_job_kind
+from needpool.core.models import BackgroundJob
+from needpool.intake.transfer.services import (
+    IMPORT_PREVIEW,
+    IMPORT_RUN,
+    import_files_cleanup,
+    import_preview,
+    import_run,
+)
 
 
 @db_task()
@@ -22,3 +32,15 @@ def import_run_job(job_id: int) -> None:
 def import_files_cleanup_job() -> int:
     """Uploaded sheets previewed but never imported are deleted after a week."""
     return import_files_cleanup()
+
+
+def _sheet_kept(job: BackgroundJob) -> str | None:
+    """A retry reads the sheet uploaded for the job: it must still be there."""
+    stored = job.params.get("file")
+    if not stored or job.params.get("file_removed") or not default_storage.exists(stored):
+        return _("上传的文件已不存在，请重新上传。")
+    return None
+
+
+register_job_kind(IMPORT_PREVIEW, task=import_preview_job, page="intake:import_job", check=_sheet_kept)
+register_job_kind(IMPORT_RUN, task=import_run_job, page="intake:import_job", check=_sheet_kept)

@@ -14,7 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from needpool.accounts.models import acting_user
+from needpool.core.jobs import RETRYABLE
 from needpool.core.models import BackgroundJob
+from needpool.core.permissions import can_retry_job
+from needpool.core.selectors import job_retry_of
 from needpool.core.views import add_service_errors, error_text, is_htmx
 from needpool.customers.forms import customer_filter_args
 from needpool.intake.transfer import exports
@@ -63,9 +66,9 @@ def import_page(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/transfer/import.html", context, status=400 if form.errors else 200)
 
 
-def _job_context(job: BackgroundJob) -> dict[str, Any]:
+def _job_context(job: BackgroundJob, user: Any) -> dict[str, Any]:
     done, total = job_progress(job)
-    finished = job.status in (BackgroundJob.Status.DONE, BackgroundJob.Status.FAILED)
+    finished = job.status in (BackgroundJob.Status.DONE, *RETRYABLE)
     result = job.params.get("result") or {}
     percent = 100 if job.status == BackgroundJob.Status.DONE else (int(done * 100 / total) if total else 0)
     layout = LAYOUTS.get(result.get("layout") or job.params.get("layout") or "")
@@ -77,7 +80,7 @@ def _job_context(job: BackgroundJob) -> dict[str, Any]:
         "job": job,
         "is_preview": job.kind == IMPORT_PREVIEW,
         "finished": finished,
-        "failed": job.status == BackgroundJob.Status.FAILED,
+        "failed": job.status in RETRYABLE,
         "done": done,
         "total": total,
         "percent": min(percent, 100),
@@ -94,17 +97,19 @@ def _job_context(job: BackgroundJob) -> dict[str, Any]:
             and not job.params.get("run_job")
         ),
         "run_job": job.params.get("run_job"),
+        "may_retry": job.status in RETRYABLE and can_retry_job(user, job),
+        "retry": job_retry_of(user=user, job=job),
     }
 
 
 def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
     job = import_job_get(user=request.user, pk=pk)
-    return render(request, "intake/transfer/job.html", _job_context(job))
+    return render(request, "intake/transfer/job.html", _job_context(job, request.user))
 
 
 def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     job = import_job_get(user=request.user, pk=pk)
-    context = _job_context(job)
+    context = _job_context(job, request.user)
     if context["finished"] and is_htmx(request):
         # The results are a whole page: reload it instead of swapping in the bar.
         response = HttpResponse(status=204)

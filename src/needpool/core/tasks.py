@@ -1,0 +1,26 @@
+"""Jobs of the shared core: find the background jobs a dead worker left behind (at start and every minute)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import close_old_connections
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, on_startup
+
+from needpool.core.jobs import jobs_recover_stale
+
+
+@on_startup()
+def recover_jobs_on_startup() -> None:
+    """A worker that starts marks INTERRUPTED the jobs whose heartbeat stopped (e.g. the worker it replaces)."""
+    close_old_connections()
+    try:
+        jobs_recover_stale()
+    finally:
+        close_old_connections()
+
+
+@db_periodic_task(crontab(minute=getattr(settings, "NEEDPOOL_JOB_RECOVERY_CRONTAB_MINUTE", "*")))
+def recover_jobs() -> int:
+    """Every minute: jobs running without a heartbeat for NEEDPOOL_JOB_STALE_SECONDS become INTERRUPTED."""
+    return jobs_recover_stale()
