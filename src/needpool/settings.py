@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "huey.contrib.djhuey",
+    "axes",
     "needpool.core",
     "needpool.accounts",
     "needpool.customers",
@@ -89,6 +91,8 @@ MIDDLEWARE = [
     "needpool.core.middleware.LoginRequiredByDefaultMiddleware",
     # A database too busy to answer now (locked, lock timeout) gives 503 + Retry-After, not 500.
     "needpool.core.busy.DatabaseBusyMiddleware",
+    # Last: turns a locked-out sign-in into the lockout page or JSON (needpool.accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "needpool.urls"
@@ -142,6 +146,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Sign-in lockout (django-axes, see needpool.accounts.lockout): NEEDPOOL_LOGIN_FAILURE_LIMIT wrong passwords per
+# user name and per client address lock sign-in for NEEDPOOL_LOGIN_COOLOFF_MINUTES; success clears the count.
+AUTHENTICATION_BACKENDS = [
+    "needpool.accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+_LOCKOUT_PARAMETERS = {"username", "ip_address"}
+AXES_LOCKOUT_PARAMETERS = [
+    sorted(set(item.split("+")) & _LOCKOUT_PARAMETERS)
+    for item in _env_list("NEEDPOOL_LOGIN_LOCKOUT_BY", "username,ip_address")
+    if set(item.split("+")) & _LOCKOUT_PARAMETERS
+] or [["username"], ["ip_address"]]
+AXES_FAILURE_LIMIT = max(int(os.environ.get("NEEDPOOL_LOGIN_FAILURE_LIMIT", "10")), 1)
+AXES_COOLOFF_TIME = timedelta(minutes=max(int(os.environ.get("NEEDPOOL_LOGIN_COOLOFF_MINUTES", "15")), 1))
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout does not extend it: the lock ends a cool-off after the last counted failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "needpool.core.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "needpool.accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "needpool.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (AccessAttempt); successful sign-ins are not logged by axes
+AXES_VERBOSE = False
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -175,9 +203,12 @@ EMAIL_HOST_USER = os.environ.get("NEEDPOOL_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("NEEDPOOL_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("NEEDPOOL_EMAIL_TLS", False)
 EMAIL_USE_SSL = _env_bool("NEEDPOOL_EMAIL_SSL", False)
-# Behind a reverse proxy, the header that carries the client's address (e.g. HTTP_X_REAL_IP); the portal's
-# per-address rate limit keys on it. Only set it when the proxy overwrites the header.
-RATELIMIT_IP_META_KEY = os.environ.get("NEEDPOOL_CLIENT_IP_HEADER") or None
+# The client's address (core.client_ip): REMOTE_ADDR, unless NEEDPOOL_CLIENT_IP_HEADER names a header a trusted
+# reverse proxy sets (X-Real-IP, X-Forwarded-For, Forwarded); for a list header the entry added by the outermost
+# of NEEDPOOL_TRUSTED_PROXIES proxies counts. Every per-address limit keys on it (throttles, portal, login lockout).
+NEEDPOOL_CLIENT_IP_HEADER = os.environ.get("NEEDPOOL_CLIENT_IP_HEADER", "").strip()
+NEEDPOOL_TRUSTED_PROXIES = max(int(os.environ.get("NEEDPOOL_TRUSTED_PROXIES", "1")), 1)
+RATELIMIT_IP_META_KEY = "needpool.core.client_ip.client_ip"
 
 # Attachments: size and type limits.
 NEEDPOOL_ATTACHMENT_MAX_BYTES = int(os.environ.get("NEEDPOOL_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))

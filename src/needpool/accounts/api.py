@@ -1,8 +1,10 @@
 """REST API v1 token endpoint: ``POST /api/v1/auth/token/`` with username and password.
 
 Clients then send ``Authorization: Token <key>``. One token per user (DRF authtoken); asking again
-returns the same key. Wrong credentials get 400 with a message in the user's language; the endpoint
-is throttled per client address to slow down password guessing.
+returns the same key. Wrong credentials get 400 with a message in the user's language. Failures count
+against the same sign-in lockout as the web page (``accounts.lockout``): once locked, the answer is 429
+with a Chinese ``detail``, even for the right password. The endpoint is also throttled per client address
+(``core.client_ip``).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
+
+from needpool.core.client_ip import AddressRateThrottle
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -29,7 +32,10 @@ class TokenRequestSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        user = authenticate(request=self.context.get("request"), username=attrs["username"], password=attrs["password"])
+        request = self.context.get("request")
+        # The Django request itself: the lockout counts it and marks it locked (axes reads and flags this object).
+        http_request = getattr(request, "_request", request)
+        user = authenticate(request=http_request, username=attrs["username"], password=attrs["password"])
         if user is None or not user.is_active:
             raise serializers.ValidationError(_("用户名或密码错误，或账号已停用。"), code="authorization")
         attrs["user"] = user
@@ -40,7 +46,7 @@ class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField(read_only=True)
 
 
-class TokenThrottle(AnonRateThrottle):
+class TokenThrottle(AddressRateThrottle):
     scope = "api_token"
     rate = "20/minute"
 
@@ -54,7 +60,11 @@ class TokenObtainView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, 400: OpenApiResponse(description=gettext_lazy("用户名或密码错误"))},
+        responses={
+            200: TokenResponseSerializer,
+            400: OpenApiResponse(description=gettext_lazy("用户名或密码错误")),
+            429: OpenApiResponse(description=gettext_lazy("尝试次数过多，已暂时锁定")),
+        },
         auth=[],
         tags=["auth"],
     )

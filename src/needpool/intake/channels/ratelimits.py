@@ -3,8 +3,8 @@
 django-ratelimit keeps the counters in the shared cache (Redis or the database cache), so every web
 process counts together: the portal counts every POST per client address and channel per hour
 (``IntakeChannel.portal_rate_limit``); the API counts calls per channel per minute
-(``IntakeChannel.api_rate_limit``). The client address is REMOTE_ADDR; behind a reverse proxy set
-django-ratelimit's ``RATELIMIT_IP_META_KEY`` so the real address is used.
+(``IntakeChannel.api_rate_limit``). The client address is ``needpool.core.client_ip.client_ip`` (django-ratelimit's
+``RATELIMIT_IP_META_KEY``): REMOTE_ADDR unless a trusted proxy's header is configured.
 """
 
 from __future__ import annotations
