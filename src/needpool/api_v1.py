@@ -16,11 +16,10 @@ from needpool.analysis.api import rankings as analysis_rankings
 from needpool.analysis.api import root_cause as analysis_root_cause
 from needpool.analysis.api import settings as analysis_settings
 from needpool.customers.api import ContactViewSet, CustomerViewSet, InteractionViewSet
-from needpool.intake.channels.api import ChannelFeedbackViewSet
+from needpool.intake.channels.api import ChannelFeedbackViewSet, IdempotentRequirementViewSet
 from needpool.requirements.api import (
     InteractionKeyAskFeedbackView,
     OptionViewSet,
-    RequirementViewSet,
     StatusViewSet,
 )
 
@@ -30,7 +29,8 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("interactions", InteractionViewSet, basename="interaction")
 # The pool's feedback viewset with intake's channel token and Idempotency-Key on create.
 router.register("feedback", ChannelFeedbackViewSet, basename="feedback")
-router.register("requirements", RequirementViewSet, basename="requirement")
+# The pool's requirements viewset with intake's Idempotency-Key on create.
+router.register("requirements", IdempotentRequirementViewSet, basename="requirement")
 router.register("options", OptionViewSet, basename="option")
 router.register("statuses", StatusViewSet, basename="status")
 router.register("analysis/projects", analysis_projects.ProjectViewSet, basename="analysis-project")

@@ -9,11 +9,12 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from needpool.analysis.models import AnalysisProject
+from needpool.core.validation import IdFilter
 
 
 class ProjectFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", max_length=100, label=_("搜索"))
-    leader = django_filters.NumberFilter(field_name="leader_id", label=_("负责人"))
+    leader = IdFilter(field_name="leader_id", label=_("负责人"))
 
     class Meta:
         model = AnalysisProject

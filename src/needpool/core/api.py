@@ -18,6 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from needpool.core.validation import IdConverter, parse_id
+
 StrOrPromise = str | Promise
 
 
@@ -75,6 +77,7 @@ class SelectorViewSet(viewsets.GenericViewSet):
     """
 
     model: type[Model]
+    lookup_value_regex = IdConverter.regex  # the router's ``<pk>``: digits only, like ``<id:pk>`` elsewhere
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -100,7 +103,10 @@ class SelectorViewSet(viewsets.GenericViewSet):
         return self.select_list(self.request.user)
 
     def get_object(self) -> Any:
-        return self.select_one(self.request.user, self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        pk = parse_id(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        if pk is None:  # beyond what the database stores: not found, before any query
+            raise Http404
+        return self.select_one(self.request.user, pk)
 
     def respond_with(self, obj: Any, code: int = status.HTTP_200_OK) -> Response:
         """The row as the caller now sees it, read back through the selector."""

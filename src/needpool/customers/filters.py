@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from needpool.core.validation import IdFilter
 from needpool.customers.choices import Segment, ValueTier
 from needpool.customers.models import Contact, Customer, Interaction
 
@@ -27,7 +28,7 @@ class CustomerFilter(django_filters.FilterSet):
     segment = django_filters.ChoiceFilter(choices=Segment.choices, label=_("客户分层"), empty_label=_("全部"))
     value_tier = django_filters.ChoiceFilter(choices=ValueTier.choices, label=_("客户价值"), empty_label=_("全部"))
     industry = django_filters.CharFilter(field_name="industry", max_length=60, label=_("所属行业"))
-    owner = django_filters.NumberFilter(field_name="owner_id", label=_("负责人"))
+    owner = IdFilter(field_name="owner_id", label=_("负责人"))
     sort = django_filters.ChoiceFilter(
         choices=list(CUSTOMER_SORTS.items()), method="filter_sort", label=_("排序"), empty_label=None
     )
@@ -55,7 +56,7 @@ class CustomerFilter(django_filters.FilterSet):
 
 # Contacts and interactions are listed on the customer's page; the API lists them by customer.
 class CustomerIdFilter(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer_id", label=_("客户"))
+    customer = IdFilter(field_name="customer_id", label=_("客户"))
 
 
 class ContactFilter(CustomerIdFilter):

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from needpool.accounts.models import User
+from needpool.core.validation import parse_id
 from needpool.customers.choices import (
     DecisionRole,
     FollowStatus,
@@ -137,7 +138,8 @@ class CustomerRefField(forms.ModelChoiceField):
         if isinstance(value, Customer):
             return value
         token = str(value).strip().split()[0]
-        lookup = {"pk": int(token)} if token.isdigit() else {"code": token.upper()}
+        pk = parse_id(token)
+        lookup = {"pk": pk} if pk is not None else {"code": token.upper()}
         try:
             return self.queryset.get(**lookup)  # type: ignore[union-attr]
         except Customer.DoesNotExist as exc:
@@ -148,8 +150,8 @@ class CustomerRefField(forms.ModelChoiceField):
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, Customer):
             return f"{value.code} {value.name}"
-        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-            found = self.queryset.filter(pk=int(value)).only("code", "name").first()  # type: ignore[union-attr]
+        if (pk := parse_id(value)) is not None:
+            found = self.queryset.filter(pk=pk).only("code", "name").first()  # type: ignore[union-attr]
             return f"{found.code} {found.name}" if found else value
         return value
 

@@ -11,7 +11,7 @@ from needpool.requirements import customer_views
 
 urlpatterns = [
     path(
-        "interactions/<int:interaction_pk>/asks/<int:index>/feedback/",
+        "interactions/<id:interaction_pk>/asks/<int:index>/feedback/",
         customer_views.ask_to_feedback,
         name="ask_to_feedback",
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms as django_forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -14,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from needpool.accounts.models import User
 from needpool.core.search import full_text_filter
+from needpool.core.validation import ID_INVALID, DateFilter, IdFilter, parse_id
 from needpool.requirements import sla as sla_rules
 from needpool.requirements.choices import Channel, Dimension, Priority
 from needpool.requirements.models import ClassOption, Feedback, Requirement
@@ -42,7 +44,8 @@ class OptionChoiceField(django_filters.fields.ModelChoiceField):
     def _find(self, value: Any) -> ClassOption | None:
         text = str(value).strip()
         options = self.queryset
-        found = options.filter(pk=int(text)).first() if text.isdigit() else None
+        pk = parse_id(text)
+        found = options.filter(pk=pk).first() if pk is not None else None
         return found or options.filter(key=text).first()
 
     def to_python(self, value: Any) -> Any:
@@ -57,7 +60,7 @@ class OptionChoiceField(django_filters.fields.ModelChoiceField):
 
     def prepare_value(self, value: Any) -> Any:
         # A page reached with ``?type=function`` shows that option as chosen in the select (its values are ids).
-        if isinstance(value, str) and value.strip() and not value.strip().isdigit():
+        if isinstance(value, str) and value.strip() and parse_id(value) is None:
             found = self._find(value)
             return found.pk if found is not None else value
         return super().prepare_value(value)
@@ -70,6 +73,20 @@ class OptionKeyFilter(django_filters.ModelChoiceFilter):
     field_class = OptionChoiceField
 
 
+class CustomerRefField(django_forms.CharField):
+    """A customer by id, code or "code name": a first word of digits must be an id (1 … 2⁶³−1)."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        token = (value or "").strip().split()[0] if (value or "").strip() else ""
+        if token and token.isdigit() and parse_id(token) is None:
+            raise ValidationError(ID_INVALID, code="invalid")
+
+
+class CustomerRefFilter(django_filters.CharFilter):
+    field_class = CustomerRefField
+
+
 class RequirementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("搜索"), max_length=100)
     type = OptionKeyFilter(queryset=_options(Dimension.TYPE), label=_("需求类型"))
@@ -79,17 +96,13 @@ class RequirementFilter(django_filters.FilterSet):
     category = OptionKeyFilter(queryset=_options(Dimension.CATEGORY), label=_("功能/非功能/业务"))
     status = django_filters.CharFilter(method="filter_status", label=_("状态"), max_length=81)
     priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("优先级"))
-    customer = django_filters.CharFilter(method="filter_customer", label=_("客户"), max_length=60)
+    customer = CustomerRefFilter(method="filter_customer", label=_("客户"), max_length=60)
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.filter(is_active=True), label=_("负责人"))
     tag = OptionKeyFilter(queryset=_options(Dimension.TAG), field_name="tags", label=_("标签"))
-    submitted_after = django_filters.DateFilter(
-        field_name="submitted_at", lookup_expr="date__gte", label=_("提交时间从")
-    )
-    submitted_before = django_filters.DateFilter(
-        field_name="submitted_at", lookup_expr="date__lte", label=_("提交时间至")
-    )
-    expected_after = django_filters.DateFilter(field_name="expected_date", lookup_expr="gte", label=_("期望时间从"))
-    expected_before = django_filters.DateFilter(field_name="expected_date", lookup_expr="lte", label=_("期望时间至"))
+    submitted_after = DateFilter(field_name="submitted_at", lookup_expr="date__gte", label=_("提交时间从"))
+    submitted_before = DateFilter(field_name="submitted_at", lookup_expr="date__lte", label=_("提交时间至"))
+    expected_after = DateFilter(field_name="expected_date", lookup_expr="gte", label=_("期望时间从"))
+    expected_before = DateFilter(field_name="expected_date", lookup_expr="lte", label=_("期望时间至"))
     sla_breached = django_filters.BooleanFilter(method="filter_sla_breached", label=_("SLA 超时"))
     sort = django_filters.ChoiceFilter(
         choices=[(k, k) for k in SORTS], method="filter_sort", label=_("排序"), empty_label=None
@@ -123,7 +136,8 @@ class RequirementFilter(django_filters.FilterSet):
         token = (value or "").strip().split()[0] if (value or "").strip() else ""
         if not token:
             return queryset
-        lookup = {"customer_id": int(token)} if token.isdigit() else {"customer__code": token.upper()}
+        pk = parse_id(token)  # the field refused digits beyond an id's range
+        lookup = {"customer_id": pk} if pk is not None else {"customer__code": token.upper()}
         return queryset.filter(Exists(Feedback.objects.filter(requirement=OuterRef("pk"), **lookup)))
 
     def filter_sla_breached(self, queryset: QuerySet[Requirement], name: str, value: bool) -> QuerySet[Requirement]:
@@ -147,8 +161,8 @@ class RequirementFilter(django_filters.FilterSet):
 class FeedbackFilter(django_filters.FilterSet):
     """Feedback lists: the API's ``/api/v1/feedback/`` and the feedback inbox (unlinked, by channel)."""
 
-    customer = django_filters.NumberFilter(field_name="customer_id", label=_("客户"))
-    requirement = django_filters.NumberFilter(field_name="requirement_id", label=_("所属需求"))
+    customer = IdFilter(field_name="customer_id", label=_("客户"))
+    requirement = IdFilter(field_name="requirement_id", label=_("所属需求"))
     unlinked = django_filters.BooleanFilter(field_name="requirement", lookup_expr="isnull", label=_("未关联需求"))
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("渠道"))
 

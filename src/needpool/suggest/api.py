@@ -243,19 +243,19 @@ class TrainingJobView(APIView):
 
 def _routes(prefix: str, kind: str, name: str) -> list[URLPattern | URLResolver]:
     return [
-        path(f"{prefix}/<int:id>/suggestions/", TargetSuggestionsView.as_view(kind=kind), name=f"{name}-suggestions"),
+        path(f"{prefix}/<id:id>/suggestions/", TargetSuggestionsView.as_view(kind=kind), name=f"{name}-suggestions"),
         path(
-            f"{prefix}/<int:id>/suggestions/<int:sid>/accept/",
+            f"{prefix}/<id:id>/suggestions/<id:sid>/accept/",
             AcceptView.as_view(kind=kind),
             name=f"{name}-suggestion-accept",
         ),
         path(
-            f"{prefix}/<int:id>/suggestions/<int:sid>/correct/",
+            f"{prefix}/<id:id>/suggestions/<id:sid>/correct/",
             CorrectView.as_view(kind=kind),
             name=f"{name}-suggestion-correct",
         ),
         path(
-            f"{prefix}/<int:id>/suggestions/<int:sid>/reject/",
+            f"{prefix}/<id:id>/suggestions/<id:sid>/reject/",
             RejectView.as_view(kind=kind),
             name=f"{name}-suggestion-reject",
         ),
@@ -268,5 +268,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("suggest/", TextSuggestView.as_view(), name="suggest-text"),
     path("suggest/models/", ModelsView.as_view(), name="suggest-models"),
     path("suggest/train/", TrainView.as_view(), name="suggest-train"),
-    path("suggest/jobs/<int:id>/", TrainingJobView.as_view(), name="suggest-job"),
+    path("suggest/jobs/<id:id>/", TrainingJobView.as_view(), name="suggest-job"),
 ]

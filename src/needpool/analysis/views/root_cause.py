@@ -30,7 +30,7 @@ def desk_whys(request: HttpRequest, pk: int) -> HttpResponse:
     state: dict[str, Any] = {"rows": rows, "root_cause": root_cause}
     action = request.POST.get("action", "save")
     remove = request.POST.get("remove", "")
-    if remove.isdigit():
+    if remove.isascii() and remove.isdigit():
         index = int(remove)
         if 0 <= index < len(rows):
             rows.pop(index)

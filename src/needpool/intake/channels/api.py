@@ -60,7 +60,13 @@ from needpool.intake.channels.services import (
 )
 from needpool.intake.channels.tokens import digest
 from needpool.intake.models import IntakeChannel, Submission
-from needpool.requirements.api import FeedbackSerializer, FeedbackViewSet
+from needpool.requirements.api import (
+    FeedbackSerializer,
+    FeedbackViewSet,
+    RequirementCreateSerializer,
+    RequirementSerializer,
+    RequirementViewSet,
+)
 from needpool.requirements.choices import Channel, Dimension, Sentiment
 from needpool.requirements.models import ClassOption
 
@@ -280,6 +286,28 @@ def feedback_create_response(request: Request, staff_create: Callable[[], Respon
         )
 
 
+def idempotency_parameters() -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter(
+            IDEMPOTENCY_HEADER,
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            required=False,
+            description=gettext_lazy(
+                "可选，1–255 个可见 ASCII 字符（建议用 UUID），按调用方区分，保留 24 小时。"
+                "同一个键、同样的内容重试时返回第一次的响应，不会重复创建；同一个键、不同的内容返回 422。"
+            ),
+        ),
+        OpenApiParameter(
+            REPLAYED_HEADER,
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[201],
+            description=gettext_lazy("为 `true` 时，表示这是同一 Idempotency-Key 第一次请求的响应（重放）。"),
+        ),
+    ]
+
+
 def feedback_create_schema(staff_serializer: type[serializers.Serializer[Any]]) -> Callable[[Any], Any]:
     """OpenAPI for ``POST /api/v1/feedback/``: staff body or channel body, the Idempotency-Key header, replays."""
     return extend_schema(
@@ -294,25 +322,7 @@ def feedback_create_schema(staff_serializer: type[serializers.Serializer[Any]]) 
             serializers=[staff_serializer, ChannelFeedbackSerializer],
             resource_type_field_name=None,
         ),
-        parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                required=False,
-                description=gettext_lazy(
-                    "可选，1–255 个可见 ASCII 字符（建议用 UUID），按调用方区分，保留 24 小时。"
-                    "同一个键、同样的内容重试时返回第一次的响应，不会重复创建；同一个键、不同的内容返回 422。"
-                ),
-            ),
-            OpenApiParameter(
-                REPLAYED_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                response=[201],
-                description=gettext_lazy("为 `true` 时，表示这是同一 Idempotency-Key 第一次请求的响应（重放）。"),
-            ),
-        ],
+        parameters=idempotency_parameters(),
         responses={
             201: PolymorphicProxySerializer(
                 component_name="FeedbackCreated",
@@ -348,3 +358,23 @@ class ChannelFeedbackViewSet(FeedbackViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         staff_create = super().create
         return feedback_create_response(request, staff_create=lambda: staff_create(request, *args, **kwargs))
+
+
+# ---------------------------------------------------------------- the viewset routed at /api/v1/requirements/
+
+
+class IdempotentRequirementViewSet(RequirementViewSet):
+    """The pool's requirements API with ``Idempotency-Key`` on create (per signed-in user), as feedback has it:
+    a retried create with the same key and body returns the first response and creates nothing."""
+
+    @extend_schema(
+        request=RequirementCreateSerializer,
+        parameters=idempotency_parameters(),
+        responses={
+            201: RequirementSerializer,
+            422: OpenApiResponse(DetailSerializer, description=gettext_lazy("Idempotency-Key 已用于内容不同的请求。")),
+        },
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        plain_create = super().create
+        return idempotent_response(request, lambda: plain_create(request, *args, **kwargs))

@@ -15,8 +15,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.portal_index, name="index"),
     path("track/<str:token>/", views.portal_track, name="track"),
     path("staff/", views.staff_submissions, name="staff_submissions"),
-    path("staff/submissions/<int:pk>/", views.staff_submission_detail, name="staff_submission"),
-    path("staff/submissions/<int:pk>/files/<int:file_pk>/", views.staff_submission_file, name="staff_submission_file"),
+    path("staff/submissions/<id:pk>/", views.staff_submission_detail, name="staff_submission"),
+    path("staff/submissions/<id:pk>/files/<id:file_pk>/", views.staff_submission_file, name="staff_submission_file"),
     *channel_patterns,
     path("<slug:slug>/", views.portal_form, name="form"),
 ]

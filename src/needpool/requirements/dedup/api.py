@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from needpool.core.validation import ID_SCHEMA, parse_id
 from needpool.requirements.dedup.index import MAX_TEXT, similar_requirements
 
 MAX_LIMIT = 20
@@ -45,11 +46,18 @@ class SimilarQuerySerializer(serializers.Serializer):
         },
     )
     exclude = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, error_messages={"invalid": _("exclude 必须是需求 ID（正整数）。")}),
+        child=serializers.CharField(),
         required=False,
         max_length=MAX_EXCLUDE,
         error_messages={"max_length": _("exclude 最多 {max_length} 个需求 ID。")},
     )
+
+    def validate_exclude(self, values: list[str]) -> list[int]:
+        """Ids in range; a bad one is one flat message (the documented 400 body: a list of strings)."""
+        ids = [parse_id(value) for value in values]
+        if None in ids:
+            raise serializers.ValidationError(_("exclude 必须是需求 ID（正整数）。"))
+        return [pk for pk in ids if pk is not None]
 
     @classmethod
     def from_query(cls, params: Any) -> SimilarQuerySerializer:
@@ -98,7 +106,7 @@ class SimilarRequirementsView(APIView):
             OpenApiParameter("limit", OpenApiTypes.INT, description=str(_("返回条数，1–20，默认 5"))),
             OpenApiParameter(
                 "exclude",
-                {"type": "array", "items": {"type": "integer"}},
+                {"type": "array", "items": ID_SCHEMA},
                 explode=True,
                 description=str(_("排除的需求 ID（可重复，或以逗号分隔）")),
             ),

@@ -7,6 +7,6 @@ from needpool.requirements.dedup import views
 urlpatterns: list[URLPattern | URLResolver] = [
     path("similar/", views.similar_panel, name="similar_panel"),
     path("feedback/", views.feedback_inbox, name="feedback_inbox"),
-    path("feedback/<int:pk>/", views.feedback_triage, name="feedback_triage"),
-    path("feedback/<int:pk>/link/", views.feedback_triage_link, name="feedback_triage_link"),
+    path("feedback/<id:pk>/", views.feedback_triage, name="feedback_triage"),
+    path("feedback/<id:pk>/link/", views.feedback_triage_link, name="feedback_triage_link"),
 ]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from needpool.accounts.models import acting_user
+from needpool.core.validation import parse_id
 from needpool.core.views import error_text, paginate
 from needpool.requirements.choices import Channel
 from needpool.requirements.dedup.index import MAX_TEXT, best_matches, similar_requirements
@@ -38,7 +39,7 @@ def similar_panel(request: HttpRequest) -> HttpResponse:
     """The "similar requirements" panel (htmx partial) for the words typed on the create form."""
     parts = [request.GET.get(name, "") for name in ("title", "description", "concrete_ask")]
     text = "\n".join(p.strip() for p in parts if p and p.strip())[:MAX_TEXT]
-    exclude = [int(v) for v in request.GET.getlist("exclude") if v.isdigit()]
+    exclude = [pk for v in request.GET.getlist("exclude") if (pk := parse_id(v)) is not None]
     candidates = similar_requirements(user=request.user, text=text, limit=PANEL_LIMIT, exclude_ids=exclude)
     return render(request, "requirements/_similar.html", {"candidates": candidates, "typed": bool(text)})
 

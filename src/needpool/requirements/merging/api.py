@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from needpool.accounts.models import acting_user
+from needpool.core.validation import IdField, IdListField
 from needpool.requirements.api import RequirementSerializer
 from needpool.requirements.merging.selectors import MAX_MERGED, merge_get, merges_of, moved_counts, survivor_of
 from needpool.requirements.merging.services import (
@@ -57,9 +58,8 @@ def merged_redirect_response(request: Request, requirement: Requirement) -> Resp
 
 
 class MergeRequestSerializer(serializers.Serializer):
-    survivor = serializers.IntegerField(min_value=1, help_text=gettext_lazy("保留需求的 id"))
-    merged = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+    survivor = IdField(help_text=gettext_lazy("保留需求的 id"))
+    merged = IdListField(
         min_length=1,
         max_length=MAX_MERGED,
         help_text=gettext_lazy("被合并需求的 id 列表"),
@@ -240,8 +240,8 @@ class UnwatchView(_WatchBase):
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("requirements/merge/", MergeView.as_view(), name="requirement-merge"),
-    path("requirements/merges/<int:id>/undo/", MergeUndoView.as_view(), name="requirement-merge-undo"),
-    path("requirements/<int:id>/merges/", RequirementMergesView.as_view(), name="requirement-merges"),
-    path("requirements/<int:id>/watch/", WatchView.as_view(), name="requirement-watch"),
-    path("requirements/<int:id>/unwatch/", UnwatchView.as_view(), name="requirement-unwatch"),
+    path("requirements/merges/<id:id>/undo/", MergeUndoView.as_view(), name="requirement-merge-undo"),
+    path("requirements/<id:id>/merges/", RequirementMergesView.as_view(), name="requirement-merges"),
+    path("requirements/<id:id>/watch/", WatchView.as_view(), name="requirement-watch"),
+    path("requirements/<id:id>/unwatch/", UnwatchView.as_view(), name="requirement-unwatch"),
 ]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from needpool.accounts.models import acting_user
 from needpool.core.text import human_join
+from needpool.core.validation import ID_MAX, ID_MIN, parse_id
 from needpool.core.views import error_text
 from needpool.requirements.merging.permissions import may_merge
 from needpool.requirements.merging.selectors import (
@@ -40,7 +41,8 @@ class MergeForm(forms.Form):
 
     survivor = forms.IntegerField(
         label=gettext_lazy("保留需求"),
-        min_value=1,
+        min_value=ID_MIN,
+        max_value=ID_MAX,
         error_messages={"required": gettext_lazy("请选择保留的需求。"), "invalid": gettext_lazy("请选择保留的需求。")},
     )
     note = forms.CharField(label=gettext_lazy("合并说明（可选）"), max_length=NOTE_MAX_LENGTH, required=False)
@@ -59,8 +61,9 @@ def _parse_ids(values: list[str]) -> tuple[list[int], list[str]]:
             token = token.strip()
             if not token:
                 continue
-            if token.isdigit() and int(token) > 0:
-                ids.setdefault(int(token), None)
+            pk = parse_id(token)
+            if pk is not None:
+                ids.setdefault(pk, None)
             else:
                 bad.append(token)
     return list(ids), bad
@@ -148,8 +151,8 @@ def merge_page(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         errors.extend(str(e) for field_errors in form.errors.values() for e in field_errors)
 
-    chosen = source.get("survivor", "")
-    survivor_pk = int(chosen) if chosen.isdigit() and int(chosen) in ids else preferred or _default_survivor(rows)
+    chosen = parse_id(source.get("survivor", ""))
+    survivor_pk = chosen if chosen in ids else preferred or _default_survivor(rows)
     blocked = [r for r in rows if r.merged_into_id or not r.editable]  # type: ignore[attr-defined]
     if len(rows) < 2:
         errors.append(_("请至少选择两个需求进行合并。"))
