@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from needpool.accounts.models import acting_user
 from needpool.accounts.roles import Cap
 from needpool.core.permissions import user_can
+from needpool.core.validation import parse_id
 from needpool.core.views import add_service_errors, paginate
 from needpool.customers.filters import CustomerFilter
 from needpool.customers.forms import ContactForm, CustomerForm, InteractionForm, customer_filter_args
@@ -141,8 +142,8 @@ def contact_options(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("customer", "").strip()
     contacts: list[Contact] = []
     token = raw.split()[0] if raw else ""
-    if token.isdigit():
-        contacts = list(customer_contacts(customer_get(user=request.user, pk=int(token))))
+    if (pk := parse_id(token)) is not None:
+        contacts = list(customer_contacts(customer_get(user=request.user, pk=pk)))
     elif token:
         found = customer_list(user=request.user).filter(code=token.upper()).first()
         contacts = list(customer_contacts(found)) if found else []
