@@ -1,4 +1,4 @@
-"""The ``needpool`` command: serve, worker, demo, createadmin, and every Django management command."""
+"""The ``needpool`` command: serve, worker, demo, createadmin, backup, restore, and every Django management command."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "needpool.settings")
     args = list(sys.argv[1:] if argv is None else argv)
-    aliases = {"serve": "np_serve", "worker": "run_huey", "demo": "np_demo", "createadmin": "np_createadmin"}
+    aliases = {
+        "serve": "np_serve",
+        "worker": "run_huey",
+        "demo": "np_demo",
+        "createadmin": "np_createadmin",
+        "backup": "np_backup",
+        "restore": "np_restore",
+    }
     if args and args[0] in aliases:
         args[0] = aliases[args[0]]
     from django.core.management import execute_from_command_line
