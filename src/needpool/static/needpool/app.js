@@ -196,6 +196,44 @@
     else form.submit();
   });
 
+  // ---- Progress bars: <div class="progress-bar" data-percent="42"> ------------------------------
+  // The width comes from the data attribute (the Content-Security-Policy allows no style="…" of our own).
+
+  function sizeProgressBars(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    var bars = Array.prototype.slice.call(scope.querySelectorAll(".progress-bar[data-percent]"));
+    if (scope.matches && scope.matches(".progress-bar[data-percent]")) bars.push(scope);
+    bars.forEach(function (bar) {
+      var percent = Math.min(Math.max(Number(bar.getAttribute("data-percent")) || 0, 0), 100);
+      bar.style.width = percent + "%";
+    });
+  }
+
+  // ---- Suggested type and tags (suggest/_text_hint.html) ------------------------------------
+  // A click fills the form's field (#id_type / the tags checkbox); nothing is saved until the form is.
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".suggest-apply") : null;
+    if (!button) return;
+    var form = button.closest("form") || document;
+    if (button.dataset.field === "type") {
+      var select = form.querySelector("#id_type");
+      if (select) {
+        select.value = button.dataset.pk;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    } else {
+      var boxes = form.querySelectorAll('input[name="tags"]');
+      for (var i = 0; i < boxes.length; i++) {
+        if (boxes[i].value === button.dataset.pk) {
+          boxes[i].checked = true;
+          boxes[i].dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      }
+    }
+    button.classList.add("active");
+  });
+
   // ---- Start ------------------------------------------------------------------------------
 
   function onReady(fn) {
@@ -205,10 +243,12 @@
 
   onReady(function () {
     document.documentElement.classList.add("js");
+    sizeProgressBars(document);
     initKanban(document);
   });
   // Content swapped in by htmx gets the same treatment.
   document.addEventListener("htmx:load", function (event) {
+    sizeProgressBars(event.detail && event.detail.elt ? event.detail.elt : document);
     initKanban(event.detail && event.detail.elt ? event.detail.elt : document);
   });
 
