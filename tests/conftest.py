@@ -289,3 +289,11 @@ def count_queries(client: Any, url: str) -> int:
         response = client.get(url)
     assert response.status_code == 200, response.status_code
     return len(ctx.captured_queries)
+
+
+def docs_client() -> APIClient:
+    """A client signed in as a viewer: the OpenAPI document and Swagger UI need a signed-in user unless an
+    admin publishes them (SiteConfig.api_docs_public)."""
+    client = APIClient()
+    client.force_authenticate(User.objects.get_or_create(username="docs-reader", defaults={"role": Role.VIEWER})[0])
+    return client

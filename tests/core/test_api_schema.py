@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from rest_framework.test import APIClient
+from tests.conftest import docs_client
 
 
 def test_schema_is_openapi_3(db):
-    response = APIClient().get("/api/schema/", {"format": "json"})
+    response = docs_client().get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.")
@@ -33,7 +33,7 @@ def test_schema_is_openapi_3(db):
 
 
 def test_docs_page_loads_assets_locally(db):
-    response = APIClient().get("/api/docs/")
+    response = docs_client().get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "swagger-ui" in html

@@ -20,6 +20,7 @@ from needpool.requirements.services import (
     requirements_priority_set,
 )
 from needpool.requirements.services.life import StaleMove
+from tests.conftest import docs_client
 
 URL = "/api/v1/requirements/{}/"
 
@@ -250,9 +251,8 @@ class TestApi:
         assert requirement.status.key == "new"
 
     def test_the_schema_documents_etag_if_match_412_and_409(self, db):
-        from rest_framework.test import APIClient
 
-        schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+        schema = docs_client().get("/api/schema/", {"format": "json"}).json()
         detail = schema["paths"]["/api/v1/requirements/{id}/"]
         for method in ("put", "patch"):
             names = {p["name"] for p in detail[method]["parameters"]}

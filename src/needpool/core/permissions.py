@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from needpool.core.config import site_config
 from needpool.core.models import BackgroundJob
 
 # The capability to change site settings; the roles that hold it are defined in accounts.roles (Cap.CONFIGURE).
@@ -43,3 +44,8 @@ def can_retry_job(user: Any, job: BackgroundJob) -> bool:
     if not (user and user.is_authenticated and user.is_active):
         return False
     return is_admin(user) or (job.created_by_id is not None and job.created_by_id == user.pk)
+
+
+def can_read_api_docs(user: Any) -> bool:
+    """The OpenAPI document and Swagger UI: signed-in users; everyone once an admin publishes them (站点设置)."""
+    return bool(user and user.is_authenticated) or site_config().api_docs_public

@@ -21,6 +21,7 @@ SITE_CONFIG_FIELDS = (
     "customer_code_pattern",
     "personal_email_domains",
     "interaction_late_hours",
+    "api_docs_public",
     "value_tier_high",
     "value_tier_medium",
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest_framework.test import APIClient
+from tests.conftest import docs_client
 
 PATHS = {
     "/api/v1/requirements/{id}/analysis/": {"get", "patch"},
@@ -27,7 +27,7 @@ PATHS = {
 
 
 def schema():
-    response = APIClient().get("/api/schema/", {"format": "json"})
+    response = docs_client().get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     return response.json()
 

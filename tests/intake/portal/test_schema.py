@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from rest_framework.test import APIClient
+from tests.conftest import docs_client
 
 
 def test_feedback_create_documents_the_channel_token_and_idempotency(db):
-    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    schema = docs_client().get("/api/schema/", {"format": "json"}).json()
     scheme = schema["components"]["securitySchemes"]["channelToken"]
     assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
     operation = schema["paths"]["/api/v1/feedback/"]["post"]

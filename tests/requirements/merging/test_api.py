@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from needpool.requirements.merging.services import requirements_merge
 from needpool.requirements.models import Requirement, RequirementMerge
+from tests.conftest import docs_client
 from tests.requirements.merging.conftest import state
 
 MERGE = "/api/v1/requirements/merge/"
@@ -146,7 +147,7 @@ def test_watch_and_unwatch(pool, users, outsider):
 
 
 def test_schema_documents_the_merge_paths(db):
-    paths = APIClient().get("/api/schema/", {"format": "json"}).json()["paths"]
+    paths = docs_client().get("/api/schema/", {"format": "json"}).json()["paths"]
     for path in (
         "/api/v1/requirements/merge/",
         "/api/v1/requirements/merges/{id}/undo/",
