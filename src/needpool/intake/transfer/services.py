@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -44,6 +45,7 @@ from needpool.intake.transfer.imports.reading import (
     find_header,
     read_file,
 )
+from needpool.intake.transfer.imports.snapshot import private_database
 from needpool.intake.transfer.permissions import can_import
 
 IMPORT_PREVIEW = "import_preview"
@@ -306,14 +308,16 @@ def _execute(job: BackgroundJob) -> BackgroundJob:
         try:
             if job.created_by is None:
                 raise PermissionDenied(_("发起导入的用户已不存在。"))
-            result = run_import(
-                actor=job.created_by,
-                path=Path(default_storage.path(params["file"])),
-                layout=params.get("layout", ""),
-                options=ImportOptions.from_dict(params.get("options") or {}),
-                dry_run=dry_run,
-                on_progress=report,
-            )
+            # A preview on SQLite runs on a private copy: it never holds the database's write lock.
+            with private_database() if dry_run else nullcontext():
+                result = run_import(
+                    actor=job.created_by,
+                    path=Path(default_storage.path(params["file"])),
+                    layout=params.get("layout", ""),
+                    options=ImportOptions.from_dict(params.get("options") or {}),
+                    dry_run=dry_run,
+                    on_progress=report,
+                )
         except (SheetError, PermissionDenied, OSError) as exc:
             message = str(exc) if not isinstance(exc, OSError) else _("上传的文件已不存在，请重新上传。")
             BackgroundJob.objects.filter(pk=job.pk).update(
