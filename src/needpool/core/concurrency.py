@@ -29,7 +29,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -167,6 +167,17 @@ def precondition_failed_response() -> OpenApiResponse:
     )
 
 
+def versioned_schema(serializer: Any) -> Callable[[Any], Any]:
+    """OpenAPI of a versioned resource: ETag on read and write answers, If-Match and 412 on PUT / PATCH."""
+    write = extend_schema(
+        parameters=[if_match_parameter(), etag_parameter([200])],
+        responses={200: serializer, 412: precondition_failed_response()},
+    )
+    return extend_schema_view(
+        retrieve=extend_schema(parameters=[etag_parameter([200])]), update=write, partial_update=write
+    )
+
+
 class VersionedAPIMixin:
     """API viewset part: ``If-Match`` → the service's ``expected_version``; ``StaleVersion`` → 412 with ETag."""
 
@@ -178,6 +189,16 @@ class VersionedAPIMixin:
     def with_etag(self, response: Response, version: int) -> Response:
         response["ETag"] = etag(version)
         return response
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        view: Any = self
+        obj = view.get_object()
+        return self.with_etag(Response(view.get_serializer(obj).data), obj.version)
+
+    def respond_with(self, obj: Any, code: int = status.HTTP_200_OK) -> Response:
+        view: Any = self
+        fresh = view.select_one(view.request.user, obj.pk)
+        return self.with_etag(Response(view.get_serializer(fresh).data, status=code), fresh.version)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, StaleVersion):
@@ -290,10 +311,11 @@ def _conflicts(form: VersionedForm, opened: dict[str, Any], current: dict[str, A
 
 
 def resolved_post(data: Any, current: dict[str, Any], names: Iterable[str]) -> Any:
-    """A conflict page's post with the user's choices applied: "keep theirs" for a field puts the current value
-    back (so it is not a change of this user's); "use mine" (``resolve=mine``) keeps every posted value."""
+    """A conflict page's post with the user's choices applied: "keep theirs" for a field (``pick_<name>``) puts the
+    current value back (so it is not a change of this user's); ``resolve=theirs`` does so for every conflicting
+    field, ``resolve=mine`` keeps every posted value."""
     resolve = data.get("resolve", "")
-    picks = [n for n in names if resolve == "theirs" or data.get(f"pick_{n}") == "theirs"]
+    picks = [n for n in names if data.get(f"pick_{n}") == "theirs" or (resolve == "theirs" and f"pick_{n}" in data)]
     if resolve == "mine" or not picks:
         return data
     copy = data.copy()

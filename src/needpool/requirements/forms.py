@@ -12,6 +12,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from needpool.accounts.models import User
+from needpool.core.concurrency import VersionedForm
 from needpool.customers.forms import customer_field
 from needpool.customers.models import Contact, Customer
 from needpool.customers.permissions import visible_customers
@@ -134,7 +135,9 @@ class RequirementCreateForm(_RequirementFieldsForm):
         self.fields["contact"].queryset = contacts.order_by("id")  # type: ignore[attr-defined]
 
 
-class RequirementEditForm(_RequirementFieldsForm):
+class RequirementEditForm(VersionedForm, _RequirementFieldsForm):
+    """The edit form: carries the version and the values it was opened with (``core.concurrency``)."""
+
     priority = forms.ChoiceField(label=_("优先级"), choices=[("", "—"), *Priority.choices], required=False)
 
     def __init__(self, *args: Any, instance: Requirement, **kwargs: Any) -> None:

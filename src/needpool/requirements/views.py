@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from needpool.accounts.models import acting_user
+from needpool.core.concurrency import StaleVersion, VersionedEdit, versioned_edit
 from needpool.core.text import human_join
 from needpool.core.views import add_service_errors, error_text, paginate, wants_json
 from needpool.requirements.dedup import views as dedup_views
@@ -244,23 +245,49 @@ def requirement_create_page(request: HttpRequest) -> HttpResponse:
 
 
 def requirement_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
-    requirement = requirement_get(user=request.user, pk=pk)
-    if not can_edit_requirement(request.user, requirement):
-        raise PermissionDenied(_("您没有编辑该需求的权限。"))
-    form = RequirementEditForm(request.POST or None, instance=requirement)
-    if request.method == "POST" and form.is_valid():
-        changed = {name: form.cleaned_data[name] for name in form.changed_data}
-        try:
-            requirement_update(actor=acting_user(request.user), requirement=requirement, **changed)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            if changed:
-                messages.success(request, _("需求 %(code)s 已保存。") % {"code": requirement.code})
-            else:
-                messages.info(request, _("没有需要保存的修改。"))
+    """Edit a requirement. A form opened at an older version is merged when the fields this user changed do not
+    overlap those changed since; otherwise nothing is saved and the page shows the differences to resolve."""
+    data = request.POST if request.method == "POST" else None
+    for _attempt in range(3):
+        requirement = requirement_get(user=request.user, pk=pk)
+        if not can_edit_requirement(request.user, requirement):
+            raise PermissionDenied(_("您没有编辑该需求的权限。"))
+        edit = _requirement_edit(data, requirement)
+        if not edit.ready:
+            break
+        if not edit.fields:
+            messages.info(request, _("没有需要保存的修改。"))
             return redirect("requirements:detail", pk=requirement.pk)
-    return render(request, "requirements/form.html", {"form": form, "is_create": False, "requirement": requirement})
+        try:
+            requirement_update(
+                actor=acting_user(request.user),
+                requirement=requirement,
+                expected_version=edit.expected_version,
+                **edit.changes(),
+            )
+        except StaleVersion:
+            continue  # changed again meanwhile: compare with the newest version
+        except ValidationError as exc:
+            add_service_errors(edit.form, exc)
+            break
+        if edit.expected_version is not None and edit.expected_version != edit.form.cleaned_data.get("version"):
+            messages.success(
+                request,
+                _("需求 %(code)s 已保存：他人在此期间修改了其他字段，已一并保留。") % {"code": requirement.code},
+            )
+        else:
+            messages.success(request, _("需求 %(code)s 已保存。") % {"code": requirement.code})
+        return redirect("requirements:detail", pk=requirement.pk)
+    context = {"form": edit.form, "is_create": False, "requirement": requirement, "conflicts": edit.conflicts}
+    return render(request, "requirements/form.html", context, status=409 if edit.conflicts else 200)
+
+
+def _requirement_edit(data: Any, requirement: Requirement) -> VersionedEdit:
+    def make_form(posted: Any, initial: dict[str, Any] | None) -> RequirementEditForm:
+        extra = {"initial": initial} if initial is not None else {}
+        return RequirementEditForm(posted, instance=requirement, **extra)
+
+    return versioned_edit(data, make_form=make_form, version=requirement.version)
 
 
 # ---------------------------------------------------------------- actions (POST)

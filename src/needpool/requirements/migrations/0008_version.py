@@ -2,6 +2,26 @@
 
 from django.db import migrations, models
 
+# Adding a checked column makes SQLite rebuild the table, which drops the full-text triggers of 0002: put
+# them back (same statements) and rebuild the index from the table.
+SQLITE_FTS_TRIGGERS = [
+    "CREATE TRIGGER IF NOT EXISTS requirements_fts_ai AFTER INSERT ON requirements_requirement BEGIN "
+    "INSERT INTO requirements_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS requirements_fts_ad AFTER DELETE ON requirements_requirement BEGIN "
+    "INSERT INTO requirements_fts(requirements_fts, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS requirements_fts_au AFTER UPDATE OF search_text ON requirements_requirement BEGIN "
+    "INSERT INTO requirements_fts(requirements_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+    "INSERT INTO requirements_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "INSERT INTO requirements_fts(requirements_fts) VALUES ('rebuild')",
+]
+
+
+def restore_fts_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for statement in SQLITE_FTS_TRIGGERS:
+            schema_editor.execute(statement)
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -19,4 +39,5 @@ class Migration(migrations.Migration):
                 verbose_name="版本",
             ),
         ),
+        migrations.RunPython(restore_fts_triggers, migrations.RunPython.noop),
     ]
