@@ -22,6 +22,7 @@ from rest_framework import mixins, serializers
 
 from needpool.accounts.models import User
 from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin, scoped
+from needpool.core.concurrency import VersionedAPIMixin, versioned_schema
 from needpool.customers.filters import ContactFilter, CustomerFilter, InteractionFilter
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
@@ -64,10 +65,19 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(tags=["customers"])
+@versioned_schema(CustomerSerializer)
 class CustomerViewSet(
-    ServiceCreateMixin, ServiceUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, SelectorViewSet
+    VersionedAPIMixin,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    SelectorViewSet,
 ):
-    """Customers (客户): list with ``q``, ``segment``, ``value_tier``, ``industry``; create; edit. No DELETE."""
+    """Customers (客户): list with ``q``, ``segment``, ``value_tier``, ``industry``; create; edit. No DELETE.
+
+    Answers carry ``ETag: W/"<version>"``; PUT / PATCH honour an optional ``If-Match`` (412 when stale).
+    """
 
     model = Customer
     serializer_class = CustomerSerializer
@@ -91,7 +101,7 @@ class CustomerViewSet(
         return can_write_customer(user, obj)
 
     def update_service(self, actor: Any, obj: Customer, data: dict[str, Any]) -> Customer:
-        return customer_update(actor=actor, customer=obj, **data)
+        return customer_update(actor=actor, customer=obj, expected_version=self.expected_version(obj.version), **data)
 
 
 # ---------------------------------------------------------------- contacts
@@ -119,10 +129,19 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(tags=["contacts"])
+@versioned_schema(ContactSerializer)
 class ContactViewSet(
-    ServiceCreateMixin, ServiceUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, SelectorViewSet
+    VersionedAPIMixin,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    SelectorViewSet,
 ):
-    """Contacts (联系人) of the customers the caller can see; filter with ``customer``. No DELETE."""
+    """Contacts (联系人) of the customers the caller can see; filter with ``customer``. No DELETE.
+
+    Answers carry ``ETag: W/"<version>"``; PUT / PATCH honour an optional ``If-Match`` (412 when stale).
+    """
 
     model = Contact
     serializer_class = ContactSerializer
@@ -149,7 +168,7 @@ class ContactViewSet(
     def update_service(self, actor: Any, obj: Contact, data: dict[str, Any]) -> Contact:
         data = dict(data)
         data.pop("customer", None)  # a contact stays with its customer (the serializer refuses a change)
-        return contact_update(actor=actor, contact=obj, **data)
+        return contact_update(actor=actor, contact=obj, expected_version=self.expected_version(obj.version), **data)
 
 
 # ---------------------------------------------------------------- interactions

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from needpool.accounts.models import User
+from needpool.core.concurrency import VersionedForm
 from needpool.core.validation import parse_id
 from needpool.customers.choices import (
     DecisionRole,
@@ -34,7 +35,11 @@ def customer_filter_args(data: Any) -> dict[str, str]:
     return {name: str(value) for name, value in cleaned.items() if value not in ("", None)}
 
 
-class CustomerForm(forms.Form):
+class CustomerForm(VersionedForm):
+    """Create and edit; on edit it carries the version and the values it was opened with (``core.concurrency``)."""
+
+    _NOT_FROM_ROW = ("owner", *VersionedForm.SYSTEM_FIELDS)
+
     name = forms.CharField(label=_("客户名称"), max_length=120)
     industry = forms.CharField(label=_("所属行业"), max_length=60, required=False)
     region = forms.CharField(label=_("地区"), max_length=60, required=False)
@@ -69,7 +74,7 @@ class CustomerForm(forms.Form):
         if instance is not None:
             kwargs.setdefault(
                 "initial",
-                {name: getattr(instance, name) for name in self.base_fields if name != "owner"}
+                {name: getattr(instance, name) for name in self.base_fields if name not in self._NOT_FROM_ROW}
                 | {"owner": instance.owner_id},
             )
         super().__init__(*args, **kwargs)
@@ -77,7 +82,7 @@ class CustomerForm(forms.Form):
 
     def service_data(self) -> dict[str, Any]:
         """cleaned_data as customer_create / customer_update take it (empty text stays empty, not None)."""
-        data = dict(self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.SYSTEM_FIELDS}
         for name in ("industry", "region", "main_business", "products_bought", "tags", "praise_complaint", "notes"):
             data[name] = data.get(name) or ""
         return data

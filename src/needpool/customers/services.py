@@ -8,12 +8,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record, diff, snapshot
 from needpool.core.codes import next_code
+from needpool.core.concurrency import check_version, retry_on_conflict
 from needpool.core.config import personal_email_domains, site_config
 from needpool.core.models import AuditEntry
 from needpool.customers.choices import ValueTier
@@ -115,14 +117,18 @@ def customer_create(*, actor: User, code: str = "", **data: Any) -> Customer:
     return customer
 
 
+@retry_on_conflict()
 @transaction.atomic
-def customer_update(*, actor: User, customer: Customer, **data: Any) -> Customer:
+def customer_update(*, actor: User, customer: Customer, expected_version: int | None = None, **data: Any) -> Customer:
+    """Edit the fields given; ``expected_version`` refuses a stale edit (``StaleVersion``); bumps ``version``."""
     _deny_unless(can_write_customer(actor, customer))
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    check_version(customer.version, expected_version)
     before = snapshot(customer, (*CUSTOMER_FIELDS, "value_tier"))
     _apply(customer, data, CUSTOMER_FIELDS)
     customer.value_tier = value_tier_for(customer.yearly_purchase)
     _full_clean(customer)
+    customer.version += 1  # the row is locked: no other write read this version
     customer.save()
     changes = diff(before, snapshot(customer, (*CUSTOMER_FIELDS, "value_tier")))
     if changes:
@@ -150,12 +156,17 @@ def contact_create(*, actor: User, customer: Customer, **data: Any) -> Contact:
     return contact
 
 
+@retry_on_conflict()
 @transaction.atomic
-def contact_update(*, actor: User, contact: Contact, **data: Any) -> Contact:
+def contact_update(*, actor: User, contact: Contact, expected_version: int | None = None, **data: Any) -> Contact:
+    """Edit the fields given; ``expected_version`` refuses a stale edit (``StaleVersion``); bumps ``version``."""
     _deny_unless(can_write_customer(actor, contact.customer))
+    contact = Contact.objects.select_for_update().select_related("customer").get(pk=contact.pk)
+    check_version(contact.version, expected_version)
     before = snapshot(contact, CONTACT_FIELDS)
     _apply(contact, data, CONTACT_FIELDS)
     _check_contact(contact)
+    contact.version += 1  # the row is locked: no other write read this version
     contact.save()
     changes = diff(before, snapshot(contact, CONTACT_FIELDS))
     if changes:
@@ -187,7 +198,9 @@ def interaction_create(*, actor: User, customer: Customer, **data: Any) -> Inter
     interaction.is_late = is_late_entry(interaction.occurred_at, now)
     interaction.save()
     if interaction.next_follow_up_date:
-        Customer.objects.filter(pk=customer.pk).update(next_follow_up=interaction.next_follow_up_date)
+        Customer.objects.filter(pk=customer.pk).update(
+            next_follow_up=interaction.next_follow_up_date, version=F("version") + 1
+        )
     audit_record(
         actor=actor,
         obj=customer,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from needpool.accounts.models import acting_user
 from needpool.accounts.roles import Cap
+from needpool.core.concurrency import StaleVersion, VersionedEdit, versioned_edit
 from needpool.core.permissions import user_can
 from needpool.core.validation import parse_id
 from needpool.core.views import add_service_errors, paginate
@@ -118,18 +119,47 @@ def customer_create_page(request: HttpRequest) -> HttpResponse:
 
 
 def customer_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = customer_get(user=request.user, pk=pk)
-    _require_write(request, customer)
-    form = CustomerForm(request.POST or None, instance=customer)
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer_update(actor=acting_user(request.user), customer=customer, **form.service_data())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("客户 %(code)s 已保存。") % {"code": customer.code})
+    """Edit a customer: only the fields this user changed are saved; a form opened before someone else saved is
+    merged when the changes do not overlap, otherwise the page shows the differences (``core.concurrency``)."""
+    data = request.POST if request.method == "POST" else None
+    for _attempt in range(3):
+        customer = customer_get(user=request.user, pk=pk)
+        _require_write(request, customer)
+        edit = _customer_edit(data, customer)
+        if not edit.ready:
+            break
+        if not edit.fields:
+            messages.info(request, _("没有需要保存的修改。"))
             return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/form.html", {"form": form, "is_create": False, "customer": customer})
+        cleaned = edit.form.service_data()  # type: ignore[attr-defined]
+        try:
+            customer_update(
+                actor=acting_user(request.user),
+                customer=customer,
+                expected_version=edit.expected_version,
+                **{name: cleaned[name] for name in edit.fields},
+            )
+        except StaleVersion:
+            continue  # changed again meanwhile: compare with the newest version
+        except ValidationError as exc:
+            add_service_errors(edit.form, exc)
+            break
+        if edit.expected_version is not None and edit.expected_version != edit.form.cleaned_data.get("version"):
+            message = _("客户 %(code)s 已保存：他人在此期间修改了其他字段，已一并保留。")
+        else:
+            message = _("客户 %(code)s 已保存。")
+        messages.success(request, message % {"code": customer.code})
+        return redirect("customers:detail", pk=customer.pk)
+    context = {"form": edit.form, "is_create": False, "customer": customer, "conflicts": edit.conflicts}
+    return render(request, "customers/form.html", context, status=409 if edit.conflicts else 200)
+
+
+def _customer_edit(data: Any, customer: Customer) -> VersionedEdit:
+    def make_form(posted: Any, initial: dict[str, Any] | None) -> CustomerForm:
+        extra = {"initial": initial} if initial is not None else {}
+        return CustomerForm(posted, instance=customer, **extra)
+
+    return versioned_edit(data, make_form=make_form, version=customer.version)
 
 
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
