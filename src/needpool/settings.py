@@ -217,6 +217,33 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# HTTPS: NEEDPOOL_HTTPS=1 when visitors reach the site over HTTPS (directly or through a TLS-terminating proxy):
+# plain-HTTP requests are redirected (except /healthz, for load-balancer probes), cookies are Secure and browsers
+# are told to use HTTPS only (HSTS). Behind a proxy, NEEDPOOL_PROXY_SSL_HEADER names the header the proxy sets
+# on HTTPS requests ("X-Forwarded-Proto", or "X-Forwarded-Proto: https" for another value); the proxy must
+# overwrite it, never pass on the client's.
+NEEDPOOL_HTTPS = _env_bool("NEEDPOOL_HTTPS", False)
+_PROXY_SSL_HEADER = os.environ.get("NEEDPOOL_PROXY_SSL_HEADER", "").strip()
+if _PROXY_SSL_HEADER:
+    _ssl_name, _sep, _ssl_value = _PROXY_SSL_HEADER.partition(":")
+    _ssl_meta = _ssl_name.strip().upper().replace("-", "_")
+    SECURE_PROXY_SSL_HEADER = (
+        _ssl_meta if _ssl_meta.startswith("HTTP_") else f"HTTP_{_ssl_meta}",
+        _ssl_value.strip() or "https",
+    )
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if NEEDPOOL_HTTPS:
+    SECURE_SSL_REDIRECT = _env_bool("NEEDPOOL_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("NEEDPOOL_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("NEEDPOOL_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("NEEDPOOL_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a separate, deliberate step (submitting the domain to the browsers' list): off unless
+        # NEEDPOOL_HSTS_PRELOAD=1, so `check --deploy` is not asked to nag about it.
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
+
 EMAIL_BACKEND = os.environ.get("NEEDPOOL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("NEEDPOOL_EMAIL_FROM", "needpool@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
