@@ -180,3 +180,30 @@ def test_no_stale_form_silently_reverts_another_persons_change(users, requiremen
         assert response.status_code == 302
         for k, v in {**their_values, **my_values}.items():
             assert now[k] == v
+
+
+# ---------------------------------------------------------------- a move from a page that is out of date
+
+
+def test_a_move_from_an_out_of_date_page_says_the_current_status(users, requirement):
+    first, second = _clients(users)
+    url = reverse("requirements:transition", args=[requirement.pk])
+    assert (
+        'name="from" value="new"' in second.get(reverse("requirements:detail", args=[requirement.pk])).content.decode()
+    )
+    first.post(url, {"to": "in_progress", "from": "new"})
+    response = second.post(url, {"to": "rejected", "from": "new", "note": "重复"}, follow=True)
+    assert response.status_code == 200
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "处理中" in text and "他人" in text
+    requirement.refresh_from_db()
+    assert requirement.status.key == "in_progress"
+
+
+def test_the_board_gets_409_with_the_current_status(users, requirement):
+    first, second = _clients(users)
+    url = reverse("requirements:transition", args=[requirement.pk])
+    first.post(url, {"to": "in_progress"})
+    response = second.post(url, {"to": "in_progress", "from": "new"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 409
+    assert response.json()["status"] == "in_progress" and response.json()["status_label"] == "处理中"

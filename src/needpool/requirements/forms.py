@@ -166,6 +166,11 @@ class TransitionForm(forms.Form):
     to = forms.SlugField(label=_("目标状态"), max_length=40)
     note = forms.CharField(label=_("备注"), max_length=NOTE_MAX_LENGTH, required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The status the page showed (optional): a move from a status that is gone is refused with the current one.
+        self.fields["from"] = forms.CharField(max_length=40, required=False)
+
 
 class CommentForm(forms.Form):
     body = forms.CharField(

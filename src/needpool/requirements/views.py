@@ -57,6 +57,7 @@ from needpool.requirements.services import (
     requirement_transition,
     requirement_update,
 )
+from needpool.requirements.services.life import StaleMove
 from needpool.requirements.workflow import GATE_STANDARDISED
 
 BOARD_PER_COLUMN = 50
@@ -321,7 +322,14 @@ def requirement_transition_action(request: HttpRequest, pk: int) -> HttpResponse
             requirement=requirement,
             to=form.cleaned_data["to"],
             note=form.cleaned_data["note"],
+            expected_status=form.cleaned_data.get("from") or None,
         )
+    except StaleMove as exc:
+        if as_json:
+            current = {"status": exc.current.key, "status_label": str(exc.current)}
+            return JsonResponse({"ok": False, "message": error_text(exc), **current}, status=409)
+        messages.error(request, error_text(exc))
+        return redirect(_detail_url(requirement.pk))
     except PermissionDenied as exc:
         if as_json:
             return JsonResponse({"ok": False, "message": str(exc) or _("您没有执行此操作的权限。")}, status=403)
