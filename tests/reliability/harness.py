@@ -1,0 +1,131 @@
+"""A throw-away installation for kill -9 tests: its own data directory and database, real processes.
+
+SQLite file in the data directory by default; with DATABASE_URL on PostgreSQL, a database of its own on that
+server (dropped afterwards); the job queue on Redis when NEEDPOOL_REDIS_URL is set (a queue name of its own).
+Everything listens on the loopback only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+NEEDPOOL = str(Path(sys.executable).with_name("needpool"))
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+class Installation:
+    def __init__(self, data_dir: Path, name: str) -> None:
+        self.data_dir = data_dir
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
+        self.env.update(
+            NEEDPOOL_DATA_DIR=str(data_dir),
+            NEEDPOOL_JOBS_IMMEDIATE="0",
+            NEEDPOOL_JOB_STALE_SECONDS="2",
+            NEEDPOOL_JOB_HEARTBEAT_SECONDS="0.3",
+            NEEDPOOL_LOG_LEVEL="ERROR",
+            NEEDPOOL_HUEY_NAME=f"kill-{name}-{os.getpid()}",
+            PYTHONPATH=str(ROOT),
+        )
+        self.pg_name = ""
+        database = os.environ.get("DATABASE_URL", "")
+        if database.startswith("postgres"):
+            import psycopg
+
+            parts = urlsplit(database)
+            self.pg_admin = urlunsplit(parts._replace(path="/postgres"))
+            self.pg_name = f"np_kill_{name}_{os.getpid()}"
+            with psycopg.connect(self.pg_admin, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {self.pg_name} WITH (FORCE)")
+                conn.execute(f"CREATE DATABASE {self.pg_name}")
+            self.env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{self.pg_name}"))
+        else:
+            self.env.pop("DATABASE_URL", None)
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.run("migrate", "--verbosity", "0")
+
+    # -- processes
+
+    def run(self, *args: str, timeout: float = 120) -> str:
+        done = subprocess.run(
+            [NEEDPOOL, *args], env=self.env, capture_output=True, timeout=timeout, cwd=self.data_dir, check=False
+        )
+        assert done.returncode == 0, done.stderr.decode()[-3000:]
+        return done.stdout.decode()
+
+    def python(self, code: str) -> Any:
+        """Run ``code`` in a Django shell of the installation; it prints one JSON value, returned here."""
+        out = self.run("shell", "-c", code)
+        return json.loads(out.strip().splitlines()[-1])
+
+    def start(self, *args: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [NEEDPOOL, *args],
+            env=self.env,
+            cwd=self.data_dir,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.data_dir / f"{args[0]}-{len(self.processes)}.log", "wb"),  # noqa: SIM115
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    @staticmethod
+    def kill9(process: subprocess.Popen[bytes]) -> None:
+        """kill -9 the process and everything it started (gunicorn's workers, huey's threads)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                self.kill9(process)
+        if self.pg_name:
+            import psycopg
+
+            with psycopg.connect(self.pg_admin, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {self.pg_name} WITH (FORCE)")
+
+    # -- the database, read directly (no Django in the test process for this installation)
+
+    def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self.pg_name:
+            import psycopg
+
+            with psycopg.connect(self.env["DATABASE_URL"]) as conn:
+                return list(conn.execute(query.replace("?", "%s"), params).fetchall())
+        import sqlite3
+
+        conn = sqlite3.connect(self.data_dir / "needpool.sqlite3", timeout=30)
+        try:
+            return list(conn.execute(query, params).fetchall())
+        finally:
+            conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
