@@ -78,6 +78,8 @@ urlpatterns = [
     path("", include("needpool.requirements.dedup.api")),
     path("", include("needpool.requirements.merging.api")),
     path("", include("needpool.intake.api")),
+    # A contact's personal data (PIPL): contacts/{id}/personal-data/ and contacts/{id}/erase/.
+    path("", include("needpool.customers.personal_data_api")),
     path("", include("needpool.suggest.api")),
     path("", include(router.urls)),
 ]

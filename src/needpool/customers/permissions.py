@@ -41,3 +41,9 @@ def can_write_customer(user: Viewer, customer: Customer | None = None) -> bool:
     if not user_can(user, Cap.CUSTOMER_WRITE):
         return False
     return customer is None or can_view_customer(user, customer)
+
+
+def can_manage_personal_data(user: Viewer, customer: Customer) -> bool:
+    """Copy or erase a contact's personal data (PIPL requests): people who maintain customers and see them all
+    (admin, manager, product manager) — erasure is irreversible and reaches feedback and portal records."""
+    return user_can(user, Cap.CUSTOMER_WRITE) and user_can(user, Cap.SEE_ALL) and can_view_customer(user, customer)

@@ -21,8 +21,10 @@ from needpool.core.models import AuditEntry
 from needpool.customers.choices import ValueTier
 from needpool.customers.events import value_tier_changed
 from needpool.customers.models import Contact, Customer, Interaction
-from needpool.customers.permissions import can_write_customer
+from needpool.customers.permissions import can_manage_personal_data, can_write_customer
+from needpool.customers.personal_data import Person, erased_name, personal_data_holders, scrub_audit_rows
 from needpool.customers.privacy import check_contact_privacy, mask_text_fields
+from needpool.customers.selectors import contact_erasure_entry
 
 CUSTOMER_FIELDS = (
     "name",
@@ -208,3 +210,70 @@ def interaction_create(*, actor: User, customer: Customer, **data: Any) -> Inter
         changes={"interaction": f"{interaction.get_channel_display()} {interaction.occurred_at:%Y-%m-%d %H:%M}"},
     )
     return interaction
+
+
+# ---------------------------------------------------------------- a contact's personal data (PIPL)
+
+ERASE_REASON_MAX_LENGTH = 500
+#: The customer's own free text that may name one of its contacts.
+CUSTOMER_TEXT_FIELDS = ("notes", "praise_complaint", "tags", "main_business")
+
+
+@transaction.atomic
+def contact_erase(*, actor: User, contact: Contact, reason: str) -> Contact:
+    """Erase a contact's personal data on request (PIPL 删除权); irreversible.
+
+    The contact becomes "已删除联系人 #<id>" with title, phone and e-mail cleared; every place that names
+    the person — the customer's interactions and notes, the audit rows of the customer and the contact, and
+    what other apps registered (feedback words, portal submissions and messages) — has the name, phone and
+    e-mail replaced by that label. Rows stay (requirements, feedback, counts, the customer). One audit row
+    on the contact says who erased it, when and why; a second erasure is refused.
+    """
+    if not can_manage_personal_data(actor, contact.customer):
+        raise PermissionDenied(_("只有管理员或经理可以导出或删除联系人的个人信息。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写删除原因（如：本人于某日书面要求删除）。")})
+    if len(reason) > ERASE_REASON_MAX_LENGTH:
+        raise ValidationError({"reason": _("删除原因不能超过 %(max)s 个字。") % {"max": ERASE_REASON_MAX_LENGTH}})
+    contact = Contact.objects.select_for_update().select_related("customer").get(pk=contact.pk)
+    if contact_erasure_entry(contact) is not None:
+        raise ValidationError(_("该联系人的个人信息已删除，不能重复操作。"))
+    person = Person(
+        contact_id=contact.pk, name=contact.name, title=contact.title, phone=contact.phone, email=contact.email
+    )
+    counts: dict[str, int] = {}
+    for holder in personal_data_holders():
+        counts[holder.key] = holder.erase(contact, person)
+    interactions = list(Interaction.objects.filter(customer_id=contact.customer_id).select_for_update())
+    for interaction in interactions:
+        fields = person.scrub_fields(interaction, INTERACTION_TEXT_FIELDS)
+        if fields:
+            interaction.save(update_fields=[*fields, "updated_at"])
+            counts["interactions"] = counts.get("interactions", 0) + 1
+    customer = Customer.objects.select_for_update().get(pk=contact.customer_id)
+    fields = person.scrub_fields(customer, CUSTOMER_TEXT_FIELDS)
+    if fields:
+        customer.version = F("version") + 1
+        customer.save(update_fields=[*fields, "version", "updated_at"])
+    Contact.objects.filter(pk=contact.pk).update(
+        name=erased_name(contact.pk), title="", phone="", email="", version=F("version") + 1, updated_at=timezone.now()
+    )
+    counts["audit_rows"] = scrub_audit_rows(person, Contact, [contact.pk]) + scrub_audit_rows(
+        person, Customer, [customer.pk]
+    )
+    contact.refresh_from_db()
+    label = erased_name(contact.pk)
+    audit_record(
+        actor=actor,
+        obj=contact,
+        action=AuditEntry.Action.DELETE,
+        changes={"personal_data_erased": label, "reason": person.scrub(reason), "rows_scrubbed": counts},
+    )
+    audit_record(
+        actor=actor,
+        obj=customer,
+        action=AuditEntry.Action.UPDATE,
+        changes={"contact_erased": label, "reason": person.scrub(reason)},
+    )
+    return contact

@@ -6,3 +6,10 @@ class IntakeConfig(AppConfig):
     name = "needpool.intake"
     label = "intake"
     verbose_name = _("需求收集")
+
+    def ready(self) -> None:
+        # Portal and channel submissions take part in a contact's personal-data copy and erasure (PIPL).
+        from needpool.customers.personal_data import register_personal_data_holder
+        from needpool.intake.personal_data import HOLDER
+
+        register_personal_data_holder(HOLDER)

@@ -13,3 +13,8 @@ class RequirementsConfig(AppConfig):
 
         # A customer's new value tier becomes its requirements' customer value (after commit, as a job).
         on_value_tier_changed(refresh_customer_value_after_commit)
+        # Feedback takes part in a contact's personal-data copy and erasure (PIPL).
+        from needpool.customers.personal_data import register_personal_data_holder
+        from needpool.requirements.personal_data import HOLDER
+
+        register_personal_data_holder(HOLDER)
