@@ -207,3 +207,19 @@ def test_a_key_ask_with_a_mobile_becomes_feedback_once(users, customer):
     again = feedback_from_interaction_ask(actor=users["sales"], interaction=interaction, index=0)
     assert first.pk == again.pk
     assert first.raw_text == "打 138****8000 确认折扣"
+
+
+def test_the_feedback_api_answers_with_notices(api, users, customer):
+    client = api(users["sales"])
+    response = client.post(
+        "/api/v1/feedback/",
+        {"customer": customer.pk, "channel": "sales", "raw_text": "客户要求回电 +86 139 1234 5678"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["raw_text"] == "客户要求回电 139****5678"
+    assert len(body["notices"]) == 1 and "原始内容" in body["notices"][0]
+    plain = client.post("/api/v1/feedback/", {"channel": "sales", "raw_text": "座机 010-62345678"}, format="json")
+    assert plain.status_code == 201 and plain.json()["notices"] == []
+    assert client.get(f"/api/v1/feedback/{body['id']}/").json()["notices"] == []

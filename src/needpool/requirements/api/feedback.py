@@ -15,6 +15,7 @@ from needpool.accounts.models import acting_user
 from needpool.core.api import SelectorViewSet, ServiceCreateMixin, deny_unless
 from needpool.customers.models import Interaction
 from needpool.customers.permissions import can_write_customer
+from needpool.customers.privacy import masking_notices
 from needpool.customers.selectors import interaction_get
 from needpool.requirements.api.serializers import FeedbackSerializer
 from needpool.requirements.filters import FeedbackFilter
@@ -57,7 +58,12 @@ class FeedbackViewSet(ServiceCreateMixin, mixins.ListModelMixin, mixins.Retrieve
         return can_write_feedback(user)
 
     def create_service(self, actor: Any, data: dict[str, Any]) -> Feedback:
-        return feedback_create(actor=actor, **data)
+        feedback = feedback_create(actor=actor, **data)
+        self.notices = masking_notices(feedback)  # answered in the created row's ``notices``
+        return feedback
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "notices": getattr(self, "notices", [])}
 
 
 @extend_schema(tags=["interactions"])

@@ -296,6 +296,9 @@ class FeedbackSerializer(serializers.ModelSerializer):
     class Meta:
         model = Feedback
         fields = [
+    notices = serializers.SerializerMethodField(
+        help_text=gettext_lazy("本次保存的提示（如文字中的手机号码已按隐私规则隐藏）；读取时为空")
+    )
             "id",
             "url",
             "customer",
@@ -312,8 +315,12 @@ class FeedbackSerializer(serializers.ModelSerializer):
         read_only_fields = ["interaction", "created_by", "created_at"]
 
     def get_fields(self) -> dict[str, serializers.Field]:
+            "notices",
         fields = super().get_fields()
         fields["customer"].queryset = scoped(self, customer_list, Customer)  # type: ignore[attr-defined]
+
+    def get_notices(self, obj: Feedback) -> list[str]:
+        return list(self.context.get("notices", []))
         fields["contact"].queryset = scoped(self, contact_list, Contact)  # type: ignore[attr-defined]
         fields["requirement"].queryset = scoped(self, requirement_list, Requirement)  # type: ignore[attr-defined]
         return fields
