@@ -292,13 +292,13 @@ class FeedbackSerializer(serializers.ModelSerializer):
         queryset=Requirement.objects.none(), required=False, allow_null=True
     )
     received_at = serializers.DateTimeField(required=False)
+    notices = serializers.SerializerMethodField(
+        help_text=gettext_lazy("本次保存的提示（如文字中的手机号码已按隐私规则隐藏）；读取时为空")
+    )
 
     class Meta:
         model = Feedback
         fields = [
-    notices = serializers.SerializerMethodField(
-        help_text=gettext_lazy("本次保存的提示（如文字中的手机号码已按隐私规则隐藏）；读取时为空")
-    )
             "id",
             "url",
             "customer",
@@ -311,16 +311,16 @@ class FeedbackSerializer(serializers.ModelSerializer):
             "interaction",
             "created_by",
             "created_at",
+            "notices",
         ]
         read_only_fields = ["interaction", "created_by", "created_at"]
 
-    def get_fields(self) -> dict[str, serializers.Field]:
-            "notices",
-        fields = super().get_fields()
-        fields["customer"].queryset = scoped(self, customer_list, Customer)  # type: ignore[attr-defined]
-
     def get_notices(self, obj: Feedback) -> list[str]:
         return list(self.context.get("notices", []))
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["customer"].queryset = scoped(self, customer_list, Customer)  # type: ignore[attr-defined]
         fields["contact"].queryset = scoped(self, contact_list, Contact)  # type: ignore[attr-defined]
         fields["requirement"].queryset = scoped(self, requirement_list, Requirement)  # type: ignore[attr-defined]
         return fields
