@@ -318,7 +318,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "needpool.core.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "needpool.core.schema.ApiSchema",  # documents the shared error answers
     "EXCEPTION_HANDLER": "needpool.core.api.exception_handler",
     "PAGE_SIZE": 25,
 }

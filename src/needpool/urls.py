@@ -24,3 +24,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Under /api/ a 404 is JSON like every other API error.
+handler404 = "needpool.core.api.not_found"

@@ -8,8 +8,8 @@ the fields here, so an id of 20 digits or a date of year 4 is a clear
 * ``IdConverter`` — the URL converter ``<id:pk>``: 1 to 19 digits, and a 404 beyond the range;
 * django-filter: ``IdFilter``, ``DateFilter``, ``DateTimeFilter``; forms: ``IdFormField``,
   ``DateFormField``, ``DateTimeFormField``;
-* DRF: ``IdField``, ``IdListField``, ``DateField``, ``DateTimeField`` and ``BoundedDatesMixin`` for model
-  serializers (their model date fields get the bounded ones).
+* DRF: ``IdField``, ``IdListField``, ``DateField``, ``DateTimeField`` and ``BoundedModelSerializer`` (its
+  model date fields get the bounded ones).
 """
 
 from __future__ import annotations
@@ -172,8 +172,8 @@ class DateTimeField(serializers.DateTimeField):
         return moment
 
 
-class BoundedDatesMixin:
-    """For a ``ModelSerializer``: its model's date and datetime fields take the bounded fields above."""
+class BoundedModelSerializer(serializers.ModelSerializer):
+    """A ``ModelSerializer`` whose model date and datetime fields take the bounded fields above."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

@@ -23,6 +23,7 @@ from rest_framework import mixins, serializers
 from needpool.accounts.models import User
 from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin, scoped
 from needpool.core.concurrency import VersionedAPIMixin, versioned_schema
+from needpool.core.validation import BoundedModelSerializer
 from needpool.customers.filters import ContactFilter, CustomerFilter, InteractionFilter
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import can_write_customer
@@ -49,7 +50,7 @@ from needpool.customers.services import (
 # ---------------------------------------------------------------- customers
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(BoundedModelSerializer):
     """A customer company (客户). ``code`` is assigned and ``value_tier`` derived from the yearly purchase."""
 
     url = serializers.HyperlinkedIdentityField(view_name="customer-detail")
@@ -107,7 +108,7 @@ class CustomerViewSet(
 # ---------------------------------------------------------------- contacts
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(BoundedModelSerializer):
     """A person at a customer: work phone and work email only (privacy rule, checked by the service)."""
 
     url = serializers.HyperlinkedIdentityField(view_name="contact-detail")
@@ -174,7 +175,7 @@ class ContactViewSet(
 # ---------------------------------------------------------------- interactions
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(BoundedModelSerializer):
     """One contact with a customer (互动记录); ``is_late`` is set when entered after the allowed hours."""
 
     url = serializers.HyperlinkedIdentityField(view_name="interaction-detail")

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from needpool.core.models import BackgroundJob
+from needpool.core.validation import BoundedModelSerializer
 from needpool.suggest import permissions, selectors, services
 from needpool.suggest.models import ModelKind, Outcome, Source, SuggestField, Suggestion, SuggestModel
 from needpool.suggest.permissions import acting_user
@@ -32,7 +33,7 @@ TAGS = ["suggestions"]
 TEXT_LIMIT = 5000
 
 
-class SuggestionSerializer(serializers.ModelSerializer):
+class SuggestionSerializer(BoundedModelSerializer):
     """One suggestion: ``value`` is an option key (type, tag) or a choice (sentiment, mood); empty = none."""
 
     field = serializers.ChoiceField(SuggestField.choices, read_only=True)
@@ -83,7 +84,7 @@ class TextSuggestionsSerializer(serializers.Serializer):
     sentiment = PredictionSerializer()
 
 
-class ModelSerializer(serializers.ModelSerializer):
+class ModelSerializer(BoundedModelSerializer):
     kind = serializers.ChoiceField(ModelKind.choices, read_only=True)
 
     class Meta:
@@ -103,7 +104,7 @@ class ModelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TrainingJobSerializer(serializers.ModelSerializer):
+class TrainingJobSerializer(BoundedModelSerializer):
     status = serializers.ChoiceField(BackgroundJob.Status.choices, read_only=True)
     percent = serializers.IntegerField(read_only=True)
 

@@ -28,13 +28,14 @@ from needpool.analysis.choices import ComplianceStatus, MoSCoW
 from needpool.analysis.models import RequirementAnalysis
 from needpool.analysis.permissions import acting_user
 from needpool.core.api import deny_unless
+from needpool.core.validation import BoundedModelSerializer
 from needpool.requirements.models import Requirement
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class AnalysisSerializer(serializers.ModelSerializer):
+class AnalysisSerializer(BoundedModelSerializer):
     """A requirement's analysis: scoring inputs, the computed and overridden priority, feasibility, compliance.
 
     ``priority`` is the requirement's effective priority: the override when set, else the computed one

@@ -19,6 +19,7 @@ from needpool.analysis.choices import KanoAnswer, KanoCategory
 from needpool.analysis.models import KanoResponse, KanoSurvey
 from needpool.analysis.permissions import acting_user
 from needpool.core.api import deny_unless, scoped
+from needpool.core.validation import BoundedModelSerializer
 from needpool.customers.models import Customer
 from needpool.customers.selectors import customer_list
 from needpool.requirements.models import Requirement
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class KanoSurveySerializer(serializers.ModelSerializer):
+class KanoSurveySerializer(BoundedModelSerializer):
     public_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -81,7 +82,7 @@ def kano_field(help_text: StrOrPromise) -> EnumChoiceField:
     return EnumChoiceField(KanoAnswer.choices, enum_name="KanoAnswerEnum", help_text=help_text)
 
 
-class KanoAnswerSerializer(serializers.ModelSerializer):
+class KanoAnswerSerializer(BoundedModelSerializer):
     """One answer pair, entered by staff on a customer's behalf; the category follows the Kano table."""
 
     functional = kano_field(gettext_lazy("对正向问题的回答"))

@@ -20,6 +20,7 @@ from needpool.analysis.filters import ProjectFilter
 from needpool.analysis.models import AnalysisProject
 from needpool.analysis.permissions import acting_user
 from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin
+from needpool.core.validation import BoundedModelSerializer
 
 PROJECT_DEMAND_LIMIT = 20
 
@@ -51,7 +52,7 @@ class ProjectMemberSerializer(serializers.Serializer):
         return user_name(obj.user) if hasattr(obj, "user_id") else ""
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(BoundedModelSerializer):
     """An analysis project: goal, scope, leader and members with their duties, period."""
 
     url = serializers.HyperlinkedIdentityField(view_name="analysis-project-detail")

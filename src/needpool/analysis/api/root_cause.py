@@ -15,10 +15,11 @@ from needpool.analysis.choices import FishboneCategory
 from needpool.analysis.models import FishboneCause, WhyStep
 from needpool.analysis.permissions import acting_user
 from needpool.core.api import deny_unless
+from needpool.core.validation import BoundedModelSerializer
 from needpool.requirements.models import Requirement
 
 
-class WhyStepSerializer(serializers.ModelSerializer):
+class WhyStepSerializer(BoundedModelSerializer):
     question = serializers.CharField(allow_blank=True, help_text=gettext_lazy("为什么？"))
     answer = serializers.CharField(allow_blank=True, help_text=gettext_lazy("因为……"))
 
@@ -76,7 +77,7 @@ class WhysView(APIView):
         return whys_response(requirement_for(request, id))
 
 
-class FishboneCauseSerializer(serializers.ModelSerializer):
+class FishboneCauseSerializer(BoundedModelSerializer):
     category = EnumChoiceField(FishboneCategory.choices, enum_name="FishboneCategoryEnum")
     category_label = serializers.CharField(source="get_category_display", read_only=True)
     text = serializers.CharField(allow_blank=True)

@@ -19,9 +19,10 @@ from needpool.analysis.models import AnalysisSettings
 from needpool.analysis.permissions import acting_user
 from needpool.core.api import deny_unless
 from needpool.core.models import BackgroundJob
+from needpool.core.validation import BoundedModelSerializer
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(BoundedModelSerializer):
     """A background job's progress (e.g. recomputing every priority after a model change)."""
 
     status = EnumChoiceField(BackgroundJob.Status.choices, enum_name="JobStatusEnum", read_only=True)
@@ -45,7 +46,7 @@ class CriterionSerializer(serializers.Serializer):
     weight = serializers.FloatField()
 
 
-class SettingsSerializer(serializers.ModelSerializer):
+class SettingsSerializer(BoundedModelSerializer):
     """The active priority model and its parameters, and the recompute job a change started (else ``null``)."""
 
     active_model = model_field(read_only=True)

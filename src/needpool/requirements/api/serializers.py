@@ -13,6 +13,8 @@ from rest_framework import serializers
 
 from needpool.accounts.models import User
 from needpool.core.api import scoped
+from needpool.core.validation import BoundedModelSerializer, DateTimeField
+from needpool.customers.choices import ValueTier
 from needpool.customers.models import Contact, Customer
 from needpool.customers.selectors import contact_list, customer_list
 from needpool.requirements.choices import Channel, Dimension
@@ -106,13 +108,13 @@ class CustomerBriefSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
-class OptionSerializer(serializers.ModelSerializer):
+class OptionSerializer(BoundedModelSerializer):
     """A classification option; ``key`` is what requirement input fields take, ``id`` what list filters take."""
 
     label = serializers.SerializerMethodField()  # type: ignore[assignment]
     name = serializers.CharField(source="label", read_only=True)
     parent: serializers.SlugRelatedField[ClassOption] = serializers.SlugRelatedField(  # type: ignore[assignment]
-        slug_field="key", read_only=True
+        slug_field="key", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -135,7 +137,7 @@ class OptionSerializer(serializers.ModelSerializer):
         return str(obj)
 
 
-class WorkflowStatusSerializer(serializers.ModelSerializer):
+class WorkflowStatusSerializer(BoundedModelSerializer):
     label = serializers.SerializerMethodField()  # type: ignore[assignment]
     name = serializers.CharField(source="label", read_only=True)
     targets = serializers.SerializerMethodField()
@@ -156,7 +158,7 @@ class WorkflowStatusSerializer(serializers.ModelSerializer):
 # ---------------------------------------------------------------- requirements
 
 
-class RequirementSerializer(serializers.ModelSerializer):
+class RequirementSerializer(BoundedModelSerializer):
     """A requirement; classification fields take option keys and return ``{"key", "label"}``."""
 
     url = serializers.HyperlinkedIdentityField(view_name="requirement-detail")
@@ -172,8 +174,10 @@ class RequirementSerializer(serializers.ModelSerializer):
     )
     customers = serializers.SerializerMethodField()
     merged_into: serializers.PrimaryKeyRelatedField[Requirement] = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text=gettext_lazy("已合并到的需求 id（未合并为 null）")
+        read_only=True, allow_null=True, help_text=gettext_lazy("已合并到的需求 id（未合并为 null）")
     )
+    # Blank until the customers behind the requirement have a value tier.
+    customer_value = serializers.ChoiceField(choices=ValueTier.choices, allow_blank=True, read_only=True)
     watchers_count = serializers.SerializerMethodField()
 
     class Meta:
@@ -254,7 +258,7 @@ class TransitionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default="")
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(BoundedModelSerializer):
     author_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -267,7 +271,7 @@ class CommentSerializer(serializers.ModelSerializer):
         return str(obj.author) if obj.author_id else ""
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+class StatusChangeSerializer(BoundedModelSerializer):
     source = StatusBriefSerializer(read_only=True, allow_null=True)  # type: ignore[assignment]
     target = StatusBriefSerializer(read_only=True)
     actor_name = serializers.SerializerMethodField()
@@ -282,7 +286,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         return str(obj.actor) if obj.actor_id else ""
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(BoundedModelSerializer):
     """One customer's words from one channel (原始需求)."""
 
     url = serializers.HyperlinkedIdentityField(view_name="feedback-detail")
@@ -291,7 +295,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
     requirement = serializers.PrimaryKeyRelatedField(
         queryset=Requirement.objects.none(), required=False, allow_null=True
     )
-    received_at = serializers.DateTimeField(required=False)
+    received_at = DateTimeField(required=False)
     notices = serializers.SerializerMethodField(
         help_text=gettext_lazy("本次保存的提示（如文字中的手机号码已按隐私规则隐藏）；读取时为空")
     )

@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from needpool.accounts.models import acting_user
-from needpool.core.validation import IdField, IdListField
+from needpool.core.validation import BoundedModelSerializer, IdField, IdListField
 from needpool.requirements.api import RequirementSerializer
 from needpool.requirements.merging.selectors import MAX_MERGED, merge_get, merges_of, moved_counts, survivor_of
 from needpool.requirements.merging.services import (
@@ -82,7 +82,7 @@ class MovedCountsSerializer(serializers.Serializer):
     left = serializers.IntegerField()
 
 
-class MergeSerializer(serializers.ModelSerializer):
+class MergeSerializer(BoundedModelSerializer):
     """A merge record: what went into the survivor and, id by id, what moved (``moved``)."""
 
     survivor = RequirementRefSerializer(read_only=True)
