@@ -32,7 +32,9 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("NEEDPOOL_") and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+        # The test process's own knobs stay out (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in-process).
+        if not k.startswith("NEEDPOOL_")
+        and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "PYTEST_XDIST_WORKER"}
     }
     env.update(NEEDPOOL_DATA_DIR=str(tmp_path / "data"), DJANGO_SETTINGS_MODULE="needpool.settings")
     env.update(extra)
