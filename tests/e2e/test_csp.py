@@ -134,3 +134,27 @@ def test_an_inline_script_without_the_nonce_is_refused(page, users):
     )
     assert page.evaluate("() => window.injected === undefined")
     assert violations.seen, "Chromium reported no refusal"
+
+
+def test_an_upload_over_the_cap_gets_the_chinese_refusal_page_and_nothing_is_saved(page, users, settings):
+    from needpool.intake.models import Submission
+
+    settings.NEEDPOOL_BODY_LIMITS = {**settings.NEEDPOOL_BODY_LIMITS, "/portal/": 50_000}
+    channel_create(actor=users["admin"], name="产品需求征集", slug="site", kind="portal")
+    violations = Violations(page)
+    visit(page, violations, "/portal/site/")
+    form = page.locator("#portal-form")
+    form.locator("#id_customer").fill("A科技公司")
+    form.locator("#id_contact_name").fill("王经理")
+    form.locator("#id_contact_email").fill("wang@a-tech.com.cn")
+    form.locator("#id_type").select_option(label="功能")
+    form.locator("#id_description").fill("希望订单列表支持按客户等级批量设置折扣。")
+    page.locator("#id_attachments").set_input_files(
+        [{"name": "现场照片.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"0" * 60_000}]
+    )
+    page.locator("#portal-submit").click()
+    expect(page.locator("#upload-refusal")).to_contain_text("上传的内容过大")
+    expect(page.locator("#upload-refusal")).to_contain_text("48.8 KB")
+    screenshot(page, "csp-upload-too-large")
+    assert not Submission.objects.exists()
+    assert violations.seen == []
