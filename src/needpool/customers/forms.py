@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from needpool.accounts.models import User
 from needpool.core.concurrency import VersionedForm
-from needpool.core.validation import parse_id
+from needpool.core.validation import DateFormField, DateTimeFormField, parse_id
 from needpool.customers.choices import (
     DecisionRole,
     FollowStatus,
@@ -45,9 +45,9 @@ class CustomerForm(VersionedForm):
     region = forms.CharField(label=_("地区"), max_length=60, required=False)
     employees = forms.IntegerField(label=_("员工人数"), min_value=0, required=False)
     annual_revenue = forms.DecimalField(label=_("年营业额"), max_digits=16, decimal_places=2, required=False)
-    founded = forms.DateField(label=_("成立时间"), required=False, widget=DATE_WIDGET)
+    founded = DateFormField(label=_("成立时间"), required=False, widget=DATE_WIDGET)
     main_business = forms.CharField(label=_("主营业务"), max_length=200, required=False)
-    first_cooperation = forms.DateField(label=_("首次合作时间"), required=False, widget=DATE_WIDGET)
+    first_cooperation = DateFormField(label=_("首次合作时间"), required=False, widget=DATE_WIDGET)
     products_bought = forms.CharField(label=_("购买产品"), max_length=300, required=False)
     total_order_amount = forms.DecimalField(
         label=_("累计订单金额"), max_digits=16, decimal_places=2, min_value=0, initial=0
@@ -62,7 +62,7 @@ class CustomerForm(VersionedForm):
     )
     segment = forms.ChoiceField(label=_("客户分层"), choices=Segment.choices, initial=Segment.NORMAL)
     follow_status = forms.ChoiceField(label=_("跟进状态"), choices=FollowStatus.choices, initial=FollowStatus.TODO)
-    next_follow_up = forms.DateField(label=_("下次跟进日期"), required=False, widget=DATE_WIDGET)
+    next_follow_up = DateFormField(label=_("下次跟进日期"), required=False, widget=DATE_WIDGET)
     owner = forms.ModelChoiceField(label=_("客户负责人"), queryset=User.objects.none(), required=False)
     tags = forms.CharField(label=_("标签"), max_length=200, required=False)
     praise_complaint = forms.CharField(
@@ -103,7 +103,7 @@ class ContactForm(forms.Form):
 
 
 class InteractionForm(forms.Form):
-    occurred_at = forms.DateTimeField(
+    occurred_at = DateTimeFormField(
         label=_("接触时间"),
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
@@ -120,7 +120,7 @@ class InteractionForm(forms.Form):
         help_text=_("每行一条诉求；保存后可一键转为反馈"),
     )
     next_follow_up_plan = forms.CharField(label=_("下次跟进计划"), max_length=300, required=False)
-    next_follow_up_date = forms.DateField(label=_("下次跟进日期"), required=False, widget=DATE_WIDGET)
+    next_follow_up_date = DateFormField(label=_("下次跟进日期"), required=False, widget=DATE_WIDGET)
 
     def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "interaction")

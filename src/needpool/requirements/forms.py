@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from needpool.accounts.models import User
 from needpool.core.concurrency import VersionedForm
+from needpool.core.validation import DateFormField
 from needpool.customers.forms import customer_field
 from needpool.customers.models import Contact, Customer
 from needpool.customers.permissions import visible_customers
@@ -55,7 +56,7 @@ class _RequirementFieldsForm(forms.Form):
     description = forms.CharField(label=_("描述"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     background = forms.CharField(label=_("背景"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     concrete_ask = forms.CharField(label=_("具体诉求"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    expected_date = forms.DateField(label=_("期望时间"), required=False, widget=DATE_WIDGET)
+    expected_date = DateFormField(label=_("期望时间"), required=False, widget=DATE_WIDGET)
     type = forms.ModelChoiceField(label=_("需求类型"), queryset=ClassOption.objects.none(), required=False)
     urgency = forms.ModelChoiceField(label=_("紧急程度"), queryset=ClassOption.objects.none(), required=False)
     nature = forms.ModelChoiceField(label=_("需求性质"), queryset=ClassOption.objects.none(), required=False)

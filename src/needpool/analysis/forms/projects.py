@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from needpool.accounts.models import User
 from needpool.analysis.forms.common import DATE_WIDGET, active_users
 from needpool.analysis.models import AnalysisProject
+from needpool.core.validation import DateFormField
 from needpool.customers.choices import Segment
 
 _SPLIT = re.compile(r"[,，、;；\n]+")
@@ -28,8 +29,8 @@ class ProjectForm(forms.Form):
         label=_("分析目标"), widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("例如：提升新客户转化率")})
     )
     leader = forms.ModelChoiceField(label=_("负责人"), queryset=User.objects.none())
-    start_date = forms.DateField(label=_("开始日期"), widget=DATE_WIDGET)
-    end_date = forms.DateField(label=_("结束日期"), widget=DATE_WIDGET)
+    start_date = DateFormField(label=_("开始日期"), widget=DATE_WIDGET)
+    end_date = DateFormField(label=_("结束日期"), widget=DATE_WIDGET)
     industries = forms.CharField(
         label=_("行业"), required=False, max_length=500, help_text=_("多个用逗号或顿号分隔，例如：制造、零售")
     )
@@ -42,8 +43,8 @@ class ProjectForm(forms.Form):
     top_n_by_order = forms.IntegerField(
         label=_("按订单金额取前 N 名客户"), min_value=1, max_value=10000, required=False
     )
-    period_start = forms.DateField(label=_("需求提交时间从"), required=False, widget=DATE_WIDGET)
-    period_end = forms.DateField(label=_("需求提交时间至"), required=False, widget=DATE_WIDGET)
+    period_start = DateFormField(label=_("需求提交时间从"), required=False, widget=DATE_WIDGET)
+    period_end = DateFormField(label=_("需求提交时间至"), required=False, widget=DATE_WIDGET)
     members = forms.CharField(
         label=_("团队成员与职责"),
         required=False,

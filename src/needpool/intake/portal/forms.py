@@ -15,6 +15,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from needpool.core.validation import DateFormField
 from needpool.intake.incoming import MAX_TEXT
 from needpool.intake.models import AccessMode, IntakeChannel
 from needpool.intake.portal.services import MAX_MESSAGE
@@ -81,7 +82,7 @@ class PortalForm(forms.Form):
         help_text=lazy(lambda: gettext("请描述您遇到的情况和希望的结果，最多 %(max)s 字。") % {"max": MAX_TEXT}, str)(),
         widget=forms.Textarea(attrs={"rows": 6}),
     )
-    expected_date = forms.DateField(label=_("期望完成时间"), required=False, widget=DATE_WIDGET)
+    expected_date = DateFormField(label=_("期望完成时间"), required=False, widget=DATE_WIDGET)
     attachments = MultipleFileField(label=_("附件"), required=False)
     website = forms.CharField(
         label=_("网址（请留空）"),

@@ -19,7 +19,9 @@ from needpool.core.models import BackgroundJob
 from needpool.core.permissions import can_retry_job
 from needpool.core.selectors import job_retry_of
 from needpool.core.views import add_service_errors, error_text, is_htmx
+from needpool.customers.filters import CustomerFilter
 from needpool.customers.forms import customer_filter_args
+from needpool.customers.models import Customer
 from needpool.intake.transfer import exports
 from needpool.intake.transfer.forms import ImportUploadForm
 from needpool.intake.transfer.imports.layouts import LAYOUTS
@@ -27,6 +29,8 @@ from needpool.intake.transfer.permissions import can_import
 from needpool.intake.transfer.selectors import import_job_get, import_jobs
 from needpool.intake.transfer.selectors import import_job_progress as job_progress
 from needpool.intake.transfer.services import IMPORT_PREVIEW, import_confirm, import_start
+from needpool.requirements.filters import RequirementFilter
+from needpool.requirements.models import Requirement
 
 RECENT_JOBS = 10
 ACTION_LABELS = {
@@ -150,12 +154,31 @@ def _send(request: HttpRequest, fmt: str, layout: Any, records: Any, count: Any,
     return exports.xlsx_response(layout, records)
 
 
+def _refused_filters(request: HttpRequest, filterset: Any, back: str) -> HttpResponse | None:
+    """400 naming each filter that is not valid (an id beyond range, a date of year 4), before any row is
+    sent: an export is the whole filtered list or nothing, never everything or a file cut off mid-way."""
+    if filterset.is_valid():
+        return None
+    fields = filterset.form.fields
+    errors = [
+        f"{fields[name].label if name in fields else name}：{message}"
+        for name, messages_ in filterset.form.errors.items()
+        for message in messages_
+    ]
+    context = {"title": _("筛选条件有误，未导出"), "errors": errors, "back_url": back}
+    return render(request, "core/bad_request.html", context, status=400)
+
+
 def export_requirements(request: HttpRequest, layout: str, fmt: str) -> HttpResponseBase:
     if layout not in exports.REQUIREMENT_LAYOUTS:
         raise Http404
     fmt = _format(fmt)
     filters = request.GET.copy()
     filters.pop("page", None)
+    back = reverse("requirements:list")
+    refused = _refused_filters(request, RequirementFilter(filters, queryset=Requirement.objects.none()), back)
+    if refused is not None:
+        return refused
     query = exports.requirement_queryset(user=request.user, filters=filters, layout=layout)
     back = reverse("requirements:list") + (f"?{filters.urlencode()}" if filters else "")
     return _send(
@@ -172,8 +195,15 @@ def _customer_filters(request: HttpRequest) -> dict[str, Any]:
     return customer_filter_args(request.GET)
 
 
+def _refused_customer_filters(request: HttpRequest) -> HttpResponse | None:
+    filterset = CustomerFilter(request.GET, queryset=Customer.objects.none())
+    return _refused_filters(request, filterset, reverse("customers:list"))
+
+
 def export_customers(request: HttpRequest, fmt: str) -> HttpResponseBase:
     fmt = _format(fmt)
+    if (refused := _refused_customer_filters(request)) is not None:
+        return refused
     filters = _customer_filters(request)
     query = exports.customer_queryset(user=request.user, filters=filters)
     back = reverse("customers:list") + (f"?{request.GET.urlencode()}" if request.GET else "")
@@ -183,6 +213,8 @@ def export_customers(request: HttpRequest, fmt: str) -> HttpResponseBase:
 
 def export_interactions(request: HttpRequest, fmt: str) -> HttpResponseBase:
     fmt = _format(fmt)
+    if (refused := _refused_customer_filters(request)) is not None:
+        return refused
     filters = _customer_filters(request)
     query = exports.interaction_queryset(user=request.user, filters=filters)
     back = reverse("customers:list") + (f"?{request.GET.urlencode()}" if request.GET else "")
