@@ -17,7 +17,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, docs_client
 
 LOGIN_URL = "/accounts/login/"
 TOKEN_URL = "/api/v1/auth/token/"
@@ -214,3 +214,9 @@ def test_simultaneous_failures_all_count_and_none_errors(users):
     counted = sum(a.failures_since_start for a in AccessAttempt.objects.filter(username="sales"))
     assert counted >= LIMIT
     assert web("sales", PASSWORD, ip="192.0.2.1").status_code == 429
+
+
+def test_the_token_endpoint_documents_the_lockout_answer(db):
+    schema = docs_client().get("/api/schema/", {"format": "json"}).json()
+    locked = schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]["429"]
+    assert locked["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorDetail"}

@@ -63,7 +63,6 @@ class TokenObtainView(APIView):
         responses={
             200: TokenResponseSerializer,
             400: OpenApiResponse(description=gettext_lazy("用户名或密码错误")),
-            429: OpenApiResponse(description=gettext_lazy("尝试次数过多，已暂时锁定")),
         },
         auth=[],
         tags=["auth"],
