@@ -45,32 +45,32 @@ urlpatterns = [
     ),
     # The analysis desk (needpool.analysis.api): a requirement's analysis, and the pool-wide views.
     path(
-        "requirements/<int:id>/analysis/", analysis_desk.RequirementAnalysisView.as_view(), name="requirement-analysis"
+        "requirements/<id:id>/analysis/", analysis_desk.RequirementAnalysisView.as_view(), name="requirement-analysis"
     ),
     path(
-        "requirements/<int:id>/analysis/override/",
+        "requirements/<id:id>/analysis/override/",
         analysis_desk.PriorityOverrideView.as_view(),
         name="requirement-analysis-override",
     ),
     path(
-        "requirements/<int:id>/analysis/feasibility/",
+        "requirements/<id:id>/analysis/feasibility/",
         analysis_desk.FeasibilityView.as_view(),
         name="requirement-analysis-feasibility",
     ),
     path(
-        "requirements/<int:id>/analysis/compliance/",
+        "requirements/<id:id>/analysis/compliance/",
         analysis_desk.ComplianceView.as_view(),
         name="requirement-analysis-compliance",
     ),
-    path("requirements/<int:id>/whys/", analysis_root_cause.WhysView.as_view(), name="requirement-whys"),
-    path("requirements/<int:id>/fishbone/", analysis_root_cause.FishboneView.as_view(), name="requirement-fishbone"),
-    path("requirements/<int:id>/demand/", analysis_rankings.DemandView.as_view(), name="requirement-demand"),
-    path("requirements/<int:id>/kano/", analysis_kano.KanoView.as_view(), name="requirement-kano"),
+    path("requirements/<id:id>/whys/", analysis_root_cause.WhysView.as_view(), name="requirement-whys"),
+    path("requirements/<id:id>/fishbone/", analysis_root_cause.FishboneView.as_view(), name="requirement-fishbone"),
+    path("requirements/<id:id>/demand/", analysis_rankings.DemandView.as_view(), name="requirement-demand"),
+    path("requirements/<id:id>/kano/", analysis_kano.KanoView.as_view(), name="requirement-kano"),
     path(
-        "requirements/<int:id>/kano/answers/", analysis_kano.KanoAnswerView.as_view(), name="requirement-kano-answers"
+        "requirements/<id:id>/kano/answers/", analysis_kano.KanoAnswerView.as_view(), name="requirement-kano-answers"
     ),
     path("analysis/settings/", analysis_settings.AnalysisSettingsView.as_view(), name="analysis-settings"),
-    path("analysis/jobs/<int:id>/", analysis_settings.JobView.as_view(), name="analysis-job"),
+    path("analysis/jobs/<id:id>/", analysis_settings.JobView.as_view(), name="analysis-job"),
     path("analysis/ranked/", analysis_rankings.RankedView.as_view(), name="analysis-ranked"),
     path("analysis/matrix/", analysis_rankings.MatrixView.as_view(), name="analysis-matrix"),
     path("analysis/demand/", analysis_rankings.DemandRankingView.as_view(), name="analysis-demand"),

@@ -97,7 +97,7 @@ def test_other_errors_still_fail_loudly(api, users):
         api(users["sales"]).get(LIST)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_lock_held_by_another_connection_gives_503_and_writes_nothing(api, users, customer, settings):
     """Another connection holds the SQLite write lock (BEGIN IMMEDIATE): the create waits, then answers 503."""
     if connection.vendor != "sqlite":

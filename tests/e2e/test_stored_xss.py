@@ -66,7 +66,7 @@ def _stored(users: dict[str, Any]) -> dict[str, Any]:
     return {"customer": customer, "requirement": requirement, "feedback": feedback, "project": project}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_stored_payloads_render_as_text_on_every_page(page: Any, users: dict[str, Any]) -> None:
     made = _stored(users)
     requirement, customer = made["requirement"], made["customer"]
