@@ -66,9 +66,7 @@ urlpatterns = [
     path("requirements/<id:id>/fishbone/", analysis_root_cause.FishboneView.as_view(), name="requirement-fishbone"),
     path("requirements/<id:id>/demand/", analysis_rankings.DemandView.as_view(), name="requirement-demand"),
     path("requirements/<id:id>/kano/", analysis_kano.KanoView.as_view(), name="requirement-kano"),
-    path(
-        "requirements/<id:id>/kano/answers/", analysis_kano.KanoAnswerView.as_view(), name="requirement-kano-answers"
-    ),
+    path("requirements/<id:id>/kano/answers/", analysis_kano.KanoAnswerView.as_view(), name="requirement-kano-answers"),
     path("analysis/settings/", analysis_settings.AnalysisSettingsView.as_view(), name="analysis-settings"),
     path("analysis/jobs/<id:id>/", analysis_settings.JobView.as_view(), name="analysis-job"),
     path("analysis/ranked/", analysis_rankings.RankedView.as_view(), name="analysis-ranked"),
