@@ -258,3 +258,13 @@ def job_page(job: BackgroundJob) -> str:
     """The URL name of the page that shows ``job`` (its app's page, else the shared one)."""
     kind = job_kind(job.kind)
     return kind.page if kind and kind.page else "core:job"
+
+
+def job_state(job: BackgroundJob, user: Any) -> dict[str, Any]:
+    """What every job page shows: whether the job stopped (done, failed or interrupted) and may be retried."""
+    return {
+        "job": job,
+        "finished": job.status in (Status.DONE, *RETRYABLE),
+        "failed": job.status in RETRYABLE,
+        "may_retry": job.status in RETRYABLE and can_retry_job(user, job),
+    }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from needpool.core.models import BackgroundJob
+from needpool.core.jobs import job_state
 from needpool.core.views import error_text, is_htmx
 from needpool.requirements.choices import Dimension
 from needpool.requirements.models import ClassOption, Feedback
@@ -165,19 +163,14 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "suggest/index.html", context)
 
 
-def _job_context(job: BackgroundJob) -> dict[str, Any]:
-    finished = job.status in (BackgroundJob.Status.DONE, BackgroundJob.Status.FAILED)
-    return {"job": job, "finished": finished, "failed": job.status == BackgroundJob.Status.FAILED}
-
-
 def job_page(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "suggest/job.html", _job_context(selectors.job_get(user=acting_user(request.user), pk=pk)))
+    job = selectors.job_get(user=acting_user(request.user), pk=pk)
+    return render(request, "suggest/job.html", job_state(job, request.user))
 
 
 def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(
-        request, "suggest/_job_progress.html", _job_context(selectors.job_get(user=acting_user(request.user), pk=pk))
-    )
+    job = selectors.job_get(user=acting_user(request.user), pk=pk)
+    return render(request, "suggest/_job_progress.html", job_state(job, request.user))
 
 
 def keywords_page(request: HttpRequest) -> HttpResponse:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +14,7 @@ from needpool.analysis.forms import SettingsForm, criteria_formset, criteria_fro
 from needpool.analysis.permissions import acting_user
 from needpool.analysis.selectors import job_get
 from needpool.analysis.services import analysis_settings, analysis_settings_update
+from needpool.core.jobs import job_state
 from needpool.core.models import BackgroundJob
 from needpool.core.views import add_service_errors
 
@@ -60,14 +59,9 @@ def _job(request: HttpRequest, pk: int) -> BackgroundJob:
     return job_get(user=acting_user(request.user), pk=pk)
 
 
-def _job_context(job: BackgroundJob) -> dict[str, Any]:
-    finished = job.status in (BackgroundJob.Status.DONE, BackgroundJob.Status.FAILED)
-    return {"job": job, "finished": finished, "failed": job.status == BackgroundJob.Status.FAILED}
-
-
 def job_page(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "analysis/job.html", _job_context(_job(request, pk)))
+    return render(request, "analysis/job.html", job_state(_job(request, pk), request.user))
 
 
 def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "analysis/_job_progress.html", _job_context(_job(request, pk)))
+    return render(request, "analysis/_job_progress.html", job_state(_job(request, pk), request.user))

@@ -16,6 +16,7 @@ from needpool.accounts.models import User
 from needpool.core.audit import audit_record
 from needpool.core.models import AuditEntry, Notification
 from needpool.core.text import human_join
+from needpool.core.validation import parse_id
 from needpool.requirements import lifecycle
 from needpool.requirements.merging.permissions import deny, may_merge, may_merge_requirement, may_undo_merge, may_watch
 from needpool.requirements.merging.selectors import MAX_MERGED, MOVED_RELATIONS
@@ -43,11 +44,8 @@ def _ids(values: Iterable[Any], name: str = "merged") -> list[int]:
     """Distinct ids in the given order; anything that is not a whole number is refused."""
     seen: dict[int, None] = {}
     for value in values:
-        try:
-            number = int(value)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError({name: _("需求编号“%(value)s”无效。") % {"value": value}}) from exc
-        if number <= 0:
+        number = parse_id(value)
+        if number is None:
             raise ValidationError({name: _("需求编号“%(value)s”无效。") % {"value": value}})
         seen.setdefault(number, None)
     return list(seen)

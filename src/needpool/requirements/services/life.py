@@ -14,6 +14,7 @@ from needpool.core.audit import audit_record
 from needpool.core.concurrency import check_version, retry_on_conflict
 from needpool.core.models import AuditEntry
 from needpool.core.text import human_join
+from needpool.core.validation import parse_id
 from needpool.requirements import lifecycle
 from needpool.requirements import sla as sla_rules
 from needpool.requirements.models import (
@@ -74,7 +75,7 @@ def _expected_status(source: WorkflowStatus, expected: str | int | None) -> bool
     if expected is None or expected == "":
         return True
     text = str(expected).strip()
-    return text == source.key or (text.isdigit() and int(text) == source.pk)
+    return text == source.key or parse_id(text) == source.pk
 
 
 @retry_on_conflict()
