@@ -80,3 +80,22 @@ def test_incomplete_requirement_cannot_leave_new_until_standardised(page, users)
     expect(card(page, incomplete.pk, "new")).not_to_have_class(re.compile(r"\bkanban-card-pending\b"))
     expect(page.locator('.kanban-column[data-status="in_progress"] .kanban-card')).to_have_count(0)
     assert _status(incomplete) == "new"
+
+
+def test_a_card_moved_by_someone_else_since_the_board_opened_is_refused_with_its_current_status(
+    page, users, requirement
+):
+    from needpool.requirements.services import requirement_transition
+
+    sign_in(page, "product_manager", PASSWORD)
+    open_board(page)
+    expect(card(page, requirement.pk, "new")).to_be_visible()
+    # Someone else moves it while this board still shows it under 待处理.
+    requirement_transition(actor=users["manager"], requirement=requirement, to="in_progress")
+
+    drag_card(page, requirement.pk, "testing")  # allowed from 处理中: only the stale board refuses it
+
+    alert = page.locator("#kanban-messages .alert-danger")
+    expect(alert).to_contain_text("处理中")
+    expect(card(page, requirement.pk, "new")).to_be_visible()
+    assert _status(requirement) == "in_progress"

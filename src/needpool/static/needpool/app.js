@@ -98,6 +98,8 @@
       (messages && messages.getAttribute("data-error-text")) || "状态变更失败，请刷新页面后重试。";
     var body = new URLSearchParams();
     body.set("to", target);
+    // The status the card showed: a move from a board that is out of date is refused (409) with the current one.
+    body.set("from", card.getAttribute("data-status") || "");
 
     card.classList.add("kanban-card-pending");
     card.setAttribute("aria-busy", "true");
