@@ -352,3 +352,14 @@ def test_two_erasures_at_once_erase_once(users, customer):
         thread.join()
     assert sorted(outcomes) == ["erased", "refused"]
     assert AuditEntry.objects.filter(object_id=contact.pk, action=AuditEntry.Action.DELETE).count() == 1
+
+
+def test_an_erased_contact_cannot_be_filled_in_again(users, customer):
+    from needpool.customers.services import contact_update
+
+    contact, _submission = _world(users, customer)
+    contact_erase(actor=users["admin"], contact=contact, reason="本人书面要求删除")
+    with pytest.raises(ValidationError):
+        contact_update(actor=users["admin"], contact=contact, name="张晓明", email="zhang@example.com")
+    contact.refresh_from_db()
+    assert contact.name == f"已删除联系人 #{contact.pk}" and contact.email == ""

@@ -165,6 +165,8 @@ def contact_update(*, actor: User, contact: Contact, expected_version: int | Non
     _deny_unless(can_write_customer(actor, contact.customer))
     contact = Contact.objects.select_for_update().select_related("customer").get(pk=contact.pk)
     check_version(contact.version, expected_version)
+    if contact_erasure_entry(contact) is not None:
+        raise ValidationError(_("该联系人的个人信息已应本人要求删除，不能再编辑；如需联系，请新建联系人。"))
     before = snapshot(contact, CONTACT_FIELDS)
     _apply(contact, data, CONTACT_FIELDS)
     _check_contact(contact)
