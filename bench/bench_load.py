@@ -170,6 +170,7 @@ class Client:
         self.tally, self.lock = tally, lock
         self.seq = 0
         self.seen: list[int] = list(shared)
+        self._targets: dict[str, list[str]] | None = None
 
     def call(self, op: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None):
         data = json.dumps(body).encode() if body is not None else None
@@ -203,6 +204,16 @@ class Client:
         except ValueError:
             parsed = None
         return status, parsed, response_headers
+
+    def targets(self) -> dict[str, list[str]]:
+        """Each status key of the flows and the keys it may move to (read once from /api/v1/statuses/)."""
+        if self._targets is None:
+            self._targets = {}
+            _status, body, _h = self.call("list", "GET", "/api/v1/statuses/?page_size=100")
+            rows = body.get("results", []) if isinstance(body, dict) else (body or [])
+            for row in rows:
+                self._targets.setdefault(row["key"], []).extend(row.get("targets") or [])
+        return self._targets
 
     def step(self, client_no: int) -> None:
         self.seq += 1
@@ -248,7 +259,7 @@ class Client:
             target = self.rng.choice(self.shared)
             status, body, _h = self.call("detail", "GET", f"/api/v1/requirements/{target}/")
             current = (body or {}).get("status") or {}
-            targets = [key for key in current.get("targets", []) if key != current.get("key")]
+            targets = [key for key in self.targets().get(current.get("key"), []) if key != current.get("key")]
             if not targets:
                 return
             to = self.rng.choice(targets)
