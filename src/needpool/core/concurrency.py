@@ -338,9 +338,6 @@ def conflict_post(data: Any, current: dict[str, Any], version: int) -> Any:
     return copy
 
 
-FormFactory = Callable[[Any, "dict[str, Any] | None"], VersionedForm]
-
-
 @dataclass
 class VersionedEdit:
     """The outcome of an edit page request: the form to render, the conflicts to show, or the fields to save
@@ -356,14 +353,21 @@ class VersionedEdit:
         return {name: self.form.cleaned_data[name] for name in self.fields}
 
 
-def versioned_edit(data: Any, *, make_form: FormFactory, version: int) -> VersionedEdit:
-    """The stale-form rule of every edit page. ``make_form(data, initial)`` builds the page's form for the row
-    as it is now (``initial`` None: from the row); ``version`` is the row's version now.
+def versioned_edit(data: Any, *, form_class: type[VersionedForm], instance: Any) -> VersionedEdit:
+    """The stale-form rule of every edit page: ``form_class`` is the page's model form, ``instance`` the row as
+    it is now (its ``version`` is the version now).
 
     Same version (or none posted): save the fields this user changed. Older version: when the fields this user
     changed do not overlap those changed since (or were changed to the same value), save only this user's
     fields; otherwise nothing is saved and the differences come back for the page to show.
     """
+    version = instance.version
+
+    def make_form(posted: Any, initial: dict[str, Any] | None) -> VersionedForm:
+        if initial is None:
+            return form_class(posted, instance=instance)  # type: ignore[call-arg]
+        return form_class(posted, instance=instance, initial=initial)  # type: ignore[call-arg]
+
     blank = make_form(None, None)
     names = blank.edit_fields()
     current = form_values(blank, names, blank.initial)

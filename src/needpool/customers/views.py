@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from needpool.accounts.models import acting_user
 from needpool.accounts.roles import Cap
-from needpool.core.concurrency import StaleVersion, VersionedEdit, versioned_edit
+from needpool.core.concurrency import StaleVersion, versioned_edit
 from needpool.core.permissions import user_can
 from needpool.core.validation import parse_id
 from needpool.core.views import add_service_errors, paginate
@@ -125,7 +125,7 @@ def customer_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     for _attempt in range(3):
         customer = customer_get(user=request.user, pk=pk)
         _require_write(request, customer)
-        edit = _customer_edit(data, customer)
+        edit = versioned_edit(data, form_class=CustomerForm, instance=customer)
         if not edit.ready:
             break
         if not edit.fields:
@@ -152,14 +152,6 @@ def customer_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("customers:detail", pk=customer.pk)
     context = {"form": edit.form, "is_create": False, "customer": customer, "conflicts": edit.conflicts}
     return render(request, "customers/form.html", context, status=409 if edit.conflicts else 200)
-
-
-def _customer_edit(data: Any, customer: Customer) -> VersionedEdit:
-    def make_form(posted: Any, initial: dict[str, Any] | None) -> CustomerForm:
-        extra = {"initial": initial} if initial is not None else {}
-        return CustomerForm(posted, instance=customer, **extra)
-
-    return versioned_edit(data, make_form=make_form, version=customer.version)
 
 
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from needpool.accounts.models import acting_user
-from needpool.core.concurrency import StaleVersion, VersionedEdit, versioned_edit
+from needpool.core.concurrency import StaleVersion, versioned_edit
 from needpool.core.text import human_join
 from needpool.core.views import add_service_errors, error_text, paginate, wants_json
 from needpool.requirements.dedup import views as dedup_views
@@ -253,7 +253,7 @@ def requirement_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
         requirement = requirement_get(user=request.user, pk=pk)
         if not can_edit_requirement(request.user, requirement):
             raise PermissionDenied(_("您没有编辑该需求的权限。"))
-        edit = _requirement_edit(data, requirement)
+        edit = versioned_edit(data, form_class=RequirementEditForm, instance=requirement)
         if not edit.ready:
             break
         if not edit.fields:
@@ -281,14 +281,6 @@ def requirement_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("requirements:detail", pk=requirement.pk)
     context = {"form": edit.form, "is_create": False, "requirement": requirement, "conflicts": edit.conflicts}
     return render(request, "requirements/form.html", context, status=409 if edit.conflicts else 200)
-
-
-def _requirement_edit(data: Any, requirement: Requirement) -> VersionedEdit:
-    def make_form(posted: Any, initial: dict[str, Any] | None) -> RequirementEditForm:
-        extra = {"initial": initial} if initial is not None else {}
-        return RequirementEditForm(posted, instance=requirement, **extra)
-
-    return versioned_edit(data, make_form=make_form, version=requirement.version)
 
 
 # ---------------------------------------------------------------- actions (POST)
