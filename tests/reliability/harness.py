@@ -48,6 +48,12 @@ class Installation:
             NEEDPOOL_HUEY_NAME=f"kill-{name}-{os.getpid()}",
             PYTHONPATH=str(ROOT),
         )
+        if self.env.get("NEEDPOOL_REDIS_URL"):
+            # The Redis database of this test worker (settings give each xdist worker its own): the base URL's
+            # database belongs to worker gw0, whose tests flush it between tests and would wipe the queued job.
+            from django.conf import settings
+
+            self.env["NEEDPOOL_REDIS_URL"] = settings.NEEDPOOL_REDIS_URL
         self.pg_name = ""
         database = os.environ.get("DATABASE_URL", "")
         if database.startswith("postgres"):
