@@ -76,6 +76,11 @@ urlpatterns = [
     path("", include("needpool.requirements.dedup.api")),
     path("", include("needpool.requirements.merging.api")),
     path("", include("needpool.intake.api")),
+    # The second half of a requirement's life: reviews, plans / iterations / tasks, closing the loop.
+    path("", include("needpool.reviews.api")),
+    path("", include("needpool.delivery.api")),
+    path("", include("needpool.loop.api")),
+    path("", include("needpool.evaluation.api")),
     # A contact's personal data (PIPL): contacts/{id}/personal-data/ and contacts/{id}/erase/.
     path("", include("needpool.customers.personal_data_api")),
     path("", include("needpool.suggest.api")),

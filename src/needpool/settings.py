@@ -74,6 +74,10 @@ INSTALLED_APPS = [
     "needpool.analysis",
     "needpool.intake",
     "needpool.suggest",
+    "needpool.delivery",
+    "needpool.reviews",
+    "needpool.loop",
+    "needpool.evaluation",
     "needpool.home",
     "needpool.demo",
 ]

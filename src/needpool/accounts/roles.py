@@ -30,6 +30,9 @@ class Cap(models.TextChoices):
     ANALYSE = "analyse", _("分析与排序需求、调整优先级模型")
     ESTIMATE = "estimate", _("评估技术可行性与工作量")
     COMPLIANCE_SIGN = "compliance_sign", _("合规审核签字")
+    REVIEW = "review", _("组织评审会议、记录评审决策")
+    PLAN = "plan", _("制定计划、管理迭代、任务、验收与需求变更")
+    CLOSE_LOOP = "close_loop", _("通知客户、发起满意度与 NPS 调查、效果评估")
     CONFIGURE = "configure", _("维护分类、流程、编号规则")
     MANAGE_USERS = "manage_users", _("管理用户与团队")
 

@@ -77,6 +77,9 @@ class Notification(models.Model):
         FOLLOW_UP = "follow_up", _("跟进提醒")
         MERGE = "merge", _("需求合并")
         IMPORT = "import", _("导入完成")
+        REVIEW = "review", _("评审")
+        TASK = "task", _("任务")
+        CLOSE_LOOP = "close_loop", _("闭环")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -193,3 +196,38 @@ class BackgroundJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(self.done * 100 / self.total) if self.total else 0
+
+
+class OutboundMail(models.Model):
+    """One mail the product decided to send, kept so a send happens once and its outcome is on record.
+
+    ``key`` names the reason (e.g. ``task-overdue:42:2026-03-12:7``): queueing the same key twice — a periodic
+    reminder run twice, a retried job — finds the row already there and sends nothing more.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    key = models.CharField(_("去重键"), max_length=200, unique=True)
+    to = models.JSONField(_("收件人"), default=list)
+    subject = models.CharField(_("主题"), max_length=300)
+    body = models.TextField(_("正文"))
+    html = models.TextField(_("HTML 正文"), blank=True)
+    # [{"filename": ..., "content": <text>, "mimetype": ...}] (text attachments such as .ics invitations)
+    attachments = models.JSONField(default=list, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    error = models.CharField(_("错误"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("外发邮件")
+        verbose_name_plural = _("外发邮件")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="outbound_mail_status_idx")]
+
+    def __str__(self) -> str:
+        return self.subject

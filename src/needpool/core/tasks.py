@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import close_old_connections
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, on_startup
+from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
 
 from needpool.core.jobs import jobs_recover_stale
 
@@ -24,3 +24,19 @@ def recover_jobs_on_startup() -> None:
 def recover_jobs() -> int:
     """Every minute: jobs running without a heartbeat for NEEDPOOL_JOB_STALE_SECONDS become INTERRUPTED."""
     return jobs_recover_stale()
+
+
+@db_task()
+def mail_deliver(mail_id: int) -> str:
+    """Send one queued mail (core.mail); a second run finds it sent and does nothing."""
+    from needpool.core.mail import mail_send
+
+    return mail_send(mail_id)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def mail_retry_pending() -> int:
+    """Every five minutes: send mails whose job was lost or whose transport failed (up to 5 attempts)."""
+    from needpool.core.mail import mail_send_pending
+
+    return mail_send_pending()

@@ -133,6 +133,79 @@ def merge_participants() -> list[MergeParticipant]:
     return list(_merge_participants.values())
 
 
+# ---------------------------------------------------------------- after a move, and sections of a requirement
+
+
+@dataclass(frozen=True)
+class StatusMoved:
+    """A committed status move, as plain data, handed to every listener after the transaction commits."""
+
+    requirement_id: int
+    source_key: str
+    source_category: str
+    target_key: str
+    target_category: str
+    actor_id: int | None
+    note: str
+
+
+StatusListener = Callable[[StatusMoved], None]
+_status_listeners: dict[str, StatusListener] = {}
+
+
+def register_status_listener(key: str, listener: StatusListener) -> None:
+    """``listener`` runs after every committed status move (e.g. loop: tell the customer when it launched).
+
+    Listeners run after commit and must be quick: they queue jobs or write their own rows; one failing is
+    logged and does not stop the others (the move itself is already committed).
+    """
+    _status_listeners[key] = listener
+
+
+def status_moved(event: StatusMoved) -> None:
+    """Called by the transition service inside its transaction: hands ``event`` to listeners on commit."""
+    from django.db import transaction
+
+    def deliver() -> None:
+        import logging
+
+        for key, listener in list(_status_listeners.items()):
+            try:
+                listener(event)
+            except Exception:  # one failing app must not hide the move from the others
+                logging.getLogger("needpool.lifecycle").exception("status listener %s failed", key)
+
+    transaction.on_commit(deliver)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A panel another app adds to a requirement's pages without requirements importing it.
+
+    ``context(requirement, user)`` returns the template's context, or None to show nothing (nothing recorded,
+    or the user may not see it). ``places`` says where it shows: ``detail`` (the requirement page) and/or
+    ``dossier`` (the archive of a closed requirement, also printed to PDF).
+    """
+
+    key: str
+    label: Callable[[], str]
+    order: int
+    template: str
+    context: Callable[[Requirement, Any], dict[str, Any] | None]
+    places: frozenset[str] = frozenset({"detail", "dossier"})
+
+
+_sections: dict[str, Section] = {}
+
+
+def register_section(section: Section) -> None:
+    _sections[section.key] = section
+
+
+def sections(place: str) -> list[Section]:
+    return sorted((s for s in _sections.values() if place in s.places), key=lambda s: (s.order, s.key))
+
+
 # ---------------------------------------------------------------- requirements' own gates and facts
 
 

@@ -139,4 +139,15 @@ def requirement_transition(
         action=AuditEntry.Action.TRANSITION,
         changes={"status": (str(source), str(target)), **({"note": note} if note else {})},
     )
+    lifecycle.status_moved(
+        lifecycle.StatusMoved(
+            requirement_id=requirement.pk,
+            source_key=source.key,
+            source_category=source.category,
+            target_key=target.key,
+            target_category=target.category,
+            actor_id=actor.pk,
+            note=note,
+        )
+    )
     return requirement
