@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from needpool.evaluation import views
 
 app_name = "evaluation"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_evaluations, name="mine"),
+    path("all/", views.all_evaluations, name="list"),
+    path("<id:pk>/", views.evaluation_edit, name="edit"),
+    path("settings/", views.settings_page, name="settings"),
+]
