@@ -1,0 +1,155 @@
+"""The archive 档案 of a requirement: everything about it on one page, and the same as a PDF.
+
+A requirement's dossier shows its fields, the feedback and customers the viewer may see, its status history
+and change log, and every section the apps taking part in its life register for ``dossier`` (analysis,
+reviews, plans, tasks, acceptance, change requests, notices, surveys, effect evaluation). Whoever may see
+the requirement may see its dossier; anyone else gets 404, as for a missing one. The archive list shows the
+finished requirements (launched, closed, rejected), by the period in which they reached that status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Max, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from needpool.accounts.models import Viewer
+from needpool.core.pdf import pdf_response
+from needpool.core.validation import DateFormField as BoundedDateField
+from needpool.core.views import paginate
+from needpool.requirements import lifecycle
+from needpool.requirements.choices import StatusCategory
+from needpool.requirements.models import Requirement
+from needpool.requirements.selectors import requirement_get, requirement_history, requirement_list
+
+#: The status categories of a finished requirement: launched or closed (done), and rejected.
+ARCHIVED_CATEGORIES = (StatusCategory.DONE, StatusCategory.REJECTED)
+
+# ---------------------------------------------------------------- reads
+
+
+def archived_requirements(
+    *, user: Viewer, start: dt.date | None = None, end: dt.date | None = None, category: str = ""
+) -> QuerySet[Requirement]:
+    """Visible finished requirements, the most recently finished first; ``start``/``end`` bound the day of
+    their last status change (local dates, both inclusive)."""
+    categories = [category] if category in ARCHIVED_CATEGORIES else list(ARCHIVED_CATEGORIES)
+    qs = (
+        requirement_list(user=user)
+        .filter(status__category__in=categories)
+        .annotate(finished_at=Max("status_changes__at"))
+    )
+    if start is not None:
+        qs = qs.filter(finished_at__gte=_day_start(start))
+    if end is not None:
+        qs = qs.filter(finished_at__lt=_day_start(end + dt.timedelta(days=1)))
+    return qs.order_by("-finished_at", "-id")
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(getattr(Requirement._meta.get_field(name), "verbose_name", name))
+    except FieldDoesNotExist:
+        return name
+
+
+def rendered_sections(request: HttpRequest, requirement: Requirement, *, printing: bool = False) -> list[dict[str, Any]]:
+    """Every section registered for the dossier that has something to show: key, label and its HTML.
+
+    A section template sees ``place`` = ``dossier`` (or ``print`` in the PDF, to leave out links and buttons).
+    """
+    user = getattr(request, "user", None)
+    shown = []
+    for section in lifecycle.sections("dossier"):
+        data = section.context(requirement, user)
+        if data is None:
+            continue
+        html: SafeString = mark_safe(  # noqa: S308 - a template render, escaped by Django's autoescape
+            render_to_string(
+                section.template,
+                {**data, "requirement": requirement, "place": "print" if printing else "dossier"},
+                request=request,
+            )
+        )
+        shown.append({"key": section.key, "label": section.label(), "html": html})
+    return shown
+
+
+def dossier_context(request: HttpRequest, requirement: Requirement, *, printing: bool = False) -> dict[str, Any]:
+    """The dossier of a requirement ``request.user`` may see (``requirement_get`` scoped its feedback)."""
+    evidence = list(requirement.feedback_items.all())
+    customers: dict[int, Any] = {}
+    for item in evidence:
+        if item.customer_id and item.customer_id not in customers:
+            customers[item.customer_id] = item.customer
+    history = [
+        {"entry": entry, "rows": [{**row, "label": _field_label(row["field"])} for row in entry.change_rows()]}
+        for entry in requirement_history(requirement)
+    ]
+    return {
+        "requirement": requirement,
+        "evidence": evidence,
+        "customers": list(customers.values()),
+        "tags": list(requirement.tags.all()),
+        "status_changes": list(requirement.status_changes.all()),
+        "history": history,
+        "sections": rendered_sections(request, requirement, printing=printing),
+        "printed_at": timezone.localtime(),
+        "printing": printing,
+    }
+
+
+# ---------------------------------------------------------------- pages
+
+
+class ArchiveFilterForm(forms.Form):
+    start = BoundedDateField(label=gettext_lazy("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = BoundedDateField(label=gettext_lazy("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    category = forms.ChoiceField(
+        label=gettext_lazy("结果"),
+        required=False,
+        choices=[("", gettext_lazy("全部")), (StatusCategory.DONE, gettext_lazy("已上线 / 已关闭")), (StatusCategory.REJECTED, gettext_lazy("已拒绝"))],
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("起始日期不能晚于截止日期。"))
+        return data
+
+
+def archive_list(request: HttpRequest) -> HttpResponse:
+    form = ArchiveFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if v}
+    status = 200 if not form.is_bound or form.is_valid() else 400
+    qs = archived_requirements(user=request.user, **filters) if status == 200 else Requirement.objects.none()
+    page = paginate(request, qs)
+    context = {"form": form, "page_obj": page, "requirements": list(page.object_list), "has_filters": bool(filters)}
+    return render(request, "loop/dossier_list.html", context, status=status)
+
+
+def requirement_dossier(request: HttpRequest, pk: int) -> HttpResponse:
+    requirement = requirement_get(user=request.user, pk=pk)
+    return render(request, "loop/dossier.html", dossier_context(request, requirement))
+
+
+def requirement_dossier_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    requirement = requirement_get(user=request.user, pk=pk)
+    context = dossier_context(request, requirement, printing=True)
+    return pdf_response(request, "loop/dossier_print.html", context, f"{requirement.code}-档案.pdf")
