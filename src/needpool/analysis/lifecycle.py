@@ -6,6 +6,8 @@
 - The gate ``root_cause``: a P0/P1 requirement enters a status carrying it (评审中 in the default flow)
   only with its root cause found.
 - A merge participant: Kano surveys and answers follow the feedback to the survivor of a merge.
+- A dossier section ``analysis``: scores and priority, the 5-Whys chain and root cause, the fishbone's
+  categories, in the requirement's archive.
 """
 
 from __future__ import annotations
@@ -139,9 +141,59 @@ KANO_MERGE = lifecycle.MergeParticipant(
 )
 
 
+# ---------------------------------------------------------------- the archive's analysis section
+
+
+def dossier_context(requirement: Requirement, user: Any) -> dict[str, Any] | None:
+    """Scores and priority, 5 Whys and root cause, fishbone by category; None when nothing was analysed."""
+    from needpool.analysis.choices import FishboneCategory
+    from needpool.analysis.selectors import analysis_of, fishbone_of, whys_of
+
+    analysis = analysis_of(requirement)
+    whys = whys_of(requirement)
+    fishbone = fishbone_of(requirement)
+    if analysis.pk is None and not whys and not fishbone:
+        return None
+    labels = dict(FishboneCategory.choices)
+    scores = [
+        (analysis._meta.get_field(name).verbose_name, getattr(analysis, name))
+        for name in (
+            "urgency_score",
+            "importance_score",
+            "resource_cost",
+            "value_score",
+            "cost_score",
+            "reach",
+            "impact",
+            "confidence",
+            "effort",
+        )
+        if getattr(analysis, name) is not None
+    ]
+    return {
+        "analysis": analysis,
+        "scores": scores,
+        "whys": whys,
+        "fishbone": [
+            {"category": key, "label": labels.get(key, key), "causes": causes} for key, causes in fishbone.items()
+        ],
+    }
+
+
+ANALYSIS_DOSSIER_SECTION = lifecycle.Section(
+    key="analysis",
+    label=lambda: _("需求分析"),
+    order=10,
+    template="loop/dossier_analysis.html",
+    context=dossier_context,
+    places=frozenset({"dossier"}),
+)
+
+
 def register() -> None:
     lifecycle.register_fact("root_cause_required", root_cause_required)
     lifecycle.register_fact("root_cause_complete", root_cause_complete)
     lifecycle.register_fact("priority_from_analysis", priority_from_analysis)
     lifecycle.register_gate(ROOT_CAUSE_GATE)
     lifecycle.register_merge_participant(KANO_MERGE)
+    lifecycle.register_section(ANALYSIS_DOSSIER_SECTION)

@@ -27,6 +27,7 @@ from needpool.accounts.models import Viewer
 from needpool.core.pdf import pdf_response
 from needpool.core.validation import DateFormField as BoundedDateField
 from needpool.core.views import paginate
+from needpool.customers.permissions import customer_scope
 from needpool.requirements import lifecycle
 from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import Requirement
@@ -60,14 +61,48 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+_EXTRA_LABELS = {
+    "feedback": gettext_lazy("反馈"),
+    "comment": gettext_lazy("评论"),
+    "file": gettext_lazy("附件"),
+    "note": gettext_lazy("备注"),
+    "merge": gettext_lazy("合并"),
+    "unmerge": gettext_lazy("撤销合并"),
+    "merged_into": gettext_lazy("合并到"),
+    "watchers": gettext_lazy("关注人"),
+    "tags": gettext_lazy("标签"),
+}
+
+
 def _field_label(name: str) -> str:
     try:
         return str(getattr(Requirement._meta.get_field(name), "verbose_name", name))
     except FieldDoesNotExist:
-        return name
+        return str(_EXTRA_LABELS.get(name, name))
 
 
-def rendered_sections(request: HttpRequest, requirement: Requirement, *, printing: bool = False) -> list[dict[str, Any]]:
+def visible_history(requirement: Requirement, user: Viewer, evidence: list[Any]) -> list[dict[str, Any]]:
+    """The requirement's change log, less the feedback texts ``user`` may not see.
+
+    Linking feedback records its words on the requirement's log; for a user who sees only some customers,
+    a linked text is shown only when it is one of the feedback items they see."""
+    scoped = customer_scope(user) is not None
+    seen = {item.raw_text[:80] for item in evidence}
+    history = []
+    for entry in requirement_history(requirement):
+        rows = [
+            {**row, "label": _field_label(row["field"])}
+            for row in entry.change_rows()
+            if not (scoped and row["field"] == "feedback" and str(row["new"]) not in seen)
+        ]
+        if rows or not entry.changes:
+            history.append({"entry": entry, "rows": rows})
+    return history
+
+
+def rendered_sections(
+    request: HttpRequest, requirement: Requirement, *, printing: bool = False
+) -> list[dict[str, Any]]:
     """Every section registered for the dossier that has something to show: key, label and its HTML.
 
     A section template sees ``place`` = ``dossier`` (or ``print`` in the PDF, to leave out links and buttons).
@@ -96,10 +131,7 @@ def dossier_context(request: HttpRequest, requirement: Requirement, *, printing:
     for item in evidence:
         if item.customer_id and item.customer_id not in customers:
             customers[item.customer_id] = item.customer
-    history = [
-        {"entry": entry, "rows": [{**row, "label": _field_label(row["field"])} for row in entry.change_rows()]}
-        for entry in requirement_history(requirement)
-    ]
+    history = visible_history(requirement, getattr(request, "user", None), evidence)
     return {
         "requirement": requirement,
         "evidence": evidence,
@@ -117,12 +149,20 @@ def dossier_context(request: HttpRequest, requirement: Requirement, *, printing:
 
 
 class ArchiveFilterForm(forms.Form):
-    start = BoundedDateField(label=gettext_lazy("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = BoundedDateField(label=gettext_lazy("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = BoundedDateField(
+        label=gettext_lazy("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = BoundedDateField(
+        label=gettext_lazy("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     category = forms.ChoiceField(
         label=gettext_lazy("结果"),
         required=False,
-        choices=[("", gettext_lazy("全部")), (StatusCategory.DONE, gettext_lazy("已上线 / 已关闭")), (StatusCategory.REJECTED, gettext_lazy("已拒绝"))],
+        choices=[
+            ("", gettext_lazy("全部")),
+            (StatusCategory.DONE, gettext_lazy("已上线 / 已关闭")),
+            (StatusCategory.REJECTED, gettext_lazy("已拒绝")),
+        ],
     )
 
     def clean(self) -> dict[str, Any]:
