@@ -107,7 +107,7 @@ def test_detail_add_by_code_decide_and_query_count(client, pm, meeting, make_req
     assert "已被他人处理" in response.content.decode()
     other = AgendaItem.objects.get(meeting=meeting, requirement=reqs[1])
     client.post(reverse("reviews:agenda_move", args=[other.pk]), {"direction": "up"})
-    assert list(meeting.items.order_by("position").values_list("pk", flat=True))[0] == other.pk
+    assert meeting.items.order_by("position").first().pk == other.pk
     client.post(reverse("reviews:agenda_remove", args=[other.pk]))
     assert not AgendaItem.objects.filter(pk=other.pk).exists()
 
