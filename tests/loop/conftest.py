@@ -59,7 +59,9 @@ def make_asked(users: dict[str, Any]) -> Any:
 def other_customer(users: dict[str, Any]) -> Customer:
     from needpool.customers.services import contact_create, customer_create
 
-    c = customer_create(actor=users["product_manager"], name="B制造企业", industry="制造", owner=users["product_manager"])
+    c = customer_create(
+        actor=users["product_manager"], name="B制造企业", industry="制造", owner=users["product_manager"]
+    )
     contact_create(actor=users["product_manager"], customer=c, name="李经理", email="li@b-make.com.cn")
     return c
 

@@ -97,7 +97,15 @@ def test_admin_template_is_used_with_plain_substitution(asked: Any, move: Any, m
 
 @pytest.mark.parametrize(
     "body",
-    ["{{ title }}", "{% load static %}", "{# x #}", "您好 {name}", "{title", "{ code }", "{requirement.owner.password}"],
+    [
+        "{{ title }}",
+        "{% load static %}",
+        "{# x #}",
+        "您好 {name}",
+        "{title",
+        "{ code }",
+        "{requirement.owner.password}",
+    ],
 )
 def test_template_refuses_syntax_and_unknown_variables(users: Any, body: str) -> None:
     with pytest.raises(ValidationError) as caught:

@@ -156,9 +156,7 @@ class CampaignSerializer(RejectUnknownFields, BoundedModelSerializer):
     """An NPS campaign: the customers it asks (segments and value tiers; empty = all) and its progress."""
 
     segments = serializers.ListField(child=serializers.ChoiceField(Segment.choices), required=False, max_length=10)
-    value_tiers = serializers.ListField(
-        child=serializers.ChoiceField(ValueTier.choices), required=False, max_length=10
-    )
+    value_tiers = serializers.ListField(child=serializers.ChoiceField(ValueTier.choices), required=False, max_length=10)
     question = serializers.CharField(max_length=300, required=False, allow_blank=True)
     invited = serializers.IntegerField(read_only=True)
     answered = serializers.IntegerField(read_only=True)

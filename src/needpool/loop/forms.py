@@ -60,7 +60,10 @@ class CampaignForm(forms.Form):
         help_text=_("不选表示全部价值等级"),
     )
     question = forms.CharField(
-        label=_("问题"), max_length=300, required=False, help_text=_("留空则使用：您有多大可能向朋友或同事推荐我们的产品？")
+        label=_("问题"),
+        max_length=300,
+        required=False,
+        help_text=_("留空则使用：您有多大可能向朋友或同事推荐我们的产品？"),
     )
 
 
@@ -73,7 +76,8 @@ class SurveyAnswerForm(forms.Form):
 
     def __init__(self, *args: Any, low: int, high: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["score"].choices = [(i, str(i)) for i in range(low, high + 1)]
+        score: Any = self.fields["score"]
+        score.choices = [(i, str(i)) for i in range(low, high + 1)]
         self.fields["score"].error_messages["required"] = _("请选择一个分数。")
         self.fields["score"].error_messages["invalid_choice"] = _("请选择 %(low)s 到 %(high)s 分。") % {
             "low": low,

@@ -85,7 +85,12 @@ class CustomerNotice(models.Model):
         "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("客户")
     )
     contact = models.ForeignKey(
-        "customers.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("联系人")
+        "customers.Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("联系人"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -202,7 +207,12 @@ class SurveyInvitation(models.Model):
         "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("客户")
     )
     contact = models.ForeignKey(
-        "customers.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("联系人")
+        "customers.Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("联系人"),
     )
     email = models.EmailField(_("邮箱"))
     token_hash = models.CharField(max_length=64, unique=True, editable=False)

@@ -16,7 +16,9 @@ log = logging.getLogger("needpool.loop")
 
 
 @db_task()
-def close_loop_after_move(requirement_id: int, event: str, note: str = "", actor_id: int | None = None) -> dict[str, Any]:
+def close_loop_after_move(
+    requirement_id: int, event: str, note: str = "", actor_id: int | None = None
+) -> dict[str, Any]:
     """After a move into 已拒绝 / 已上线 / 已关闭: tell the askers, draft the release note, invite to CSAT."""
     result: dict[str, Any] = {
         "notices": services.customer_notices_send(

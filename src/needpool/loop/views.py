@@ -39,10 +39,7 @@ def index(request: HttpRequest) -> HttpResponse:
     csat = _csat_rows(selectors.csat_requirements(user=user)[:10])
     campaigns = list(selectors.campaign_list(user=user)[:10])
     for campaign in campaigns:
-        campaign.result = selectors.NpsResult(
-            campaign.answered, campaign.promoters, campaign.answered - campaign.promoters - campaign.detractors,
-            campaign.detractors,
-        )
+        campaign.result = selectors.campaign_result(campaign)  # type: ignore[attr-defined]
     return render(
         request,
         "loop/index.html",
@@ -75,10 +72,7 @@ def campaigns_page(request: HttpRequest) -> HttpResponse:
         raise permissions.deny()
     page = paginate(request, selectors.campaign_list(user=request.user), PAGE_SIZE)
     for campaign in page.object_list:
-        campaign.result = selectors.NpsResult(
-            campaign.answered, campaign.promoters, campaign.answered - campaign.promoters - campaign.detractors,
-            campaign.detractors,
-        )
+        campaign.result = selectors.campaign_result(campaign)  # type: ignore[attr-defined]
     return render(request, "loop/campaigns.html", {"page_obj": page})
 
 
@@ -98,7 +92,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get(user=request.user, pk=pk)
+    campaign: Any = selectors.campaign_get(user=request.user, pk=pk)
     page = paginate(request, selectors.campaign_answers(campaign), PAGE_SIZE)
     from needpool.loop.services.surveys import campaign_contacts
 
@@ -214,7 +208,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         try:
             services.loop_settings_update(actor=actor, version=settings_form.cleaned_data.get("version"), **data)
         except ValidationError as exc:
-            add_service_errors(settings_form, exc)
+            add_service_errors(settings_form, exc)  # type: ignore[arg-type]
         else:
             messages.success(request, _("闭环设置已保存。"))
             return redirect("loop:settings")

@@ -137,7 +137,9 @@ def notice_template_update(*, actor: User, event: str, subject: str, body: str) 
         template.save(update_fields=["subject", "body", "updated_at"])
     changes = diff({} if created else before, snapshot(template, ("subject", "body")))
     audit_record(
-        actor=actor, obj=template, action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
+        actor=actor,
+        obj=template,
+        action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
         changes=changes,
     )
     return template
@@ -195,7 +197,12 @@ def loop_settings_update(*, actor: User, version: int | None = None, **changes: 
         setattr(config, field, bool(value) if field in ("notify_customers", "csat_enabled") else value)
     config.version += 1
     config.save()
-    audit_record(actor=actor, obj=config, action=AuditEntry.Action.UPDATE, changes=diff(before, snapshot(config, SETTINGS_FIELDS)))
+    audit_record(
+        actor=actor,
+        obj=config,
+        action=AuditEntry.Action.UPDATE,
+        changes=diff(before, snapshot(config, SETTINGS_FIELDS)),
+    )
     return config
 
 

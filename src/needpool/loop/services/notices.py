@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -225,4 +226,3 @@ def mail_status_of(notice: CustomerNotice) -> str:
     if notice.mail is not None and notice.mail.status != OutboundMail.Status.PENDING:
         return str(notice.mail.get_status_display())
     return str(notice.get_status_display())
-

@@ -102,7 +102,9 @@ def release_note_update(*, actor: User, note: ReleaseNote, version: int | None =
         _refuse_customer_names(locked)
     locked.version += 1
     locked.save()
-    audit_record(actor=actor, obj=locked, action=AuditEntry.Action.UPDATE, changes=diff(before, snapshot(locked, FIELDS)))
+    audit_record(
+        actor=actor, obj=locked, action=AuditEntry.Action.UPDATE, changes=diff(before, snapshot(locked, FIELDS))
+    )
     return locked
 
 

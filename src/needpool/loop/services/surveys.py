@@ -158,9 +158,7 @@ def invitation_by_token(token: str) -> SurveyInvitation:
     if not token or not 20 <= len(token) <= 100:
         raise Http404
     invitation = (
-        SurveyInvitation.objects.select_related("requirement", "campaign")
-        .filter(token_hash=token_hash(token))
-        .first()
+        SurveyInvitation.objects.select_related("requirement", "campaign").filter(token_hash=token_hash(token)).first()
     )
     if invitation is None:
         raise Http404
@@ -209,6 +207,8 @@ def survey_answer(
 
 
 def _tell_account_owner(invitation: SurveyInvitation) -> None:
+    if invitation.customer_id is None:
+        return
     customer = Customer.objects.select_related("owner").filter(pk=invitation.customer_id).first()
     requirement = invitation.requirement
     if customer is None or customer.owner is None or requirement is None:
@@ -338,4 +338,3 @@ def nps_send_due(*, now: dt.datetime | None = None) -> dict[str, int]:
         totals["campaigns"] += 1
         totals["invited"] += nps_campaign_send(campaign_id=pk, now=now)["invited"]
     return totals
-
