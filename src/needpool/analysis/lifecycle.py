@@ -156,7 +156,7 @@ def dossier_context(requirement: Requirement, user: Any) -> dict[str, Any] | Non
         return None
     labels = dict(FishboneCategory.choices)
     scores = [
-        (analysis._meta.get_field(name).verbose_name, getattr(analysis, name))
+        (str(getattr(analysis._meta.get_field(name), "verbose_name", name)), getattr(analysis, name))
         for name in (
             "urgency_score",
             "importance_score",

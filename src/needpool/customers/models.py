@@ -133,3 +133,51 @@ class Interaction(TimeStampedModel):
 
     def key_ask_lines(self) -> list[str]:
         return [line.strip() for line in self.key_asks.splitlines() if line.strip()]
+
+
+class FollowUpCadence(models.Model):
+    """How often the customers of one segment are followed up (客户分层跟进节奏), edited on the settings page.
+
+    A segment without a row follows the defaults (``customers.cadence.DEFAULT_CADENCE``): high-value monthly
+    with a quarterly senior visit, potential every two weeks, churn-risk weekly, normal quarterly.
+    """
+
+    segment = models.CharField(_("客户分层"), max_length=20, choices=Segment.choices, unique=True)
+    interval_days = models.PositiveSmallIntegerField(_("跟进间隔（天）"))
+    senior_visit_days = models.PositiveSmallIntegerField(_("高层拜访间隔（天）"), null=True, blank=True)
+    note = models.CharField(_("跟进要点"), max_length=300, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("跟进节奏")
+        verbose_name_plural = _("跟进节奏")
+        ordering = ["segment"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(interval_days__gte=1, interval_days__lte=365), name="cadence_interval_1_365"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_segment_display()} · {self.interval_days}"
+
+
+class FollowUpReminder(models.Model):
+    """One follow-up reminder sent to a customer's owner on one day: at most one per customer and day."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("客户"))
+    on = models.DateField(_("提醒日期"))
+    due = models.DateField(_("应跟进日期"))
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("跟进提醒")
+        verbose_name_plural = _("跟进提醒")
+        constraints = [models.UniqueConstraint(fields=["customer", "on"], name="follow_up_reminder_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.on}"

@@ -18,6 +18,7 @@ from needpool.core.codes import next_code
 from needpool.core.concurrency import check_version, retry_on_conflict
 from needpool.core.config import personal_email_domains, site_config
 from needpool.core.models import AuditEntry
+from needpool.customers.cadence import follow_up_after_interaction
 from needpool.customers.choices import ValueTier
 from needpool.customers.events import value_tier_changed
 from needpool.customers.models import Contact, Customer, Interaction
@@ -201,10 +202,8 @@ def interaction_create(*, actor: User, customer: Customer, **data: Any) -> Inter
     _full_clean(interaction)
     interaction.is_late = is_late_entry(interaction.occurred_at, now)
     interaction.save()
-    if interaction.next_follow_up_date:
-        Customer.objects.filter(pk=customer.pk).update(
-            next_follow_up=interaction.next_follow_up_date, version=F("version") + 1
-        )
+    # The next follow-up: the segment's cadence from this contact, or the planned date when sooner.
+    follow_up_after_interaction(customer=customer, interaction=interaction)
     audit_record(
         actor=actor,
         obj=customer,

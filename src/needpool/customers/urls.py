@@ -1,12 +1,15 @@
 from django.urls import path
 
-from needpool.customers import personal_data_views, views
+from needpool.customers import cadence_views, personal_data_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list_page, name="list"),
     path("new/", views.customer_create_page, name="create"),
     path("contact-options/", views.contact_options, name="contact_options"),
+    # Follow-up cadence by segment (settings) and a customer's suggested segment.
+    path("cadence/", cadence_views.cadence_settings, name="cadence"),
+    path("<id:pk>/segment/", cadence_views.apply_segment, name="apply_segment"),
     path("<id:pk>/", views.customer_detail, name="detail"),
     path("<id:pk>/edit/", views.customer_edit_page, name="edit"),
     path("<id:pk>/contacts/", views.contact_add, name="contact_create"),

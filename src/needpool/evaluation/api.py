@@ -88,7 +88,7 @@ class EvaluationSerializer(BoundedModelSerializer):
 
 
 class EvaluationOutSerializer(EvaluationSerializer):
-    met = serializers.ChoiceField(choices=Evaluation.Met.choices, allow_null=True, read_only=True)  # type: ignore[assignment]
+    met = serializers.ChoiceField(choices=Evaluation.Met.choices, allow_null=True, read_only=True)
 
 
 LIST_PARAMETERS = [

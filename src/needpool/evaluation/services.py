@@ -72,7 +72,7 @@ def _open(change: StatusChange) -> tuple[Evaluation | None, bool]:
     if not is_launch(
         target_key=change.target.key,
         target_category=change.target.category,
-        source_category=change.source.category if change.source_id else None,
+        source_category=change.source.category if change.source is not None else None,
     ):
         return None, False
     requirement = change.requirement
