@@ -1,8 +1,95 @@
 """What the delivery app contributes to a requirement's life (gates, facts, listeners, sections), registered from
-its AppConfig.ready()."""
+its AppConfig.ready().
+
+- Fact ``acceptance_passed``: the latest acceptance record of the requirement passed.
+- Gate ``acceptance_passed``: a move into a status carrying it (opt-in per status, e.g. 已上线 or 已关闭) is
+  refused unless the latest acceptance passed.
+- Section ``delivery``: the requirement's iteration, plans with the acceptance criterion, tasks (overdue
+  marked), acceptance records and change requests, on the detail page and in the closed requirement's
+  archive; a requirement planned into an active iteration says that changes need a change request.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from needpool.requirements import lifecycle
+from needpool.requirements import workflow as flow_rules
+from needpool.requirements.models import Requirement
+
+GATE_ACCEPTANCE = "acceptance_passed"
+
+
+def check_acceptance(move: flow_rules.Move, facts: flow_rules.Facts) -> str | None:
+    """Pure: the refusal for a move into a gated status without a passed latest acceptance."""
+    if facts.get("acceptance_passed"):
+        return None
+    return _("验收通过后才能进入“%(target)s”：请先记录一次通过的验收。") % {"target": move.target_label}
+
+
+ACCEPTANCE_GATE = flow_rules.Gate(
+    key=GATE_ACCEPTANCE,
+    label=lambda: _("验收通过后才能上线/关闭"),
+    check=check_acceptance,
+    facts=("acceptance_passed",),
+)
+
+
+def _acceptance_passed(requirement: Requirement) -> bool:
+    from needpool.delivery.services.acceptance import acceptance_passed
+
+    return acceptance_passed(requirement)
+
+
+def section_context(requirement: Requirement, user: Any) -> dict[str, Any] | None:
+    from needpool.delivery import permissions, selectors
+    from needpool.delivery.models import Iteration
+    from needpool.delivery.services import next_steps, task_warnings
+
+    data = selectors.requirement_delivery(requirement, user=user)
+    nothing = not (data["iteration"] or data["plans"] or data["acceptances"] or data["changes"])
+    if nothing and not permissions.can_plan(user):
+        return None
+    today = timezone.localdate()
+    staff = permissions.can_see_delivery(user)
+    plans = []
+    for plan in data["plans"]:
+        tasks = [
+            {"task": t, "overdue": t.is_overdue(today), "warnings": task_warnings(t, plan=plan) if staff else []}
+            for t in plan.tasks.all()
+        ]
+        plans.append({"plan": plan, "tasks": tasks})
+    acceptances = [{"record": a, "by": selectors.shown_acceptor(a, user)} for a in data["acceptances"]]
+    changes = [{"change": c, "steps": next_steps(c.status)} for c in data["changes"]]
+    iteration = data["iteration"]
+    return {
+        "iteration": iteration,
+        "change_notice": bool(iteration and iteration.status == Iteration.Status.ACTIVE),
+        "plans": plans,
+        "acceptances": acceptances,
+        "changes": changes,
+        "staff": staff,
+        "allowed": {
+            "plan": permissions.can_plan(user),
+            "change": permissions.can_request_change(user, requirement),
+        },
+    }
+
+
+SECTION = lifecycle.Section(
+    key="delivery",
+    label=lambda: _("计划与交付"),
+    order=40,
+    template="delivery/_requirement_section.html",
+    context=section_context,
+)
 
 
 def register() -> None:
     """Register this app's gates, facts, status listeners and requirement sections (idempotent)."""
+    lifecycle.register_fact("acceptance_passed", _acceptance_passed)
+    lifecycle.register_gate(ACCEPTANCE_GATE)
+    lifecycle.register_section(SECTION)

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from needpool.delivery.views import iterations
 
 app_name = "delivery_public"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", iterations.public_roadmap_page, name="roadmap"),
+]

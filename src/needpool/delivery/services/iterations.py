@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -110,7 +110,13 @@ def iteration_plan_requirements(
         if item is None:
             item = IterationItem(requirement=requirement)
         item.iteration, item.position, item.added_by = iteration, position, actor
-        item.save()
+        try:
+            with transaction.atomic():
+                item.save()
+        except IntegrityError as exc:  # another planner put it into an iteration at the same moment
+            raise ValidationError(
+                {"requirement": _("需求 %(code)s 刚被他人加入了其他迭代，请刷新后再试。") % {"code": requirement.code}}
+            ) from exc
         position += 1
         audit_record(
             actor=actor,

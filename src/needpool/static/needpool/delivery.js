@@ -1,0 +1,72 @@
+/* Needpool delivery: Gantt charts of plans, iterations and the roadmap (frappe-gantt), read-only.
+ *
+ * Markup contract (templates/delivery/_gantt.html):
+ *   <div class="delivery-gantt" id="X" data-gantt-data="X-data"></div>
+ *   <script id="X-data" type="application/json">[{id, name, start, end, progress, dependencies,
+ *                                               custom_class, owner, status}]</script>
+ *   <button data-gantt-mode="Day|Week|Month" data-gantt-target="X"> switches the time scale.
+ * Each chart is kept on window.needpoolGantts[X]. Plain ES2017, no build step. */
+(function () {
+  "use strict";
+
+  function onReady(fn) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
+    else fn();
+  }
+
+  function readJson(id) {
+    var el = document.getElementById(id);
+    if (!el) return null;
+    try {
+      return JSON.parse(el.textContent);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function details(task) {
+    var parts = [task.start + " — " + task.end];
+    if (task.owner) parts.push(task.owner);
+    if (task.status) parts.push(task.status);
+    return parts.join(" · ");
+  }
+
+  function draw(el) {
+    var rows = readJson(el.getAttribute("data-gantt-data"));
+    if (!rows || !rows.length || typeof window.Gantt !== "function") return;
+    var lang = (document.documentElement.getAttribute("lang") || "zh").toLowerCase().indexOf("zh") === 0 ? "zh" : "en";
+    var chart = new window.Gantt(el, rows, {
+      view_mode: "Week",
+      readonly: true,
+      language: lang,
+      container_height: "auto",
+      today_button: false,
+      popup_on: "click",
+      popup: function (ctx) {
+        ctx.set_title(ctx.task.name);
+        ctx.set_subtitle(details(ctx.task));
+        ctx.set_details("");
+      },
+    });
+    window.needpoolGantts = window.needpoolGantts || {};
+    window.needpoolGantts[el.id] = chart;
+    el.setAttribute("data-gantt-ready", "1");
+  }
+
+  function switchMode(button) {
+    var chart = (window.needpoolGantts || {})[button.getAttribute("data-gantt-target")];
+    if (!chart) return;
+    chart.change_view_mode(button.getAttribute("data-gantt-mode"));
+    var group = button.parentNode.querySelectorAll("[data-gantt-mode]");
+    for (var i = 0; i < group.length; i++) group[i].classList.toggle("active", group[i] === button);
+  }
+
+  onReady(function () {
+    var charts = document.querySelectorAll(".delivery-gantt[data-gantt-data]");
+    for (var i = 0; i < charts.length; i++) draw(charts[i]);
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("[data-gantt-mode]");
+      if (button) switchMode(button);
+    });
+  });
+})();
