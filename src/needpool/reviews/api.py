@@ -175,7 +175,7 @@ class ReviewMeetingSerializer(RejectUnknown, serializers.ModelSerializer):
     chair = serializers.PrimaryKeyRelatedField(queryset=_active_users())
     chair_name = serializers.SerializerMethodField()
     status = ReviewChoiceField(ReviewMeeting.Status.choices, enum_name="ReviewMeetingStatusEnum", required=False)
-    attendees = ReviewAttendeeSerializer(many=True, required=False, max_length=200)
+    attendees = ReviewAttendeeSerializer(many=True, required=False, max_length=200)  # type: ignore[call-arg]
 
     class Meta:
         model = ReviewMeeting
@@ -261,7 +261,7 @@ class ReviewMinutesSerializer(RejectUnknown, serializers.Serializer):
     solution = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     summary = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     version = serializers.IntegerField(read_only=True)
-    items = ReviewItemMinutesSerializer(many=True, required=False, max_length=200, write_only=True)
+    items = ReviewItemMinutesSerializer(many=True, required=False, max_length=200, write_only=True)  # type: ignore[call-arg]
     agenda = ReviewItemSerializer(many=True, read_only=True)
 
 
