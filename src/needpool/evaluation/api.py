@@ -16,6 +16,7 @@ from django.http import Http404
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
@@ -25,6 +26,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from needpool.core.api import SelectorViewSet, ServiceUpdateMixin, deny_unless
+from needpool.core.concurrency import VersionedAPIMixin, versioned_schema
 from needpool.core.validation import BoundedModelSerializer
 from needpool.evaluation import permissions, selectors, services
 from needpool.evaluation.models import MAX_DELAY_DAYS, Evaluation, EvaluationSettings
@@ -42,13 +44,15 @@ class EvaluationSerializer(BoundedModelSerializer):
     requirement_title = serializers.CharField(source="requirement.title", read_only=True)
     owner_name = serializers.SerializerMethodField()
     completed_by_name = serializers.SerializerMethodField()
-    met = serializers.ChoiceField(choices=Evaluation.Met.choices, required=False)
+    met = serializers.ChoiceField(
+        choices=Evaluation.Met.choices, required=False, allow_null=True, help_text=_lazy("未评估时为 null")
+    )
     ease_of_use = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     complaint_drop_pct = serializers.DecimalField(
         max_digits=5, decimal_places=1, min_value=-100, max_value=100, required=False, allow_null=True
     )
     notes = serializers.CharField(max_length=services.NOTES_MAX_LENGTH, required=False, allow_blank=True)
-    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    version = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Evaluation
@@ -87,10 +91,6 @@ class EvaluationSerializer(BoundedModelSerializer):
         return data
 
 
-class EvaluationOutSerializer(EvaluationSerializer):
-    met = serializers.ChoiceField(choices=Evaluation.Met.choices, allow_null=True, read_only=True)
-
-
 LIST_PARAMETERS = [
     OpenApiParameter("mine", OpenApiTypes.BOOL, description="只看我的评估"),
     OpenApiParameter("state", OpenApiTypes.STR, enum=list(selectors.STATES), description="open / done / overdue"),
@@ -98,8 +98,12 @@ LIST_PARAMETERS = [
 
 
 @extend_schema(tags=TAGS)
-class EvaluationViewSet(ServiceUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, SelectorViewSet):
-    """Effect evaluations 效果评估 of visible requirements; owners and people closing the loop fill them in."""
+@versioned_schema(EvaluationSerializer)
+class EvaluationViewSet(
+    VersionedAPIMixin, ServiceUpdateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, SelectorViewSet
+):
+    """Effect evaluations 效果评估 of visible requirements; owners and people closing the loop fill them in
+    (PATCH; ``If-Match`` with the ETag read makes a stale write a 412)."""
 
     model = Evaluation
     serializer_class = EvaluationSerializer
@@ -132,28 +136,20 @@ class EvaluationViewSet(ServiceUpdateMixin, mixins.ListModelMixin, mixins.Retrie
         return permissions.can_complete(user, obj)
 
     def update_service(self, actor: Any, obj: Evaluation, data: dict[str, Any]) -> Evaluation:
-        data = dict(data)
-        version = data.pop("version", None)
-        return services.evaluation_complete(actor=acting_user(actor), evaluation=obj, expected_version=version, **data)
+        return services.evaluation_complete(
+            actor=acting_user(actor), evaluation=obj, expected_version=self.expected_version(obj.version), **data
+        )
 
-    @extend_schema(parameters=LIST_PARAMETERS, responses=EvaluationOutSerializer(many=True))
+    @extend_schema(parameters=LIST_PARAMETERS, responses=EvaluationSerializer(many=True))
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
-
-    @extend_schema(responses=EvaluationOutSerializer)
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
-
-    @extend_schema(request=EvaluationSerializer, responses=EvaluationOutSerializer)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().partial_update(request, *args, **kwargs)
 
 
 @extend_schema(tags=TAGS)
 class RequirementEvaluationsView(APIView):
     """The evaluations of one requirement the caller may see (404 otherwise), newest launch first."""
 
-    @extend_schema(responses=EvaluationOutSerializer(many=True))
+    @extend_schema(responses=EvaluationSerializer(many=True))
     def get(self, request: Request, id: int) -> Response:
         if not requirement_list(user=request.user).prefetch_related(None).filter(pk=id).exists():
             raise Http404
@@ -161,7 +157,7 @@ class RequirementEvaluationsView(APIView):
         return Response(EvaluationSerializer(rows, many=True, context={"request": request}).data)
 
 
-class SettingsSerializer(serializers.ModelSerializer):
+class EvaluationSettingsSerializer(serializers.ModelSerializer):
     delay_days = serializers.IntegerField(min_value=1, max_value=MAX_DELAY_DAYS)
 
     class Meta:
@@ -173,19 +169,19 @@ class SettingsSerializer(serializers.ModelSerializer):
 class EvaluationSettingsView(APIView):
     """How many days after launch an evaluation is due (everyone reads; admins change it)."""
 
-    @extend_schema(responses=SettingsSerializer)
+    @extend_schema(responses=EvaluationSettingsSerializer)
     def get(self, request: Request) -> Response:
-        return Response(SettingsSerializer(services.evaluation_settings()).data)
+        return Response(EvaluationSettingsSerializer(services.evaluation_settings()).data)
 
-    @extend_schema(request=SettingsSerializer, responses=SettingsSerializer)
+    @extend_schema(request=EvaluationSettingsSerializer, responses=EvaluationSettingsSerializer)
     def patch(self, request: Request) -> Response:
         deny_unless(permissions.can_configure(request.user), _("只有管理员可以修改效果评估设置。"))
-        serializer = SettingsSerializer(data=request.data)
+        serializer = EvaluationSettingsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         row = services.evaluation_settings_update(
             actor=acting_user(request.user), delay_days=serializer.validated_data["delay_days"]
         )
-        return Response(SettingsSerializer(row).data)
+        return Response(EvaluationSettingsSerializer(row).data)
 
 
 router = SimpleRouter()
