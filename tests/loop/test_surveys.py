@@ -222,3 +222,30 @@ def test_nps_score_range(segmented: Any, users: Any, django_capture_on_commit_ca
         with pytest.raises(ValidationError):
             services.survey_answer(invitation=invitation, score=bad)
     assert services.survey_answer(invitation=invitation, score=0).score == 0
+
+
+@pytest.mark.django_db
+def test_one_customer_never_reads_another_customers_name(
+    make_asked: Any, customer: Any, contact: Any, other_customer: Any, move: Any, mailoutbox: Any, client: Any
+) -> None:
+    from needpool.requirements.models import Feedback
+
+    shared = make_asked(customer, contact, title="B制造企业和A科技公司都要的批量折扣")
+    Feedback.objects.create(
+        customer=other_customer,
+        contact=other_customer.contacts.get(),
+        channel="sales",
+        raw_text="我们也要批量折扣",
+        received_at=timezone.now(),
+        requirement=shared,
+    )
+    move(shared, "in_progress", "testing", "launched", "closed", note="B制造企业已确认验收")
+    to_a = [m for m in mailoutbox if "wang@a-tech.com.cn" in m.to]
+    to_b = [m for m in mailoutbox if "li@b-make.com.cn" in m.to]
+    assert len(to_a) == 3 and len(to_b) == 3  # launched, closed, CSAT
+    assert not any("B制造企业" in m.subject + m.body for m in to_a)
+    assert not any("A科技公司" in m.subject + m.body for m in to_b)
+    assert any("A科技公司" in m.body for m in to_a)  # its own name stays
+    token = token_from(next(m for m in to_a if "打分" in m.subject))
+    page = client.get(f"/portal/loop/s/{token}/").content.decode()
+    assert "B制造企业" not in page and "li@" not in page and "李经理" not in page

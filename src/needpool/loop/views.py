@@ -19,7 +19,7 @@ from needpool.loop import permissions, selectors, services
 from needpool.loop.forms import CampaignForm, LoopSettingsForm, NoticeTemplateForm, ReleaseNoteForm, SurveyAnswerForm
 from needpool.loop.models import NoticeEvent, SurveyInvitation
 from needpool.loop.permissions import acting_user
-from needpool.loop.services.surveys import invitation_expired, score_range
+from needpool.loop.services.surveys import invitation_expired, public_title, score_range
 
 PAGE_SIZE = 25
 SURVEY_RATE = "60/h"
@@ -291,9 +291,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     if invitation.kind == SurveyInvitation.Kind.NPS and invitation.campaign is not None:
         question = invitation.campaign.question or services.surveys.default_nps_question()
     else:
-        question = _("您对需求“%(title)s”的处理结果满意吗？") % {
-            "title": invitation.requirement.title if invitation.requirement else ""
-        }
+        question = _("您对需求“%(title)s”的处理结果满意吗？") % {"title": public_title(invitation)}
     context.update({"form": form, "question": question, "low": low, "high": high})
     status = 400 if request.method == "POST" else 200
     return _private(render(request, "loop/public/survey.html", context, status=status))

@@ -23,6 +23,7 @@ from needpool.core.models import Notification, OutboundMail
 from needpool.core.notify import notify
 from needpool.loop.models import CustomerNotice, NoticeEvent
 from needpool.loop.services.config import loop_settings, notice_template, site_link, template_render
+from needpool.loop.services.privacy import requirement_customer_names, scrub_names
 from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import Feedback, Requirement
 
@@ -117,9 +118,13 @@ def customer_notices_send(
     with translation.override(settings.LANGUAGE_CODE):
         if loop_settings().notify_customers:
             subject_text, body_text = notice_template(event)
-            values = notice_values(requirement, event=event, note=note)
-            subject, body = template_render(subject_text, values), template_render(body_text, values)
             for asker in requirement_askers(requirement.pk):
+                # Another customer's name in the title or the note stays out of this customer's mail.
+                names = requirement_customer_names(requirement.pk, keep_customer_id=asker.customer_id)
+                values = {
+                    k: scrub_names(v, names) for k, v in notice_values(requirement, event=event, note=note).items()
+                }
+                subject, body = template_render(subject_text, values), template_render(body_text, values)
                 with transaction.atomic():
                     notice, created = CustomerNotice.objects.get_or_create(
                         requirement=requirement,

@@ -18,25 +18,12 @@ from needpool.accounts.models import User
 from needpool.core.audit import audit_record, diff, snapshot
 from needpool.core.concurrency import check_version
 from needpool.core.models import AuditEntry
-from needpool.customers.models import Customer
 from needpool.loop import permissions
 from needpool.loop.models import ReleaseNote
+from needpool.loop.services.privacy import requirement_customer_names, scrub_names
 from needpool.requirements.models import Requirement
 
 FIELDS = ("title", "body", "is_public")
-
-
-def _customer_names(requirement_id: int | None) -> list[str]:
-    if requirement_id is None:
-        return []
-    names = Customer.objects.filter(feedback__requirement_id=requirement_id).values_list("name", flat=True).distinct()
-    return sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True)
-
-
-def _scrub(text: str, names: list[str]) -> str:
-    for name in names:
-        text = text.replace(name, _("客户"))
-    return text
 
 
 def release_note_draft(*, requirement_id: int) -> tuple[ReleaseNote | None, bool]:
@@ -47,14 +34,14 @@ def release_note_draft(*, requirement_id: int) -> tuple[ReleaseNote | None, bool
     existing = ReleaseNote.objects.filter(requirement=requirement).first()
     if existing is not None:
         return existing, False
-    names = _customer_names(requirement.pk)
+    names = requirement_customer_names(requirement.pk)
     body = requirement.description.strip() or requirement.concrete_ask.strip()
     try:
         with transaction.atomic():
             note = ReleaseNote.objects.create(
                 requirement=requirement,
-                title=_scrub(requirement.title, names)[:200],
-                body=_scrub(body, names)[:10000],
+                title=scrub_names(requirement.title, names)[:200],
+                body=scrub_names(body, names)[:10000],
                 is_public=True,
             )
     except IntegrityError:  # drafted at the same moment by the listener's job and the periodic one
@@ -109,7 +96,7 @@ def release_note_update(*, actor: User, note: ReleaseNote, version: int | None =
 
 
 def _refuse_customer_names(note: ReleaseNote) -> None:
-    for name in _customer_names(note.requirement_id):
+    for name in requirement_customer_names(note.requirement_id):
         if name in note.title or name in note.body:
             raise ValidationError(
                 {"body": _("更新日志中不能出现客户名称（%(name)s），请改写后再发布。") % {"name": name}}

@@ -32,6 +32,7 @@ from needpool.loop import permissions
 from needpool.loop.models import NpsCampaign, SurveyInvitation
 from needpool.loop.services.config import loop_settings, site_link
 from needpool.loop.services.notices import Asker, contact_askers
+from needpool.loop.services.privacy import scrub_customers
 from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import Requirement, StatusChange
 
@@ -109,7 +110,6 @@ def csat_invite(*, requirement_id: int, now: dt.datetime | None = None) -> int:
     )
     made = 0
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("请为需求“%(title)s”的处理结果打分") % {"title": requirement.title}
         body = _(
             "您好，%(name)s！\n\n您提出的需求“%(title)s”（编号 %(code)s）已处理完毕。"
             "请花半分钟为我们的处理结果打分（1–5 分），您的意见会帮助我们做得更好：\n\n{link}\n\n"
@@ -118,13 +118,14 @@ def csat_invite(*, requirement_id: int, now: dt.datetime | None = None) -> int:
         for asker in contact_askers(requirement.pk):
             if asker.contact_id in invited_contacts:
                 continue
-            text = body % {"name": asker.name, "title": requirement.title, "code": requirement.code}
+            title = scrub_customers(requirement.title, requirement.pk, keep_customer_id=asker.customer_id)
+            text = body % {"name": asker.name, "title": title, "code": requirement.code}
             if _invite(
                 kind=SurveyInvitation.Kind.CSAT,
                 asker=asker,
                 now=now,
                 days=config.csat_expiry_days,
-                subject=subject,
+                subject=_("请为需求“%(title)s”的处理结果打分") % {"title": title},
                 body=text,
                 requirement=requirement,
             ):
@@ -163,6 +164,14 @@ def invitation_by_token(token: str) -> SurveyInvitation:
     if invitation is None:
         raise Http404
     return invitation
+
+
+def public_title(invitation: SurveyInvitation) -> str:
+    """The requirement's title as its invitee may read it (other customers' names replaced)."""
+    requirement = invitation.requirement
+    if requirement is None:
+        return ""
+    return scrub_customers(requirement.title, requirement.pk, keep_customer_id=invitation.customer_id)
 
 
 def invitation_expired(invitation: SurveyInvitation, now: dt.datetime | None = None) -> bool:
