@@ -101,7 +101,7 @@ class AgendaAddForm(forms.Form):
         label=_("需求编号"),
         max_length=2000,
         help_text=_("多个编号用逗号、空格或换行分隔"),
-        widget=forms.TextInput(attrs={"placeholder": _("例如 REQ-20260501-001")}),
+        widget=forms.TextInput(attrs={"placeholder": _("需求编号，多个用逗号分隔")}),
     )
 
 

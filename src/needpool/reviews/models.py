@@ -48,6 +48,10 @@ class ReviewMeeting(TimeStampedModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def status_badge(self) -> str:
+        return STATUS_BADGES.get(self.status, "bg-secondary-lt")
+
 
 class ReviewAttendee(models.Model):
     class Role(models.TextChoices):
@@ -78,6 +82,16 @@ class Decision(models.TextChoices):
     CHANGES = "changes", _("需修改")
     DEFERRED = "deferred", _("暂缓")
     REJECTED = "rejected", _("拒绝")
+
+
+DECISION_BADGES = {
+    Decision.PENDING: "bg-blue-lt",
+    Decision.ACCEPTED: "bg-green-lt",
+    Decision.CHANGES: "bg-yellow-lt",
+    Decision.DEFERRED: "bg-secondary-lt",
+    Decision.REJECTED: "bg-red-lt",
+}
+STATUS_BADGES = {"preparing": "bg-blue-lt", "held": "bg-green-lt", "closed": "bg-secondary-lt"}
 
 
 class AgendaItem(models.Model):
@@ -124,6 +138,11 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting} · {self.requirement_id}"
+
+    @property
+    def decision_badge(self) -> str:
+        """The Tabler badge colour of the decision (pages only)."""
+        return DECISION_BADGES.get(self.decision, "bg-secondary-lt")
 
 
 def _material_path(instance: Any, filename: str) -> str:
