@@ -84,7 +84,7 @@ class Decision(models.TextChoices):
     REJECTED = "rejected", _("拒绝")
 
 
-DECISION_BADGES = {
+DECISION_BADGES: dict[str, str] = {
     Decision.PENDING: "bg-blue-lt",
     Decision.ACCEPTED: "bg-green-lt",
     Decision.CHANGES: "bg-yellow-lt",
