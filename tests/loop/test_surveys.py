@@ -249,3 +249,20 @@ def test_one_customer_never_reads_another_customers_name(
     token = token_from(next(m for m in to_a if "打分" in m.subject))
     page = client.get(f"/portal/loop/s/{token}/").content.decode()
     assert "B制造企业" not in page and "li@" not in page and "李经理" not in page
+
+
+@pytest.mark.django_db
+def test_erasing_a_contact_removes_them_from_notices_and_surveys(closed: Any, contact: Any, users: Any) -> None:
+    from needpool.customers.selectors import contact_personal_data
+    from needpool.customers.services import contact_erase
+    from needpool.loop.models import CustomerNotice
+
+    SurveyInvitation.objects.filter(requirement=closed).update(comment="王总觉得不错")
+    copy = contact_personal_data(user=users["admin"], pk=contact.pk)
+    assert "wang@a-tech.com.cn" in str(copy)
+    contact_erase(actor=users["admin"], contact=contact, reason="客户要求删除")
+    assert not CustomerNotice.objects.filter(recipient__icontains="wang@").exists()
+    invitation = SurveyInvitation.objects.get(requirement=closed)
+    assert invitation.email == "" and "王总" not in invitation.comment
+    assert invitation.expires_at <= timezone.now()
+    assert services.csat_invite(requirement_id=closed.pk) == 0

@@ -8,6 +8,10 @@ class LoopConfig(AppConfig):
     verbose_name = _("客户闭环")
 
     def ready(self) -> None:
+        from needpool.customers.personal_data import register_personal_data_holder
         from needpool.loop import lifecycle
+        from needpool.loop.personal_data import HOLDER
 
         lifecycle.register()
+        # Notices and survey answers take part in a contact's personal-data copy and erasure (PIPL).
+        register_personal_data_holder(HOLDER)
