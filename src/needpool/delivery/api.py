@@ -89,6 +89,15 @@ def _active_users() -> Any:
     return User.objects.filter(is_active=True)
 
 
+class RelatedIdsField(serializers.ListField):
+    """Ids in, the related rows' ids out (a many-to-many manager read through its prefetch)."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        if hasattr(data, "all"):
+            return [row.pk for row in data.all()]
+        return super().to_representation(data)
+
+
 class VisibleRequirements(serializers.PrimaryKeyRelatedField):
     """Requirement ids the caller may see (another's is "does not exist", like a wrong id)."""
 
@@ -287,7 +296,7 @@ class TaskSerializer(RejectUnknown, serializers.ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=_active_users(), required=False, allow_null=True)
     owner_name = serializers.SerializerMethodField()
     status = NamedChoiceField(TaskStatus.choices, enum_name="TaskStatusEnum", required=False)
-    depends_on = serializers.ListField(child=IdField(), required=False, max_length=50)
+    depends_on = RelatedIdsField(child=IdField(), required=False, max_length=50)
     start_date = DateField()
     due_date = DateField()
     overdue = serializers.SerializerMethodField()
@@ -323,11 +332,6 @@ class TaskSerializer(RejectUnknown, serializers.ModelSerializer):
 
     def get_warnings(self, obj: Task) -> list[str]:
         return services.task_warnings(obj)
-
-    def to_representation(self, instance: Task) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["depends_on"] = [t.pk for t in instance.depends_on.all()]
-        return data
 
 
 class TaskUpdateSerializer(TaskSerializer):

@@ -120,7 +120,8 @@ def acceptance_record(
         actor=actor,
         obj=requirement,
         action=AuditEntry.Action.UPDATE,
-        changes={"acceptance": ("", f"{outcome}（{record.accepted_by}）")},
+        # The history is read by everyone who sees the requirement: a contact of another customer is not named.
+        changes={"acceptance": ("", f"{outcome}（{accepted_by_user if accepted_by_user else _('客户')}）")},
     )
     if not passed:
         _reopen(actor, requirement, remarks)

@@ -1,0 +1,69 @@
+"""Overdue reminders with time frozen: once per task and day, not for done tasks, again the next day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from needpool.core.models import Notification, OutboundMail
+from needpool.delivery import selectors, services
+from needpool.delivery.models import OverdueReminder
+
+pytestmark = pytest.mark.django_db
+
+
+def at(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
+
+
+@pytest.fixture
+def mailed(users):
+    for name in ("engineer", "product_manager"):
+        users[name].email = f"{name}@needpool.example.cn"
+        users[name].save()
+    return users
+
+
+def _task_notices(user):
+    return Notification.objects.filter(recipient=user, kind="task", text__contains="已逾期")
+
+
+def test_an_overdue_task_reminds_its_owner_and_the_plan_manager_once_a_day(mailed, example_tasks, engineer, pm):
+    dev = example_tasks["dev"]  # due 2024-04-10, owner engineer, plan manager pm
+    assert services.overdue_remind(now=at(dt.date(2024, 4, 10))) == 1  # PRD (due 3/5, not done) only
+    first_day = dt.date(2024, 4, 12)
+    sent = services.overdue_remind(now=at(first_day))
+    assert sent == 2  # PRD and 开发
+    assert services.overdue_remind(now=at(first_day)) == 0  # run twice on one day: nothing more
+    assert _task_notices(engineer).filter(text__contains="开发").count() == 1
+    assert _task_notices(pm).filter(text__contains="开发").count() == 1
+    reminder = OverdueReminder.objects.get(task=dev, day=first_day)
+    assert reminder.recipients == 2
+    keys = set(OutboundMail.objects.values_list("key", flat=True))
+    assert f"task-overdue:{dev.pk}:{first_day.isoformat()}:{engineer.pk}" in keys
+    # Next day: reminded again.
+    assert services.overdue_remind(now=at(first_day + dt.timedelta(days=1))) == 2
+    assert _task_notices(engineer).filter(text__contains="开发").count() == 2
+
+
+def test_done_tasks_and_tasks_due_today_are_not_reminded(mailed, example_tasks, pm):
+    services.task_move(actor=pm, task=example_tasks["prd"], status="done")
+    assert services.overdue_remind(now=at(dt.date(2024, 4, 10))) == 0  # 开发 is due that day: not yet overdue
+    assert not OverdueReminder.objects.exists()
+
+
+def test_the_periodic_job_calls_the_service(mailed, example_tasks, monkeypatch):
+    from needpool.delivery import tasks
+
+    monkeypatch.setattr(timezone, "now", lambda: at(dt.date(2024, 3, 6)))
+    assert tasks.remind_overdue_tasks.call_local() == 1
+    assert tasks.remind_overdue_tasks.call_local() == 0
+
+
+def test_overdue_tasks_selector_for_the_home_page(example_tasks, engineer, pm, users):
+    day = dt.date(2024, 4, 15)
+    assert [t.title for t in selectors.overdue_tasks(engineer, today=day)] == ["开发"]
+    assert [t.title for t in selectors.overdue_tasks(pm, today=day)] == ["PRD", "开发"]  # owns PRD, manages the plan
+    assert list(selectors.overdue_tasks(users["sales"], today=day)) == []
