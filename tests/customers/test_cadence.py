@@ -232,3 +232,12 @@ def test_the_customer_page_queries_stay_bounded(users: Any, customer: Customer) 
     for i in range(5):
         record(users["sales"], customer, timezone.now() - dt.timedelta(hours=i + 1), mood="dissatisfied")
     assert count_queries(client, url) <= before + 1
+
+
+def test_the_daily_job_runs_twice_and_reminds_once(users: Any, customer: Customer) -> None:
+    from needpool.customers.tasks import follow_ups_daily
+
+    customer_update(actor=users["sales"], customer=customer, next_follow_up=timezone.localdate())
+    follow_ups_daily()
+    follow_ups_daily()
+    assert reminders(users["sales"]) == 1

@@ -16,7 +16,6 @@ from needpool.accounts.roles import Role
 from needpool.core.models import Notification
 from needpool.evaluation import services
 from needpool.evaluation.models import Evaluation
-from needpool.evaluation.tasks import evaluations_daily_run
 from tests.evaluation.helpers import launch
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +55,6 @@ def test_the_job_catches_up_a_launch_the_listener_missed(
         launch(requirement, users["admin"])
     assert not Evaluation.objects.exists()
     later = timezone.now() + dt.timedelta(minutes=5)
-    assert evaluations_daily_run.__call__  # the job body is the plain function
     assert services.evaluations_catch_up(now=later) == 1
     assert services.evaluations_catch_up(now=later) == 0
     assert Evaluation.objects.filter(requirement=requirement).count() == 1
@@ -203,3 +201,22 @@ def test_another_teams_sales_cannot_complete_an_evaluation_it_cannot_see(launche
     evaluation.refresh_from_db()
     with pytest.raises(PermissionDenied):
         services.evaluation_complete(actor=other_sales, evaluation=evaluation, met="yes")
+
+
+def test_without_an_owner_whoever_launched_it_evaluates(
+    users: dict[str, Any], requirement: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    requirement.owner = None
+    requirement.save(update_fields=["owner"])
+    with django_capture_on_commit_callbacks(execute=True):
+        launch(requirement, users["manager"])
+    assert Evaluation.objects.get(requirement=requirement).owner == users["manager"]
+
+
+def test_the_daily_job_runs_twice_and_reminds_once(launched: Any, users: Any) -> None:
+    from needpool.evaluation.tasks import evaluations_daily
+
+    Evaluation.objects.filter(requirement=launched).update(due_date=timezone.localdate())
+    evaluations_daily()
+    evaluations_daily()
+    assert reminders(users["product_manager"]) == 1

@@ -87,7 +87,7 @@ def _open(change: StatusChange) -> tuple[Evaluation | None, bool]:
         requirement=requirement,
         launch=change,
         launched_at=change.at,
-        owner_id=requirement.owner_id,
+        owner_id=requirement.owner_id or change.actor_id,  # nobody owns it: whoever launched it evaluates
         due_date=timezone.localdate(change.at) + dt.timedelta(days=delay),
         metric=criterion.metric[:200] if criterion else "",
         target=criterion.target[:100] if criterion else "",
@@ -240,7 +240,13 @@ def evaluation_reminders_send(*, now: dt.datetime | None = None) -> int:
     many reminders went out (a second run on the same day sends none)."""
     today = timezone.localdate(now or timezone.now())
     due = (
-        Evaluation.objects.filter(completed_at__isnull=True, due_date__lte=today, owner__isnull=False)
+        Evaluation.objects.filter(
+            completed_at__isnull=True,
+            due_date__lte=today,
+            owner__isnull=False,
+            owner__is_active=True,
+            requirement__merged_into__isnull=True,
+        )
         .filter(Q(last_reminded_on__isnull=True) | Q(last_reminded_on__lt=today))
         .select_related("requirement", "owner")
         .order_by("due_date", "pk")
