@@ -105,6 +105,8 @@ class AgendaItem(models.Model):
     decision = models.CharField(_("决策"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
     decision_note = models.TextField(_("决策说明"), blank=True)
     revisit_date = models.DateField(_("重新评审日期"), null=True, blank=True)
+    # When the revisit reminder went out for this revisit date (reset by a new decision).
+    revisit_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     iteration = models.ForeignKey(
         "delivery.Iteration",
         on_delete=models.SET_NULL,

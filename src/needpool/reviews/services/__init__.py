@@ -12,6 +12,7 @@ from needpool.reviews.services.meetings import (
     meeting_update,
     minutes_update,
 )
+from needpool.reviews.services.reminders import revisit_remind
 
 __all__ = [
     "agenda_add",
@@ -26,4 +27,5 @@ __all__ = [
     "meeting_send_invitation",
     "meeting_update",
     "minutes_update",
+    "revisit_remind",
 ]

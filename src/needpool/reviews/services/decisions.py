@@ -217,6 +217,7 @@ def decide(
         )
     item.decision, item.decision_note = decision, note
     item.revisit_date, item.iteration = revisit_date, iteration
+    item.revisit_reminded_at = None
     item.decided_by, item.decided_at = actor, timezone.now()
     item.version += 1
     item.save()

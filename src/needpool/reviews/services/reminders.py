@@ -1,0 +1,64 @@
+"""Deferred requirements come back: on their revisit date the chair and the owner are reminded (once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from needpool.core.models import Notification
+from needpool.core.notify import notify
+from needpool.requirements.choices import StatusCategory
+from needpool.reviews.models import AgendaItem, Decision
+
+
+def revisit_remind(*, now: dt.datetime | None = None) -> int:
+    """Remind the meeting's chair and the requirement's owner of each deferred item whose revisit date has
+    come, while the requirement is still deferred; each item once per revisit date. Returns how many."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    due = (
+        AgendaItem.objects.filter(
+            decision=Decision.DEFERRED,
+            revisit_date__lte=today,
+            revisit_reminded_at__isnull=True,
+            requirement__merged_into__isnull=True,
+            requirement__status__category=StatusCategory.DEFERRED,
+        )
+        .order_by("revisit_date", "id")
+        .values_list("pk", flat=True)[:500]
+    )
+    sent = 0
+    for pk in list(due):
+        with transaction.atomic():
+            item = (
+                AgendaItem.objects.select_for_update()
+                .filter(pk=pk, revisit_reminded_at__isnull=True)
+                .select_related("meeting__chair", "requirement__owner")
+                .first()
+            )
+            if item is None or item.revisit_date is None:
+                continue
+            requirement = item.requirement
+            text = _("需求 %(code)s 已到重新评审日期（%(date)s），请安排评审。暂缓说明：%(note)s") % {
+                "code": requirement.code,
+                "date": item.revisit_date.isoformat(),
+                "note": item.decision_note or "—",
+            }
+            url = reverse("reviews:agenda_choose") + f"?ids={requirement.pk}"
+            notify(
+                recipients=[item.meeting.chair, requirement.owner],
+                kind=Notification.Kind.REVIEW,
+                text=text,
+                url=url,
+                mail_subject=_("需求 %(code)s 到了重新评审日期") % {"code": requirement.code},
+                mail_body=text,
+                key=f"review:revisit:{item.pk}:{item.revisit_date.isoformat()}",
+            )
+            item.revisit_reminded_at = now
+            item.save(update_fields=["revisit_reminded_at"])
+            sent += 1
+    return sent
