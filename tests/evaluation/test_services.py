@@ -220,3 +220,32 @@ def test_the_daily_job_runs_twice_and_reminds_once(launched: Any, users: Any) ->
     evaluations_daily()
     evaluations_daily()
     assert reminders(users["product_manager"]) == 1
+
+
+def test_the_plans_acceptance_metric_and_target_are_carried_over(
+    users: dict[str, Any], requirement: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.apps import apps
+
+    try:
+        plan_model = apps.get_model("delivery", "Plan")
+    except LookupError:
+        pytest.skip("no plan model: the metric and target are entered on the evaluation")
+    names = {f.name for f in plan_model._meta.get_fields()}
+    if not {"metric_name", "target_value", "requirements"} <= names:
+        pytest.skip("the plan names its criterion differently")
+    plan = plan_model.objects.create(
+        title="批量折扣上线计划",
+        strategy="product_iteration",
+        start_date=dt.date(2024, 3, 1),
+        end_date=dt.date(2024, 4, 20),
+        metric_name="使用率",
+        target_value=30,
+        unit="%",
+    )
+    plan.requirements.add(requirement)
+    with django_capture_on_commit_callbacks(execute=True):
+        launch(requirement, users["admin"])
+    evaluation = Evaluation.objects.get(requirement=requirement)
+    assert evaluation.metric == "使用率"
+    assert evaluation.target == "≥ 30 %"
