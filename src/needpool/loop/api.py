@@ -8,6 +8,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -38,6 +40,35 @@ class RejectUnknownFields:
             if unknown:
                 raise serializers.ValidationError({name: [_("未知字段。")] for name in unknown})
         return attrs
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice field documented as the named enum component ``enum_name`` (the one the customers API uses for
+    the same choices), instead of a second enum named after this property."""
+
+    def __init__(self, choices: Any, *, enum_name: str, **kwargs: Any) -> None:
+        self.enum_name = enum_name
+        super().__init__(choices, **kwargs)
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+        field: NamedChoiceField = self.target
+        values = [value for value in field.choices if value not in ("", None)]
+        enum = ResolvedComponent(
+            name=field.enum_name,
+            type=ResolvedComponent.SCHEMA,
+            object=field.enum_name,
+            schema={
+                "enum": values,
+                "type": "string",
+                "description": build_choice_description_list([(v, field.choices[v]) for v in values]),
+            },
+        )
+        auto_schema.registry.register_on_missing(enum)
+        return enum.ref
 
 
 # ---------------------------------------------------------------- notices (read)
@@ -155,8 +186,12 @@ class ReleaseNoteViewSet(
 class CampaignSerializer(RejectUnknownFields, BoundedModelSerializer):
     """An NPS campaign: the customers it asks (segments and value tiers; empty = all) and its progress."""
 
-    segments = serializers.ListField(child=serializers.ChoiceField(Segment.choices), required=False, max_length=10)
-    value_tiers = serializers.ListField(child=serializers.ChoiceField(ValueTier.choices), required=False, max_length=10)
+    segments = serializers.ListField(
+        child=NamedChoiceField(Segment.choices, enum_name="SegmentEnum"), required=False, max_length=10
+    )
+    value_tiers = serializers.ListField(
+        child=NamedChoiceField(ValueTier.choices, enum_name="ValueTierEnum"), required=False, max_length=10
+    )
     question = serializers.CharField(max_length=300, required=False, allow_blank=True)
     invited = serializers.IntegerField(read_only=True)
     answered = serializers.IntegerField(read_only=True)
