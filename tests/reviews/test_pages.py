@@ -39,6 +39,18 @@ def test_list_is_paginated_with_bounded_queries(client, pm, make_meeting, make_r
     assert client.get(url, {"status": "held"}).status_code == 200
 
 
+def test_a_sales_attendee_counts_only_the_items_they_see(client, users, pm, meeting, make_requirement, customer_b):
+    services.agenda_add(
+        actor=pm,
+        meeting=meeting,
+        requirement_ids=[make_requirement("可见").pk, make_requirement("不可见", customer=customer_b, actor=pm).pk],
+    )
+    from needpool.reviews.selectors import meeting_list
+
+    assert meeting_list(user=users["sales"]).get().item_count == 1
+    assert meeting_list(user=pm).get().item_count == 2
+
+
 def test_outsiders_see_no_meeting(client, meeting, outsider):
     _client(client, outsider)
     assert "五月需求评审会" not in client.get(reverse("reviews:list")).content.decode()

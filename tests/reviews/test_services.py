@@ -445,7 +445,7 @@ def test_merged_requirement_cannot_be_decided(meeting, pm, requirement, make_req
 def test_section_lists_items_for_who_may_see(meeting, pm, requirement, outsider):
     from needpool.reviews.lifecycle import review_section_context
 
-    assert review_section_context(requirement, pm) is None
+    assert review_section_context(requirement, pm) == {"review_items": [], "may_add": True}  # a reviewer may add it
     item = _item(meeting, requirement, pm)
     services.decide(actor=pm, item=item, decision="accepted")
     assert review_section_context(requirement, pm)["review_items"] == [item]

@@ -49,12 +49,15 @@ REVIEW_GATE = flow_rules.Gate(
 
 
 def review_section_context(requirement: Any, user: Any) -> dict[str, Any] | None:
+    """The requirement's review items the user may see; for reviewers also a way onto a meeting's agenda."""
+    from needpool.reviews.permissions import can_review
     from needpool.reviews.selectors import requirement_items
 
     items = requirement_items(requirement, user)
-    if not items:
+    may_add = can_review(user) and not requirement.merged_into_id
+    if not items and not may_add:
         return None
-    return {"review_items": items}
+    return {"review_items": items, "may_add": may_add}
 
 
 def register() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from needpool.accounts.models import User
@@ -20,7 +20,15 @@ ITEM_RELATED = ("requirement", "requirement__status", "iteration", "owner", "dec
 
 
 def meeting_list(*, user: Any, q: str = "", status: str = "") -> QuerySet[ReviewMeeting]:
-    qs = visible_meetings(user).select_related("chair").annotate(item_count=Count("items", distinct=True))
+    """Visible meetings, newest first, each with the number of agenda items the user may see."""
+    from needpool.requirements.permissions import requirement_scope, visible_requirements
+
+    counted = Count("items", distinct=True)
+    if user is not None and user.is_authenticated and requirement_scope(user) is not None:
+        counted = Count(
+            "items", filter=Q(items__requirement__in=visible_requirements(user).values("pk")), distinct=True
+        )
+    qs = visible_meetings(user).select_related("chair").annotate(item_count=counted)
     if q:
         qs = qs.filter(title__icontains=q[:100])
     if status in ReviewMeeting.Status.values:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -93,8 +94,9 @@ def meeting_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
         attendees = data.pop("attendees")
         version = parse_id(request.POST.get("version"))
         try:
-            services.meeting_update(actor=user, meeting=meeting, expected_version=version, **data)
-            services.attendees_set(actor=user, meeting=meeting, attendees=attendees)
+            with transaction.atomic():
+                services.meeting_update(actor=user, meeting=meeting, expected_version=version, **data)
+                services.attendees_set(actor=user, meeting=meeting, attendees=attendees)
         except StaleVersion:
             form.add_error(None, _("会议在您打开后已被他人修改，未保存。请刷新后再修改。"))
         except ValidationError as exc:
