@@ -152,7 +152,9 @@ def test_complaints_in_interactions_suggest_churn_risk_and_applying_it_reschedul
         actor=users["sales"], customer=customer, expected_segment="churn_risk"
     )
     assert updated.segment == "churn_risk"
-    assert updated.next_follow_up == timezone.localdate() + dt.timedelta(days=7)
+    assert updated.next_follow_up == timezone.localdate(
+        customer.interactions.order_by("-occurred_at").first().occurred_at
+    ) + dt.timedelta(days=7)
 
 
 def test_applying_a_suggestion_needs_the_right_to_write_the_customer(
@@ -241,3 +243,14 @@ def test_the_daily_job_runs_twice_and_reminds_once(users: Any, customer: Custome
     follow_ups_daily()
     follow_ups_daily()
     assert reminders(users["sales"]) == 1
+
+
+def test_the_daily_job_brings_a_date_beyond_the_cadence_forward(users: Any, customer: Customer) -> None:
+    at = timezone.now() - dt.timedelta(hours=1)
+    record(users["sales"], customer, at, next_follow_up_date=timezone.localdate() + dt.timedelta(days=200))
+    customer.refresh_from_db()
+    assert customer.next_follow_up == timezone.localdate() + dt.timedelta(days=200)  # as planned, until tonight
+    Customer.objects.filter(pk=customer.pk).update(segment="churn_risk")  # segment changed by hand
+    assert cadence.follow_ups_refresh() == 1
+    customer.refresh_from_db()
+    assert customer.next_follow_up == timezone.localdate(at) + dt.timedelta(days=7)

@@ -4,11 +4,12 @@ the segment a customer's signals suggest.
 - The cadence table: one row per segment (``FollowUpCadence``), defaults from the CRM template: high-value
   monthly with a quarterly senior visit, potential every two weeks, churn-risk weekly (with a win-back
   plan), normal quarterly. Admins edit it (``Cap.CONFIGURE``).
-- ``Customer.next_follow_up`` = the last interaction's day + the segment's interval, unless the account owner
-  planned a date: the date planned on the interaction being recorded, or one set on the customer that is
-  still ahead of the last contact, is kept. Set when an interaction is recorded (``interaction_create``
-  calls ``follow_up_after_interaction`` in its transaction) and, where missing or left behind by a later
-  contact, for every customer by the daily job (``follow_ups_refresh``).
+- ``Customer.next_follow_up`` = the last interaction's day + the segment's interval. Recording an interaction
+  with a planned date (下次跟进日期) takes that date (``interaction_create`` calls
+  ``follow_up_after_interaction`` in its transaction); the daily job (``follow_ups_refresh``) then holds every
+  customer to its cadence: a missing date, or one a later contact has left behind, becomes the cadence's
+  date, and a planned date beyond it is brought forward to it (the cadence is the longest gap, so a
+  segment's new interval applies the next morning). A planned date sooner than the cadence's is kept.
 - Due and overdue follow-ups remind the account owner once per customer and day (``follow_up_reminders_send``).
 - ``follow_ups_due(user=, today=)``: the user's customers due for a follow-up (the home page).
 - ``segment_suggestion(customer)``: the segment its signals suggest (value tier / purchase size, complaints
@@ -103,11 +104,7 @@ def cadence_for(segment: str) -> FollowUpCadence:
 def _bounded_int(value: Any, low: int, high: int) -> int | None:
     try:
         number = int(value)
-        if (
-            isinstance(value, (bool, float))
-            or str(number) != str(value)
-            or not low <= number <= high
-        ):
+        if isinstance(value, (bool, float)) or str(number) != str(value) or not low <= number <= high:
             return None
         return number
     except (TypeError, ValueError):
@@ -210,9 +207,9 @@ def follow_up_after_interaction(*, customer: Customer, interaction: Interaction)
 
 
 def follow_ups_refresh(*, now: dt.datetime | None = None) -> int:
-    """The daily job, for every customer: a missing next follow-up, or one a later contact has left behind, is
-    set to the latest contact + the segment's interval (a customer never contacted: its creation + the
-    interval). A planned date still ahead of the last contact is kept. Returns how many dates changed."""
+    """The daily job, for every customer: the latest contact + the segment's interval, or the date planned after
+    that contact when it is sooner (a customer never contacted: a date set by hand, else its creation + the
+    interval). Returns how many dates changed."""
     intervals = cadence_intervals()
     latest = Interaction.objects.filter(customer=OuterRef("pk")).order_by("-occurred_at", "-id")
     rows = Customer.objects.annotate(last_contact=Subquery(latest.values("occurred_at")[:1])).values_list(
@@ -227,9 +224,9 @@ def follow_ups_refresh(*, now: dt.datetime | None = None) -> int:
             value = timezone.localdate(created_at) + dt.timedelta(days=interval)
         else:
             contact_day = timezone.localdate(last_contact)
-            if current is not None and current > contact_day:
-                continue  # planned after the last contact: kept
             value = next_follow_up_date(last_contact=contact_day, interval_days=interval)
+            if current is not None and contact_day < current < value:
+                continue  # planned after the last contact and sooner than the cadence: kept
         changed += int(_set_next(pk, value))
     return changed
 
