@@ -171,3 +171,30 @@ def test_survey_pages_are_rate_limited(client: Any, settings: Any) -> None:
     settings.RATELIMIT_ENABLE = True
     statuses = {client.get("/portal/loop/s/" + "y" * 43 + "/").status_code for _ in range(61)}
     assert statuses == {404, 429}
+
+
+def test_nps_answer_page_takes_0_to_10(
+    client: Any, users: Any, customer: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    import re
+
+    campaign = services.nps_campaign_create(actor=users["manager"], name="年度 NPS", question="您会推荐我们吗？")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.nps_campaign_start(actor=users["manager"], campaign=campaign)
+    found = re.search(r"/portal/loop/s/[A-Za-z0-9_-]+/", mailoutbox[-1].body)
+    assert found
+    url = found.group(0)
+    page = client.get(url).content.decode()
+    assert "您会推荐我们吗？" in page and page.count('name="score"') == 11
+    assert "A科技公司" not in page and "年度 NPS" not in page
+    assert client.post(url, {"score": "11"}).status_code == 400
+    assert "感谢您的反馈" in client.post(url, {"score": "0", "comment": "太贵"}).content.decode()
+    assert SurveyInvitation.objects.get(campaign=campaign).score == 0
+
+
+def test_unknown_tokens_get_the_sites_404(client: Any) -> None:
+    unknown = client.get("/portal/loop/s/" + "A" * 43 + "/")
+    malformed = client.get("/portal/loop/s/x/")
+    elsewhere = client.get("/portal/no-such-page/")
+    assert unknown.status_code == malformed.status_code == elsewhere.status_code == 404
+    assert unknown.content == malformed.content
