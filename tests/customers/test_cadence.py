@@ -254,3 +254,14 @@ def test_the_daily_job_brings_a_date_beyond_the_cadence_forward(users: Any, cust
     assert cadence.follow_ups_refresh() == 1
     customer.refresh_from_db()
     assert customer.next_follow_up == timezone.localdate(at) + dt.timedelta(days=7)
+
+
+def test_the_owner_is_also_mailed_once_per_day(users: Any, customer: Customer) -> None:
+    from needpool.core.models import OutboundMail
+
+    users["sales"].email = "sales@example.com"
+    users["sales"].save(update_fields=["email"])
+    customer_update(actor=users["sales"], customer=customer, next_follow_up=timezone.localdate())
+    cadence.follow_up_reminders_send()
+    cadence.follow_up_reminders_send()
+    assert OutboundMail.objects.filter(key__startswith=f"follow-up:{customer.pk}:").count() == 1

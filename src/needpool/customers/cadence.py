@@ -278,6 +278,7 @@ def follow_up_reminders_send(*, now: dt.datetime | None = None) -> int:
                     kind=Notification.Kind.FOLLOW_UP,
                     text=text,
                     url=reverse("customers:detail", args=[customer.pk]),
+                    mail_subject=_("跟进提醒：%(name)s") % {"name": customer.name},
                     key=f"follow-up:{customer.pk}:{today.isoformat()}",
                 )
         except IntegrityError:
