@@ -138,7 +138,7 @@ def test_task_create_warns_and_refuses_foreign_dependencies(api, pm, plan, examp
 
 def test_overdue_endpoint(api, engineer, example_tasks):
     response = api(engineer).get(f"{BASE}/tasks/overdue/")
-    assert response.status_code == 200 and {row["title"] for row in response.json()} == {"开发", "测试"}
+    assert response.status_code == 200 and {row["title"] for row in response.json()["results"]} == {"开发", "测试"}
 
 
 def test_acceptance_api_and_gate(api, pm, requirement, plan, customer):

@@ -438,9 +438,10 @@ class TaskViewSet(
     @extend_schema(responses=TaskSerializer(many=True), parameters=[])
     @action(detail=False, methods=["get"])
     def overdue(self, request: Request) -> Response:
-        """The caller's overdue tasks: owned, or of a plan the caller manages (at most 20)."""
+        """The caller's overdue tasks: owned, or of a plan the caller manages (the 20 most overdue, paginated)."""
         rows = selectors.overdue_tasks(request.user).prefetch_related("depends_on")
-        return Response(TaskSerializer(rows, many=True, context=self.get_serializer_context()).data)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(TaskSerializer(page, many=True, context=self.get_serializer_context()).data)
 
 
 # ---------------------------------------------------------------- acceptance
