@@ -71,6 +71,18 @@ _EXTRA_LABELS = {
     "merged_into": gettext_lazy("合并到"),
     "watchers": gettext_lazy("关注人"),
     "tags": gettext_lazy("标签"),
+    "left": gettext_lazy("留在原处"),
+    # What the analysis desk records on the requirement's log.
+    "analysis.whys": gettext_lazy("5 Whys"),
+    "analysis.root_cause": gettext_lazy("根本原因"),
+    "analysis.fishbone": gettext_lazy("鱼骨图"),
+    "analysis.computed_priority": gettext_lazy("计算优先级"),
+    "analysis.computed_score": gettext_lazy("计算得分"),
+    "analysis.computed_model": gettext_lazy("计算模型"),
+    "analysis.override_priority": gettext_lazy("人工调整优先级"),
+    "analysis.override_reason": gettext_lazy("调整理由"),
+    "analysis.compliance_status": gettext_lazy("合规审核"),
+    "analysis.compliance_note": gettext_lazy("合规意见"),
 }
 
 
@@ -78,7 +90,11 @@ def _field_label(name: str) -> str:
     try:
         return str(getattr(Requirement._meta.get_field(name), "verbose_name", name))
     except FieldDoesNotExist:
-        return str(_EXTRA_LABELS.get(name, name))
+        if name in _EXTRA_LABELS:
+            return str(_EXTRA_LABELS[name])
+        if name.startswith("analysis."):
+            return _("分析：%(field)s") % {"field": name.removeprefix("analysis.")}
+        return name
 
 
 def visible_history(requirement: Requirement, user: Viewer, evidence: list[Any]) -> list[dict[str, Any]]:
