@@ -268,3 +268,11 @@ def test_api_settings(users: Any, api: Any) -> None:
     admin = api(users["admin"])
     assert admin.patch("/api/v1/evaluation/settings/", {"delay_days": 0}, format="json").status_code == 400
     assert admin.patch("/api/v1/evaluation/settings/", {"delay_days": 7}, format="json").json() == {"delay_days": 7}
+
+
+def test_evaluations_due_for_the_home_page(evaluation: Evaluation, users: Any) -> None:
+    from needpool.evaluation.selectors import evaluations_due
+
+    assert list(evaluations_due(user=users["sales"], today=evaluation.due_date - dt.timedelta(days=1))) == []
+    assert list(evaluations_due(user=users["sales"], today=evaluation.due_date)) == [evaluation]
+    assert list(evaluations_due(user=users["manager"], today=evaluation.due_date)) == []

@@ -47,3 +47,8 @@ def evaluations_of_requirement(requirement_id: int) -> list[Evaluation]:
         .select_related("owner", "completed_by")
         .order_by("-launched_at", "-id")
     )
+
+
+def evaluations_due(*, user: Viewer, today: Any, limit: int = 20) -> QuerySet[Evaluation]:
+    """The user's own open evaluations due by ``today``, the most overdue first (for the home page)."""
+    return evaluation_list(user=user, mine=True, state="open").filter(due_date__lte=today)[:limit]
