@@ -24,16 +24,35 @@
     }
   }
 
+  // frappe-gantt writes a task's name into the chart (and its popup) as HTML: every text is escaped first.
+  function escapeHtml(text) {
+    return String(text == null ? "" : text)
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      .replace(/'/g, "&#39;");
+  }
+
   function details(task) {
     var parts = [task.start + " — " + task.end];
-    if (task.owner) parts.push(task.owner);
-    if (task.status) parts.push(task.status);
+    if (task.owner) parts.push(escapeHtml(task.owner));
+    if (task.status) parts.push(escapeHtml(task.status));
     return parts.join(" · ");
+  }
+
+  function earliest(rows) {
+    return rows.reduce(function (first, row) {
+      return !first || row.start < first ? row.start : first;
+    }, "");
   }
 
   function draw(el) {
     var rows = readJson(el.getAttribute("data-gantt-data"));
     if (!rows || !rows.length || typeof window.Gantt !== "function") return;
+    rows = rows.map(function (row) {
+      return Object.assign({}, row, { name: escapeHtml(row.name) });
+    });
     var lang = (document.documentElement.getAttribute("lang") || "zh").toLowerCase().indexOf("zh") === 0 ? "zh" : "en";
     var chart = new window.Gantt(el, rows, {
       view_mode: "Week",
@@ -41,6 +60,10 @@
       language: lang,
       container_height: "auto",
       today_button: false,
+      // Open on the first bar, not on today (a plan may lie wholly in the past or the future).
+      scroll_to: earliest(rows),
+      // Weekend shading is drawn with style attributes, which the Content-Security-Policy refuses.
+      holidays: null,
       popup_on: "click",
       popup: function (ctx) {
         ctx.set_title(ctx.task.name);
