@@ -248,7 +248,7 @@ def agenda_add(*, actor: User, meeting: ReviewMeeting, requirement_ids: Sequence
 @transaction.atomic
 def agenda_remove(*, actor: User, item: AgendaItem) -> None:
     _require_review(actor)
-    item = AgendaItem.objects.select_for_update().select_related("requirement", "meeting").get(pk=item.pk)
+    item = AgendaItem.objects.select_for_update(of=("self",)).select_related("requirement", "meeting").get(pk=item.pk)
     if item.decision != Decision.PENDING:
         raise ValidationError({"item": _("已决策的议题不能移出议程。")})
     code = item.requirement.code

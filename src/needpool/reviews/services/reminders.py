@@ -35,7 +35,7 @@ def revisit_remind(*, now: dt.datetime | None = None) -> int:
     for pk in list(due):
         with transaction.atomic():
             item = (
-                AgendaItem.objects.select_for_update()
+                AgendaItem.objects.select_for_update(of=("self",))
                 .filter(pk=pk, revisit_reminded_at__isnull=True)
                 .select_related("meeting__chair", "requirement__owner")
                 .first()
