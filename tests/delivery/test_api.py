@@ -229,5 +229,4 @@ def test_list_query_counts_do_not_grow(api, pm, make_requirements, path):
     few = count()
     grow()
     grow()
-    extra = 2 * 4 if path == "tasks" else 0  # a task's warnings read its dependencies and plan
-    assert count() <= few + extra
+    assert count() <= few
