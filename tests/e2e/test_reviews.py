@@ -60,3 +60,35 @@ def test_product_manager_creates_a_meeting_adds_a_requirement_and_accepts_it(pag
     page.reload()
     assert_no_horizontal_overflow(page, 390)
     screenshot(page, "reviews-meeting-phone")
+
+
+def test_minutes_page_records_owner_and_date_and_the_list_shows_the_meeting(page, users, requirement):
+    from needpool.reviews import services
+
+    pm = users["product_manager"]
+    start = timezone.now() + dt.timedelta(days=2)
+    meeting = services.meeting_create(
+        actor=pm, title="纪要演示会", starts_at=start, ends_at=start + dt.timedelta(hours=1), chair=pm, place="线上"
+    )
+    item = services.agenda_add(actor=pm, meeting=meeting, requirement_ids=[requirement.pk])[0]
+    services.decide(actor=pm, item=item, decision="rejected", note="与产品方向不符")
+    services.material_add(actor=pm, meeting=meeting, title="需求说明", link="https://docs.example.com/a")
+
+    sign_in(page, "product_manager", PASSWORD)
+    page.goto(page.base_url + f"/reviews/{meeting.pk}/")
+    expect(page.locator("#late-warning")).to_contain_text("材料发送晚于会前 3 天")
+    page.locator("#edit-minutes").click()
+    page.wait_for_url(f"**/reviews/{meeting.pk}/minutes/")
+    page.locator("#id_solution").fill("保留现有折扣规则")
+    row = page.locator(f"#minutes-item-{item.pk}")
+    row.locator("select").select_option(str(users["engineer"].pk))
+    row.locator("input[type=date]").fill("2030-06-30")
+    screenshot(page, "reviews-minutes")
+    page.locator("#save-minutes").click()
+    expect(page.locator(".alert-success")).to_contain_text("评审纪要已保存")
+    expect(page.locator("#minutes")).to_contain_text("保留现有折扣规则")
+    expect(page.locator(f"#item-{item.pk}")).to_contain_text("2030-06-30")
+
+    page.goto(page.base_url + "/reviews/")
+    expect(page.locator("#meeting-table")).to_contain_text("纪要演示会")
+    screenshot(page, "reviews-list")
