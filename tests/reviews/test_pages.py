@@ -233,3 +233,18 @@ def test_requirement_page_shows_the_review_section(client, pm, meeting, requirem
     _client(client, pm)
     body = client.get(reverse("requirements:detail", args=[requirement.pk])).content.decode()
     assert 'id="section-reviews"' in body and "等下季度" in body and meeting.title in body
+
+
+def test_a_refused_decision_shows_the_form_again_with_the_reason(client, pm, meeting, reviewed_flow, make_requirement):
+    req = make_requirement("信息不全", background="")
+    item = services.agenda_add(actor=pm, meeting=meeting, requirement_ids=[req.pk])[0]
+    _client(client, pm)
+    prefix = f"d{item.pk}-"
+    response = client.post(
+        reverse("reviews:decide", args=[item.pk]), {prefix + "decision": "accepted", prefix + "note": "我的说明"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "需求信息未标准化" in body and "我的说明" in body and "决策未保存" in body
+    item.refresh_from_db()
+    assert item.decision == "pending"

@@ -111,7 +111,10 @@ def meeting_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- the meeting page
 
 
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _render_detail(
+    request: HttpRequest, pk: int, bound: DecisionForm | None = None, bound_item: int | None = None
+) -> HttpResponse:
+    """The meeting page; ``bound`` is a refused decision form shown again (with its errors) for ``bound_item``."""
     user = acting_user(request.user)
     meeting = selectors.meeting_get(user=user, pk=pk)
     allowed = meeting_permissions(user, meeting)
@@ -122,7 +125,9 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rows = []
     for item in meeting.visible_items:  # type: ignore[attr-defined]
         form = None
-        if allowed["decide"]:
+        if allowed["decide"] and bound is not None and item.pk == bound_item:
+            form = bound
+        elif allowed["decide"]:
             form = DecisionForm(
                 prefix=f"d{item.pk}",
                 initial={
@@ -133,8 +138,10 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "version": item.version,
                 },
             )
-            form.fields["iteration"].choices = [("", "—"), *((i.pk, str(i)) for i in iterations)]  # type: ignore[attr-defined]
-        rows.append({"item": item, "form": form})
+        if form is not None:
+            choices = [("", "—"), *((i.pk, str(i)) for i in iterations)]
+            form.fields["iteration"].choices = choices  # type: ignore[attr-defined]
+        rows.append({"item": item, "form": form, "refused": form is not None and form is bound})
     context = {
         "meeting": meeting,
         "attendees": attendees,
@@ -148,7 +155,11 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "material_form": MaterialForm(),
         "late_days": selectors.LATE_DAYS,
     }
-    return render(request, "reviews/detail.html", context)
+    return render(request, "reviews/detail.html", context, status=400 if bound is not None else 200)
+
+
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, pk)
 
 
 def _ids(values: list[str]) -> list[str]:
@@ -244,33 +255,38 @@ def agenda_reorder(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def item_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a decision; a refused one (missing reason or date, a workflow refusal) shows the page again with
+    the form as typed and the reason, a stale one says who was faster."""
     _require_review(request)
     user = acting_user(request.user)
     item = selectors.item_get(user=user, pk=pk)
     form = DecisionForm(request.POST, prefix=f"d{item.pk}", iterations=selectors.open_iterations(user))
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return _detail(item.meeting_id, f"item-{item.pk}")
-    data = form.cleaned_data
-    try:
-        services.decide(
-            actor=user,
-            item=item,
-            decision=data["decision"],
-            note=data.get("note") or "",
-            revisit_date=data.get("revisit_date"),
-            iteration=data.get("iteration"),
-            expected_version=data.get("version"),
-        )
-    except ValidationError as exc:  # StaleVersion included: someone decided in between
-        messages.error(request, _("决策未保存：%(reason)s") % {"reason": error_text(exc)})
-    else:
-        messages.success(
-            request,
-            _("需求 %(code)s 的决策已记录：%(decision)s。")
-            % {"code": item.requirement.code, "decision": Decision(data["decision"]).label},
-        )
-    return _detail(item.meeting_id, f"item-{item.pk}")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.decide(
+                actor=user,
+                item=item,
+                decision=data["decision"],
+                note=data.get("note") or "",
+                revisit_date=data.get("revisit_date"),
+                iteration=data.get("iteration"),
+                expected_version=data.get("version"),
+            )
+        except StaleVersion as exc:
+            messages.error(request, _("决策未保存：%(reason)s") % {"reason": error_text(exc)})
+            return _detail(item.meeting_id, f"item-{item.pk}")
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("需求 %(code)s 的决策已记录：%(decision)s。")
+                % {"code": item.requirement.code, "decision": Decision(data["decision"]).label},
+            )
+            return _detail(item.meeting_id, f"item-{item.pk}")
+    messages.error(request, _("需求 %(code)s 的决策未保存，请查看下面标出的问题。") % {"code": item.requirement.code})
+    return _render_detail(request, item.meeting_id, bound=form, bound_item=item.pk)
 
 
 @require_POST
