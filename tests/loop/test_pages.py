@@ -129,7 +129,8 @@ def test_settings_page_saves_templates_and_refuses_syntax(client: Any, users: An
     client.force_login(users["product_manager"])
     assert client.get(url).status_code == 403
     client.force_login(users["admin"])
-    assert client.get(url).status_code == 200
+    shown = client.get(url).content.decode()
+    assert "DEM20240301001" in shown and "/portal/loop/changelog/" in shown  # the preview with example values
     refused = client.post(url, {"form": "launched", "launched-subject": "上线", "launched-body": "{{ title }}"})
     assert refused.status_code == 200 and "不支持模板语法" in refused.content.decode()
     assert not NoticeTemplate.objects.exists()

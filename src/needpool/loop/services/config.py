@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -102,8 +103,30 @@ def notice_templates() -> list[dict[str, Any]]:
     rows = []
     for event, label in NoticeEvent.choices:
         subject, body = (stored[event].subject, stored[event].body) if event in stored else notice_template(event)
-        rows.append({"event": event, "label": str(label), "subject": subject, "body": body, "custom": event in stored})
+        sample = sample_values(str(label))
+        rows.append(
+            {
+                "event": event,
+                "label": str(label),
+                "subject": subject,
+                "body": body,
+                "custom": event in stored,
+                "preview_subject": template_render(subject, sample),
+                "preview_body": template_render(body, sample),
+            }
+        )
     return rows
+
+
+def sample_values(status: str) -> dict[str, str]:
+    """Example values for the settings page's preview (worked example 1)."""
+    return {
+        "code": "DEM20240301001",
+        "title": _("按客户等级设置批量订单折扣规则"),
+        "status": status,
+        "note": _("已完成验收，操作指南已随邮件发送。"),
+        "link": site_link(reverse("loop_public:changelog")),
+    }
 
 
 @transaction.atomic
