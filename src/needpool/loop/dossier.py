@@ -196,7 +196,11 @@ def archive_list(request: HttpRequest) -> HttpResponse:
     status = 200 if not form.is_bound or form.is_valid() else 400
     qs = archived_requirements(user=request.user, **filters) if status == 200 else Requirement.objects.none()
     page = paginate(request, qs)
-    context = {"form": form, "page_obj": page, "requirements": list(page.object_list), "has_filters": bool(filters)}
+    rows = [
+        {"requirement": r, "customers": list(dict.fromkeys(f.customer.name for f in r.evidence if f.customer))}  # type: ignore[attr-defined]
+        for r in page.object_list
+    ]
+    context = {"form": form, "page_obj": page, "rows": rows, "has_filters": bool(filters)}
     return render(request, "loop/dossier_list.html", context, status=status)
 
 
