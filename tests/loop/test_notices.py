@@ -145,3 +145,18 @@ def test_catch_up_sends_for_a_lost_job(asked: Any, users: Any, mailoutbox: Any) 
     assert result["notices"]["mail"] == 1
     assert loop_sweep()["notices"]["mail"] == 0
     assert OutboundMail.objects.filter(key__startswith=f"loop:notice:{asked.pk}:").count() == 1
+
+
+def test_status_in_the_mail_is_the_events_even_when_the_requirement_moved_on(
+    asked: Any, move: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    move(asked, "in_progress", "testing", "launched", "closed")
+    CustomerNotice.objects.filter(event="launched").delete()
+    mailoutbox.clear()
+    from needpool.core.models import OutboundMail as Mail
+
+    Mail.objects.filter(key__startswith=f"loop:notice:{asked.pk}:launched:").delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        close_loop_after_move(asked.pk, "launched", "", None)
+    launched = next(m for m in mailoutbox if "已上线" in m.subject)
+    assert "当前状态：已上线" in launched.body

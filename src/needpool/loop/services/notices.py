@@ -93,11 +93,19 @@ def contact_askers(requirement_id: int) -> list[Asker]:
     return list(seen.values())
 
 
+def _status_label(requirement: Requirement, event: str) -> str:
+    """The status the event moved into: the requirement's own (custom) label while it is still there, else the
+    event's name (it moved on before the job ran, e.g. launched and closed within a minute)."""
+    current = requirement.status
+    still_there = event_for_move(target_key=current.key, target_category=current.category) == event
+    return str(current) if still_there else str(NoticeEvent(event).label)
+
+
 def notice_values(requirement: Requirement, *, event: str, note: str) -> dict[str, str]:
     return {
         "code": requirement.code,
         "title": requirement.title,
-        "status": str(requirement.status),
+        "status": _status_label(requirement, event),
         "note": note.strip(),
         "link": site_link(reverse("loop_public:changelog")),
     }
