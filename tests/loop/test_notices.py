@@ -160,3 +160,13 @@ def test_status_in_the_mail_is_the_events_even_when_the_requirement_moved_on(
         close_loop_after_move(asked.pk, "launched", "", None)
     launched = next(m for m in mailoutbox if "已上线" in m.subject)
     assert "当前状态：已上线" in launched.body
+
+
+def test_sweep_drafts_the_release_note_of_a_launch_whose_job_was_lost(asked: Any, users: Any) -> None:
+    from needpool.requirements.services import requirement_transition
+
+    for target in ("in_progress", "testing", "launched"):
+        requirement_transition(actor=users["product_manager"], requirement=asked, to=target)  # listeners never ran
+    assert loop_sweep()["release_notes"] == 1
+    assert loop_sweep()["release_notes"] == 0
+    assert ReleaseNote.objects.filter(requirement=asked).count() == 1

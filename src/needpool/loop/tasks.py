@@ -40,8 +40,9 @@ def nps_send(campaign_id: int) -> dict[str, int]:
 
 @db_periodic_task(crontab(minute="*/15"))
 def close_loop_sweep() -> dict[str, Any]:
-    """What a lost job left undone: notices of recent moves, CSAT of closed requirements, NPS batches, and the
-    mail outcome copied onto the notices. Idempotent: keys and unique constraints make a second run send nothing."""
+    """What a lost job left undone: notices of recent moves, release notes of launches, CSAT of closed
+    requirements, NPS batches; and the mail outcome copied onto the notices. Idempotent: keys and unique
+    constraints make a second run send nothing."""
     result = loop_sweep()
     log.info("close-the-loop sweep: %s", result)
     return result
@@ -50,6 +51,7 @@ def close_loop_sweep() -> dict[str, Any]:
 def loop_sweep(now: Any = None) -> dict[str, Any]:
     return {
         "notices": services.notices_catch_up(now=now),
+        "release_notes": services.release_notes_catch_up(now=now),
         "csat": services.csat_invite_closed(now=now),
         "nps": services.nps_send_due(now=now),
         "synced": services.notices_sync_status(),

@@ -22,6 +22,7 @@ from needpool.loop.services.release_notes import (
     release_note_draft,
     release_note_publish,
     release_note_update,
+    release_notes_catch_up,
 )
 from needpool.loop.services.surveys import (
     csat_invite,
@@ -56,6 +57,7 @@ __all__ = [
     "release_note_draft",
     "release_note_publish",
     "release_note_update",
+    "release_notes_catch_up",
     "requirement_askers",
     "survey_answer",
     "template_check",

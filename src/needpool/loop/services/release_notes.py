@@ -126,3 +126,19 @@ def release_note_publish(
         changes={"published": (not publish, publish)},
     )
     return locked
+
+
+def release_notes_catch_up(*, now: dt.datetime | None = None, days: int = 7) -> int:
+    """Draft the release notes of recent launches whose job was lost; returns how many were drafted."""
+    from needpool.requirements.choices import StatusCategory
+    from needpool.requirements.models import StatusChange
+
+    now = now or timezone.now()
+    launched = (
+        StatusChange.objects.filter(at__gte=now - dt.timedelta(days=days), target__category=StatusCategory.DONE)
+        .exclude(target__key="closed")
+        .exclude(requirement__release_note__isnull=False)
+        .values_list("requirement_id", flat=True)
+        .distinct()
+    )
+    return sum(release_note_draft(requirement_id=pk)[1] for pk in sorted(set(launched))[:500])
