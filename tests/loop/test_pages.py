@@ -115,10 +115,12 @@ def test_changelog_shows_only_published_public_notes_paginated(client: Any, user
 
 def test_campaign_pages(client: Any, users: Any, customer: Any) -> None:
     client.force_login(users["manager"])
-    response = client.post(reverse("loop:campaign_create"), {"name": "高价值客户 NPS", "segments": ["high_value"]})
+    response = client.post(
+        reverse("loop:campaign_create"), {"name": "高价值客户 NPS", "segments": ["high_value"], "value_tiers": ["high"]}
+    )
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "高价值客户 NPS" in page and 'id="nps-value"' in page
+    assert "高价值客户 NPS" in page and 'id="nps-value"' in page and "高价值" in page and "high_value" not in page
     bad = client.post(reverse("loop:campaign_create"), {"name": "", "segments": ["vip"]})
     body = bad.content.decode()
     assert bad.status_code == 200 and ("is-invalid" in body or "invalid-feedback" in body)

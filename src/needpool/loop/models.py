@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from needpool.core.models import TimeStampedModel
+from needpool.customers.choices import Segment, ValueTier
 
 
 class NoticeEvent(models.TextChoices):
@@ -173,6 +174,16 @@ class NpsCampaign(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def segment_labels(self) -> list[str]:
+        labels = dict(Segment.choices)
+        return [str(labels.get(key, key)) for key in self.segments or []]
+
+    @property
+    def value_tier_labels(self) -> list[str]:
+        labels = dict(ValueTier.choices)
+        return [str(labels.get(key, key)) for key in self.value_tiers or []]
 
 
 class SurveyInvitation(models.Model):
