@@ -299,3 +299,18 @@ def test_sales_sees_the_section_without_other_customers_contacts(client, users, 
     html = client.get(reverse("requirements:detail", args=[requirement.pk])).content.decode()
     assert 'id="delivery-section"' in html and "使用率 ≥ 30 %" in html
     assert "李秘书" not in html and "B制造企业" not in html.split('id="delivery-section"')[1].split("</section>")[0]
+
+
+def test_a_sales_task_owner_opens_the_plan_but_sees_no_acceptance_records(client, users, pm, plan, requirement):
+    services.task_create(
+        actor=pm, plan=plan, title="客户回访", start_date=D(2024, 3, 1), due_date=D(2024, 3, 2), owner=users["sales"]
+    )
+    services.acceptance_record(
+        actor=pm, requirement=requirement, plan=plan, accepted_by_user=pm, passed=False, remarks="内部备注XYZ"
+    )
+    client.force_login(users["sales"])
+    page = client.get(reverse("delivery:plan", args=[plan.pk]))
+    assert page.status_code == 200 and "客户回访" in page.content.decode()
+    assert "内部备注XYZ" not in page.content.decode() and "不通过" not in page.content.decode()
+    client.force_login(users["service"])  # same team, but owns no task of the plan
+    assert client.get(reverse("delivery:plan", args=[plan.pk])).status_code == 404

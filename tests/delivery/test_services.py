@@ -464,3 +464,80 @@ def test_planning_moves_a_requirement_between_iterations_and_done_ones_take_noth
     services.iteration_update(actor=pm, iteration=iteration, status="done")
     with pytest.raises(ValidationError):
         services.iteration_plan_requirements(actor=pm, iteration=iteration, requirements=[requirement])
+
+
+class DependencyProperties(TestCase):
+    """Property: whatever dependencies planners try to set, each change the rule accepts is stored, each it
+    refuses leaves nothing changed, and the stored graph of a plan never holds a cycle."""
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.integers(0, 4), st.sets(st.integers(0, 4), max_size=3)), min_size=1, max_size=8))
+    def test_no_cycle_is_ever_stored(self, attempts):
+        from needpool.delivery import rules
+
+        pm = User.objects.get_or_create(username="pm-deps", defaults={"role": Role.PRODUCT_MANAGER})[0]
+        plan = services.plan_create(
+            actor=pm, title="依赖性质", strategy="product_iteration", start_date=D(2024, 1, 1), end_date=D(2024, 12, 31)
+        )
+        tasks = [
+            services.task_create(actor=pm, plan=plan, title=f"T{i}", start_date=D(2024, 1, 1), due_date=D(2024, 1, 2))
+            for i in range(5)
+        ]
+        for index, deps in attempts:
+            task = tasks[index]
+            edges = {t.pk: set(t.depends_on.values_list("pk", flat=True)) for t in tasks}
+            wanted = [tasks[d] for d in deps]
+            refused = rules.creates_cycle(edges, task.pk, [t.pk for t in wanted])
+            if refused:
+                with pytest.raises(ValidationError):
+                    services.task_update(actor=pm, task=task, depends_on=wanted)
+                assert set(task.depends_on.values_list("pk", flat=True)) == edges[task.pk]
+            else:
+                services.task_update(actor=pm, task=task, depends_on=wanted)
+                assert set(task.depends_on.values_list("pk", flat=True)) == {t.pk for t in wanted}
+        final = {t.pk: set(t.depends_on.values_list("pk", flat=True)) for t in tasks}
+        assert not _has_cycle(final)
+
+
+def _has_cycle(graph: dict[int, set[int]]) -> bool:
+    """Plain depth-first search with colours (independent of the rule under test)."""
+    colour: dict[int, int] = {}
+
+    def visit(node: int) -> bool:
+        colour[node] = 1
+        for nxt in graph.get(node, ()):
+            if colour.get(nxt) == 1 or (colour.get(nxt) is None and visit(nxt)):
+                return True
+        colour[node] = 2
+        return False
+
+    return any(colour.get(n) is None and visit(n) for n in graph)
+
+
+class TaskMovePermissionProperties(TestCase):
+    """Property: a task's status moves exactly for its owner and for planners."""
+
+    @settings(max_examples=16, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from([r.value for r in Role]), st.booleans())
+    def test_moves(self, role, owns):
+        from needpool.accounts.roles import Cap, role_has
+
+        pm = User.objects.get_or_create(username="pm-move", defaults={"role": Role.PRODUCT_MANAGER})[0]
+        actor = User.objects.get_or_create(username=f"mover-{role}", defaults={"role": role})[0]
+        plan = services.plan_create(
+            actor=pm, title="移动", strategy="customer_care", start_date=D(2024, 1, 1), end_date=D(2024, 1, 9)
+        )
+        task = services.task_create(
+            actor=pm,
+            plan=plan,
+            title="t",
+            start_date=D(2024, 1, 1),
+            due_date=D(2024, 1, 2),
+            owner=actor if owns else pm,
+        )
+        if owns or role_has(role, Cap.PLAN):
+            assert services.task_move(actor=actor, task=task, status="doing").status == "doing"
+        else:
+            with pytest.raises(PermissionDenied):
+                services.task_move(actor=actor, task=task, status="doing")
+            assert Task.objects.get(pk=task.pk).status == "todo"

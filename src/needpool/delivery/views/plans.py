@@ -122,7 +122,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "milestones": list(selectors.plan_milestones(plan)),
         "rows": rows,
         "gantt": gantt_rows(tasks),
-        "acceptances": list(plan.acceptances.select_related("requirement")[:20]),
+        "acceptances": list(selectors.acceptance_list(user=request.user).filter(plan=plan)[:20]),
         "allowed": {"plan": permissions.can_plan(request.user)},
     }
     return render(request, "delivery/plan.html", context)
