@@ -248,3 +248,13 @@ def test_a_refused_decision_shows_the_form_again_with_the_reason(client, pm, mee
     assert "需求信息未标准化" in body and "我的说明" in body and "决策未保存" in body
     item.refresh_from_db()
     assert item.decision == "pending"
+
+
+def test_calendar_file_for_who_sees_the_meeting(client, users, meeting, outsider):
+    _client(client, users["sales"])
+    response = client.get(reverse("reviews:ics", args=[meeting.pk]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    assert f"UID:review-meeting-{meeting.pk}@needpool" in response.content.decode()
+    client.logout()
+    _client(client, outsider)
+    assert client.get(reverse("reviews:ics", args=[meeting.pk])).status_code == 404

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<id:pk>/", views.meeting_detail, name="detail"),
     path("<id:pk>/edit/", views.meeting_edit_page, name="edit"),
     path("<id:pk>/minutes/", views.minutes_edit, name="minutes"),
+    path("<id:pk>/invite.ics", views.meeting_ics, name="ics"),
     path("<id:pk>/minutes.pdf", views.minutes_pdf, name="minutes_pdf"),
     path("<id:pk>/minutes.doc", views.minutes_word, name="minutes_word"),
     path("<id:pk>/material/", views.material_add, name="material_add"),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from needpool.core.concurrency import StaleVersion
-from needpool.core.pdf import pdf_response, word_response
+from needpool.core.pdf import download_name, pdf_response, word_response
 from needpool.core.validation import parse_id
 from needpool.core.views import add_service_errors, error_text, paginate
 from needpool.reviews import selectors, services
@@ -367,6 +367,14 @@ def _minutes_context(request: HttpRequest, pk: int) -> dict[str, Any]:
         "materials": list(meeting.materials.all()),
         "printed_at": timezone.localtime(),
     }
+
+
+def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """The meeting as a calendar file (the same event the invitation mails carry)."""
+    meeting = selectors.meeting_get(user=acting_user(request.user), pk=pk)
+    response = HttpResponse(services.invitation_ics(meeting), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = download_name(f"review-{meeting.pk}.ics")
+    return response
 
 
 def minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
