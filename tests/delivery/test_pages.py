@@ -314,3 +314,16 @@ def test_a_sales_task_owner_opens_the_plan_but_sees_no_acceptance_records(client
     assert "内部备注XYZ" not in page.content.decode() and "不通过" not in page.content.decode()
     client.force_login(users["service"])  # same team, but owns no task of the plan
     assert client.get(reverse("delivery:plan", args=[plan.pk])).status_code == 404
+
+
+def test_plan_into_an_iteration_from_the_requirement_page(as_pm, client, users, requirement, iteration):
+    detail = reverse("requirements:detail", args=[requirement.pk])
+    assert 'id="plan-into-iteration"' in as_pm.get(detail).content.decode()
+    url = reverse("delivery:requirement_iteration", args=[requirement.pk])
+    assert as_pm.post(url, {"iteration": iteration.pk}).status_code == 302
+    assert IterationItem.objects.get(requirement=requirement).iteration_id == iteration.pk
+    html = as_pm.get(detail).content.decode()
+    assert 'id="plan-into-iteration"' not in html and iteration.name in html
+    assert as_pm.post(url, {"iteration": "x"}).status_code == 404
+    client.force_login(users["engineer"])
+    assert client.post(url, {"iteration": iteration.pk}).status_code == 403

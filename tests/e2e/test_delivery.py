@@ -158,3 +158,18 @@ def test_a_task_title_is_text_in_the_gantt_chart_never_markup(page, delivery_wor
     expect(page.locator("#plan-gantt .bar-label", has_text="<img")).to_have_count(1)
     assert page.locator("#plan-gantt img").count() == 0
     assert page.evaluate("window.__xss") is None
+
+
+def test_requirement_page_shows_the_delivery_section(page, delivery_world, requirement, users):
+    services.iteration_update(actor=users["product_manager"], iteration=delivery_world["iteration"], status="active")
+    services.change_request_create(actor=users["sales"], requirement=requirement, what="按季度结算", why="财务要求")
+    sign_in(page, "product_manager", PASSWORD)
+    page.goto(page.base_url + f"/requirements/{requirement.pk}/")
+    section = page.locator("#delivery-section")
+    expect(section).to_contain_text("当前迭代")
+    expect(section.locator("#change-notice")).to_be_visible()
+    expect(section.locator(".section-criterion")).to_have_text("使用率 ≥ 30 %")
+    expect(section.locator(".section-task")).to_have_count(3)
+    expect(section.locator("#section-changes")).to_contain_text("按季度结算")
+    section.scroll_into_view_if_needed()
+    section.screenshot(path=str(ARTIFACTS / "delivery-requirement-section.png"))

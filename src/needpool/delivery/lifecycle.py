@@ -65,7 +65,13 @@ def section_context(requirement: Requirement, user: Any) -> dict[str, Any] | Non
     acceptances = [{"record": a, "by": selectors.shown_acceptor(a, user)} for a in data["acceptances"]]
     changes = [{"change": c, "steps": next_steps(c.status)} for c in data["changes"]]
     iteration = data["iteration"]
+    open_iterations: list[Any] = []
+    if place_allows_planning(user, iteration):
+        open_iterations = list(
+            Iteration.objects.exclude(status=Iteration.Status.DONE).order_by("start_date", "id").only("id", "name")[:50]
+        )
     return {
+        "open_iterations": open_iterations,
         "iteration": iteration,
         "change_notice": bool(iteration and iteration.status == Iteration.Status.ACTIVE),
         "plans": plans,
@@ -77,6 +83,13 @@ def section_context(requirement: Requirement, user: Any) -> dict[str, Any] | Non
             "change": permissions.can_request_change(user, requirement),
         },
     }
+
+
+def place_allows_planning(user: Any, iteration: Any) -> bool:
+    """Offer the "plan into an iteration" form to planners while the requirement is in none."""
+    from needpool.delivery import permissions
+
+    return iteration is None and permissions.can_plan(user)
 
 
 SECTION = lifecycle.Section(

@@ -21,6 +21,7 @@ urlpatterns = [
     path("tasks/<id:pk>/edit/", plans.task_edit_page, name="task_edit"),
     path("tasks/<id:pk>/move/", plans.task_move_page, name="task_move"),
     path("requirements/<id:pk>/acceptance/new/", records.acceptance_create_page, name="acceptance_create"),
+    path("requirements/<id:pk>/iteration/", iterations.requirement_iteration_page, name="requirement_iteration"),
     path("requirements/<id:pk>/changes/new/", records.change_create_page, name="change_create"),
     path("changes/", records.change_list_page, name="changes"),
     path("changes/<id:pk>/", records.change_detail, name="change"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,6 +138,22 @@ def iteration_remove_page(request: HttpRequest, pk: int, requirement_pk: int) ->
         iteration_unplan_requirement(actor=request.user, requirement=found[0])  # type: ignore[arg-type]
         messages.success(request, _("已将需求 %(code)s 移出迭代。") % {"code": found[0].code})
     return redirect("delivery:iteration", pk=iteration.pk)
+
+
+@require_POST
+def requirement_iteration_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """From the requirement page: plan this requirement into the chosen iteration."""
+    found = selectors.requirements_by_ids(user=request.user, ids=[pk])
+    if not found:
+        raise Http404
+    iteration = selectors.iteration_get(user=request.user, pk=parse_id(request.POST.get("iteration")))
+    try:
+        iteration_plan_requirements(actor=request.user, iteration=iteration, requirements=found)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("已排入迭代“%(name)s”。") % {"name": iteration.name})
+    return redirect("requirements:detail", pk=pk)
 
 
 def roadmap_page(request: HttpRequest) -> HttpResponse:
