@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -19,6 +20,7 @@ from needpool.core.models import Notification
 from needpool.customers import cadence
 from needpool.customers.choices import Segment
 from needpool.customers.models import Customer, FollowUpCadence
+from needpool.customers.selectors import follow_ups_due
 from needpool.customers.services import customer_create, customer_update, interaction_create
 from tests.conftest import PASSWORD, count_queries
 
@@ -112,10 +114,10 @@ def test_follow_ups_due_lists_the_users_own_due_customers(users: Any, customer: 
     today = timezone.localdate()
     customer_update(actor=users["sales"], customer=customer, next_follow_up=today - dt.timedelta(days=2))
     customer_update(actor=users["product_manager"], customer=customer_b, next_follow_up=today)
-    assert list(cadence.follow_ups_due(user=users["sales"], today=today)) == [customer]
-    assert list(cadence.follow_ups_due(user=users["product_manager"], today=today)) == [customer_b]
-    assert list(cadence.follow_ups_due(user=users["sales"], today=today - dt.timedelta(days=3))) == []
-    assert list(cadence.follow_ups_due(user=users["viewer"], today=today)) == []
+    assert list(follow_ups_due(user=users["sales"], today=today, within_days=0)) == [customer]
+    assert list(follow_ups_due(user=users["product_manager"], today=today, within_days=0)) == [customer, customer_b]
+    assert list(follow_ups_due(user=users["sales"], today=today - dt.timedelta(days=3), within_days=0)) == []
+    assert list(follow_ups_due(user=AnonymousUser(), today=today, within_days=0)) == []
 
 
 @pytest.mark.parametrize(

@@ -93,3 +93,48 @@ def test_home_renders_in_english(client, users):
 
 def test_home_is_the_site_root():
     assert reverse("home:home") == "/"
+
+
+def _plan_with_overdue_tasks(users, requirement, n: int):
+    from needpool.delivery.services import plan_create, task_create
+
+    pm = users["product_manager"]
+    plan = plan_create(
+        actor=pm,
+        requirements=[requirement],
+        title=f"批量折扣落地计划 {n}",
+        strategy="product_iteration",
+        owner=users["manager"],
+        start_date=timezone.localdate() - dt.timedelta(days=30),
+        end_date=timezone.localdate() + dt.timedelta(days=30),
+    )
+    today = timezone.localdate()
+    for i in range(n):
+        task_create(
+            actor=pm,
+            plan=plan,
+            title=f"开发任务 {n}-{i}",
+            owner=users["engineer"],
+            start_date=today - dt.timedelta(days=10),
+            due_date=today - dt.timedelta(days=1),
+        )
+    return plan
+
+
+def test_home_lists_overdue_tasks_to_their_owner_and_the_plans_manager(client, users, requirement):
+    _plan_with_overdue_tasks(users, requirement, 2)
+    for who, expected in (("engineer", 2), ("manager", 2), ("sales", 0)):
+        client.force_login(users[who])
+        response = client.get(reverse("home:home"))
+        assert len(response.context["overdue_tasks"]) == expected
+        assert ("开发任务 2-0" in _html(response)) is bool(expected)
+
+
+def test_home_query_count_stays_flat_as_overdue_tasks_grow(client, users, requirement, make_requirements):
+    client.force_login(users["engineer"])
+    url = reverse("home:home")
+    _plan_with_overdue_tasks(users, requirement, 2)
+    client.get(url)
+    few = count_queries(client, url)
+    _plan_with_overdue_tasks(users, make_requirements(1)[0], 12)
+    assert count_queries(client, url) == few

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Subquery
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from needpool.analysis.models import KanoResponse, KanoSurvey, RequirementAnalysis
 from needpool.analysis.services.config import analysis_settings
@@ -197,3 +198,17 @@ def register() -> None:
     lifecycle.register_gate(ROOT_CAUSE_GATE)
     lifecycle.register_merge_participant(KANO_MERGE)
     lifecycle.register_section(ANALYSIS_DOSSIER_SECTION)
+    lifecycle.register_history_labels(history_labels())
+
+
+def history_labels() -> dict[str, Any]:
+    """The names of what the desk writes on a requirement's change log (``analysis.<field>``)."""
+    labels: dict[str, Any] = {
+        f"analysis.{field.name}": field.verbose_name
+        for field in RequirementAnalysis._meta.get_fields()
+        if hasattr(field, "verbose_name") and not field.is_relation
+    }
+    labels.update(
+        {"analysis.whys": _lazy("5 Whys"), "analysis.fishbone": _lazy("鱼骨图"), "kano_survey": _lazy("Kano 问卷")}
+    )
+    return labels

@@ -11,7 +11,7 @@ the segment a customer's signals suggest.
   date, and a planned date beyond it is brought forward to it (the cadence is the longest gap, so a
   segment's new interval applies the next morning). A planned date sooner than the cadence's is kept.
 - Due and overdue follow-ups remind the account owner once per customer and day (``follow_up_reminders_send``).
-- ``follow_ups_due(user=, today=)``: the user's customers due for a follow-up (the home page).
+- the home page lists the user's due customers with ``customers.selectors.follow_ups_due``.
 - ``segment_suggestion(customer)``: the segment its signals suggest (value tier / purchase size, complaints
   in interactions, days without contact); ``customer_apply_suggested_segment`` applies it.
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +39,7 @@ from needpool.core.notify import notify
 from needpool.core.permissions import user_can
 from needpool.customers.choices import InteractionChannel, Mood, Segment, ValueTier
 from needpool.customers.models import Customer, FollowUpCadence, FollowUpReminder, Interaction
-from needpool.customers.permissions import can_write_customer, visible_customers
+from needpool.customers.permissions import can_write_customer
 
 MAX_INTERVAL_DAYS = 365
 MAX_SENIOR_VISIT_DAYS = 730
@@ -232,20 +232,6 @@ def follow_ups_refresh(*, now: dt.datetime | None = None) -> int:
 
 
 # ---------------------------------------------------------------- due, overdue, reminded
-
-
-def follow_ups_due(*, user: Viewer, today: dt.date, within_days: int = 0, limit: int = 20) -> QuerySet[Customer]:
-    """The customers ``user`` owns (and may see) whose follow-up is due by ``today`` + ``within_days``, the most
-    overdue first (for the home page)."""
-    if not (user and user.is_authenticated):
-        return Customer.objects.none()
-    horizon = today + dt.timedelta(days=max(0, within_days))
-    return (
-        visible_customers(user)
-        .filter(owner=user.pk, next_follow_up__isnull=False, next_follow_up__lte=horizon)
-        .select_related("owner")
-        .order_by("next_follow_up", "id")[:limit]
-    )
 
 
 def follow_up_reminders_send(*, now: dt.datetime | None = None) -> int:

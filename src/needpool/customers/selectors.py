@@ -84,9 +84,12 @@ def interaction_get(*, user: Viewer, pk: Any) -> Interaction:
         raise Http404 from exc
 
 
-def follow_ups_due(*, user: Viewer, within_days: int = 7, limit: int = 20) -> QuerySet[Customer]:
-    """Customers whose next follow-up is due within ``within_days`` (overdue first)."""
-    horizon = timezone.localdate() + dt.timedelta(days=within_days)
+def follow_ups_due(
+    *, user: Viewer, within_days: int = 7, limit: int = 20, today: dt.date | None = None
+) -> QuerySet[Customer]:
+    """Customers whose next follow-up is due within ``within_days`` of ``today`` (overdue first): the user's
+    own; every visible one for users who see all customers."""
+    horizon = (today or timezone.localdate()) + dt.timedelta(days=max(0, within_days))
     qs = visible_customers(user).filter(next_follow_up__isnull=False, next_follow_up__lte=horizon)
     if not user_can(user, Cap.SEE_ALL):
         qs = qs.filter(owner=user.pk if user else None)

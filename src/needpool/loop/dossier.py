@@ -13,7 +13,6 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -27,11 +26,10 @@ from needpool.accounts.models import Viewer
 from needpool.core.pdf import pdf_response
 from needpool.core.validation import DateFormField as BoundedDateField
 from needpool.core.views import paginate
-from needpool.customers.permissions import customer_scope
 from needpool.requirements import lifecycle
 from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import Requirement
-from needpool.requirements.selectors import requirement_get, requirement_history, requirement_list
+from needpool.requirements.selectors import requirement_get, requirement_history_visible, requirement_list
 
 #: The status categories of a finished requirement: launched or closed (done), and rejected.
 ARCHIVED_CATEGORIES = (StatusCategory.DONE, StatusCategory.REJECTED)
@@ -59,61 +57,6 @@ def archived_requirements(
 
 def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-_EXTRA_LABELS = {
-    "feedback": gettext_lazy("反馈"),
-    "comment": gettext_lazy("评论"),
-    "file": gettext_lazy("附件"),
-    "note": gettext_lazy("备注"),
-    "merge": gettext_lazy("合并"),
-    "unmerge": gettext_lazy("撤销合并"),
-    "merged_into": gettext_lazy("合并到"),
-    "watchers": gettext_lazy("关注人"),
-    "tags": gettext_lazy("标签"),
-    "left": gettext_lazy("留在原处"),
-    # What the analysis desk records on the requirement's log.
-    "analysis.whys": gettext_lazy("5 Whys"),
-    "analysis.root_cause": gettext_lazy("根本原因"),
-    "analysis.fishbone": gettext_lazy("鱼骨图"),
-    "analysis.computed_priority": gettext_lazy("计算优先级"),
-    "analysis.computed_score": gettext_lazy("计算得分"),
-    "analysis.computed_model": gettext_lazy("计算模型"),
-    "analysis.override_priority": gettext_lazy("人工调整优先级"),
-    "analysis.override_reason": gettext_lazy("调整理由"),
-    "analysis.compliance_status": gettext_lazy("合规审核"),
-    "analysis.compliance_note": gettext_lazy("合规意见"),
-}
-
-
-def _field_label(name: str) -> str:
-    try:
-        return str(getattr(Requirement._meta.get_field(name), "verbose_name", name))
-    except FieldDoesNotExist:
-        if name in _EXTRA_LABELS:
-            return str(_EXTRA_LABELS[name])
-        if name.startswith("analysis."):
-            return _("分析：%(field)s") % {"field": name.removeprefix("analysis.")}
-        return name
-
-
-def visible_history(requirement: Requirement, user: Viewer, evidence: list[Any]) -> list[dict[str, Any]]:
-    """The requirement's change log, less the feedback texts ``user`` may not see.
-
-    Linking feedback records its words on the requirement's log; for a user who sees only some customers,
-    a linked text is shown only when it is one of the feedback items they see."""
-    scoped = customer_scope(user) is not None
-    seen = {item.raw_text[:80] for item in evidence}
-    history = []
-    for entry in requirement_history(requirement):
-        rows = [
-            {**row, "label": _field_label(row["field"])}
-            for row in entry.change_rows()
-            if not (scoped and row["field"] == "feedback" and str(row["new"]) not in seen)
-        ]
-        if rows or not entry.changes:
-            history.append({"entry": entry, "rows": rows})
-    return history
 
 
 def rendered_sections(
@@ -147,7 +90,7 @@ def dossier_context(request: HttpRequest, requirement: Requirement, *, printing:
     for item in evidence:
         if item.customer_id and item.customer_id not in customers:
             customers[item.customer_id] = item.customer
-    history = visible_history(requirement, getattr(request, "user", None), evidence)
+    history = requirement_history_visible(requirement, user=getattr(request, "user", None), evidence=evidence)
     return {
         "requirement": requirement,
         "evidence": evidence,

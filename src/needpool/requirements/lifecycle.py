@@ -206,6 +206,22 @@ def sections(place: str) -> list[Section]:
     return sorted((s for s in _sections.values() if place in s.places), key=lambda s: (s.order, s.key))
 
 
+# ---------------------------------------------------------------- names on the change log
+
+_history_labels: dict[str, Any] = {}
+
+
+def register_history_labels(labels: Mapping[str, Any]) -> None:
+    """Names people know for the keys an app writes on a requirement's change log (e.g. ``analysis.root_cause``
+    → 根本原因); values are lazy translations."""
+    _history_labels.update(labels)
+
+
+def history_label(key: str) -> str | None:
+    label = _history_labels.get(key)
+    return None if label is None else str(label)
+
+
 # ---------------------------------------------------------------- requirements' own gates and facts
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from needpool.accounts.models import Viewer
 from needpool.core.audit import audit_for
 from needpool.customers.models import Customer
 from needpool.customers.permissions import customer_scope
+from needpool.requirements import lifecycle
 from needpool.requirements import sla as sla_rules
 from needpool.requirements.models import (
     Attachment,
@@ -120,6 +124,51 @@ def attachment_get(*, user: Viewer, requirement_pk: Any, pk: Any) -> Attachment:
 
 def requirement_history(requirement: Requirement) -> list[Any]:
     return audit_for(requirement)
+
+
+_HISTORY_LABELS = {
+    "feedback": gettext_lazy("反馈"),
+    "comment": gettext_lazy("评论"),
+    "file": gettext_lazy("附件"),
+    "note": gettext_lazy("备注"),
+    "merge": gettext_lazy("合并"),
+    "unmerge": gettext_lazy("撤销合并"),
+    "merged_into": gettext_lazy("合并到"),
+    "watchers": gettext_lazy("关注人"),
+    "tags": gettext_lazy("标签"),
+    "left": gettext_lazy("留在原处"),
+}
+
+
+def history_field_label(name: str) -> str:
+    """The name people know for a key of the change log: the field's name, ours, or the one its app registered."""
+    try:
+        return str(getattr(Requirement._meta.get_field(name), "verbose_name", name))
+    except FieldDoesNotExist:
+        pass
+    if name in _HISTORY_LABELS:
+        return str(_HISTORY_LABELS[name])
+    return lifecycle.history_label(name) or name
+
+
+def requirement_history_visible(
+    requirement: Requirement, *, user: Viewer, evidence: Iterable[Any]
+) -> list[dict[str, Any]]:
+    """The change log as ``user`` may read it: every entry with its labelled rows, less the feedback words of
+    customers ``user`` does not see (linking feedback records its words on the requirement's log; for a user
+    scoped to some customers a linked text shows only when it is one of the ``evidence`` items they see)."""
+    scoped = customer_scope(user) is not None
+    seen = {item.raw_text[:80] for item in evidence}
+    history = []
+    for entry in requirement_history(requirement):
+        rows = [
+            {**row, "label": history_field_label(row["field"])}
+            for row in entry.change_rows()
+            if not (scoped and row["field"] == "feedback" and str(row["new"]) not in seen)
+        ]
+        if rows or not entry.changes:
+            history.append({"entry": entry, "rows": rows})
+    return history
 
 
 def board_columns(

@@ -6,12 +6,11 @@ import re
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from needpool.accounts.models import acting_user
@@ -41,8 +40,9 @@ from needpool.requirements.selectors import (
     attachment_get,
     board_columns,
     feedback_get,
+    history_field_label,
     requirement_get,
-    requirement_history,
+    requirement_history_visible,
     requirement_list,
 )
 from needpool.requirements.services import (
@@ -63,17 +63,6 @@ from needpool.requirements.workflow import GATE_STANDARDISED
 BOARD_PER_COLUMN = 50
 _MENTION_TOKEN = re.compile(r"(@[\w.@+-]+)")
 _TRAILING = ".,，。"
-_AUDIT_EXTRA_LABELS = {
-    "feedback": gettext_lazy("反馈"),
-    "comment": gettext_lazy("评论"),
-    "file": gettext_lazy("附件"),
-    "note": gettext_lazy("备注"),
-    "merge": gettext_lazy("合并"),
-    "unmerge": gettext_lazy("撤销合并"),
-    "left": gettext_lazy("留在原处"),
-}
-
-
 # ---------------------------------------------------------------- small presentation helpers
 
 
@@ -117,25 +106,12 @@ def _comment_parts(body: str, mentioned: set[str]) -> list[dict[str, Any]]:
     return parts
 
 
-def _field_label(name: str) -> str:
-    try:
-        return str(getattr(Requirement._meta.get_field(name), "verbose_name", name))
-    except FieldDoesNotExist:
-        return str(_AUDIT_EXTRA_LABELS.get(name, name))
-
-
 def _detail_context(request: HttpRequest, requirement: Requirement, **forms: Any) -> dict[str, Any]:
     user = request.user
     comments = list(requirement.comments.all())
     for comment in comments:
         comment.parts = _comment_parts(comment.body, {u.username for u in comment.mentions.all()})  # type: ignore[attr-defined]
-    history = [
-        {
-            "entry": entry,
-            "rows": [{**row, "label": _field_label(row["field"])} for row in entry.change_rows()],
-        }
-        for entry in requirement_history(requirement)
-    ]
+    history = requirement_history_visible(requirement, user=user, evidence=requirement.feedback_items.all())
     may_transition = can_transition_requirement(user, requirement)
     missing = gate_missing(requirement) if GATE_STANDARDISED in (requirement.status.exit_gates or []) else []
     customers: dict[int, Any] = {}
@@ -168,7 +144,7 @@ def _detail_context(request: HttpRequest, requirement: Requirement, **forms: Any
             requirement=requirement,
             status_changes=context["status_changes"],
             history=history,
-            label=_field_label,
+            label=history_field_label,
         )
     )
     return context
