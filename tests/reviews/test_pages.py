@@ -258,3 +258,24 @@ def test_calendar_file_for_who_sees_the_meeting(client, users, meeting, outsider
     client.logout()
     _client(client, outsider)
     assert client.get(reverse("reviews:ics", args=[meeting.pk])).status_code == 404
+
+
+def test_reorder_endpoint_sets_the_whole_order(client, pm, meeting, make_requirement):
+    a, b, c = (make_requirement(n) for n in ("甲", "乙", "丙"))
+    items = services.agenda_add(actor=pm, meeting=meeting, requirement_ids=[a.pk, b.pk, c.pk])
+    _client(client, pm)
+    url = reverse("reviews:agenda_reorder", args=[meeting.pk])
+    client.post(url, {"items": f"{items[2].pk},{items[0].pk}"})
+    order = list(meeting.items.order_by("position").values_list("pk", flat=True))
+    assert order == [items[2].pk, items[0].pk, items[1].pk]
+    response = client.post(url, {"items": "999999"}, follow=True)
+    assert "议题不属于此会议" in response.content.decode()
+
+
+def test_agenda_add_to_an_unknown_meeting_is_404(client, pm, requirement):
+    _client(client, pm)
+    assert (
+        client.post(reverse("reviews:agenda_add"), {"meeting": "999999", "requirements": requirement.pk}).status_code
+        == 404
+    )
+    assert client.post(reverse("reviews:agenda_add"), {"requirements": requirement.pk}).status_code == 404
