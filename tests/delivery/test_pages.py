@@ -327,3 +327,32 @@ def test_plan_into_an_iteration_from_the_requirement_page(as_pm, client, users, 
     assert as_pm.post(url, {"iteration": "x"}).status_code == 404
     client.force_login(users["engineer"])
     assert client.post(url, {"iteration": iteration.pk}).status_code == 403
+
+
+def test_requirement_section_query_count_does_not_grow(as_pm, pm, requirement):
+    detail = reverse("requirements:detail", args=[requirement.pk])
+
+    def grow():
+        plan = services.plan_create(
+            actor=pm,
+            requirements=[requirement],
+            title=f"计划{Plan.objects.count()}",
+            strategy="customer_care",
+            start_date=D(2024, 1, 1),
+            end_date=D(2024, 2, 1),
+        )
+        first = services.task_create(
+            actor=pm, plan=plan, title="a", start_date=D(2024, 1, 1), due_date=D(2024, 1, 3), owner=pm
+        )
+        services.task_create(
+            actor=pm, plan=plan, title="b", start_date=D(2024, 1, 4), due_date=D(2024, 1, 9), depends_on=[first]
+        )
+        services.acceptance_record(actor=pm, requirement=requirement, plan=plan, accepted_by_user=pm, passed=True)
+        services.change_request_create(actor=pm, requirement=requirement, what="a", why="b")
+
+    grow()
+    as_pm.get(detail)
+    few = count_queries(as_pm, detail)
+    grow()
+    grow()
+    assert count_queries(as_pm, detail) <= few

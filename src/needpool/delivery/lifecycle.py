@@ -11,6 +11,7 @@ its AppConfig.ready().
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
@@ -101,8 +102,101 @@ SECTION = lifecycle.Section(
 )
 
 
+# ---------------------------------------------------------------- merge participant
+
+
+def _merge_fk_rows(model: Any, survivor: Requirement, merged_ids: list[int]) -> dict[str, list[int]]:
+    by_origin: dict[str, list[int]] = {}
+    for pk, origin in (
+        model.objects.filter(requirement_id__in=merged_ids).order_by("pk").values_list("pk", "requirement_id")
+    ):
+        by_origin.setdefault(str(origin), []).append(pk)
+    moved = [pk for ids in by_origin.values() for pk in ids]
+    if moved:
+        model.objects.filter(pk__in=moved).update(requirement_id=survivor.pk)
+    return by_origin
+
+
+def _move_delivery(survivor: Requirement, merged_ids: list[int]) -> dict[str, Any]:
+    """Acceptance records and change requests move to the survivor; the survivor joins the merged ones'
+    plans; it takes over the first merged one's iteration when it is in none."""
+    from needpool.delivery.models import Acceptance, ChangeRequest, IterationItem, Plan
+
+    moved: dict[str, Any] = {
+        "delivery_acceptances": _merge_fk_rows(Acceptance, survivor, merged_ids),
+        "delivery_changes": _merge_fk_rows(ChangeRequest, survivor, merged_ids),
+    }
+    through = Plan.requirements.through
+    has = set(through.objects.filter(requirement_id=survivor.pk).values_list("plan_id", flat=True))
+    added: dict[str, list[int]] = {}
+    for plan_id, origin in (
+        through.objects.filter(requirement_id__in=merged_ids)
+        .order_by("plan_id")
+        .values_list("plan_id", "requirement_id")
+    ):
+        if plan_id not in has:
+            has.add(plan_id)
+            added.setdefault(str(origin), []).append(plan_id)
+    through.objects.bulk_create(
+        through(plan_id=plan_id, requirement_id=survivor.pk) for ids in added.values() for plan_id in ids
+    )
+    moved["delivery_plans"] = added
+    item: dict[str, int] = {}
+    if not IterationItem.objects.filter(requirement_id=survivor.pk).exists():
+        first = IterationItem.objects.filter(requirement_id__in=merged_ids).order_by("requirement_id").first()
+        if first is not None:
+            item[str(first.requirement_id)] = first.pk
+            IterationItem.objects.filter(pk=first.pk).update(requirement_id=survivor.pk)
+    moved["delivery_iteration"] = item
+    return moved
+
+
+def _undo_delivery(survivor: Requirement, moved: Mapping[str, Any], left: dict[str, list[int]]) -> None:
+    from needpool.delivery.models import Acceptance, ChangeRequest, IterationItem, Plan
+
+    for name, model in (("delivery_acceptances", Acceptance), ("delivery_changes", ChangeRequest)):
+        for origin, ids in (moved.get(name) or {}).items():
+            here = list(model.objects.filter(pk__in=ids, requirement_id=survivor.pk).values_list("pk", flat=True))
+            model.objects.filter(pk__in=here).update(requirement_id=int(origin))
+            stayed = sorted(set(ids) - set(here))
+            if stayed:
+                left.setdefault(name, []).extend(stayed)
+    plans = [pk for ids in (moved.get("delivery_plans") or {}).values() for pk in ids]
+    if plans:
+        Plan.requirements.through.objects.filter(plan_id__in=plans, requirement_id=survivor.pk).delete()
+    for origin, pk in (moved.get("delivery_iteration") or {}).items():
+        taken = IterationItem.objects.filter(requirement_id=int(origin)).exists()
+        if taken or not IterationItem.objects.filter(pk=pk, requirement_id=survivor.pk).update(
+            requirement_id=int(origin)
+        ):
+            left.setdefault("delivery_iteration", []).append(pk)
+
+
+def _count_delivery(moved: Mapping[str, Any]) -> int:
+    return sum(
+        len(ids)
+        for name in ("delivery_acceptances", "delivery_changes", "delivery_plans")
+        for ids in (moved.get(name) or {}).values()
+    ) + len(moved.get("delivery_iteration") or {})
+
+
+DELIVERY_MERGE = lifecycle.MergeParticipant(
+    key="delivery",
+    labels={
+        "delivery_acceptances": lambda: _("验收单"),
+        "delivery_changes": lambda: _("需求变更"),
+        "delivery_plans": lambda: _("落地计划"),
+        "delivery_iteration": lambda: _("迭代"),
+    },
+    move=_move_delivery,
+    undo=_undo_delivery,
+    count=_count_delivery,
+)
+
+
 def register() -> None:
     """Register this app's gates, facts, status listeners and requirement sections (idempotent)."""
     lifecycle.register_fact("acceptance_passed", _acceptance_passed)
     lifecycle.register_gate(ACCEPTANCE_GATE)
     lifecycle.register_section(SECTION)
+    lifecycle.register_merge_participant(DELIVERY_MERGE)

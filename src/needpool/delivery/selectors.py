@@ -316,23 +316,45 @@ def shown_acceptor(acceptance: Acceptance, user: Viewer) -> str:
 
 
 def requirement_delivery(requirement: Requirement, *, user: Viewer) -> dict[str, Any]:
-    """Iteration, plans with their tasks, acceptance records and change requests of one requirement."""
-    item = IterationItem.objects.filter(requirement=requirement).select_related("iteration").first()
-    plans = list(
-        Plan.objects.filter(requirements=requirement)
-        .select_related("owner", "team")
-        .prefetch_related(Prefetch("tasks", queryset=Task.objects.select_related("owner").order_by("start_date", "id")))
-        .order_by("start_date", "id")
-    )
-    acceptances = list(
-        Acceptance.objects.filter(requirement=requirement)
-        .select_related("accepted_by_contact__customer", "accepted_by_user", "plan")
-        .order_by("-accepted_at", "-id")[:20]
-    )
-    changes = list(ChangeRequest.objects.filter(requirement=requirement).order_by("-created_at", "-id")[:20])
-    return {
-        "iteration": item.iteration if item else None,
-        "plans": plans,
-        "acceptances": acceptances,
-        "changes": changes,
-    }
+    """Iteration, plans with their tasks, acceptance records and change requests of one requirement.
+
+    One query says which of them exist (and reads the iteration); only those are then read.
+    """
+    flags = (
+        Requirement.objects.filter(pk=requirement.pk)
+        .annotate(
+            has_plans=Exists(Plan.requirements.through.objects.filter(requirement_id=OuterRef("pk"))),
+            has_acceptances=Exists(Acceptance.objects.filter(requirement_id=OuterRef("pk"))),
+            has_changes=Exists(ChangeRequest.objects.filter(requirement_id=OuterRef("pk"))),
+        )
+        .values("has_plans", "has_acceptances", "has_changes", "iteration_item__iteration_id")
+        .first()
+    ) or {}
+    iteration_id = flags.get("iteration_item__iteration_id")
+    iteration = Iteration.objects.filter(pk=iteration_id).first() if iteration_id else None
+    plans: list[Plan] = []
+    if flags.get("has_plans"):
+        plans = list(
+            Plan.objects.filter(requirements=requirement)
+            .select_related("owner", "team")
+            .prefetch_related(
+                Prefetch(
+                    "tasks",
+                    queryset=Task.objects.select_related("owner")
+                    .prefetch_related("depends_on")
+                    .order_by("start_date", "id"),
+                )
+            )
+            .order_by("start_date", "id")
+        )
+    acceptances: list[Acceptance] = []
+    if flags.get("has_acceptances"):
+        acceptances = list(
+            Acceptance.objects.filter(requirement=requirement)
+            .select_related("accepted_by_contact__customer", "accepted_by_user", "plan")
+            .order_by("-accepted_at", "-id")[:20]
+        )
+    changes: list[ChangeRequest] = []
+    if flags.get("has_changes"):
+        changes = list(ChangeRequest.objects.filter(requirement=requirement).order_by("-created_at", "-id")[:20])
+    return {"iteration": iteration, "plans": plans, "acceptances": acceptances, "changes": changes}
