@@ -320,7 +320,7 @@ def requirement_delivery(requirement: Requirement, *, user: Viewer) -> dict[str,
 
     One query says which of them exist (and reads the iteration); only those are then read.
     """
-    flags = (
+    flags: dict[str, Any] = (
         Requirement.objects.filter(pk=requirement.pk)
         .annotate(
             has_plans=Exists(Plan.requirements.through.objects.filter(requirement_id=OuterRef("pk"))),
