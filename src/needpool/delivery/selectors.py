@@ -8,6 +8,7 @@ can see. "Not found" and "forbidden" look the same (404).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -320,7 +321,7 @@ def requirement_delivery(requirement: Requirement, *, user: Viewer) -> dict[str,
 
     One query says which of them exist (and reads the iteration); only those are then read.
     """
-    flags: dict[str, Any] = (
+    flags: Mapping[str, Any] = (
         Requirement.objects.filter(pk=requirement.pk)
         .annotate(
             has_plans=Exists(Plan.requirements.through.objects.filter(requirement_id=OuterRef("pk"))),
