@@ -16,9 +16,7 @@ from django import forms
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,9 +24,9 @@ from needpool.accounts.models import Viewer
 from needpool.core.pdf import pdf_response
 from needpool.core.validation import DateFormField as BoundedDateField
 from needpool.core.views import paginate
-from needpool.requirements import lifecycle
 from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import Requirement
+from needpool.requirements.sections import render_sections
 from needpool.requirements.selectors import requirement_get, requirement_history_visible, requirement_list
 
 #: The status categories of a finished requirement: launched or closed (done), and rejected.
@@ -66,21 +64,13 @@ def rendered_sections(
 
     A section template sees ``place`` = ``dossier`` (or ``print`` in the PDF, to leave out links and buttons).
     """
-    user = getattr(request, "user", None)
-    shown = []
-    for section in lifecycle.sections("dossier"):
-        data = section.context(requirement, user)
-        if data is None:
-            continue
-        html: SafeString = mark_safe(  # noqa: S308 - a template render, escaped by Django's autoescape
-            render_to_string(
-                section.template,
-                {**data, "requirement": requirement, "place": "print" if printing else "dossier"},
-                request=request,
-            )
-        )
-        shown.append({"key": section.key, "label": section.label(), "html": html})
-    return shown
+    return render_sections(
+        "dossier",
+        requirement,
+        user=getattr(request, "user", None),
+        request=request,
+        template_place="print" if printing else "dossier",
+    )
 
 
 def dossier_context(request: HttpRequest, requirement: Requirement, *, printing: bool = False) -> dict[str, Any]:

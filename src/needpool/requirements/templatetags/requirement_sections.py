@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.template import Library
-from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
 
-from needpool.requirements import lifecycle
+from needpool.requirements.sections import render_sections
 
 register = Library()
 
@@ -18,13 +16,4 @@ def requirement_sections(context: Any, requirement: Any, place: str) -> list[dic
     """Each registered section for ``place`` that has something to show: key, label and its rendered HTML."""
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
-    shown = []
-    for section in lifecycle.sections(place):
-        data = section.context(requirement, user)
-        if data is None:
-            continue
-        html: SafeString = mark_safe(  # noqa: S308 - a template render, escaped by Django's autoescape
-            render_to_string(section.template, {**data, "requirement": requirement, "place": place}, request=request)
-        )
-        shown.append({"key": section.key, "label": section.label(), "html": html})
-    return shown
+    return render_sections(place, requirement, user=user, base=context.flatten())
