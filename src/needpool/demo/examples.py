@@ -19,6 +19,7 @@ from needpool.accounts.models import User
 from needpool.customers.choices import DecisionRole, FollowStatus, InteractionChannel, Mood, Segment
 from needpool.customers.models import Contact, Customer
 from needpool.customers.services import contact_create, customer_create, interaction_create
+from needpool.demo.example_one import bulk_discount_life
 from needpool.demo.users import DEMO_PM, DEMO_SALES, demo_users_ensure
 from needpool.requirements.choices import Channel, Dimension, Priority
 from needpool.requirements.models import ClassOption, Requirement
@@ -26,7 +27,6 @@ from needpool.requirements.services import (
     comment_create,
     feedback_from_interaction_ask,
     requirement_create,
-    requirement_transition,
 )
 
 EXAMPLE_REQUIREMENT_CODE = "DEM20240301001"
@@ -82,7 +82,8 @@ def _example_bulk_discount(pm: User, sales: User) -> list[str]:
             "name": "陈静",
             "title": "运营总监",
             "phone": "0571-87654321",
-            "email": "chenjing@yuegou-ec.com.cn",
+            # A reserved domain: the demo tells this customer of the launch and invites her to a survey by mail.
+            "email": "chenjing@yuegou.example.com",
             "decision_role": DecisionRole.DECISION_MAKER,
         },
     )
@@ -122,9 +123,15 @@ def _example_bulk_discount(pm: User, sales: User) -> list[str]:
             "计划：PRD 3/1–3/5，开发 3/6–4/10，测试 4/11–4/20。"
         ),
     )
-    if "in_progress" in {s.key for s in requirement.status.workflow.statuses.all()}:
-        requirement_transition(actor=pm, requirement=requirement, to="in_progress", note="已排入迭代，开始编写 PRD")
     return [requirement.code]
+
+
+def _example_bulk_discount_life(pm: User, sales: User) -> list[str]:
+    """§4.1 continued: reviewed, planned, delivered, launched, told, rated and evaluated (each step once)."""
+    requirement = Requirement.objects.filter(code=EXAMPLE_REQUIREMENT_CODE).first()
+    if requirement is not None:
+        bulk_discount_life(pm, sales, requirement)
+    return []
 
 
 def _example_delivery_complaint(pm: User, sales: User) -> list[str]:
@@ -381,6 +388,7 @@ def load_examples(*, users: dict[str, User] | None = None) -> list[str]:
     created: list[str] = []
     for example in (
         _example_bulk_discount,
+        _example_bulk_discount_life,
         _example_delivery_complaint,
         _example_tech_company,
         _example_manufacturer,
