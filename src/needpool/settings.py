@@ -49,6 +49,9 @@ SECRET_KEY = _secret_key()
 DEBUG = _env_bool("NEEDPOOL_DEBUG", False)
 ALLOWED_HOSTS = _env_list("NEEDPOOL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = _env_list("NEEDPOOL_CSRF_TRUSTED_ORIGINS", "")
+# The address people reach the site at, for links in mails (e.g. https://needpool.example.com); when unset, the
+# first trusted origin, else http://localhost:8000.
+NEEDPOOL_SITE_URL = os.environ.get("NEEDPOOL_SITE_URL", "").strip().rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -340,6 +343,7 @@ SPECTACULAR_SETTINGS = {
         "InteractionChannelEnum": "needpool.customers.choices.InteractionChannel",
         "FeedbackChannelEnum": "needpool.requirements.choices.Channel",
         "ValueTierEnum": "needpool.customers.choices.ValueTier",
+        "SegmentEnum": "needpool.customers.choices.Segment",
     },
 }
 

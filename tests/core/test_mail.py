@@ -108,3 +108,33 @@ def test_notify_nobody_left_writes_nothing(users: dict[str, Any]) -> None:
     pm = users["product_manager"]
     assert notify(recipients=[pm], kind=Notification.Kind.TASK, text="x", actor=pm) == []
     assert not Notification.objects.exists()
+
+
+def test_links_in_mails_are_absolute_from_the_site_setting(settings: Any) -> None:
+    from needpool.core.links import absolute, site_url
+
+    settings.NEEDPOOL_SITE_URL, settings.CSRF_TRUSTED_ORIGINS = "", []
+    assert absolute("/reviews/1/") == "http://localhost:8000/reviews/1/"
+    settings.CSRF_TRUSTED_ORIGINS = ["https://np.example.cn"]
+    assert site_url() == "https://np.example.cn"
+    settings.NEEDPOOL_SITE_URL = "https://needpool.example.com/"
+    assert absolute("reviews/1/") == "https://needpool.example.com/reviews/1/"
+    assert absolute("https://other.example/x") == "https://other.example/x"
+
+
+def test_a_notice_mail_carries_the_absolute_link(
+    users: dict[str, Any], settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.NEEDPOOL_SITE_URL = "https://needpool.example.com"
+    sales = users["sales"]
+    sales.email = "sales@a.cn"
+    sales.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(
+            recipients=[sales],
+            kind=Notification.Kind.TASK,
+            text="任务已逾期",
+            url="/delivery/plans/3/",
+            mail_subject="逾期",
+        )
+    assert django_mail.outbox[0].body == "任务已逾期\n\nhttps://needpool.example.com/delivery/plans/3/"

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from needpool.core.links import absolute
 from needpool.core.mail import mail_queue
 from needpool.core.models import Notification
 
@@ -47,6 +48,6 @@ def notify(
                     key=f"{key}:{user.pk}" if key else f"{kind}:{uuid.uuid4().hex}:{user.pk}",
                     to=[user.email],
                     subject=mail_subject,
-                    body=mail_body or text,
+                    body=(mail_body or text) + (f"\n\n{absolute(url)}" if url else ""),
                 )
     return list(people.values())

@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record, diff, snapshot
 from needpool.core.concurrency import check_version
+from needpool.core.links import absolute
 from needpool.core.models import AuditEntry
 from needpool.loop import permissions
 from needpool.loop.models import LoopSettings, NoticeEvent, NoticeTemplate
@@ -232,7 +232,4 @@ def loop_settings_update(*, actor: User, version: int | None = None, **changes: 
 def site_link(path: str) -> str:
     """``path`` as an absolute link for a customer's mail (the setting, else the first trusted origin)."""
     base = loop_settings().site_url
-    if not base:
-        origins = list(getattr(settings, "CSRF_TRUSTED_ORIGINS", []) or [])
-        base = origins[0] if origins else "http://localhost:8000"
-    return base.rstrip("/") + path
+    return base.rstrip("/") + path if base else absolute(path)

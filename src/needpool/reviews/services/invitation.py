@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from needpool.core.links import absolute
 from needpool.core.mail import mail_queue
 from needpool.reviews.models import ReviewMeeting
 
@@ -25,8 +25,7 @@ def meeting_uid(meeting: ReviewMeeting) -> str:
 
 
 def meeting_url(meeting: ReviewMeeting) -> str:
-    base = str(getattr(settings, "NEEDPOOL_BASE_URL", "") or "").rstrip("/")
-    return f"{base}{reverse('reviews:detail', args=[meeting.pk])}"
+    return absolute(reverse("reviews:detail", args=[meeting.pk]))
 
 
 def invitation_ics(meeting: ReviewMeeting, *, now: dt.datetime | None = None) -> str:
