@@ -30,7 +30,7 @@ from needpool.loop.models import CustomerNotice, SurveyInvitation
 from needpool.requirements.models import Requirement
 from needpool.reviews.models import AgendaItem, ReviewMeeting
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import ARTIFACTS, sign_in
 from tests.e2e.helpers import other_context, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -228,6 +228,7 @@ def test_worked_example_1_through_the_pages(page: Any, browser: Any, users: Any,
     ) as survey:
         survey.goto(page.base_url + link.group(0))
         expect(survey.locator("#survey-question")).to_contain_text(TITLE)
+        screenshot(survey, "worked-example-1-survey")
         survey.locator("label", has_text="5").first.click()
         survey.locator("#id_comment").fill("按等级自动给折扣，对账轻松多了")
         survey.get_by_role("button", name="提交").click()
@@ -264,3 +265,6 @@ def test_worked_example_1_through_the_pages(page: Any, browser: Any, users: Any,
         expect(history).to_contain_text(status)
     expect(history).to_contain_text("评审决策：通过")
     screenshot(page, "worked-example-1-archive")
+    for key in ("reviews", "delivery", "evaluation", "loop"):
+        page.locator(f"#section-{key}").screenshot(path=str(ARTIFACTS / f"worked-example-1-archive-{key}.png"))
+    page.locator("#dossier-audit-log").screenshot(path=str(ARTIFACTS / "worked-example-1-archive-log.png"))
