@@ -279,3 +279,15 @@ def test_agenda_add_to_an_unknown_meeting_is_404(client, pm, requirement):
         == 404
     )
     assert client.post(reverse("reviews:agenda_add"), {"requirements": requirement.pk}).status_code == 404
+
+
+def test_the_requirement_list_sends_its_checked_rows_to_a_meeting(client, pm, users, meeting, make_requirement):
+    a, b = make_requirement("甲"), make_requirement("乙")
+    _client(client, pm)
+    listing = client.get(reverse("requirements:list")).content.decode()
+    assert 'id="review-selected"' in listing and f'formaction="{reverse("reviews:agenda_choose")}"' in listing
+    body = client.get(reverse("reviews:agenda_choose"), {"ids": [a.pk, b.pk]}).content.decode()  # ?ids=1&ids=2
+    assert a.code in body and b.code in body
+    client.logout()
+    _client(client, users["sales"])  # may select rows to merge, may not put them on a meeting
+    assert 'id="review-selected"' not in client.get(reverse("requirements:list")).content.decode()

@@ -203,7 +203,9 @@ def agenda_choose(request: HttpRequest) -> HttpResponse:
     """Choose the meeting for requirements selected elsewhere: ``?ids=1,2,3``."""
     _require_review(request)
     user = acting_user(request.user)
-    ids = [pk for pk in (parse_id(v) for v in _ids([request.GET.get("ids", "")[:4000]])) if pk is not None][:200]
+    # ``?ids=1,2,3`` from a link, or ``?ids=1&ids=2`` from the selection checkboxes of a list
+    raw = [value[:4000] for value in request.GET.getlist("ids")[:200]]
+    ids = [pk for pk in (parse_id(v) for v in _ids(raw)) if pk is not None][:200]
     requirements = selectors.requirements_for_choice(user=user, ids=ids)
     context = {"requirements": requirements, "meetings": list(selectors.open_meetings(user=user)[:100])}
     return render(request, "reviews/choose.html", context)
