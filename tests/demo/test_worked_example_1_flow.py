@@ -26,7 +26,13 @@ from needpool.customers.models import Contact
 from needpool.delivery import services as delivery
 from needpool.delivery.choices import TaskStatus
 from needpool.delivery.models import Acceptance, Iteration, IterationItem, OverdueReminder, Plan, Task
-from needpool.demo.example_one import ITERATION_NAME, MEETING_TITLE, PLAN_TITLE
+from needpool.demo.example_one import (
+    CONTACT_EMAIL,
+    ITERATION_NAME,
+    MEETING_TITLE,
+    OLDER_CONTACT_EMAIL,
+    PLAN_TITLE,
+)
 from needpool.demo.examples import EXAMPLE_REQUIREMENT_CODE, load_examples
 from needpool.demo.users import DEMO_PM
 from needpool.evaluation.models import Evaluation
@@ -310,7 +316,9 @@ def _assert_example_complete() -> None:
         "closed",
     }
     survey = SurveyInvitation.objects.get(requirement=requirement, kind="csat")
-    assert survey.score == 5 and survey.email.endswith("@yuegou.example.com")
+    assert survey.score == 5 and survey.email == CONTACT_EMAIL
+    # Every mail of the example goes to the reserved domain, none to the older loader's address.
+    assert not OutboundMail.objects.filter(to__icontains=OLDER_CONTACT_EMAIL.split("@")[1]).exists()
     evaluation = Evaluation.objects.get(requirement=requirement)
     assert evaluation.completed_by == pm and evaluation.met == "yes" and evaluation.actual == "36 %"
     # Historical tasks are done: the daily job has nothing to remind anyone of.
@@ -360,6 +368,7 @@ def test_demo_completes_an_example_entered_by_the_older_loader() -> None:
     ReviewMeeting.objects.all().delete()
     Iteration.objects.all().delete()
     StatusChange.objects.filter(requirement=requirement).exclude(target__key__in=["new", "in_progress"]).delete()
+    Contact.objects.filter(email=CONTACT_EMAIL).update(email=OLDER_CONTACT_EMAIL)
     Requirement.objects.filter(pk=requirement.pk).update(
         status=StatusChange.objects.filter(requirement=requirement, target__key="in_progress").get().target
     )

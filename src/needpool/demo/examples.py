@@ -19,7 +19,7 @@ from needpool.accounts.models import User
 from needpool.customers.choices import DecisionRole, FollowStatus, InteractionChannel, Mood, Segment
 from needpool.customers.models import Contact, Customer
 from needpool.customers.services import contact_create, customer_create, interaction_create
-from needpool.demo.example_one import bulk_discount_life
+from needpool.demo.example_one import CONTACT_EMAIL, bulk_discount_life
 from needpool.demo.users import DEMO_PM, DEMO_SALES, demo_users_ensure
 from needpool.requirements.choices import Channel, Dimension, Priority
 from needpool.requirements.models import ClassOption, Requirement
@@ -83,7 +83,7 @@ def _example_bulk_discount(pm: User, sales: User) -> list[str]:
             "title": "运营总监",
             "phone": "0571-87654321",
             # A reserved domain: the demo tells this customer of the launch and invites her to a survey by mail.
-            "email": "chenjing@yuegou.example.com",
+            "email": CONTACT_EMAIL,
             "decision_role": DecisionRole.DECISION_MAKER,
         },
     )
