@@ -291,3 +291,13 @@ def test_the_requirement_list_sends_its_checked_rows_to_a_meeting(client, pm, us
     client.logout()
     _client(client, users["sales"])  # may select rows to merge, may not put them on a meeting
     assert 'id="review-selected"' not in client.get(reverse("requirements:list")).content.decode()
+
+
+def test_the_ranked_view_sends_its_checked_rows_to_a_meeting(client, pm, users, make_requirement):
+    a = make_requirement("排序靠前")
+    _client(client, pm)
+    ranked = client.get(reverse("analysis:ranked")).content.decode()
+    assert f'action="{reverse("reviews:agenda_choose")}"' in ranked and f'name="ids" value="{a.pk}"' in ranked
+    client.logout()
+    _client(client, users["viewer"])
+    assert 'id="ranked-review-form"' not in client.get(reverse("analysis:ranked")).content.decode()
