@@ -397,3 +397,22 @@ def test_the_change_log_of_worked_example_1_names_no_internal_keys(page: str) ->
     assert shown, "the change log is on the page"
     internal = {"review_decision", "review_note", "review_meeting", "iteration", "plan", "acceptance"}
     assert internal.isdisjoint(shown), sorted(internal & set(shown))
+
+
+@pytest.mark.parametrize("username", [DEMO_PM, "demo_sales"])
+def test_the_pages_of_worked_example_1_open_for_the_demo_users(username: str) -> None:
+    load_examples()
+    requirement = Requirement.objects.get(code=EXAMPLE_REQUIREMENT_CODE)
+    plan = Plan.objects.get(requirements=requirement)
+    meeting = ReviewMeeting.objects.get(title=MEETING_TITLE)
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    pages = [f"/requirements/{requirement.pk}/", f"/archive/requirements/{requirement.pk}/", "/archive/"]
+    if username == DEMO_PM:
+        pages += [f"/reviews/{meeting.pk}/", f"/delivery/plans/{plan.pk}/", "/delivery/", "/loop/", "/evaluation/"]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+    archive = client.get(f"/archive/requirements/{requirement.pk}/").content.decode()
+    assert MEETING_TITLE in archive and PLAN_TITLE in archive and "5 分" in archive
+    assert requirement.code in client.get("/archive/").content.decode()
