@@ -301,3 +301,16 @@ def test_the_ranked_view_sends_its_checked_rows_to_a_meeting(client, pm, users, 
     client.logout()
     _client(client, users["viewer"])
     assert 'id="ranked-review-form"' not in client.get(reverse("analysis:ranked")).content.decode()
+
+
+def test_a_kanban_column_goes_to_a_meeting_in_one_click(client, pm, users, make_requirement):
+    a, b = make_requirement("看板甲"), make_requirement("看板乙")
+    _client(client, pm)
+    board = client.get(reverse("requirements:board")).content.decode()
+    link = re.search(r'class="ms-auto small kanban-review" href="([^"]+)"', board)
+    assert link is not None
+    body = client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert a.code in body and b.code in body
+    client.logout()
+    _client(client, users["sales"])
+    assert "kanban-review" not in client.get(reverse("requirements:board")).content.decode()
