@@ -259,7 +259,7 @@ def test_change_request_pages_walk_the_steps(client, users, requirement):
     page = client.get(reverse("delivery:change", args=[change.pk])).content.decode()
     assert 'id="step-evaluate"' in page and 'id="step-decide"' not in page
     client.post(
-        reverse("delivery:change_step", args=[change.pk, "evaluate"]),
+        reverse("delivery:change_evaluate", args=[change.pk]),
         {
             "evaluate-impact_scope": "a",
             "evaluate-impact_schedule": "b",
@@ -268,11 +268,11 @@ def test_change_request_pages_walk_the_steps(client, users, requirement):
             "version": 1,
         },
     )
-    client.post(reverse("delivery:change_step", args=[change.pk, "implement"]), {"implement-note": "跳步"})
+    client.post(reverse("delivery:change_implement", args=[change.pk]), {"implement-note": "跳步"})
     change.refresh_from_db()
     assert change.status == "evaluated"
     client.post(
-        reverse("delivery:change_step", args=[change.pk, "decide"]), {"decide-approved": "0", "decide-reason": "超范围"}
+        reverse("delivery:change_decide", args=[change.pk]), {"decide-approved": "0", "decide-reason": "超范围"}
     )
     change.refresh_from_db()
     assert change.status == "rejected"

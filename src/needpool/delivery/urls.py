@@ -25,5 +25,9 @@ urlpatterns = [
     path("requirements/<id:pk>/changes/new/", records.change_create_page, name="change_create"),
     path("changes/", records.change_list_page, name="changes"),
     path("changes/<id:pk>/", records.change_detail, name="change"),
-    path("changes/<id:pk>/<slug:step>/", records.change_step_page, name="change_step"),
+    # One route per step of a change request: change_evaluate, change_decide, change_implement, change_tell.
+    *[
+        path(f"changes/<id:pk>/{step}/", records.change_step_page, {"step": step}, name=f"change_{step}")
+        for step in ("evaluate", "decide", "implement", "tell")
+    ],
 ]

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,7 +97,11 @@ STEP_ALLOWED = {
 def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
     change = selectors.change_get(user=request.user, pk=pk)
     steps = [
-        {"key": step, "form": STEP_FORMS[step](prefix=step)}
+        {
+            "key": step,
+            "form": STEP_FORMS[step](prefix=step),
+            "url": reverse(f"delivery:change_{step}", args=[change.pk]),
+        }
         for step in next_steps(change.status)
         if STEP_ALLOWED[step](request.user, change)
     ]
