@@ -38,7 +38,7 @@ from needpool.demo.users import DEMO_PM
 from needpool.evaluation.models import Evaluation
 from needpool.evaluation.services import evaluation_complete
 from needpool.loop.models import CustomerNotice, SurveyInvitation
-from needpool.requirements.models import Requirement, StatusChange
+from needpool.requirements.models import Requirement, StatusChange, WorkflowStatus
 from needpool.requirements.services import requirement_create, requirement_transition, requirement_update
 from needpool.reviews import services as reviews
 from needpool.reviews.models import AgendaItem, ReviewMeeting
@@ -99,6 +99,13 @@ def test_worked_example_1_through_the_services(
     # 2. The product manager prioritises it first and takes it over.
     requirement = requirement_update(actor=pm, requirement=requirement, priority="P1", owner=pm)
     assert (requirement.priority, requirement.owner_id) == ("P1", pm.pk)
+
+    # The admin has switched on the opt-in gates: 处理中 only after 通过, 已上线 only after a passed acceptance.
+    statuses = WorkflowStatus.objects.filter(workflow_id=requirement.status.workflow_id)
+    statuses.filter(key="in_progress").update(entry_gates=["review_accepted"])
+    statuses.filter(key="launched").update(entry_gates=["acceptance_passed"])
+    with pytest.raises(ValidationError, match="需经评审通过"):
+        requirement_transition(actor=pm, requirement=requirement, to="in_progress")
 
     # 3. A review meeting with it on the agenda.
     iteration = delivery.iteration_create(
@@ -203,6 +210,8 @@ def test_worked_example_1_through_the_services(
     # 6. The customer's contact accepts it: 使用率 36 % ≥ 30 %.
     delivery.task_move(actor=engineer, task=test, status=TaskStatus.DONE)
     requirement = requirement_transition(actor=pm, requirement=requirement, to="testing", note="开发完成")
+    with pytest.raises(ValidationError, match="验收通过后才能进入"):
+        requirement_transition(actor=pm, requirement=requirement, to="launched")
     acceptance = delivery.acceptance_record(
         actor=pm,
         requirement=requirement,
@@ -416,3 +425,11 @@ def test_the_pages_of_worked_example_1_open_for_the_demo_users(username: str) ->
     archive = client.get(f"/archive/requirements/{requirement.pk}/").content.decode()
     assert MEETING_TITLE in archive and PLAN_TITLE in archive and "5 分" in archive
     assert requirement.code in client.get("/archive/").content.decode()
+
+
+def test_demo_example_passes_the_opt_in_gates() -> None:
+    """With 处理中 gated on 通过 and 已上线 on a passed acceptance, the example still loads: each step comes first."""
+    WorkflowStatus.objects.filter(key="in_progress").update(entry_gates=["review_accepted"])
+    WorkflowStatus.objects.filter(key="launched").update(entry_gates=["acceptance_passed"])
+    load_examples()
+    _assert_example_complete()
