@@ -37,6 +37,7 @@ NAMED_PARAMS = {
     "fmt": "csv",
     "format": "json",
     "index": "0",
+    "step": "evaluate",
 }
 ID_PARAM = re.compile(r"^(pk|id|sid|.*_pk)$")
 SKIP_PREFIXES = ("admin/", "static/", "media/", "i18n/")
