@@ -173,3 +173,27 @@ def test_requirement_page_shows_the_delivery_section(page, delivery_world, requi
     expect(section.locator("#section-changes")).to_contain_text("按季度结算")
     section.scroll_into_view_if_needed()
     section.screenshot(path=str(ARTIFACTS / "delivery-requirement-section.png"))
+
+
+def test_plan_and_roadmap_pages_fit_a_phone(browser, live_server, delivery_world):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.base_url = live_server.url
+    try:
+        sign_in(page, "product_manager", PASSWORD)
+        for path in ("/delivery/", f"/delivery/plans/{delivery_world['plan'].pk}/", "/delivery/tasks/mine/"):
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            # What sticks out, for the failure message (an absolutely placed element escapes a scroll box).
+            wide = page.evaluate(
+                "Array.from(document.querySelectorAll('body *')).filter(e => !e.closest('svg')"
+                " && e.getBoundingClientRect().right > 392 && e.parentElement.getBoundingClientRect().right <= 392)"
+                ".slice(0, 8).map(e => e.tagName + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"
+            )
+            assert width <= 390, (path, width, wide)
+        page.screenshot(path=str(ARTIFACTS / "delivery-mine-phone.png"), full_page=True)
+        page.goto(live_server.url + f"/delivery/plans/{delivery_world['plan'].pk}/")
+        page.screenshot(path=str(ARTIFACTS / "delivery-plan-phone.png"), full_page=True)
+    finally:
+        context.close()
