@@ -237,7 +237,7 @@ def decide(
         changes={
             "review_decision": (str(Decision(previous).label), str(Decision(decision).label)),
             **({"review_note": note} if note else {}),
-            "review_meeting": str(item.meeting_id),
+            "review_meeting": str(item.meeting),
         },
     )
     if previous != decision:
