@@ -356,3 +356,15 @@ def test_requirement_section_query_count_does_not_grow(as_pm, pm, requirement):
     grow()
     grow()
     assert count_queries(as_pm, detail) <= few
+
+
+def test_the_change_log_names_delivery_entries(as_pm, pm, requirement, plan, iteration):
+    services.iteration_plan_requirements(actor=pm, iteration=iteration, requirements=[requirement])
+    services.acceptance_record(actor=pm, requirement=requirement, accepted_by_user=pm, passed=True)
+    services.change_request_create(actor=pm, requirement=requirement, what="a", why="b")
+    html = as_pm.get(reverse("requirements:detail", args=[requirement.pk])).content.decode()
+    import re
+
+    shown = set(re.findall(r"<th class=\"w-25 fw-normal text-secondary\">([^<]*)</th>", html))
+    assert {"迭代", "落地计划", "验收", "需求变更"} <= shown
+    assert not {"iteration", "plan", "acceptance", "change_request"} & shown
