@@ -385,15 +385,6 @@ def test_demo_completes_an_example_entered_by_the_older_loader() -> None:
     _assert_example_complete()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "reviews and delivery record review_decision / review_note / review_meeting / iteration / plan / "
-        "acceptance on the requirement's change log but register no history labels "
-        "(requirements.lifecycle.register_history_labels), and the archive's loop/dossier.py _field_label does "
-        "not consult lifecycle.history_label at all: both pages show the internal keys"
-    ),
-)
 @pytest.mark.parametrize("page", ["detail", "archive"])
 def test_the_change_log_of_worked_example_1_names_no_internal_keys(page: str) -> None:
     load_examples()

@@ -300,14 +300,6 @@ def test_the_demo_example_at_phone_width(page: Any, monkeypatch: Any) -> None:
         assert_no_horizontal_overflow(page, 390)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the plan page is 425 px wide on a 390 px phone: its task table (templates/delivery/plan.html, "
-        "#task-table in .table-responsive) widens the document although its wrapper scrolls; hiding the table "
-        "removes the overflow"
-    ),
-)
 def test_the_demo_plan_page_at_phone_width(page: Any, monkeypatch: Any) -> None:
     demo = _demo_example_on_a_phone(page, monkeypatch)
     page.goto(page.base_url + f"/delivery/plans/{demo['plan'].pk}/")
