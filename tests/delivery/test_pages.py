@@ -286,6 +286,10 @@ def test_active_iteration_shows_the_change_request_notice(as_pm, pm, requirement
     assert 'id="change-notice"' not in as_pm.get(detail).content.decode()
     services.iteration_update(actor=pm, iteration=iteration, status="active")
     assert 'id="change-notice"' in as_pm.get(detail).content.decode()
+    from needpool.requirements.services import requirement_transition
+
+    requirement_transition(actor=pm, requirement=requirement, to="rejected", note="不做了")
+    assert 'id="change-notice"' not in as_pm.get(detail).content.decode()  # nothing is being built any more
 
 
 def test_sales_sees_the_section_without_other_customers_contacts(client, users, pm, requirement, customer_b, plan):

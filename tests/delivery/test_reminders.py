@@ -67,3 +67,17 @@ def test_overdue_tasks_selector_for_the_home_page(example_tasks, engineer, pm, u
     assert [t.title for t in selectors.overdue_tasks(engineer, today=day)] == ["开发"]
     assert [t.title for t in selectors.overdue_tasks(pm, today=day)] == ["PRD", "开发"]  # owns PRD, manages the plan
     assert list(selectors.overdue_tasks(users["sales"], today=day)) == []
+
+
+def test_tasks_of_a_plan_whose_requirements_are_all_finished_are_not_chased(
+    mailed, example_tasks, plan, requirement, users, make_requirements
+):
+    from needpool.requirements.services import requirement_transition
+
+    day = at(dt.date(2024, 4, 12))
+    second = make_requirements(1)[0]
+    plan.requirements.add(second)
+    requirement_transition(actor=users["admin"], requirement=requirement, to="rejected", note="不再需要")
+    assert services.overdue_remind(now=day) == 2  # the second requirement is still open: its work is chased
+    requirement_transition(actor=users["admin"], requirement=second, to="rejected", note="不再需要")
+    assert services.overdue_remind(now=day + dt.timedelta(days=1)) == 0  # nothing open is left behind the plan

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from needpool.requirements import lifecycle
 from needpool.requirements import workflow as flow_rules
+from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import Requirement
 
 GATE_ACCEPTANCE = "acceptance_passed"
@@ -75,7 +76,12 @@ def section_context(requirement: Requirement, user: Any) -> dict[str, Any] | Non
     return {
         "open_iterations": open_iterations,
         "iteration": iteration,
-        "change_notice": bool(iteration and iteration.status == Iteration.Status.ACTIVE),
+        # Changes to a requirement still being built in an active iteration go through a change request.
+        "change_notice": bool(
+            iteration
+            and iteration.status == Iteration.Status.ACTIVE
+            and requirement.status.category in (StatusCategory.NEW, StatusCategory.ACTIVE)
+        ),
         "plans": plans,
         "acceptances": acceptances,
         "changes": changes,

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from needpool.delivery.choices import TaskStatus
 from needpool.delivery.models import OverdueReminder, Plan, Task
 from needpool.delivery.permissions import can_move_task, can_plan, deny
 from needpool.delivery.services.common import check_date, one_line, refuse_unknown
+from needpool.requirements.choices import StatusCategory
 
 log = logging.getLogger("needpool.delivery")
 
@@ -214,6 +216,9 @@ def task_warnings(task: Task, *, plan: Plan | None = None) -> list[str]:
 # ---------------------------------------------------------------- overdue reminders
 
 
+OPEN_CATEGORIES = (StatusCategory.NEW, StatusCategory.ACTIVE, StatusCategory.DEFERRED)
+
+
 def overdue_remind(*, now: dt.datetime | None = None) -> int:
     """Remind each overdue task's owner and its plan's manager, in-app and by mail, once per task and day.
 
@@ -222,10 +227,14 @@ def overdue_remind(*, now: dt.datetime | None = None) -> int:
     """
     moment = now or timezone.now()
     today = timezone.localdate(moment)
+    # A plan whose every requirement is finished (launched, closed or rejected) has no open work left to chase.
+    linked = Plan.requirements.through.objects.filter(plan_id=OuterRef("plan_id"))
+    still_open = linked.filter(requirement__status__category__in=OPEN_CATEGORIES)
     due = (
         Task.objects.exclude(status=TaskStatus.DONE)
         .filter(due_date__lt=today)
         .exclude(reminders__day=today)
+        .exclude(Exists(linked) & ~Exists(still_open))
         .select_related("plan__owner", "owner")
         .order_by("id")
     )
