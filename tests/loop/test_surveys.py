@@ -266,3 +266,7 @@ def test_erasing_a_contact_removes_them_from_notices_and_surveys(closed: Any, co
     assert invitation.email == "" and "王总" not in invitation.comment
     assert invitation.expires_at <= timezone.now()
     assert services.csat_invite(requirement_id=closed.pk) == 0
+    from needpool.core.models import OutboundMail
+
+    mails = [m for m in OutboundMail.objects.all() if m.key.startswith("loop:") or m.key.startswith("erased:")]
+    assert mails and all("wang@" not in m.key and "wang@" not in str(m.to) for m in mails)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from needpool.core.models import OutboundMail
 from needpool.customers.models import Contact
 from needpool.customers.personal_data import Person, PersonalDataHolder, row
 from needpool.loop.models import CustomerNotice, SurveyInvitation
@@ -51,6 +52,20 @@ def loop_data_about(contact: Contact) -> list[dict[str, Any]]:
 
 def loop_data_erase(contact: Contact, person: Person) -> int:
     changed = 0
+    # The mails that went to the contact keep no trace of the address (their key named it too) nor the words.
+    mail_ids = {pk for pk in _notices(contact).values_list("mail_id", flat=True) if pk} | {
+        pk for pk in _invitations(contact).values_list("mail_id", flat=True) if pk
+    }
+    for mail in OutboundMail.objects.select_for_update().filter(pk__in=mail_ids):
+        OutboundMail.objects.filter(pk=mail.pk).update(
+            key=f"erased:{mail.pk}",
+            to=[],
+            subject=person.scrub(mail.subject),
+            body=person.scrub(mail.body),
+            html=person.scrub(mail.html),
+            attachments=[],
+        )
+        changed += 1
     for notice in _notices(contact).select_for_update(of=("self",)):
         CustomerNotice.objects.filter(pk=notice.pk).update(
             recipient=f"erased:{notice.pk}", recipient_name=person.replacement, contact=None
