@@ -201,8 +201,35 @@ DELIVERY_MERGE = lifecycle.MergeParticipant(
 )
 
 
+# What a requirement asks for: once it is being built in an active iteration, these change by a change request.
+SCOPE_FIELDS = frozenset({"title", "description", "background", "concrete_ask", "expected_date", "type"})
+
+
+def change_request_guard(requirement: Requirement, changed: set[str]) -> str | None:
+    """Pure over the database's answer: an edit of the scope of a requirement still being built in an active
+    iteration needs an approved change request that is not implemented yet (the edit is its implementation)."""
+    from needpool.delivery.choices import ChangeStatus
+    from needpool.delivery.models import ChangeRequest, Iteration, IterationItem
+
+    if not (changed & SCOPE_FIELDS) or requirement.status.category not in (StatusCategory.NEW, StatusCategory.ACTIVE):
+        return None
+    item = (
+        IterationItem.objects.filter(requirement=requirement, iteration__status=Iteration.Status.ACTIVE)
+        .select_related("iteration")
+        .first()
+    )
+    if item is None:
+        return None
+    if ChangeRequest.objects.filter(requirement=requirement, status=ChangeStatus.APPROVED).exists():
+        return None
+    return _("本需求所在迭代“%(name)s”正在进行中：修改需求内容须先提出需求变更，评估影响并获批准后再修改。") % {
+        "name": item.iteration.name
+    }
+
+
 def register() -> None:
     """Register this app's gates, facts, status listeners and requirement sections (idempotent)."""
+    lifecycle.register_edit_guard("delivery_change_request", change_request_guard)
     lifecycle.register_fact("acceptance_passed", _acceptance_passed)
     lifecycle.register_gate(ACCEPTANCE_GATE)
     lifecycle.register_section(SECTION)

@@ -206,6 +206,26 @@ def sections(place: str) -> list[Section]:
     return sorted((s for s in _sections.values() if place in s.places), key=lambda s: (s.order, s.key))
 
 
+# ---------------------------------------------------------------- edits another app must allow
+
+EditGuard = Callable[["Requirement", set[str]], str | None]
+_edit_guards: dict[str, EditGuard] = {}
+
+
+def register_edit_guard(key: str, guard: EditGuard) -> None:
+    """``guard(requirement, changed_fields)`` returns why an edit of those fields is refused now, or None
+    (delivery: a requirement being built in an active iteration changes only through an approved change
+    request)."""
+    _edit_guards[key] = guard
+
+
+def edit_refusals(requirement: Requirement, changed: set[str]) -> list[str]:
+    """Why an edit changing ``changed`` is refused (empty when every guard allows it)."""
+    if not changed:
+        return []
+    return [message for guard in _edit_guards.values() if (message := guard(requirement, changed))]
+
+
 # ---------------------------------------------------------------- names on the change log
 
 _history_labels: dict[str, Any] = {}

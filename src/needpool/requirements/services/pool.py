@@ -206,6 +206,9 @@ def requirement_update(
     else:
         after["tags"] = before["tags"]
     changes = diff(before, after)
+    refusals = lifecycle.edit_refusals(requirement, set(changes))
+    if refusals:
+        raise ValidationError(refusals)  # the transaction rolls the edit back
     if changes.keys() & {"title", "description", "background", "concrete_ask"}:
         dedup_index_changed_on_commit()
     if changes:
