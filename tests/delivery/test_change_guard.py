@@ -22,7 +22,12 @@ def building(pm, requirement, iteration):
 def _approved_change(pm, requirement):
     change = services.change_request_create(actor=pm, requirement=requirement, what="增加阶梯折扣", why="客户追加")
     change = services.change_evaluate(
-        actor=pm, change=change, impact_scope="订单模块", impact_schedule="+3 天", impact_cost="1 人周", impact_risk="低"
+        actor=pm,
+        change=change,
+        impact_scope="订单模块",
+        impact_schedule="+3 天",
+        impact_cost="1 人周",
+        impact_risk="低",
     )
     return services.change_decide(actor=pm, change=change, approved=True, reason="值得做")
 
