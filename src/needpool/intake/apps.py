@@ -13,3 +13,8 @@ class IntakeConfig(AppConfig):
         from needpool.intake.personal_data import HOLDER
 
         register_personal_data_holder(HOLDER)
+        # A rejection's reason shows on the portal tracking page of the submissions behind the requirement.
+        from needpool.intake.portal.services import portal_tell_decision
+        from needpool.requirements import lifecycle
+
+        lifecycle.register_status_listener("intake_portal_decision", portal_tell_decision)

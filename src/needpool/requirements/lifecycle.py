@@ -149,7 +149,7 @@ class StatusMoved:
     note: str
 
 
-StatusListener = Callable[[StatusMoved], None]
+StatusListener = Callable[[StatusMoved], object]  # what it returns is ignored
 _status_listeners: dict[str, StatusListener] = {}
 
 

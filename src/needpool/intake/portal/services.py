@@ -294,3 +294,23 @@ def portal_message_send(*, actor: User, submission: Submission, body: str, site_
         _mail_after_commit(to=submission.contact_email, subject=subject, body=text)
     audit_record(actor=actor, obj=submission, action=AuditEntry.Action.COMMENT, changes={"message": body[:200]})
     return message
+
+
+def portal_tell_decision(event: Any) -> int:
+    """Listener (``requirements.lifecycle.StatusMoved``): a rejected requirement's reason appears on the tracking
+    page of every portal submission behind it whose channel shows messages. The mail to the submitter is the
+    closing-the-loop notice's; this message is not mailed again. Returns how many messages were written."""
+    from needpool.requirements.choices import StatusCategory
+
+    note = " ".join((event.note or "").split())
+    if event.target_category != StatusCategory.REJECTED or not note:
+        return 0
+    submissions = Submission.objects.filter(
+        feedback__requirement_id=event.requirement_id, channel__portal_shows=PortalShows.STATUS_AND_MESSAGES
+    )
+    body = _("该需求经评估暂不采纳。原因：%(note)s") % {"note": note[: MAX_MESSAGE - 40]}
+    with transaction.atomic():
+        made = PortalMessage.objects.bulk_create(
+            PortalMessage(submission=s, body=body, author_id=event.actor_id, emailed=False) for s in submissions
+        )
+    return len(made)
