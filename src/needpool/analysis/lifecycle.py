@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Subquery
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from needpool.analysis.models import KanoResponse, KanoSurvey, RequirementAnalysis
 from needpool.analysis.services.config import analysis_settings
@@ -209,6 +209,10 @@ def history_labels() -> dict[str, Any]:
         if hasattr(field, "verbose_name") and not field.is_relation
     }
     labels.update(
-        {"analysis.whys": _lazy("5 Whys"), "analysis.fishbone": _lazy("鱼骨图"), "kano_survey": _lazy("Kano 问卷")}
+        {
+            "analysis.whys": gettext_lazy("5 Whys"),
+            "analysis.fishbone": gettext_lazy("鱼骨图"),
+            "kano_survey": gettext_lazy("Kano 问卷"),
+        }
     )
     return labels

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from needpool.requirements import lifecycle
 from needpool.requirements import workflow as flow_rules
@@ -236,9 +236,9 @@ def register() -> None:
     lifecycle.register_merge_participant(DELIVERY_MERGE)
     lifecycle.register_history_labels(
         {
-            "iteration": _lazy("迭代"),
-            "plan": _lazy("落地计划"),
-            "acceptance": _lazy("验收"),
-            "change_request": _lazy("需求变更"),
+            "iteration": gettext_lazy("迭代"),
+            "plan": gettext_lazy("落地计划"),
+            "acceptance": gettext_lazy("验收"),
+            "change_request": gettext_lazy("需求变更"),
         }
     )

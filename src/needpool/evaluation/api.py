@@ -16,7 +16,7 @@ from django.http import Http404
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
@@ -45,7 +45,7 @@ class EvaluationSerializer(BoundedModelSerializer):
     owner_name = serializers.SerializerMethodField()
     completed_by_name = serializers.SerializerMethodField()
     met = serializers.ChoiceField(
-        choices=Evaluation.Met.choices, required=False, allow_null=True, help_text=_lazy("未评估时为 null")
+        choices=Evaluation.Met.choices, required=False, allow_null=True, help_text=gettext_lazy("未评估时为 null")
     )
     ease_of_use = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     complaint_drop_pct = serializers.DecimalField(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from needpool.requirements import lifecycle
 from needpool.requirements import workflow as flow_rules
@@ -65,7 +65,11 @@ def register() -> None:
     """Register this app's gates, facts, status listeners and requirement sections (idempotent)."""
     lifecycle.register_fact("review_decision", review_decision)
     lifecycle.register_history_labels(
-        {"review_decision": _lazy("评审决策"), "review_note": _lazy("评审意见"), "review_meeting": _lazy("评审会议")}
+        {
+            "review_decision": gettext_lazy("评审决策"),
+            "review_note": gettext_lazy("评审意见"),
+            "review_meeting": gettext_lazy("评审会议"),
+        }
     )
     lifecycle.register_gate(REVIEW_GATE)
     lifecycle.register_section(
