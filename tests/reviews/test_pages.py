@@ -314,3 +314,16 @@ def test_a_kanban_column_goes_to_a_meeting_in_one_click(client, pm, users, make_
     client.logout()
     _client(client, users["sales"])
     assert "kanban-review" not in client.get(reverse("requirements:board")).content.decode()
+
+
+def test_attendee_roles_are_understood_in_either_language():
+    from django.utils import translation
+
+    from needpool.reviews.forms import role_from_text
+
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert role_from_text("研发") == "rd"
+            assert role_from_text("R&D") == "rd"
+            assert role_from_text("rd") == "rd"
+            assert role_from_text("厨师") is None

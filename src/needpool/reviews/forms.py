@@ -6,7 +6,9 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from needpool.accounts.models import User
@@ -21,9 +23,20 @@ DATETIME_FORMATS = [DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _LINE = re.compile(r"^\s*@?([\w.@+-]+)\s*(?:[:：]\s*(.*?))?\s*$")
-_ROLE_NAMES = {str(label): value for value, label in ReviewAttendee.Role.choices} | {
-    value: value for value in ReviewAttendee.Role.values
-}
+
+
+def role_from_text(text: str) -> str | None:
+    """An attendee role from what a person typed: its key, or its name in any of the site's languages
+    (研发 and R&D alike, whichever language the page is in)."""
+    wanted = text.strip().casefold()
+    if wanted in ReviewAttendee.Role.values:
+        return wanted
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for value, label in ReviewAttendee.Role.choices:
+                if str(label).casefold() == wanted:
+                    return str(value)
+    return None
 
 
 def active_users() -> QuerySet[User]:
@@ -80,7 +93,7 @@ class MeetingForm(forms.Form):
             if not raw.strip():
                 continue
             match = _LINE.match(raw)
-            role = _ROLE_NAMES.get((match.group(2) or "").strip() or "other") if match else None
+            role = role_from_text((match.group(2) or "").strip() or "other") if match else None
             if match is None or role is None:
                 raise forms.ValidationError(_("无法识别这一行：“%(line)s”。格式：用户名: 角色") % {"line": raw[:60]})
             wanted.append((match.group(1), role))
