@@ -19,8 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
+from rest_framework import serializers
 
 _DETAIL = {
     "type": "object",
@@ -75,3 +77,32 @@ class ApiSchema(AutoSchema):
         )
         self.registry.register_on_missing(component)
         return component.ref
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice field documented as the named enum component ``enum_name``: several ``status`` / ``role`` sets
+    live side by side, and one set used by several APIs keeps one name (e.g. the customers API's)."""
+
+    def __init__(self, choices: Any, *, enum_name: str, **kwargs: Any) -> None:
+        self.enum_name = enum_name
+        super().__init__(choices, **kwargs)
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+        field: NamedChoiceField = self.target
+        values = [value for value in field.choices if value not in ("", None)]
+        enum = ResolvedComponent(
+            name=field.enum_name,
+            type=ResolvedComponent.SCHEMA,
+            object=field.enum_name,
+            schema={
+                "enum": values,
+                "type": "string",
+                "description": build_choice_description_list([(v, field.choices[v]) for v in values]),
+            },
+        )
+        auto_schema.registry.register_on_missing(enum)
+        return enum.ref

@@ -18,8 +18,6 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers
 from rest_framework.decorators import action
@@ -29,6 +27,7 @@ from rest_framework.routers import SimpleRouter
 
 from needpool.accounts.models import Team, User
 from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin, deny_unless
+from needpool.core.schema import NamedChoiceField
 from needpool.core.validation import DateField, DateTimeField, IdField, parse_id
 from needpool.customers.models import Contact
 from needpool.delivery import permissions, selectors, services
@@ -37,34 +36,6 @@ from needpool.delivery.models import Acceptance, ChangeRequest, Iteration, Plan,
 from needpool.requirements.permissions import visible_requirements
 
 TAGS = ["delivery"]
-
-
-class NamedChoiceField(serializers.ChoiceField):
-    """A choice field whose OpenAPI enum is a named component (several ``status`` sets live side by side)."""
-
-    def __init__(self, choices: Any, *, enum_name: str, **kwargs: Any) -> None:
-        self.enum_name = enum_name
-        super().__init__(choices, **kwargs)
-
-
-class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = NamedChoiceField
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
-        field: NamedChoiceField = self.target
-        values = list(field.choices)
-        enum = ResolvedComponent(
-            name=field.enum_name,
-            type=ResolvedComponent.SCHEMA,
-            object=field.enum_name,
-            schema={
-                "enum": values,
-                "type": "string",
-                "description": build_choice_description_list([(v, field.choices[v]) for v in values]),
-            },
-        )
-        auto_schema.registry.register_on_missing(enum)
-        return enum.ref
 
 
 class RejectUnknown:

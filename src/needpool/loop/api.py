@@ -8,8 +8,6 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -18,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin, deny_unless
+from needpool.core.schema import NamedChoiceField
 from needpool.core.validation import BoundedModelSerializer
 from needpool.customers.choices import Segment, ValueTier
 from needpool.loop import permissions, selectors, services
@@ -40,35 +39,6 @@ class RejectUnknownFields:
             if unknown:
                 raise serializers.ValidationError({name: [_("未知字段。")] for name in unknown})
         return attrs
-
-
-class NamedChoiceField(serializers.ChoiceField):
-    """A choice field documented as the named enum component ``enum_name`` (the one the customers API uses for
-    the same choices), instead of a second enum named after this property."""
-
-    def __init__(self, choices: Any, *, enum_name: str, **kwargs: Any) -> None:
-        self.enum_name = enum_name
-        super().__init__(choices, **kwargs)
-
-
-class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = NamedChoiceField
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
-        field: NamedChoiceField = self.target
-        values = [value for value in field.choices if value not in ("", None)]
-        enum = ResolvedComponent(
-            name=field.enum_name,
-            type=ResolvedComponent.SCHEMA,
-            object=field.enum_name,
-            schema={
-                "enum": values,
-                "type": "string",
-                "description": build_choice_description_list([(v, field.choices[v]) for v in values]),
-            },
-        )
-        auto_schema.registry.register_on_missing(enum)
-        return enum.ref
 
 
 # ---------------------------------------------------------------- notices (read)

@@ -17,8 +17,6 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -35,6 +33,7 @@ from needpool.core.concurrency import (
     if_match_parameter,
     precondition_failed_response,
 )
+from needpool.core.schema import NamedChoiceField
 from needpool.core.validation import DateField, DateTimeField, IdField
 from needpool.delivery.models import Iteration
 from needpool.reviews import selectors, services
@@ -43,34 +42,6 @@ from needpool.reviews.permissions import acting_user, can_review
 
 TAGS = ["reviews"]
 DENIED = gettext_lazy("只有经理和产品经理可以组织评审。")
-
-
-class ReviewChoiceField(serializers.ChoiceField):
-    """A choice field whose OpenAPI enum is a named component (several ``status`` / ``role`` sets exist)."""
-
-    def __init__(self, choices: Any, *, enum_name: str, **kwargs: Any) -> None:
-        self.enum_name = enum_name
-        super().__init__(choices, **kwargs)
-
-
-class ReviewChoiceFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = ReviewChoiceField
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
-        field: ReviewChoiceField = self.target
-        values = list(field.choices)
-        enum = ResolvedComponent(
-            name=field.enum_name,
-            type=ResolvedComponent.SCHEMA,
-            object=field.enum_name,
-            schema={
-                "enum": values,
-                "type": "string",
-                "description": build_choice_description_list([(v, field.choices[v]) for v in values]),
-            },
-        )
-        auto_schema.registry.register_on_missing(enum)
-        return enum.ref
 
 
 class RejectUnknown:
@@ -100,7 +71,7 @@ def _active_users() -> Any:
 class ReviewAttendeeSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=_active_users())
     user_name = serializers.SerializerMethodField()
-    role = ReviewChoiceField(
+    role = NamedChoiceField(
         ReviewAttendee.Role.choices, enum_name="ReviewAttendeeRoleEnum", required=False, default="other"
     )
 
@@ -114,7 +85,7 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     requirement_code = serializers.CharField(source="requirement.code", read_only=True)
     requirement_title = serializers.CharField(source="requirement.title", read_only=True)
     requirement_status = serializers.CharField(source="requirement.status.key", read_only=True)
-    decision = ReviewChoiceField(Decision.choices, enum_name="ReviewDecisionEnum", read_only=True)
+    decision = NamedChoiceField(Decision.choices, enum_name="ReviewDecisionEnum", read_only=True)
     owner_name = serializers.SerializerMethodField()
     decided_by_name = serializers.SerializerMethodField()
     iteration_name = serializers.SerializerMethodField()
@@ -174,7 +145,7 @@ class ReviewMeetingSerializer(RejectUnknown, serializers.ModelSerializer):
     ends_at = DateTimeField()
     chair = serializers.PrimaryKeyRelatedField(queryset=_active_users())
     chair_name = serializers.SerializerMethodField()
-    status = ReviewChoiceField(ReviewMeeting.Status.choices, enum_name="ReviewMeetingStatusEnum", required=False)
+    status = NamedChoiceField(ReviewMeeting.Status.choices, enum_name="ReviewMeetingStatusEnum", required=False)
     attendees = ReviewAttendeeSerializer(many=True, required=False, max_length=200)  # type: ignore[call-arg]
 
     class Meta:
@@ -226,7 +197,7 @@ class ReviewAgendaAddSerializer(RejectUnknown, serializers.Serializer):
 
 
 class ReviewDecideSerializer(RejectUnknown, serializers.Serializer):
-    decision = ReviewChoiceField(
+    decision = NamedChoiceField(
         [c for c in Decision.choices if c[0] != Decision.PENDING], enum_name="ReviewDecisionChoiceEnum"
     )
     note = serializers.CharField(
