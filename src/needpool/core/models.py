@@ -20,6 +20,24 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class SoftDeletable(models.Model):
+    """Abstract base: a row staff deleted leaves every list but stays restorable (回收站) for a while."""
+
+    deleted_at = models.DateTimeField(_("删除时间"), null=True, blank=True, db_index=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("删除人"),
+    )
+
+    class Meta:
+        abstract = True
+
+
 class AuditEntry(models.Model):
     """One recorded change of one object: who, when, what action, which fields from → to."""
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from needpool.core.models import TimeStampedModel
+from needpool.core.models import SoftDeletable, TimeStampedModel
 from needpool.customers.choices import (
     DecisionRole,
     FollowStatus,
@@ -17,7 +17,7 @@ from needpool.customers.choices import (
 )
 
 
-class Customer(TimeStampedModel):
+class Customer(SoftDeletable, TimeStampedModel):
     """A customer company (客户), code C{year}{seq:03d}."""
 
     code = models.CharField(_("客户编号"), max_length=30, unique=True)
@@ -66,7 +66,7 @@ class Customer(TimeStampedModel):
         return f"{self.code} {self.name}"
 
 
-class Contact(TimeStampedModel):
+class Contact(SoftDeletable, TimeStampedModel):
     """A person at a customer; work phone and work email only (privacy rule)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("客户"))

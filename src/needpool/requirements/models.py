@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from needpool.core.models import TimeStampedModel
+from needpool.core.models import SoftDeletable, TimeStampedModel
 from needpool.customers.choices import ValueTier
 from needpool.requirements.choices import Channel, Dimension, Priority, Sentiment, StatusCategory
 
@@ -125,10 +125,13 @@ class WorkflowTransition(models.Model):
         return f"{self.source} → {self.target}"
 
 
-class Requirement(TimeStampedModel):
+class Requirement(SoftDeletable, TimeStampedModel):
     """The curated unit in the pool (需求): gathers feedback from one or more customers."""
 
     code = models.CharField(_("需求编号"), max_length=40, unique=True)
+    rule_version = models.PositiveIntegerField(
+        _("分类规则版本"), null=True, blank=True, editable=False, help_text=_("分类本需求时的分类规则版本")
+    )
     title = models.CharField(_("标题"), max_length=200)
     description = models.TextField(_("描述"), blank=True)
     background = models.TextField(_("背景"), blank=True)
@@ -248,7 +251,7 @@ class Requirement(TimeStampedModel):
         return f"{self.code} {self.title}"
 
 
-class Feedback(TimeStampedModel):
+class Feedback(SoftDeletable, TimeStampedModel):
     """One customer's words from one channel at one time (原始需求); evidence for a requirement."""
 
     customer = models.ForeignKey(
