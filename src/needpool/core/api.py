@@ -10,10 +10,9 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.views.defaults import page_not_found
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -53,13 +52,10 @@ def validation_error_detail(error: DjangoValidationError) -> dict[str, Any]:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """The site's 404 (``handler404``): under /api/ the JSON body every API error has, elsewhere the page.
+    """The site's 404 (``handler404``): under /api/ the JSON body every API error has, elsewhere the page."""
+    from needpool.core.errors import page_not_found
 
-    A path the API's routes do not match (an id of 20 digits, a negative one) is answered here, not by DRF.
-    """
-    if request.path_info.startswith("/api/"):
-        return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=status.HTTP_404_NOT_FOUND)
-    return page_not_found(request, exception or Http404())
+    return page_not_found(request, exception)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -9,6 +9,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from needpool.core.errors import SERVER_REQUEST_LINE_LIMIT
+
 
 class Command(BaseCommand):
     help = "Start the web server on NEEDPOOL_PORT (default 8000)."
@@ -37,5 +39,8 @@ class Command(BaseCommand):
             "-",
             "--timeout",
             "120",
+            # Longer addresses than gunicorn's default reach the app, which answers them with its own 414 page.
+            "--limit-request-line",
+            str(SERVER_REQUEST_LINE_LIMIT),
         ]
         os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606 - replaces this process on purpose
