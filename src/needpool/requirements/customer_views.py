@@ -2,7 +2,8 @@
 
 The customer page (``customers.views.customer_detail``) loads ``customer_pool`` with htmx, so the
 customers app never reads the pool; it links here when scripts are off. ``ask_to_feedback`` answers
-the "转为反馈" buttons of the page's interactions; it keeps its address under ``/customers/`` (routed
+the "转为反馈" buttons of the page's interactions (and shows the similar panel of the new feedback right
+there, with "关联到此需求" / "新建需求"); it keeps its address under ``/customers/`` (routed
 in ``needpool.urls`` from ``requirements.customer_urls``).
 """
 
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from needpool.accounts.models import acting_user
 from needpool.core.views import error_text, is_htmx
 from needpool.customers.selectors import customer_get, interaction_get
+from needpool.requirements.dedup.views import feedback_panel_context
 from needpool.requirements.selectors import feedback_list, requirement_list
 from needpool.requirements.services import feedback_from_interaction_ask
 
@@ -59,7 +61,9 @@ def ask_to_feedback(request: HttpRequest, interaction_pk: int, index: int) -> Ht
         messages.error(request, error_text(exc))
         return redirect(back)
     if is_htmx(request):
+        # The next step right there: the similar panel with "关联到此需求" / "新建需求".
         ask = {"index": index, "text": feedback.raw_text, "feedback": feedback}
-        return render(request, "customers/_ask.html", {"interaction": interaction, "ask": ask, "can_write": True})
+        context = {"interaction": interaction, "ask": ask} | feedback_panel_context(request.user, feedback)
+        return render(request, "requirements/_ask_converted.html", context)
     messages.success(request, _("诉求已转为反馈 #%(id)s。") % {"id": feedback.pk})
     return redirect(back)

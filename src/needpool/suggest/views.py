@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from needpool.core.jobs import job_state
 from needpool.core.views import error_text, is_htmx
@@ -110,10 +110,12 @@ def feedback_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "suggest/feedback.html", {"feedback": feedback})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def text_hint(request: HttpRequest) -> HttpResponse:
-    """Suggested type / tags for text being typed (the requirement form asks while the user types)."""
-    parts = [request.GET.get(name, "") for name in ("title", "description", "concrete_ask", "text")]
+    """Suggested type / tags for text being typed (the requirement form asks while the user types, by POST:
+    long words do not fit in an address)."""
+    params = request.POST if request.method == "POST" else request.GET
+    parts = [params.get(name, "") for name in ("title", "description", "concrete_ask", "text")]
     text = "\n".join(p for p in parts if p)[:TEXT_LIMIT]
     found = selectors.text_suggestions(text) if text.strip() else {}
     options = (

@@ -29,7 +29,7 @@ def test_create_form_has_the_live_similar_panel(login, users, db):
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="similar-panel"' in html
-    assert f'hx-get="{reverse("requirements:similar_panel")}"' in html
+    assert f'hx-post="{reverse("requirements:similar_panel")}"' in html
     assert "input changed delay:400ms from:#id_title" in html
     assert 'hx-include="#id_title, #id_description, #id_concrete_ask"' in html
 
@@ -64,7 +64,10 @@ def test_the_panel_is_permission_scoped(login, users, pool, other_sales):
         .get(reverse("requirements:similar_panel"), {"title": pool["sso"].title}, **HTMX)
         .content.decode()
     )
-    assert pool["sso"].title not in html
+    # A strong match out of scope is named (tests/requirements/dedup/test_dedup_scope.py), never linked.
+    assert reverse("requirements:detail", args=[pool["sso"].pk]) not in html
+    weak = login(other_sales).get(reverse("requirements:similar_panel"), {"title": "企业微信"}, **HTMX)
+    assert pool["sso"].title not in weak.content.decode()
 
 
 # ---------------------------------------------------------------- inbox

@@ -19,7 +19,7 @@ from django.db.models import Q
 
 from needpool.requirements.dedup.freshness import VERSION_KEY, index_changed, index_changed_on_commit
 from needpool.requirements.dedup.segment import _EMPTY_ROWS, _query_vector, _Rows, _Segment
-from needpool.requirements.dedup.selectors import Candidate, candidate_from_row, visible_rows
+from needpool.requirements.dedup.selectors import Candidate, candidate_from_row, hidden_rows, visible_rows
 from needpool.requirements.dedup.store import (
     STORE_BATCH,
     _background,
@@ -50,6 +50,15 @@ SMALL_INDEX = 5000
 CURVE_LEXICAL = (27.63, 0.186)
 CURVE_HYBRID = (27.15, 0.249)
 DEFAULT_MIN_SCORE = 0.1
+# Matches outside the user's scope are named (code, title, status) only from this score up: "almost
+# certainly the same need" on the fitted curve (the panels colour 60 % and more as a likely duplicate;
+# this is stricter), for words of at least HIDDEN_MIN_CHARS letters (a probe of one or two words
+# names nothing), at most HIDDEN_PER_LOOKUP of them per lookup and HIDDEN_PER_HOUR lookups a user an
+# hour (NEEDPOOL_DEDUP_HIDDEN_PER_HOUR), so the panel cannot be used to list the pool.
+STRONG_MATCH = 0.9
+HIDDEN_MIN_CHARS = 8
+HIDDEN_PER_LOOKUP = 1
+DEFAULT_HIDDEN_PER_HOUR = 60
 
 
 def _curve(value: np.ndarray, hybrid: bool) -> np.ndarray:
@@ -377,12 +386,17 @@ def similar_requirements(
     exclude_ids: Iterable[int] = (),
     include_closed: bool = True,
     min_score: float | None = None,
+    with_hidden: bool = False,
 ) -> list[Candidate]:
     """The requirements ``user`` may see that are most similar to ``text``, best first.
 
     Merged requirements are left out; closed ones (done, rejected, deferred) are kept and flagged
     (``is_open`` False) unless ``include_closed`` is False. Scores below ``min_score`` (default
     ``NEEDPOOL_DEDUP_MIN_SCORE``, 0.1) are dropped.
+
+    ``with_hidden``: also the best strong match (``STRONG_MATCH``) the user may not see, as a
+    ``Candidate`` with ``in_scope`` False that carries only its code, title and status (see
+    ``_hidden``).
     """
     text = (text or "").strip()[:MAX_TEXT]
     limit = max(1, min(int(limit), 50))
@@ -409,7 +423,63 @@ def similar_requirements(
                 out.append(candidate)
             if len(out) >= limit:
                 break
+    if with_hidden and sum(ch.isalnum() for ch in text) >= HIDDEN_MIN_CHARS:
+        out = _merge_hidden(out, _hidden(user, ranked, include_closed), limit)
     return out
+
+
+def _hidden(user: Any, ranked: Sequence[tuple[int, float]], include_closed: bool) -> list[Candidate]:
+    strong = [(pk, score) for pk, score in ranked if score >= STRONG_MATCH]
+    if not strong:
+        return []
+    seen = visible_rows(user, [pk for pk, _s in strong])
+    strong = [(pk, score) for pk, score in strong if pk not in seen]
+    if not strong:
+        return []
+    rows = hidden_rows([pk for pk, _s in strong])
+    found = [candidate_from_row(rows[pk], score, in_scope=False) for pk, score in strong if pk in rows]
+    found = [c for c in found if include_closed or c.is_open][:HIDDEN_PER_LOOKUP]
+    if found and not _allow_hidden(user):
+        return []
+    return found
+
+
+def _allow_hidden(user: Any) -> bool:
+    """Count one lookup that names a requirement out of the user's scope; False past the hourly cap."""
+    cap = int(getattr(settings, "NEEDPOOL_DEDUP_HIDDEN_PER_HOUR", DEFAULT_HIDDEN_PER_HOUR))
+    key = f"needpool:dedup:hidden:{user.pk}:{int(time.time() // 3600)}"
+    cache.add(key, 0, timeout=3700)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3700)
+        count = 1
+    return count <= cap
+
+
+def _merge_hidden(out: list[Candidate], hidden: list[Candidate], limit: int) -> list[Candidate]:
+    """The strong hidden match takes the place of the weakest visible one when the list is full."""
+    if not hidden:
+        return out
+    return sorted(out[: max(0, limit - len(hidden))] + hidden, key=lambda c: -c.score)
+
+
+def strong_match(text: str, requirement_id: int) -> bool:
+    """Whether ``requirement_id`` is a strong match (``STRONG_MATCH``) of ``text``, whoever may see it."""
+    text = (text or "").strip()[:MAX_TEXT]
+    if sum(ch.isalnum() for ch in text) < HIDDEN_MIN_CHARS:
+        return False
+    return any(pk == requirement_id and score >= STRONG_MATCH for pk, score in get_index().search(text, CANDIDATES))
+
+
+def strong_match_exists(text: str) -> bool:
+    """Whether any unmerged requirement is a strong match of ``text`` (the portal and the channel API,
+    which tell the sender no more than that)."""
+    text = (text or "").strip()[:MAX_TEXT]
+    if sum(ch.isalnum() for ch in text) < HIDDEN_MIN_CHARS:
+        return False
+    strong = [pk for pk, score in get_index().search(text, 20) if score >= STRONG_MATCH]
+    return bool(strong) and Requirement.objects.filter(pk__in=strong, merged_into__isnull=True).exists()
 
 
 def best_matches(*, user: Any, texts: Sequence[str], depth: int = 10) -> list[Candidate | None]:
@@ -436,6 +506,7 @@ __all__ = [
     "EMBED_CHARS",
     "EMBED_DIM",
     "MAX_TEXT",
+    "STRONG_MATCH",
     "Candidate",
     "DedupIndex",
     "_Encoder",
@@ -455,5 +526,7 @@ __all__ = [
     "reset_index",
     "similar_requirements",
     "store_vectors",
+    "strong_match",
+    "strong_match_exists",
     "text_hash",
 ]

@@ -9,4 +9,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("feedback/", views.feedback_inbox, name="feedback_inbox"),
     path("feedback/<id:pk>/", views.feedback_triage, name="feedback_triage"),
     path("feedback/<id:pk>/link/", views.feedback_triage_link, name="feedback_triage_link"),
+    path("feedback/<id:pk>/attach/", views.similar_attach, name="similar_attach"),
 ]

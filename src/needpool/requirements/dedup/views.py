@@ -16,15 +16,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from needpool.accounts.models import acting_user
 from needpool.core.validation import parse_id
-from needpool.core.views import error_text, paginate
+from needpool.core.views import error_text, is_htmx, paginate
 from needpool.requirements.choices import Channel
 from needpool.requirements.dedup.index import MAX_TEXT, best_matches, similar_requirements
+from needpool.requirements.dedup.selectors import attach_target
+from needpool.requirements.dedup.services import can_attach_feedback, feedback_attach
 from needpool.requirements.models import Feedback
-from needpool.requirements.permissions import can_create_requirement, can_edit_requirement
+from needpool.requirements.permissions import can_create_requirement, can_edit_requirement, can_view_requirement
 from needpool.requirements.selectors import feedback_get, requirement_get, unlinked_feedback
 from needpool.requirements.services import feedback_link
 
@@ -35,13 +37,72 @@ TRIAGE_LIMIT = 5
 # ---------------------------------------------------------------- the create form's live panel
 
 
+@require_http_methods(["GET", "POST"])
 def similar_panel(request: HttpRequest) -> HttpResponse:
-    """The "similar requirements" panel (htmx partial) for the words typed on the create form."""
-    parts = [request.GET.get(name, "") for name in ("title", "description", "concrete_ask")]
+    """The "similar requirements" panel (htmx partial) for the words typed on the create form.
+
+    POST is the panels' way (long words do not fit in an address); GET stays for links and old pages.
+    """
+    params = request.POST if request.method == "POST" else request.GET
+    parts = [params.get(name, "") for name in ("title", "description", "concrete_ask")]
     text = "\n".join(p.strip() for p in parts if p and p.strip())[:MAX_TEXT]
-    exclude = [pk for v in request.GET.getlist("exclude") if (pk := parse_id(v)) is not None]
-    candidates = similar_requirements(user=request.user, text=text, limit=PANEL_LIMIT, exclude_ids=exclude)
+    exclude = [pk for v in params.getlist("exclude") if (pk := parse_id(v)) is not None]
+    candidates = similar_requirements(
+        user=request.user, text=text, limit=PANEL_LIMIT, exclude_ids=exclude, with_hidden=True
+    )
     return render(request, "requirements/_similar.html", {"candidates": candidates, "typed": bool(text)})
+
+
+def feedback_panel_context(user: Any, feedback: Feedback) -> dict[str, Any]:
+    """The similar panel of one feedback item (after "转为反馈"): its matches, each with "关联到此需求"."""
+    return {
+        "feedback": feedback,
+        "candidates": similar_requirements(user=user, text=feedback.raw_text, limit=PANEL_LIMIT, with_hidden=True),
+        "typed": True,
+        "can_create": can_create_requirement(user),
+        "can_attach": can_attach_feedback(user, feedback),
+    }
+
+
+@require_POST
+def similar_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add feedback item ``pk`` to the chosen similar requirement (services.feedback_attach): the panel's
+    "关联到此需求", also for a strong match outside the user's scope (a vote)."""
+    feedback = feedback_get(user=request.user, pk=pk)
+    requirement = attach_target(parse_id(request.POST.get("requirement", "")))
+    error = ""
+    # Whether it was theirs to open before the vote: the answer never becomes the way into a hidden requirement.
+    in_scope = requirement is not None and can_view_requirement(request.user, requirement)
+    if requirement is None:
+        error = _("需求不存在或您无权访问。")
+    else:
+        try:
+            feedback_attach(actor=acting_user(request.user), feedback=feedback, requirement=requirement)
+        except (ValidationError, PermissionDenied) as exc:
+            error = error_text(exc) if isinstance(exc, ValidationError) else str(exc)
+    if is_htmx(request):
+        if error:
+            context = feedback_panel_context(request.user, feedback) | {"error": error}
+            return render(request, "requirements/_similar_feedback.html", context)
+        assert requirement is not None
+        return render(
+            request,
+            "requirements/_similar_attached.html",
+            {
+                "feedback": feedback,
+                "requirement": requirement,
+                "can_view": in_scope,
+            },
+        )
+    if error:
+        messages.error(request, error)
+        return redirect("requirements:feedback_triage", pk=feedback.pk)
+    assert requirement is not None
+    messages.success(
+        request,
+        _("反馈 #%(id)s 已关联到需求 %(code)s。") % {"id": feedback.pk, "code": requirement.code},
+    )
+    return redirect("requirements:feedback_inbox")
 
 
 # ---------------------------------------------------------------- the feedback inbox
@@ -70,7 +131,7 @@ def feedback_inbox(request: HttpRequest) -> HttpResponse:
 
 def feedback_triage(request: HttpRequest, pk: int) -> HttpResponse:
     feedback = feedback_get(user=request.user, pk=pk)
-    candidates = similar_requirements(user=request.user, text=feedback.raw_text, limit=TRIAGE_LIMIT)
+    candidates = similar_requirements(user=request.user, text=feedback.raw_text, limit=TRIAGE_LIMIT, with_hidden=True)
     context = {
         "feedback": feedback,
         "candidates": candidates,

@@ -32,6 +32,20 @@
     if (token) event.detail.headers["X-CSRFToken"] = token;
   });
 
+  // A lookup panel (data-lookup-error: similar requirements, suggestions) that could not load says so.
+  function lookupFailed(event) {
+    var el = event.detail && (event.detail.target || event.detail.elt);
+    var panel = el && el.closest ? el.closest("[data-lookup-error]") : null;
+    if (!panel) return;
+    var note = document.createElement("p");
+    note.className = "text-danger small m-0 lookup-error";
+    note.setAttribute("role", "alert");
+    note.textContent = panel.getAttribute("data-lookup-error");
+    panel.replaceChildren(note);
+  }
+  document.addEventListener("htmx:responseError", lookupFailed);
+  document.addEventListener("htmx:sendError", lookupFailed);
+
   // ---- Alerts -----------------------------------------------------------------------------
 
   // Replaces the content of `container` with one dismissible Bootstrap alert.
