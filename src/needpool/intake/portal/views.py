@@ -49,6 +49,7 @@ from needpool.intake.portal.selectors import (
 )
 from needpool.intake.portal.services import attachment_limit_bytes, portal_message_send, portal_submit
 from needpool.intake.staff import history_rows, staff_tabs
+from needpool.requirements.dedup.index import strong_match_exists
 
 # ---------------------------------------------------------------- public
 
@@ -116,6 +117,8 @@ def portal_form(request: HttpRequest, slug: str) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             note = _("提交成功，我们已收到您的需求。请收藏本页链接，随时查看处理进度。")
+            if strong_match_exists(data["description"]):  # nothing more about it: not its code, title or customer
+                note = _("已有类似需求，已记录您的反馈。") + " " + _("请收藏本页链接，随时查看处理进度。")
             if receipt.emailed_to:
                 note += " " + _("查看全部提交的链接也已发送到 %(email)s。") % {"email": receipt.emailed_to}
             messages.success(request, note)
