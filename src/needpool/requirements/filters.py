@@ -87,6 +87,46 @@ class CustomerRefFilter(django_filters.CharFilter):
     field_class = CustomerRefField
 
 
+#: the most rows one selection may name (``ids``: the export of the list's selected rows, bulk edit)
+IDS_MAX = 500
+
+
+class IdListField(django_forms.Field):
+    """Selected requirement ids: repeated (``ids=1&ids=2``) or comma separated, at most ``IDS_MAX``."""
+
+    widget = django_forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        ids: list[int] = []
+        for item in values:
+            for part in str(item).split(","):
+                if not part.strip():
+                    continue
+                pk = parse_id(part.strip())
+                if pk is None:
+                    raise ValidationError(ID_INVALID, code="invalid")
+                if pk not in ids:
+                    ids.append(pk)
+        if len(ids) > IDS_MAX:
+            raise ValidationError(
+                _("一次最多选择 %(max)s 条需求，您选择了 %(n)s 条。"),
+                code="too_many",
+                params={"max": IDS_MAX, "n": len(ids)},
+            )
+        return ids
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class IdListFilter(django_filters.Filter):
+    """Only the requirements with these ids (comma separated, or the parameter repeated)."""
+
+    field_class = IdListField
+
+    def filter(self, qs: QuerySet[Requirement], value: list[int]) -> QuerySet[Requirement]:
+        return qs.filter(pk__in=value) if value else qs
+
+
 class RequirementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("搜索"), max_length=100)
     type = OptionKeyFilter(queryset=_options(Dimension.TYPE), label=_("需求类型"))
@@ -107,6 +147,7 @@ class RequirementFilter(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         choices=[(k, k) for k in SORTS], method="filter_sort", label=_("排序"), empty_label=None
     )
+    ids = IdListFilter(label=_("所选需求"))
 
     class Meta:
         model = Requirement

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from needpool.requirements import customer_views, views
+from needpool.requirements import bulk_views, customer_views, views
 
 app_name = "requirements"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("needpool.requirements.dedup.urls")),
     path("", include("needpool.requirements.merging.urls")),
     path("board/", views.requirement_board, name="board"),
+    path("bulk/", bulk_views.requirements_bulk_page, name="bulk"),
     path("new/", views.requirement_create_page, name="create"),
     path("for-customer/<id:customer_pk>/", customer_views.customer_pool, name="for_customer"),
     path("<id:pk>/", views.requirement_detail, name="detail"),
