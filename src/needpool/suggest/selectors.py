@@ -61,6 +61,8 @@ class Item:
     percent: int
     source: str
     choices: list[tuple[str, str]]
+    question: bool = False  # a mood / sentiment guess that contradicts the recorded one: asked, not stated
+
 
     @property
     def pending(self) -> bool:
@@ -105,6 +107,23 @@ def _current(target: services.Target, field: str, tags: list[Any]) -> str:
     return target.get_mood_display()
 
 
+def _recorded(target: services.Target, field: str) -> str:
+    """The mood or sentiment recorded on ``target`` (a choice value; empty when none was recorded)."""
+    if field == SuggestField.SENTIMENT and isinstance(target, Feedback):
+        return str(target.sentiment or "")
+    if field == SuggestField.MOOD and isinstance(target, Interaction):
+        return str(target.mood or "")
+    return ""
+
+
+def contradicts(target: services.Target, suggestion: Suggestion) -> bool:
+    """Whether a pending mood / sentiment suggestion says something else than what a person recorded."""
+    if suggestion.field not in (SuggestField.SENTIMENT, SuggestField.MOOD) or not suggestion.is_pending:
+        return False
+    recorded = _recorded(target, suggestion.field)
+    return bool(recorded and suggestion.value and suggestion.value != recorded)
+
+
 def panel_for(*, user: User, target: services.Target, error: str = "") -> Panel:
     """The panel of ``target`` (which the caller has read through its own selector)."""
     suggestions = services.suggestions_ensure(target=target)
@@ -129,6 +148,7 @@ def panel_for(*, user: User, target: services.Target, error: str = "") -> Panel:
                     percent=round(s.confidence * 100),
                     source=_source_label(s),
                     choices=options,
+                    question=contradicts(target, s),
                 )
             )
         rows.append(row)
