@@ -199,6 +199,7 @@ def register() -> None:
     lifecycle.register_merge_participant(KANO_MERGE)
     lifecycle.register_section(ANALYSIS_DOSSIER_SECTION)
     lifecycle.register_history_labels(history_labels())
+    lifecycle.register_history_values(history_values())
 
 
 def history_labels() -> dict[str, Any]:
@@ -212,7 +213,36 @@ def history_labels() -> dict[str, Any]:
         {
             "analysis.whys": gettext_lazy("5 Whys"),
             "analysis.fishbone": gettext_lazy("鱼骨图"),
+            "analysis.computed_version": gettext_lazy("评分规则版本"),
+            "analysis.override_by": gettext_lazy("调整人"),
+            "analysis.override_at": gettext_lazy("调整时间"),
             "kano_survey": gettext_lazy("Kano 问卷"),
+            # written by the priority override, without the ``analysis.`` prefix
+            "priority_override": gettext_lazy("人工优先级"),
+            "override_reason": gettext_lazy("调整理由"),
         }
     )
     return labels
+
+
+def _fishbone_text(value: Any) -> str:
+    """``people:培训不足, method:流程缺失`` (as stored) → ``人：培训不足；法：流程缺失``."""
+    from needpool.analysis.choices import FishboneCategory
+
+    names = dict(FishboneCategory.choices)
+    parts = []
+    for item in str(value).split(", "):
+        category, sep, text = item.partition(":")
+        parts.append(f"{names[category]}：{text}" if sep and category in names else item)
+    return "；".join(parts)
+
+
+def history_values() -> dict[str, Any]:
+    """How the desk's stored values read: a choice's name instead of its key, the fishbone's categories."""
+    formatters: dict[str, Any] = {"analysis.fishbone": _fishbone_text}
+    for field in RequirementAnalysis._meta.get_fields():
+        choices = dict(getattr(field, "flatchoices", None) or ())
+        if choices and not field.is_relation:
+            formatters[f"analysis.{field.name}"] = lambda value, names=choices: names.get(value, value)
+    formatters["priority_override"] = formatters.get("analysis.override_priority", str)
+    return formatters

@@ -242,6 +242,22 @@ def history_label(key: str) -> str | None:
     return None if label is None else str(label)
 
 
+_history_values: dict[str, Callable[[Any], Any]] = {}
+
+
+def register_history_values(formatters: Mapping[str, Callable[[Any], Any]]) -> None:
+    """How an app's stored values read on the change log (e.g. ``people:培训不足`` → 人：培训不足): ``key`` →
+    ``format(value)``, called with each non-empty old and new value."""
+    _history_values.update(formatters)
+
+
+def history_value(key: str, value: Any) -> Any:
+    formatter = _history_values.get(key)
+    if formatter is None or value in ("", None):
+        return value
+    return formatter(value)
+
+
 # ---------------------------------------------------------------- requirements' own gates and facts
 
 

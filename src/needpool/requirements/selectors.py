@@ -143,12 +143,30 @@ _HISTORY_LABELS = {
 def history_field_label(name: str) -> str:
     """The name people know for a key of the change log: the field's name, ours, or the one its app registered."""
     try:
-        return str(getattr(Requirement._meta.get_field(name), "verbose_name", name))
+        field = Requirement._meta.get_field(name)
     except FieldDoesNotExist:
-        pass
+        field = None
+    if field is not None and hasattr(field, "verbose_name"):  # not a reverse relation (``kano_survey``)
+        return str(field.verbose_name)
     if name in _HISTORY_LABELS:
         return str(_HISTORY_LABELS[name])
     return lifecycle.history_label(name) or name
+
+
+def history_field_value(name: str, value: Any) -> Any:
+    """A stored change-log value as people read it: a choice's name, 是/否, an app's own format (fishbone)."""
+    if isinstance(value, bool):
+        return gettext_lazy("是") if value else gettext_lazy("否")
+    try:
+        field = Requirement._meta.get_field(name)
+    except FieldDoesNotExist:
+        field = None
+    choices = dict(getattr(field, "flatchoices", None) or ())
+    if choices and isinstance(value, str | int) and value in choices:
+        return choices[value]
+    if isinstance(value, dict):
+        return "；".join(f"{key}：{item}" for key, item in value.items())
+    return lifecycle.history_value(name, value)
 
 
 def requirement_history_visible(
@@ -162,7 +180,12 @@ def requirement_history_visible(
     history = []
     for entry in requirement_history(requirement):
         rows = [
-            {**row, "label": history_field_label(row["field"])}
+            {
+                **row,
+                "label": history_field_label(row["field"]),
+                "old": history_field_value(row["field"], row["old"]),
+                "new": history_field_value(row["field"], row["new"]),
+            }
             for row in entry.change_rows()
             if not (scoped and row["field"] == "feedback" and str(row["new"]) not in seen)
         ]
