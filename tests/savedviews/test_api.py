@@ -17,7 +17,9 @@ URL = "/api/v1/saved-views/"
 def test_every_role_keeps_and_manages_its_own_views(api, users, role):
     client = api(users[role])
     made = client.post(
-        URL, {"kind": "requirements", "name": "我的视图", "query": "?sort=priority&page=2", "is_default": True}, format="json"
+        URL,
+        {"kind": "requirements", "name": "我的视图", "query": "?sort=priority&page=2", "is_default": True},
+        format="json",
     )
     assert made.status_code == 201, made.content
     body = made.json()

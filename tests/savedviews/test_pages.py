@@ -45,7 +45,13 @@ def test_save_the_current_filters_then_open_the_list_with_that_view(client, user
     client.force_login(users["sales"])
     response = client.post(
         reverse("savedviews:save"),
-        {"kind": "requirements", "query": "urgency=urgent&page=2", "name": "紧急", "visibility": "team", "make_default": "on"},
+        {
+            "kind": "requirements",
+            "query": "urgency=urgent&page=2",
+            "name": "紧急",
+            "visibility": "team",
+            "make_default": "on",
+        },
     )
     view = SavedView.objects.get()
     assert response.status_code == 302 and response["Location"] == f"{REQS}?urgency=urgent&view={view.pk}"
@@ -118,7 +124,10 @@ def test_manage_page_renames_shares_sets_default_and_deletes_own_views(client, u
     client.post(reverse("savedviews:default", args=[shared.pk]), {"clear": "1"})
     assert not DefaultView.objects.filter(user=users["sales"]).exists()
     assert client.post(reverse("savedviews:delete", args=[shared.pk])).status_code == 403
-    assert client.post(reverse("savedviews:edit", args=[shared.pk]), {"name": "x", "visibility": "team"}).status_code == 403
+    assert (
+        client.post(reverse("savedviews:edit", args=[shared.pk]), {"name": "x", "visibility": "team"}).status_code
+        == 403
+    )
     client.post(reverse("savedviews:delete", args=[own.pk]))
     assert list(SavedView.objects.values_list("name", flat=True)) == ["同事的"]
 
@@ -133,11 +142,18 @@ def test_private_views_of_others_are_not_found_on_pages(client, users, role):
     view = saved_view_create(actor=users["sales"], kind="requirements", name="私人")
     client.force_login(users[role])
     for name in ("edit", "delete", "default"):
-        assert client.post(reverse(f"savedviews:{name}", args=[view.pk]), {"name": "x", "visibility": "private"}).status_code == 404
+        assert (
+            client.post(
+                reverse(f"savedviews:{name}", args=[view.pk]), {"name": "x", "visibility": "private"}
+            ).status_code
+            == 404
+        )
     assert SavedView.objects.get().name == "私人"
 
 
-def test_list_pages_with_views_keep_a_constant_query_count(client, users, make_requirements, make_customers, django_assert_max_num_queries):
+def test_list_pages_with_views_keep_a_constant_query_count(
+    client, users, make_requirements, make_customers, django_assert_max_num_queries
+):
     for i in range(3):
         saved_view_create(actor=users["sales"], kind="requirements", name=f"r{i}", query="sort=priority")
         saved_view_create(actor=users["sales"], kind="customers", name=f"c{i}")

@@ -64,7 +64,12 @@ class TestWrites:
     def test_create_rename_share_delete(self, users):
         sales = users["sales"]
         view = saved_view_create(actor=sales, kind="requirements", name="  我的  紧急 ", query="urgency=urgent")
-        assert (view.name, view.query, view.visibility, view.team_id) == ("我的 紧急", "urgency=urgent", "private", None)
+        assert (view.name, view.query, view.visibility, view.team_id) == (
+            "我的 紧急",
+            "urgency=urgent",
+            "private",
+            None,
+        )
         saved_view_update(actor=sales, view=view, name="紧急需求", visibility="team", query="urgency=important")
         view.refresh_from_db()
         assert (view.name, view.visibility, view.team_id, view.query) == (
@@ -161,9 +166,7 @@ ATTEMPTS = st.sampled_from(["get", "rename", "share", "delete", "default", "list
     superuser=st.booleans(),
     attempt=ATTEMPTS,
 )
-def test_nobody_reads_or_edits_another_users_private_view(
-    db, owner_role, intruder_role, same_team, superuser, attempt
-):
+def test_nobody_reads_or_edits_another_users_private_view(db, owner_role, intruder_role, same_team, superuser, attempt):
     team = Team.objects.create(name=f"团队{Team.objects.count()}")
     n = User.objects.count()
     owner = User.objects.create_user(username=f"o{n}", role=owner_role, team=team)
