@@ -15,10 +15,21 @@ from needpool.requirements.services import workflow_activate
 
 @admin.register(ClassOption)
 class ClassOptionAdmin(admin.ModelAdmin):
+    """Read-only here: the lists are edited on the app's 分类规则 pages (/settings/classification/), where every
+    change is audited and makes a new rule version, and an option in use is deactivated, never deleted."""
+
     list_display = ("dimension", "label", "label_en", "key", "sla_hours", "parent", "sort_order", "is_active")
     list_filter = ("dimension", "is_active")
-    list_editable = ("sort_order", "is_active")
     search_fields = ("label", "key")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ClassOption | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ClassOption | None = None) -> bool:
+        return False
 
 
 def _gate_choices() -> list[tuple[str, str]]:

@@ -18,3 +18,7 @@ class RequirementsConfig(AppConfig):
         from needpool.requirements.personal_data import HOLDER
 
         register_personal_data_holder(HOLDER)
+        # The classification rule version a requirement was classified under, on its page.
+        from needpool.requirements.classification.section import register as register_rule_section
+
+        register_rule_section()

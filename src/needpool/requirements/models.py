@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from needpool.core.models import SoftDeletable, TimeStampedModel
@@ -35,6 +36,9 @@ class ClassOption(models.Model):
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
     description = models.CharField(_("说明"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(
+        _("版本"), default=1, editable=False, help_text=_("每次经服务写入本行时加一（ETag / 过期表单检查）")
+    )
 
     class Meta:
         verbose_name = _("分类选项")
@@ -459,3 +463,70 @@ class RequirementEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"embedding of {self.requirement_id}"
+
+
+class ClassificationRuleVersion(models.Model):
+    """One version of the classification rules (分类规则): every change to an option list makes the next one.
+
+    A requirement keeps the number current when it was classified (``Requirement.rule_version``).
+    """
+
+    number = models.PositiveIntegerField(_("版本号"), unique=True)
+    summary = models.CharField(_("变更说明"), max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("修改人"),
+    )
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("分类规则版本")
+        verbose_name_plural = _("分类规则版本")
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+
+class ClassificationReview(models.Model):
+    """An admin confirmed that the classification rules still fit (每季度复核分类规则)."""
+
+    rule_version = models.PositiveIntegerField(_("复核时的规则版本"))
+    note = models.CharField(_("复核说明"), max_length=300, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("复核人"),
+    )
+    reviewed_at = models.DateTimeField(_("复核时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("分类规则复核")
+        verbose_name_plural = _("分类规则复核")
+        ordering = ["-reviewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"review of v{self.rule_version}"
+
+
+class ClassificationReminder(models.Model):
+    """The quarterly reminder to review the rules, sent at most once per quarter (``quarter`` like 2026Q4)."""
+
+    quarter = models.CharField(_("季度"), max_length=7, unique=True)
+    sent_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    recipients = models.PositiveIntegerField(_("通知人数"), default=0)
+
+    class Meta:
+        verbose_name = _("分类规则复核提醒")
+        verbose_name_plural = _("分类规则复核提醒")
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return self.quarter

@@ -9,13 +9,23 @@ from django.db import transaction
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from needpool.requirements.services import requirements_refresh_customer_value, sla_mark_breaches
+from needpool.requirements.services import (
+    requirements_refresh_customer_value,
+    rules_review_remind,
+    sla_mark_breaches,
+)
 
 
 @db_periodic_task(crontab(minute=f"*/{max(1, settings.NEEDPOOL_SLA_CHECK_MINUTES)}"))
 def sla_check() -> int:
     """Flag requirements whose first-response deadline has passed unanswered."""
     return sla_mark_breaches()
+
+
+@db_periodic_task(crontab(hour="8", minute="23"))
+def classification_review_reminder() -> int:
+    """Once a quarter (its first day, or 90 days after the last review), ask the admins to review the rules."""
+    return rules_review_remind()
 
 
 @db_task()

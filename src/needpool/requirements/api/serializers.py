@@ -198,6 +198,7 @@ class RequirementSerializer(BoundedModelSerializer):
             "customers",
             "merged_into",
             "watchers_count",
+            "rule_version",
         ]
         read_only_fields = [
             "code",

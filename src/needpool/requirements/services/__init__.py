@@ -5,6 +5,16 @@ transaction, and queues side effects after commit. The modules split them by con
 imported from here.
 """
 
+from needpool.requirements.services.classification import (
+    current_rule_version,
+    option_create,
+    option_move,
+    option_set_active,
+    option_update,
+    options_reorder,
+    rules_review_mark,
+    rules_review_remind,
+)
 from needpool.requirements.services.common import (
     AUDITED_FIELDS,
     EDITABLE_FIELDS,
@@ -41,6 +51,7 @@ __all__ = [
     "check_note",
     "code_pattern_set",
     "comment_create",
+    "current_rule_version",
     "feedback_create",
     "feedback_from_interaction_ask",
     "feedback_link",
@@ -48,11 +59,18 @@ __all__ = [
     "gate_missing",
     "initial_status",
     "new_requirement_code",
+    "option_create",
+    "option_move",
+    "option_set_active",
+    "option_update",
+    "options_reorder",
     "requirement_create",
     "requirement_transition",
     "requirement_update",
     "requirements_priority_set",
     "requirements_refresh_customer_value",
+    "rules_review_mark",
+    "rules_review_remind",
     "sla_due",
     "sla_mark_breaches",
     "workflow_activate",
