@@ -73,10 +73,64 @@ def is_personal_email(raw: str, personal_domains: set[str]) -> bool:
     return any(domain == d or domain.endswith("." + d) for d in known if d)
 
 
+# A work number may carry an extension: 转 8001, 分机 8001, ext. 8001, x8001, #8001, or -8001 after a full number.
+_EXTENSION_WORDS = re.compile(r"\s*(?:转|分机|ext\.?|extension|x)\s*(?=\d)", re.IGNORECASE)
+_TRAILING_EXTENSION = re.compile(r"^(?P<number>.*\d)\s*-\s*(?P<ext>\d{1,6})$")
+WORK_NUMBER_TYPES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,  # outside the mainland (a mainland one is refused above)
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.SHARED_COST,  # 400 switchboards
+        phonenumbers.PhoneNumberType.UAN,
+        phonenumbers.PhoneNumberType.VOIP,
+    }
+)
+
+
+def _parsed_work_number(text: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return number if phonenumbers.number_type(number) in WORK_NUMBER_TYPES else None
+
+
+def is_work_phone(raw: str) -> bool:
+    """True when ``raw`` is one landline, switchboard or service number that libphonenumber knows as valid
+    (mainland numbers without +86, others with their country code), optionally with an extension."""
+    text = normalise(raw)
+    if not text or len(text) > 40 or is_personal_mobile(text):
+        return False
+    text = _EXTENSION_WORDS.sub(" ext. ", text)
+    if _parsed_work_number(text) is not None:
+        return True
+    trailing = _TRAILING_EXTENSION.match(text)  # 010-62345678-8001
+    return trailing is not None and _parsed_work_number(f"{trailing['number']} ext. {trailing['ext']}") is not None
+
+
+def work_phone_error(raw: str) -> str:
+    """Why ``raw`` is refused as a contact's work phone ('' when it is accepted or empty)."""
+    if not normalise(raw):
+        return ""
+    if is_personal_mobile(raw):
+        return _("隐私规则：禁止记录个人手机号，请填写工作座机或总机号码。")
+    if not is_work_phone(raw):
+        return _(
+            "“%(value)s”不是有效的座机或总机号码。请写区号和号码，如 010-62345678 或 400-800-1234；"
+            "分机写在后面，如 010-62345678 转 8001；境外号码以 + 和国家代码开头。"
+        ) % {"value": normalise(raw)[:40]}
+    return ""
+
+
 def check_contact_privacy(*, phone: str, email: str, personal_domains: set[str]) -> None:
+    """The one check of a contact's (or a submitter's) phone and mail, for the form, the API, the portal, the
+    channel API and the import: a valid work number, no personal mobile, no personal mailbox."""
     errors: dict[str, str] = {}
-    if phone and is_personal_mobile(phone):
-        errors["phone"] = _("隐私规则：禁止记录个人手机号，请填写工作座机或总机号码。")
+    if phone and (message := work_phone_error(phone)):
+        errors["phone"] = message
     if email and is_personal_email(email, personal_domains):
         errors["email"] = _("隐私规则：禁止记录个人邮箱（%(domain)s），请填写工作邮箱。") % {
             "domain": email_domain(email)
