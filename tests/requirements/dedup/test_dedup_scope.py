@@ -433,3 +433,51 @@ def test_two_people_attaching_the_same_feedback_at_once_link_it_once(users, cust
     assert outcomes.count("linked") == 1, outcomes
     fb.refresh_from_db()
     assert fb.requirement_id in (pool["sso"].pk, pool["export"].pk)
+
+
+# ---------------------------------------------------------------- a vote from the create form
+
+
+def test_the_create_form_panel_offers_a_vote_on_a_hidden_match(login, other_sales, hidden):
+    html = login(other_sales).post(reverse("requirements:similar_panel"), {"title": hidden.title}, **HTMX)
+    body = html.content.decode()
+    assert reverse("requirements:similar_vote") in body and "记为客户反馈" in body
+
+
+def test_a_vote_from_the_create_form_records_the_customers_feedback_on_it(login, other_sales, other_customer, hidden):
+    client = login(other_sales)
+    data = {"title": hidden.title, "description": "客户也提了", "customer": other_customer.pk, "channel": "ticket"}
+    response = client.post(reverse("requirements:similar_vote"), {**data, "requirement": hidden.pk}, **HTMX)
+    body = response.content.decode()
+    vote = Feedback.objects.get(customer=other_customer)
+    assert vote.requirement_id == hidden.pk and vote.channel == "ticket" and vote.created_by == other_sales
+    assert f"#{vote.pk}" in body and hidden.code in body
+    for word in _private_words(hidden):
+        assert word not in body
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"customer": ""}, "请先选择客户"),
+        ({"customer": "999999"}, "请先选择客户"),
+        ({"title": "今天天气很好，适合出去走走"}, "需求不存在或您无权访问"),
+        ({"requirement": "abc"}, "需求不存在或您无权访问"),
+    ],
+)
+def test_a_vote_from_the_create_form_refuses_and_writes_nothing(
+    login, other_sales, other_customer, hidden, data, message
+):
+    base = {"title": hidden.title, "customer": other_customer.pk, "requirement": hidden.pk, "channel": "x"}
+    response = login(other_sales).post(reverse("requirements:similar_vote"), {**base, **data}, **HTMX)
+    assert message in response.content.decode()
+    assert not Feedback.objects.filter(customer=other_customer).exists()
+
+
+def test_a_vote_needs_the_right_to_write_feedback(users, customer, hidden):
+    from needpool.requirements.dedup.services import feedback_vote_create
+
+    with pytest.raises(PermissionDenied):
+        feedback_vote_create(
+            actor=users["viewer"], requirement=hidden, raw_text=hidden.title, channel="sales", customer=customer
+        )

@@ -1,4 +1,5 @@
-"""Adding a customer's feedback to a similar requirement (a vote): ``feedback_attach``.
+"""Adding a customer's feedback to a similar requirement (a vote): ``feedback_attach`` for an existing
+feedback item, ``feedback_vote_create`` for the words typed on the create form.
 
 A user who may edit the requirement links through ``requirements.services.feedback_link``. Anyone who
 may write the feedback item may also add it to a requirement the duplicate detection finds to be the same
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record
 from needpool.core.models import AuditEntry
+from needpool.customers.models import Customer
 from needpool.customers.permissions import can_write_customer
 from needpool.requirements.dedup.index import strong_match
 from needpool.requirements.models import Feedback, Requirement
@@ -26,7 +28,7 @@ from needpool.requirements.permissions import (
     visible_feedback,
     visible_requirements,
 )
-from needpool.requirements.services import feedback_link
+from needpool.requirements.services import feedback_create, feedback_link
 from needpool.requirements.services.common import _refuse_merged, requirements_refresh_customer_value
 
 
@@ -75,3 +77,19 @@ def feedback_attach(*, actor: User, feedback: Feedback, requirement: Requirement
         changes={"feedback": feedback.raw_text[:80]},
     )
     return feedback
+
+
+@transaction.atomic
+def feedback_vote_create(
+    *, actor: User, requirement: Requirement, raw_text: str, channel: str, customer: Customer | None
+) -> Feedback:
+    """Record a customer's words as feedback on a strong match the actor may not edit or see (a vote from the
+    create form, instead of a duplicate requirement), through ``requirements.services.feedback_create``."""
+    if not can_write_feedback(actor):
+        raise PermissionDenied(_("您没有录入反馈的权限。"))
+    if customer is None:
+        raise ValidationError({"customer": _("请先选择客户：这一票记在客户名下。")})
+    if not strong_match(raw_text, requirement.pk):
+        raise PermissionDenied(_("需求不存在或您无权访问。"))
+    _refuse_merged(requirement)
+    return feedback_create(actor=actor, raw_text=raw_text, channel=channel, customer=customer, requirement=requirement)

@@ -21,10 +21,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from needpool.accounts.models import acting_user
 from needpool.core.validation import parse_id
 from needpool.core.views import error_text, is_htmx, paginate
+from needpool.customers.selectors import customer_get
 from needpool.requirements.choices import Channel
 from needpool.requirements.dedup.index import MAX_TEXT, best_matches, similar_requirements
 from needpool.requirements.dedup.selectors import attach_target
-from needpool.requirements.dedup.services import can_attach_feedback, feedback_attach
+from needpool.requirements.dedup.services import can_attach_feedback, feedback_attach, feedback_vote_create
 from needpool.requirements.models import Feedback
 from needpool.requirements.permissions import can_create_requirement, can_edit_requirement, can_view_requirement
 from needpool.requirements.selectors import feedback_get, requirement_get, unlinked_feedback
@@ -103,6 +104,40 @@ def similar_attach(request: HttpRequest, pk: int) -> HttpResponse:
         _("反馈 #%(id)s 已关联到需求 %(code)s。") % {"id": feedback.pk, "code": requirement.code},
     )
     return redirect("requirements:feedback_inbox")
+
+
+@require_POST
+def similar_vote(request: HttpRequest) -> HttpResponse:
+    """The create form panel's "记为客户反馈" on a strong match the user may not open: the typed words become
+    the chosen customer's feedback on it (services.feedback_vote_create), instead of a duplicate."""
+    parts = [request.POST.get(name, "") for name in ("title", "description", "concrete_ask")]
+    text = "\n".join(p.strip() for p in parts if p and p.strip())[:MAX_TEXT]
+    requirement = attach_target(parse_id(request.POST.get("requirement", "")))
+    channel = request.POST.get("channel", "")
+    customer = None
+    if (customer_pk := parse_id(request.POST.get("customer", ""))) is not None:
+        try:
+            customer = customer_get(user=request.user, pk=customer_pk)
+        except Http404:
+            customer = None
+    error, feedback = "", None
+    if requirement is None:
+        error = _("需求不存在或您无权访问。")
+    else:
+        try:
+            feedback = feedback_vote_create(
+                actor=acting_user(request.user),
+                requirement=requirement,
+                raw_text=text,
+                channel=channel if channel in Channel.values else Channel.SALES,
+                customer=customer,
+            )
+        except ValidationError as exc:
+            error = error_text(exc)
+        except PermissionDenied as exc:
+            error = str(exc)
+    context = {"error": error, "feedback": feedback, "requirement": requirement, "can_view": False}
+    return render(request, "requirements/_similar_voted.html", context)  # the panel shows the error too
 
 
 # ---------------------------------------------------------------- the feedback inbox
