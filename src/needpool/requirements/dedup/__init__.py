@@ -1,8 +1,9 @@
 """Duplicate detection (查重): the existing requirements most similar to a text, with a 0–1 score.
 
 ``similar_requirements(user=…, text=…)`` (in ``dedup.index``) is the one entry point; the API
-(``GET /api/v1/requirements/similar/``), the create form's live panel and the feedback inbox and
-triage pages all call it.
+(``GET`` or ``POST /api/v1/requirements/similar/``; POST takes the text in a JSON body), the create
+form's live panel (POSTed: long words do not fit in an address), the panel shown right after
+"转为反馈" on a customer's page, and the feedback inbox and triage pages all call it.
 
 Modules
     ``index``       the process's index (``DedupIndex``) and the entry points ``similar_requirements``
@@ -12,6 +13,7 @@ Modules
     ``store``       the sentence encoder and the stored embeddings (``RequirementEmbedding``)
     ``freshness``   ``index_changed`` / ``index_changed_on_commit``: the cache token every process checks
     ``selectors``   the permission-scoped check of the best candidates (``Candidate``)
+    ``services``    adding a feedback item to a similar requirement, also as a vote out of scope
     ``api``, ``views``, ``urls``   the similar-requirements API and the duplicate pages
 
     This package's ``__init__`` imports only ``freshness`` (the services call it on every write); the
@@ -78,6 +80,18 @@ The index (one per process, built lazily, kept consistent with the database)
     ``requirements.permissions.visible_requirements`` and ``merged_into IS NULL``; the status
     (open / closed) comes from that same query. A stale index can thus only affect the score of
     a row edited in the last moment, never what a user may see.
+
+Duplicates out of scope (``with_hidden=True``: the panels and the API)
+    A sales rep who sees only their own customers must still learn that the need they are about to
+    enter exists under another owner's customer. The best match the user may not see is named —
+    code, title and status, flagged ``in_scope`` False and shown as "属于其他客户", never linked —
+    when it is a strong one (``STRONG_MATCH``, 0.9 on the score curve: stricter than the 60 % the
+    panels colour as a likely duplicate), the words have at least ``HIDDEN_MIN_CHARS`` letters, and
+    the user has named fewer than ``NEEDPOOL_DEDUP_HIDDEN_PER_HOUR`` (60) such matches this hour; at
+    most one per lookup. Nothing else of it is read (``selectors.hidden_rows``). The user may add
+    their customer's feedback to it (``services.feedback_attach`` / ``feedback_vote_create``): the
+    service checks the match again. The portal and the channel API say only that a similar need
+    exists (``strong_match_exists``); the feedback is recorded for staff to link.
 
 Stored embeddings (one table, shared by every process and machine; SQLite and PostgreSQL)
     A row is valid while its ``text_hash`` equals ``text_hash(embedded_text(…))`` of the
