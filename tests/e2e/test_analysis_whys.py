@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from needpool.analysis.models import RequirementAnalysis, WhyStep
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
+from tests.e2e.helpers import assert_no_horizontal_overflow, screenshot
 
 CHAIN = [
     ("为什么交付总是延期？", "供应商经常晚交货"),
@@ -27,7 +29,7 @@ def test_five_whys_editor_adds_saves_and_refuses_a_why_without_answer(page, user
     page.goto(page.base_url + f"/analysis/requirements/{requirement.pk}/")
     editor = page.locator("#whys-editor")
     questions = editor.locator("input[name=question]")
-    answers = editor.locator("input[name=answer]")
+    answers = editor.locator("[name=answer]")
     expect(questions).to_have_count(1)
 
     for index, (question, answer) in enumerate(CHAIN):
@@ -70,3 +72,30 @@ def test_five_whys_editor_adds_saves_and_refuses_a_why_without_answer(page, user
     page.locator("#why-save").click()
     expect(page.locator("#whys-saved")).to_be_visible()
     assert _saved(requirement) == CHAIN
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1366, 768)])
+def test_a_long_answer_is_counted_then_refused_never_cut(page, users, requirement, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, "product_manager", PASSWORD)
+    page.goto(page.base_url + f"/analysis/requirements/{requirement.pk}/")
+    editor = page.locator("#whys-editor")
+    long_answer = "供应商" * 200  # 600 characters, twice the limit
+    editor.locator("[name=question]").first.fill("为什么交付总是延期？")
+    answer = editor.locator("[name=answer]").first
+    answer.fill(long_answer)
+    counter = page.locator("#why-a-0-counter")
+    expect(counter).to_contain_text("600 / 300")
+    expect(counter).to_contain_text("超出 300")
+    expect(answer).to_have_value(long_answer)  # pasted whole: no maxlength cut it
+    page.locator("#why-root").fill(ROOT)
+    page.locator("#why-save").click()
+    error = page.locator("#whys-error")
+    expect(error).to_contain_text("有 600 个字，最多 300 个字")
+    expect(page.locator("#whys-saved")).to_have_count(0)
+    expect(editor.locator("[name=answer]").first).to_have_value(long_answer)
+    expect(page.locator("#why-a-0-counter")).to_contain_text("600 / 300")  # the counter is back after the swap
+    assert _saved(requirement) == []
+    assert_no_horizontal_overflow(page, width)
+    page.locator("#whys-editor").scroll_into_view_if_needed()
+    screenshot(page, f"whys-long-answer-{width}")

@@ -132,7 +132,8 @@ class OverrideForm(forms.Form):
 
 
 def whys_from_post(data: Any) -> tuple[list[dict[str, str]], str]:
-    """The 5-Whys editor's rows (as typed, in order) and its root cause."""
+    """The 5-Whys editor's rows (as typed, in order, never cut: ``whys_set`` refuses what is too long) and its
+    root cause."""
     questions = data.getlist("question")
     answers = data.getlist("answer")
     size = min(max(len(questions), len(answers)), MAX_WHYS + 5)
@@ -140,8 +141,8 @@ def whys_from_post(data: Any) -> tuple[list[dict[str, str]], str]:
     for index in range(size):
         question = questions[index] if index < len(questions) else ""
         answer = answers[index] if index < len(answers) else ""
-        rows.append({"question": question[:300], "answer": answer[:300]})
-    return rows, str(data.get("root_cause", ""))[:2000]
+        rows.append({"question": question, "answer": answer})
+    return rows, str(data.get("root_cause", ""))
 
 
 class FishboneForm(forms.Form):

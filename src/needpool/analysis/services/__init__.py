@@ -29,7 +29,14 @@ from needpool.analysis.services.priority import (
     score,
 )
 from needpool.analysis.services.projects import SCOPE_KEYS, project_create, project_update
-from needpool.analysis.services.root_cause import MAX_WHYS, fishbone_set, whys_required_missing, whys_set
+from needpool.analysis.services.root_cause import (
+    MAX_ROOT_CAUSE_LENGTH,
+    MAX_WHY_LENGTH,
+    MAX_WHYS,
+    fishbone_set,
+    whys_required_missing,
+    whys_set,
+)
 from needpool.analysis.services.settings import INLINE_RECOMPUTE_LIMIT, SETTINGS_FIELDS, analysis_settings_update
 
 __all__ = [
@@ -41,7 +48,9 @@ __all__ = [
     "MAX_EFFORT",
     "MAX_EFFORT_DAYS",
     "MAX_REACH",
+    "MAX_ROOT_CAUSE_LENGTH",
     "MAX_WHYS",
+    "MAX_WHY_LENGTH",
     "RECOMPUTE_BATCH",
     "SCOPE_KEYS",
     "SCORE_FIELDS",

@@ -21,6 +21,7 @@ from needpool.requirements.models import Requirement
 
 FEASIBILITY_FIELDS = ("tech_difficulty", "effort_days", "cost_estimate", "resources")
 MAX_EFFORT_DAYS = Decimal("9999999.9")
+MAX_RESOURCES_LENGTH = 2000
 
 
 @transaction.atomic
@@ -47,7 +48,12 @@ def feasibility_update(*, actor: User, requirement: Requirement, **data: Any) ->
                 if cleaned[name] < 0 or cleaned[name] > limit:
                     raise ValueError
             else:
-                cleaned[name] = str(value).strip()[:2000]
+                cleaned[name] = str(value).strip()
+                if len(cleaned[name]) > MAX_RESOURCES_LENGTH:
+                    errors[name] = _("所需资源有 %(length)s 个字，最多 %(limit)s 个字：请缩短后再保存。") % {
+                        "length": len(cleaned[name]),
+                        "limit": MAX_RESOURCES_LENGTH,
+                    }
         except (TypeError, ValueError, InvalidOperation):
             errors[name] = {
                 "tech_difficulty": _("技术难度必须是 1 到 5 的整数。"),

@@ -16,6 +16,8 @@ from needpool.customers.models import Customer
 from needpool.customers.permissions import can_view_customer
 from needpool.requirements.models import Requirement
 
+MAX_QUESTION_LENGTH = 300  # KanoSurvey.functional_question / dysfunctional_question
+
 
 @transaction.atomic
 def kano_survey_create(
@@ -30,19 +32,26 @@ def kano_survey_create(
         errors["functional_question"] = _("请填写正向问题，例如“如果提供此功能，您觉得如何？”")
     if not dysfunctional_question:
         errors["dysfunctional_question"] = _("请填写反向问题，例如“如果不提供此功能，您觉得如何？”")
+    questions = {"functional_question": functional_question, "dysfunctional_question": dysfunctional_question}
+    for name, text in questions.items():
+        if len(text) > MAX_QUESTION_LENGTH:
+            errors[name] = _("问题有 %(length)s 个字，最多 %(limit)s 个字：请缩短后再保存。") % {
+                "length": len(text),
+                "limit": MAX_QUESTION_LENGTH,
+            }
     if errors:
         raise ValidationError(errors)
     survey, created = KanoSurvey.objects.get_or_create(
         requirement=requirement,
         defaults={
-            "functional_question": functional_question[:300],
-            "dysfunctional_question": dysfunctional_question[:300],
+            "functional_question": functional_question,
+            "dysfunctional_question": dysfunctional_question,
             "created_by": actor,
         },
     )
     if not created:
-        survey.functional_question = functional_question[:300]
-        survey.dysfunctional_question = dysfunctional_question[:300]
+        survey.functional_question = functional_question
+        survey.dysfunctional_question = dysfunctional_question
         survey.save()
     audit_record(
         actor=actor, obj=requirement, action=AuditEntry.Action.UPDATE, changes={"kano_survey": functional_question}

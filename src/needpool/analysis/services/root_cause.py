@@ -20,6 +20,8 @@ from needpool.requirements import workflow as flow_rules
 from needpool.requirements.models import Requirement
 
 MAX_WHYS = 10
+MAX_WHY_LENGTH = 300  # WhyStep.question / answer
+MAX_ROOT_CAUSE_LENGTH = 2000
 
 
 @transaction.atomic
@@ -39,13 +41,24 @@ def whys_set(
         if not question or not answer:
             errors["steps"] = _("第 %(n)s 步的“为什么”和“因为”都要填写。") % {"n": index}
             break
-        if len(question) > 300 or len(answer) > 300:
-            errors["steps"] = _("第 %(n)s 步超过 300 个字符。") % {"n": index}
+        too_long = [
+            (part, len(text))
+            for part, text in ((_("为什么"), question), (_("因为"), answer))
+            if len(text) > MAX_WHY_LENGTH
+        ]
+        if too_long:
+            part, length = too_long[0]
+            errors["steps"] = _(
+                "第 %(n)s 步的“%(part)s”有 %(length)s 个字，最多 %(limit)s 个字：请缩短后再保存（未保存任何内容）。"
+            ) % {"n": index, "part": part, "length": length, "limit": MAX_WHY_LENGTH}
             break
     if cleaned and not root_cause:
         errors["root_cause"] = _("5 Whys 必须以根本原因结束。")
-    if len(root_cause) > 2000:
-        errors["root_cause"] = _("根本原因不能超过 2000 个字符。")
+    if len(root_cause) > MAX_ROOT_CAUSE_LENGTH:
+        errors["root_cause"] = _("根本原因有 %(length)s 个字，最多 %(limit)s 个字：请缩短后再保存。") % {
+            "length": len(root_cause),
+            "limit": MAX_ROOT_CAUSE_LENGTH,
+        }
     if errors:
         raise ValidationError(errors)
     analysis = locked_analysis(requirement)

@@ -37,6 +37,8 @@ from needpool.analysis.permissions import acting_user
 from needpool.analysis.scoring import KANO_CATEGORIES, KanoSummary
 from needpool.analysis.selectors import analysis_of, demand_of, fishbone_of, kano_of, whys_of
 from needpool.analysis.services import (
+    MAX_ROOT_CAUSE_LENGTH,
+    MAX_WHY_LENGTH,
     MAX_WHYS,
     analysis_settings,
     analysis_update,
@@ -99,7 +101,9 @@ def whys_state(
     if errors.get("steps"):
         # Point at the half-filled rows the message is about.
         for row in rows:
-            row["invalid"] = bool(row["question"].strip()) != bool(row["answer"].strip())
+            row["invalid"] = bool(row["question"].strip()) != bool(row["answer"].strip()) or any(
+                len(row[part].strip()) > MAX_WHY_LENGTH for part in ("question", "answer")
+            )
     return {
         "rows": rows,
         "root_cause": state.get("root_cause", analysis.root_cause),
@@ -108,6 +112,8 @@ def whys_state(
         "focus_last": state.get("focus_last", False),
         "can_add": len(rows) < MAX_WHYS,
         "max": MAX_WHYS,
+        "max_length": MAX_WHY_LENGTH,
+        "root_cause_max_length": MAX_ROOT_CAUSE_LENGTH,
     }
 
 
