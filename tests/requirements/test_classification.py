@@ -33,6 +33,7 @@ from needpool.requirements.services import (
 )
 from needpool.requirements.services.classification import quarter_of, review_due
 from tests.conftest import option
+from tests.intake.transfer.conftest import INTAKE_HEADERS, run_sheet, sheet  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -355,3 +356,14 @@ def test_the_periodic_task_calls_the_reminder(users):
 def test_requirement_rule_version_is_in_the_api(api, users, requirement):
     body = api(users["admin"]).get(f"/api/v1/requirements/{requirement.pk}/").json()
     assert body["rule_version"] == Requirement.objects.get(pk=requirement.pk).rule_version
+
+
+def test_an_import_records_the_rule_version_through_the_same_services(users, customer, sheet, run_sheet):  # noqa: F811
+    option_update(actor=users["admin"], option=option("tag", "efficiency"), label="提效")
+    row = ["DEM20240301001", "A科技公司", "王总", "销售沟通", "功能", "批量导出报表", "2024-06-30", "", ""]
+    assert run_sheet(users["sales"], sheet([INTAKE_HEADERS, row])).counts["create"] == 1
+    assert Requirement.objects.get(code="DEM20240301001").rule_version == current_rule_version()
+    option_update(actor=users["admin"], option=option("type", "experience"), description="体验")
+    row[4] = "体验"
+    assert run_sheet(users["sales"], sheet([INTAKE_HEADERS, row])).counts["update"] == 1
+    assert Requirement.objects.get(code="DEM20240301001").rule_version == current_rule_version()

@@ -163,3 +163,10 @@ def test_the_requirement_page_shows_its_rule_version(client, users, requirement)
     client.force_login(users["admin"])
     body = client.get(reverse("requirements:detail", args=[requirement.pk])).content.decode()
     assert "/settings/classification/" in body.split('id="rule-version"')[1][:200]
+
+
+@pytest.mark.parametrize(("dimension", "parent", "sla"), [("category", True, False), ("urgency", False, True)])
+def test_the_add_form_offers_the_fields_of_its_dimension(admin_client_, dimension, parent, sla):
+    body = admin_client_.get(f"{INDEX}{dimension}/add/").content.decode()
+    assert ('name="parent"' in body) is parent
+    assert ('name="sla_hours"' in body) is sla
