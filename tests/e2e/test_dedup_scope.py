@@ -58,6 +58,7 @@ def test_ask_to_feedback_then_link_to_another_customers_requirement(page, rep, r
     page.goto(page.base_url + f"/customers/{rep_interaction.customer_id}/")
     ask = page.locator(f"#ask-{rep_interaction.pk}-0")
     ask.get_by_role("button", name="转为反馈").click()
+    expect(ask).to_contain_text("已转为反馈", timeout=15_000)
 
     feedback = Feedback.objects.get(interaction=rep_interaction)
     expect(ask.get_by_role("link", name=f"已转为反馈 #{feedback.pk}")).to_have_attribute(
