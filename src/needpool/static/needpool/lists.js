@@ -1,5 +1,6 @@
-/* Lists: select rows for bulk edit / export (select the page, count, cap), the bulk bar's value chooser.
-   The kanban's collapsible columns live in the board's own script block (see board.html). */
+/* Lists: select rows for bulk edit / export (select the page, count, cap), the bulk bar's value chooser, and
+   the kanban's collapsed columns (a click on the column name expands or collapses it; while a card is dragged
+   over a collapsed column it is highlighted: it stays a drop target, see app.js for the drop itself). */
 (function () {
   "use strict";
 
@@ -82,6 +83,50 @@
         form.appendChild(input);
       });
     });
+  });
+
+  // ---- Kanban: collapsed columns ---------------------------------------------------------------
+  document.addEventListener("click", function (event) {
+    var toggle = event.target instanceof Element ? event.target.closest(".kanban-toggle") : null;
+    if (!toggle) return;
+    var column = toggle.closest(".kanban-column");
+    if (!column) return;
+    var collapsed = column.classList.toggle("kanban-collapsed");
+    toggle.setAttribute("aria-expanded", collapsed ? "false" : "true");
+  });
+
+  function clearDropHover() {
+    document.querySelectorAll(".kanban-drop-hover").forEach(function (column) {
+      column.classList.remove("kanban-drop-hover");
+    });
+  }
+
+  // While a card is dragged (native drag events, or SortableJS's pointer fallback), the collapsed column under
+  // the pointer is highlighted as the place the card will go.
+  function hoverDuringDrag(event) {
+    if (!document.querySelector(".kanban-card-chosen, .kanban-card-ghost")) {
+      clearDropHover();
+      return;
+    }
+    var under = document.elementFromPoint(event.clientX, event.clientY);
+    var column = under ? under.closest(".kanban-column.kanban-collapsed") : null;
+    if (column && column.classList.contains("kanban-drop-hover")) return;
+    clearDropHover();
+    if (column) column.classList.add("kanban-drop-hover");
+  }
+
+  ["dragover", "pointermove", "mousemove", "touchmove"].forEach(function (name) {
+    document.addEventListener(
+      name,
+      function (event) {
+        var point = event.touches && event.touches[0] ? event.touches[0] : event;
+        hoverDuringDrag(point);
+      },
+      { capture: true, passive: true }
+    ); // capture: SortableJS stops the events on its drop zones
+  });
+  ["drop", "dragend", "pointerup", "mouseup", "touchend"].forEach(function (name) {
+    document.addEventListener(name, clearDropHover, true);
   });
 
   function init() {
