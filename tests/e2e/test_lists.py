@@ -106,6 +106,7 @@ def test_bulk_edit_of_the_selected_rows_shows_each_rows_result(screen, users, po
     expect(screen.locator(f'.bulk-row.bulk-ok[data-id="{pool["r1"].pk}"]')).to_contain_text("成功")
     refused = screen.locator(f'.bulk-row.bulk-refused[data-id="{theirs.pk}"]')
     expect(refused).to_contain_text("您没有执行此操作的权限")
+    screenshot(screen, f"lists-bulk-result-{screen.size}")
     assert_no_horizontal_overflow(screen, _width(screen))
     pool["r1"].refresh_from_db()
     assert pool["r1"].urgency.key == "normal"
@@ -149,6 +150,7 @@ def test_save_a_view_share_it_and_open_the_list_with_the_default(screen, users, 
     menu.locator("#saved-view-name").fill("重要的需求")
     menu.locator('select[name="visibility"]').select_option("team")
     menu.locator('input[name="make_default"]').check()
+    screenshot(screen, f"lists-saved-view-menu-{screen.size}")
     menu.locator("button[type=submit]").click()
     view = SavedView.objects.get()
     screen.wait_for_url(f"**/requirements/?urgency=important&sort=code&view={view.pk}")
