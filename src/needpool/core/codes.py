@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -44,10 +47,30 @@ def render_prefix(pattern: str, day: dt.date) -> tuple[str, str, int]:
     return text[: match.start()], text[match.end() :], width
 
 
+# Where counters advance when not on the default connection (see ``counters_on``).
+_COUNTERS: ContextVar[Any] = ContextVar("needpool_code_counters", default=None)
+
+
+@contextmanager
+def counters_on(database: Any) -> Iterator[None]:
+    """Within the block, counters advance on ``database`` (a connection in autocommit), whatever the default is.
+
+    An import that works on a private copy of the database (``intake.transfer.imports.staging``) still takes
+    its numbers from the real counters: a code handed out meanwhile by someone else is never handed out twice,
+    at the price of a gap in the numbers when the import fails.
+    """
+    token = _COUNTERS.set(database)
+    try:
+        yield
+    finally:
+        _COUNTERS.reset(token)
+
+
 def reserve_numbers(key: str, count: int) -> int:
     """Advance the counter for ``key`` by ``count`` atomically; return the first number of the reserved block."""
     table = CodeSequence._meta.db_table
-    with connection.cursor() as cursor:
+    database = _COUNTERS.get() or connection
+    with database.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (prefix, value) VALUES (%s, %s) "
             f"ON CONFLICT (prefix) DO UPDATE SET value = {table}.value + %s RETURNING value",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -46,6 +45,7 @@ from needpool.intake.transfer.imports.reading import (
     read_file,
 )
 from needpool.intake.transfer.imports.snapshot import private_database
+from needpool.intake.transfer.imports.staging import Hooks, hold_after_commit, staged_import
 from needpool.intake.transfer.permissions import can_import
 
 IMPORT_PREVIEW = "import_preview"
@@ -115,8 +115,12 @@ def run_import(
     dry_run: bool,
     keep_rows: int = PREVIEW_ROWS,
     on_progress: Callable[[int, int], None] | None = None,
+    hooks: Hooks | None = None,
 ) -> ImportResult:
     """Read ``path`` and import its rows as ``actor``; with ``dry_run`` (or any error) nothing is kept.
+
+    With ``hooks``, what the services ask to run after commit is put there instead of run when this commits
+    (the import commits into a private copy first: ``staging``).
 
     Raises SheetError when the file or its header cannot be read, PermissionDenied when the user may
     not write what this layout writes at all.
@@ -169,6 +173,8 @@ def run_import(
                 on_progress(done, total)
         if dry_run or result.error_total:
             transaction.set_rollback(True)
+        elif hooks is not None:
+            hold_after_commit(hooks)
     return result
 
 
@@ -308,16 +314,26 @@ def _execute(job: BackgroundJob) -> BackgroundJob:
         try:
             if job.created_by is None:
                 raise PermissionDenied(_("发起导入的用户已不存在。"))
-            # A preview on SQLite runs on a private copy: it never holds the database's write lock.
-            with private_database() if dry_run else nullcontext():
-                result = run_import(
-                    actor=job.created_by,
+            actor = job.created_by
+
+            def work(hooks: Hooks | None) -> ImportResult:
+                return run_import(
+                    actor=actor,
                     path=Path(default_storage.path(params["file"])),
                     layout=params.get("layout", ""),
                     options=ImportOptions.from_dict(params.get("options") or {}),
                     dry_run=dry_run,
                     on_progress=report,
+                    hooks=hooks,
                 )
+
+            # On SQLite neither holds the database's write lock for long: a preview runs on a private copy, an
+            # import too, then switches its rows in with one short transaction.
+            if dry_run:
+                with private_database():
+                    result = work(None)
+            else:
+                result = staged_import(work, rows=job.total, failed=lambda r: bool(r.error_total))
         except (SheetError, PermissionDenied, OSError) as exc:
             message = str(exc) if not isinstance(exc, OSError) else _("上传的文件已不存在，请重新上传。")
             BackgroundJob.objects.filter(pk=job.pk).update(
@@ -368,9 +384,16 @@ def import_run(*, job_id: int) -> BackgroundJob | None:
 
 
 def import_files_cleanup(*, older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
-    """Delete uploaded sheets whose preview was never imported within ``older_than``; returns how many."""
+    """Delete uploaded sheets whose preview was never imported within ``older_than``; returns how many.
+
+    Also deletes the private database copies a killed preview or import left behind (untouched for a day).
+    """
     cutoff = timezone.now() - older_than
     removed = 0
+    copies_cutoff = (timezone.now() - dt.timedelta(days=1)).timestamp()
+    for left in (Path(settings.DATA_DIR) / "jobs").glob("*-*.sqlite3*"):
+        if left.name.startswith(("import-", "preview-")) and left.stat().st_mtime < copies_cutoff:
+            left.unlink(missing_ok=True)
     for job in BackgroundJob.objects.filter(kind=IMPORT_PREVIEW, created_at__lt=cutoff).iterator():
         stored = job.params.get("file")
         if job.params.get("run_job") or job.params.get("file_removed") or not stored:
