@@ -86,6 +86,7 @@ def test_ask_to_feedback_then_link_to_another_customers_requirement(page, rep, r
     expect(done.locator("a")).to_have_count(0)
     feedback.refresh_from_db()
     assert feedback.requirement_id == requirement.pk
+    assert page.request.get(page.base_url + f"/requirements/{requirement.pk}/").status == 404  # a vote opens nothing
     expect(page.locator("body")).not_to_contain_text("A科技公司")
     assert_no_horizontal_overflow(page, width)
     screenshot(page, f"dedup_scope_ask_linked_{width}")

@@ -289,6 +289,14 @@ class Feedback(SoftDeletable, TimeStampedModel):
         related_name="feedback_items",
         verbose_name=_("所属需求"),
     )
+    # Linked by someone who may not see the requirement (a vote for a duplicate outside their scope,
+    # requirements.dedup.services): it counts for the requirement but opens it to no one (permissions).
+    scope_vote = models.BooleanField(
+        _("范围外投票"),
+        default=False,
+        editable=False,
+        help_text=_("由看不到该需求的人作为投票关联，不因此让其看到该需求"),
+    )
     interaction = models.ForeignKey(
         "customers.Interaction",
         on_delete=models.SET_NULL,

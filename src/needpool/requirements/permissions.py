@@ -1,7 +1,8 @@
 """Who sees and changes which requirements and feedback.
 
 Roles with ``see_all`` see the whole pool. Sales and service see requirements they own or
-submitted, and those with feedback from a customer they can see (customers.permissions).
+submitted, and those with feedback from a customer they can see (customers.permissions) — except
+feedback they added as a vote to a duplicate outside their scope (``Feedback.scope_vote``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ def requirement_scope(user: Viewer) -> Q | None:
         return None
     related = customer_scope(user, prefix="customer__")
     assert related is not None
-    visible_feedback = Feedback.objects.filter(requirement=OuterRef("pk"), customer__isnull=False).filter(related)
+    visible_feedback = Feedback.objects.filter(
+        requirement=OuterRef("pk"),
+        customer__isnull=False,
+        scope_vote=False,  # a vote opens nothing
+    ).filter(related)
     return Q(owner=getattr(user, "pk", None)) | Q(created_by=getattr(user, "pk", None)) | Q(Exists(visible_feedback))
 
 

@@ -249,8 +249,17 @@ def test_a_rep_adds_their_feedback_to_a_hidden_match_as_a_vote(login, other_sale
     for word in _private_words(hidden):
         assert word not in body
     mine.refresh_from_db()
-    assert mine.requirement_id == hidden.pk
+    assert mine.requirement_id == hidden.pk and mine.scope_vote
     assert AuditEntry.objects.filter(action=AuditEntry.Action.LINK, object_id=str(hidden.pk)).exists()
+    # The vote counts for the requirement, and opens it to no one: the page still refuses them.
+    assert client.get(reverse("requirements:detail", args=[hidden.pk])).status_code == 404
+    assert hidden.pk not in _visible_ids(other_sales)
+
+
+def _visible_ids(user: User) -> list[int]:
+    from needpool.requirements.permissions import visible_requirements
+
+    return list(visible_requirements(user).values_list("pk", flat=True))
 
 
 def test_a_vote_on_a_weak_match_out_of_scope_is_refused_like_a_missing_id(other_sales, other_customer, hidden):
@@ -273,9 +282,8 @@ def test_a_vote_on_a_visible_requirement_one_may_not_edit_needs_a_strong_match(u
 
 def test_an_editor_links_through_feedback_link(users, make_feedback, pool):
     fb = make_feedback("今天天气很好")
-    assert (
-        feedback_attach(actor=users["sales"], feedback=fb, requirement=pool["stock"]).requirement_id == pool["stock"].pk
-    )
+    linked = feedback_attach(actor=users["sales"], feedback=fb, requirement=pool["stock"])
+    assert linked.requirement_id == pool["stock"].pk and not linked.scope_vote
     with pytest.raises(ValidationError, match="已关联"):
         feedback_attach(actor=users["sales"], feedback=fb, requirement=pool["sso"])
 
@@ -394,9 +402,6 @@ def test_a_scoped_user_never_reads_private_fields_of_out_of_scope_requirements(
             body = client.post(
                 reverse("requirements:similar_attach", args=[mine.pk]), {"requirement": hidden.pk}, **HTMX
             ).content.decode()
-            # A vote makes the requirement one their customer asked for (requirements.permissions); each
-            # example starts from the rep who has not voted.
-            Feedback.objects.filter(pk=mine.pk).update(requirement=None)
     for word in _private_words(hidden):
         assert word not in body
     assert reverse("requirements:detail", args=[hidden.pk]) not in body
@@ -451,6 +456,7 @@ def test_a_vote_from_the_create_form_records_the_customers_feedback_on_it(login,
     body = response.content.decode()
     vote = Feedback.objects.get(customer=other_customer)
     assert vote.requirement_id == hidden.pk and vote.channel == "ticket" and vote.created_by == other_sales
+    assert vote.scope_vote and client.get(reverse("requirements:detail", args=[hidden.pk])).status_code == 404
     assert f"#{vote.pk}" in body and hidden.code in body
     for word in _private_words(hidden):
         assert word not in body

@@ -5,7 +5,8 @@ A user who may edit the requirement links through ``requirements.services.feedba
 may write the feedback item may also add it to a requirement the duplicate detection finds to be the same
 need (``index.STRONG_MATCH``), even one outside their scope that they cannot open: that is how a sales rep
 adds their customer's voice to an existing need instead of creating a duplicate. The requirement stays
-as hidden as it was; only the link is written.
+as hidden as it was: such a link is marked ``Feedback.scope_vote``, which ``requirements.permissions``
+does not count as "feedback from a customer they can see".
 """
 
 from __future__ import annotations
@@ -39,10 +40,14 @@ def can_attach_feedback(user: User, feedback: Feedback) -> bool:
     return feedback.customer is None or can_write_customer(user, feedback.customer)
 
 
-def _claim(feedback: Feedback, requirement: Requirement) -> int:
+def _claim(feedback: Feedback, requirement: Requirement, *, scope_vote: bool = False) -> int:
     """Link the item only if it is still unlinked (one conditional UPDATE: of two people at once, one wins)."""
     unlinked = Feedback.objects.filter(pk=feedback.pk, requirement__isnull=True)
-    return unlinked.update(requirement=requirement, updated_at=timezone.now())
+    return unlinked.update(requirement=requirement, scope_vote=scope_vote, updated_at=timezone.now())
+
+
+def _out_of_scope(user: User, requirement: Requirement) -> bool:
+    return not visible_requirements(user).filter(pk=requirement.pk).exists()
 
 
 @transaction.atomic
@@ -61,14 +66,15 @@ def feedback_attach(*, actor: User, feedback: Feedback, requirement: Requirement
         feedback.requirement = None  # feedback_link writes the link again, with its audit entry
         return feedback_link(actor=actor, feedback=feedback, requirement=requirement)
     _refuse_merged(requirement)
+    hidden = _out_of_scope(actor, requirement)
     if not strong_match(feedback.raw_text, requirement.pk):
-        if visible_requirements(actor).filter(pk=requirement.pk).exists():
+        if not hidden:
             raise PermissionDenied(_("您没有编辑该需求的权限。"))
         raise PermissionDenied(_("需求不存在或您无权访问。"))  # the same words as for an id that does not exist
-    claimed = _claim(feedback, requirement)
+    claimed = _claim(feedback, requirement, scope_vote=hidden)  # a vote does not open the requirement to them
     if not claimed:
         raise ValidationError(_("该反馈已关联到其他需求。"))
-    feedback.requirement = requirement
+    feedback.requirement, feedback.scope_vote = requirement, hidden
     requirements_refresh_customer_value(requirement_ids=[requirement.pk])
     audit_record(
         actor=actor,
@@ -92,4 +98,11 @@ def feedback_vote_create(
     if not strong_match(raw_text, requirement.pk):
         raise PermissionDenied(_("需求不存在或您无权访问。"))
     _refuse_merged(requirement)
-    return feedback_create(actor=actor, raw_text=raw_text, channel=channel, customer=customer, requirement=requirement)
+    hidden = _out_of_scope(actor, requirement)
+    feedback = feedback_create(
+        actor=actor, raw_text=raw_text, channel=channel, customer=customer, requirement=requirement
+    )
+    if hidden:  # a vote does not open the requirement to them (requirements.permissions)
+        Feedback.objects.filter(pk=feedback.pk).update(scope_vote=True)
+        feedback.scope_vote = True
+    return feedback
