@@ -77,25 +77,33 @@ def ranked(
     )
 
 
-def matrix_points(*, user: User, base: QuerySet[Requirement] | None = None, limit: int = 2000) -> list[dict[str, Any]]:
-    """Points for the urgency × importance chart (requirements that have both scores)."""
+def matrix_points(
+    *, user: User, base: QuerySet[Requirement] | None = None, limit: int = 2000, overrides: bool = False
+) -> list[dict[str, Any]]:
+    """Points for the urgency × importance chart (requirements that have both scores).
+
+    ``overrides``: each point also says the computed priority (``computed``), and when a person overrode it,
+    ``overridden`` and the ``reason`` (the chart then shows both the computed and the effective point)."""
     qs = base if base is not None else visible_requirements(user).filter(merged_into__isnull=True)
+    fields = [
+        "pk",
+        "code",
+        "title",
+        "priority",
+        "analysis__urgency_score",
+        "analysis__importance_score",
+        "analysis__value_score",
+        "analysis__cost_score",
+        "analysis__effort",
+    ]
+    if overrides:
+        fields += ["analysis__computed_priority", "analysis__override_priority", "analysis__override_reason"]
     rows = (
         qs.filter(analysis__urgency_score__isnull=False, analysis__importance_score__isnull=False)
-        .values(
-            "pk",
-            "code",
-            "title",
-            "priority",
-            "analysis__urgency_score",
-            "analysis__importance_score",
-            "analysis__value_score",
-            "analysis__cost_score",
-            "analysis__effort",
-        )
+        .values(*fields)
         .order_by("-submitted_at", "-id")[:limit]
     )
-    return [
+    points = [
         {
             "id": r["pk"],
             "code": r["code"],
@@ -109,6 +117,13 @@ def matrix_points(*, user: User, base: QuerySet[Requirement] | None = None, limi
         }
         for r in rows
     ]
+    if overrides:
+        for point, r in zip(points, rows, strict=True):
+            overridden = bool(r["analysis__override_priority"])
+            point["computed"] = r["analysis__computed_priority"] or ""
+            point["overridden"] = overridden
+            point["reason"] = r["analysis__override_reason"] if overridden else ""
+    return points
 
 
 def value_effort_points(

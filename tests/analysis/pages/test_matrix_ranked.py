@@ -47,6 +47,9 @@ def test_matrix_page_renders_for_every_role(client, users, requirement, score, r
             "value": 4,
             "cost": 2,
             "effort": None,
+            "computed": "P0",
+            "overridden": False,
+            "reason": "",
             "url": reverse("analysis:requirement", args=[requirement.pk]),
         }
     ]

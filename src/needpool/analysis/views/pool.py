@@ -21,7 +21,7 @@ def matrix_page(request: HttpRequest) -> HttpResponse:
     user = acting_user(request.user)
     config = analysis_settings()
     base = requirement_list(user=user, filters=request.GET).prefetch_related(None)
-    points = point_urls(matrix_points(user=user, base=base))
+    points = point_urls(matrix_points(user=user, base=base, overrides=True))
     effort_points = point_urls(value_effort_points(user=user, base=base))
     table = Paginator(points, POINTS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {

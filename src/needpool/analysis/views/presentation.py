@@ -159,4 +159,9 @@ def chart_labels() -> dict[str, Any]:
         "effort": _("工作量（人天；未估算时为成本分）"),
         "cutoff": _("分界"),
         "empty": _("没有可显示的点"),
+        "priority": _("优先级"),
+        "computed": _("计算值"),
+        "computedSeries": _("计算值（已人工调整）"),
+        "overridden": _("人工调整"),
+        "reason": _("理由："),
     }

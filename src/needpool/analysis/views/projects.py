@@ -159,7 +159,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "priority_counts": [(p, counts["by_priority"].get(p, 0)) for p in PRIORITY_NAMES]
         + [(_("未定"), counts["by_priority"].get("", 0))],
         "status_counts": [(label, counts["by_status"].get(key, 0)) for key, label in statuses.items()],
-        "points": point_urls(matrix_points(user=user, base=base)),
+        "points": point_urls(matrix_points(user=user, base=base, overrides=True)),
         "chart_config": {"cutoff": config.matrix_cutoff, "labels": chart_labels()},
         "demand": demand_ranking(user=user, base=base, limit=10),
         "history": _history_rows(audit_for(project, limit=50)),

@@ -2,7 +2,10 @@
  * override tooltips, and the copy button of the Kano link. Plain ES2017, no build step.
  *
  * Markup contract:
- *   #matrix-chart        + <script id="matrix-data">[{id, code, title, priority, urgency, importance, url}]</script>
+ *   #matrix-chart        + <script id="matrix-data">[{id, code, title, priority, urgency, importance, url,
+ *                                                  computed, overridden, reason}]</script>
+ *                          an overridden point is drawn twice: filled in its effective priority's colour and,
+ *                          around it, a hollow ring in the computed priority's colour; the tooltip names both.
  *                        + <script id="matrix-config">{cutoff, labels: {...}}</script>
  *   #value-effort-chart  + <script id="value-effort-data">[{id, code, title, priority, value, effort, url}]</script>
  *   [data-copy-target="#input"]  copies that input's value
@@ -69,6 +72,7 @@
     return (labels.priorities && labels.priorities[p]) || p || "—";
   }
 
+  // One series per priority, always all of them: the legend keeps every priority even with no points.
   function seriesByPriority(points, labels, toDatum, symbolSize) {
     return ORDER.map(function (p) {
       return {
@@ -84,15 +88,53 @@
           })
           .map(toDatum),
       };
-    }).filter(function (s) {
-      return s.data.length > 0;
     });
   }
 
+  // The computed priority of each overridden point, as a hollow ring around the effective (filled) point.
+  function computedSeries(points, labels, toDatum, symbolSize) {
+    return {
+      name: labels.computedSeries || "computed",
+      type: "scatter",
+      z: 1,
+      symbolSize: symbolSize + 10,
+      cursor: "pointer",
+      emphasis: { scale: 1.2 },
+      data: points
+        .filter(function (pt) {
+          return pt.overridden && pt.computed && pt.computed !== (pt.priority || "");
+        })
+        .map(function (pt) {
+          var datum = toDatum(pt);
+          datum.hollow = true;
+          datum.itemStyle = {
+            color: "rgba(255, 255, 255, 0)",
+            borderColor: COLORS[pt.computed] || COLORS[""],
+            borderWidth: 2.5,
+          };
+          return datum;
+        }),
+      itemStyle: { color: "rgba(255, 255, 255, 0)", borderColor: COLORS[""], borderWidth: 2.5 },
+    };
+  }
+
+  function priorityLines(labels, d) {
+    var lines = [(labels.priority || "priority") + " " + (d.priority || "—")];
+    if (d.overridden) {
+      lines[0] += " · " + (labels.overridden || "override");
+      lines.push((labels.computed || "computed") + " " + (d.computed || "—"));
+      if (d.reason) lines.push((labels.reason || "reason: ") + d.reason);
+    }
+    return lines;
+  }
+
   function tooltip(lines) {
+    // No sliding into place: on its way a tooltip could cross the screen's edge, and a phone then zooms the
+    // whole page out for good.
     return {
       trigger: "item",
       confine: true,
+      transitionDuration: 0,
       formatter: function (params) {
         if (params.componentType !== "series" || !params.data) return "";
         var d = params.data;
@@ -111,6 +153,8 @@
   }
 
   function watchSize(el, chart) {
+    el.style.overflow = "hidden"; // the (confined) tooltip never widens the page
+
     if (typeof window.ResizeObserver === "function") {
       new window.ResizeObserver(function () {
         chart.resize();
@@ -189,10 +233,38 @@
           urgency: pt.urgency,
           importance: pt.importance,
           priority: pt.priority,
+          computed: pt.computed,
+          overridden: !!pt.overridden,
+          reason: pt.reason,
         };
       },
       small() ? 11 : 14
     );
+    var size = small() ? 11 : 14;
+    var rings = computedSeries(
+      points,
+      labels,
+      function (pt) {
+        return {
+          value: [pt.jx, pt.jy],
+          id: pt.id,
+          code: pt.code,
+          title: pt.title,
+          url: pt.url,
+          urgency: pt.urgency,
+          importance: pt.importance,
+          priority: pt.priority,
+          computed: pt.computed,
+          overridden: true,
+          reason: pt.reason,
+        };
+      },
+      size
+    );
+    series.forEach(function (s) {
+      s.z = 2;
+    });
+    if (rings.data.length) series.push(rings);
     // The quadrants and the cutoff lines ride on a series without points of its own.
     series.unshift({
       name: "quadrants",
@@ -218,12 +290,11 @@
           return s.name;
         }),
       },
-      grid: { left: 44, right: 16, top: 36, bottom: 44 },
+      grid: { left: 44, right: 16, top: small() ? 56 : 36, bottom: 44 },
       tooltip: tooltip(function (d) {
         return [
           (labels.urgency || "urgency") + " " + d.urgency + " · " + (labels.importance || "importance") + " " + d.importance,
-          d.priority || "—",
-        ];
+        ].concat(priorityLines(labels, d));
       }),
       xAxis: scoreAxis(labels.urgency),
       yAxis: scoreAxis(labels.importance, LABEL_BAND),
