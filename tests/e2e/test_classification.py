@@ -30,6 +30,7 @@ def _open_from_menu(page, phone: bool) -> None:
 def test_an_admin_edits_the_rules(page, users, requirement, size):
     width, height = SIZES[size]
     page.set_viewport_size({"width": width, "height": height})
+    page.goto(page.base_url + "/accounts/login/", timeout=60_000)  # the live server's first page can be slow
     sign_in(page, "admin", PASSWORD)
     _open_from_menu(page, phone=size == "phone")
     expect(page.locator("#current-rule-version")).to_have_text("v1")
