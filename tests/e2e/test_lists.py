@@ -244,11 +244,16 @@ def test_kanban_shows_every_column_at_laptop_width_and_a_collapsed_column_takes_
     expect(column_count(page, "deferred")).to_have_text("1")
     assert Requirement.objects.get(pk=pool["r1"].pk).status.key == "deferred"
 
-    # the column expands on a click and shows the card it took
-    page.locator('.kanban-column[data-status="deferred"] .kanban-toggle').click()
+    # the column opened to show the card it took; a click on its name collapses it again, another opens it
     expect(card(page, pool["r1"].pk, "deferred")).to_be_visible()
     _no_sideways_scroll(page, "#kanban-board")
     screenshot(page, "lists-kanban-laptop-expanded")
+    toggle = page.locator('.kanban-column[data-status="deferred"] .kanban-toggle')
+    toggle.click()
+    expect(card(page, pool["r1"].pk, "deferred")).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(card(page, pool["r1"].pk, "deferred")).to_be_visible()
 
 
 def test_kanban_on_a_phone_scrolls_inside_the_board_only(screen, users, pool):

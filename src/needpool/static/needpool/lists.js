@@ -125,8 +125,18 @@
       { capture: true, passive: true }
     ); // capture: SortableJS stops the events on its drop zones
   });
+  // A card let go over a collapsed column lands there, and the column opens to show it.
+  function dropped() {
+    var target = document.querySelector(".kanban-column.kanban-drop-hover");
+    clearDropHover();
+    if (!target) return;
+    target.classList.remove("kanban-collapsed");
+    var toggle = target.querySelector(".kanban-toggle");
+    if (toggle) toggle.setAttribute("aria-expanded", "true");
+  }
+
   ["drop", "dragend", "pointerup", "mouseup", "touchend"].forEach(function (name) {
-    document.addEventListener(name, clearDropHover, true);
+    document.addEventListener(name, dropped, true);
   });
 
   function init() {
