@@ -487,3 +487,12 @@ def test_a_vote_needs_the_right_to_write_feedback(users, customer, hidden):
         feedback_vote_create(
             actor=users["viewer"], requirement=hidden, raw_text=hidden.title, channel="sales", customer=customer
         )
+
+
+def test_the_triage_page_of_a_vote_names_the_requirement_without_a_link(login, other_sales, other_customer, hidden):
+    from needpool.requirements.services import feedback_create
+
+    mine = feedback_create(actor=other_sales, raw_text=hidden.title, channel="sales", customer=other_customer)
+    feedback_attach(actor=other_sales, feedback=mine, requirement=hidden)
+    html = login(other_sales).get(reverse("requirements:feedback_triage", args=[mine.pk])).content.decode()
+    assert hidden.code in html and reverse("requirements:detail", args=[hidden.pk]) not in html

@@ -172,6 +172,9 @@ def feedback_triage(request: HttpRequest, pk: int) -> HttpResponse:
         "candidates": candidates,
         "can_create": can_create_requirement(request.user),
         "create_url": reverse("requirements:create") + f"?feedback={feedback.pk}",
+        # Linked as a vote to a requirement out of the user's scope: its code, no link to a page that refuses them.
+        "requirement_visible": feedback.requirement is not None
+        and can_view_requirement(request.user, feedback.requirement),
     }
     return render(request, "requirements/feedback_triage.html", context)
 
