@@ -28,8 +28,9 @@ def test_schema_is_openapi_3(db):
         "/api/v1/statuses/",
     ):
         assert path in paths, path
-    assert "delete" not in paths["/api/v1/requirements/{id}/"]
-    assert "delete" not in paths["/api/v1/customers/{id}/"]
+    for resource in ("requirements", "feedback", "customers", "contacts"):
+        assert "delete" in paths[f"/api/v1/{resource}/{{id}}/"], resource  # into the recycle bin
+    assert "delete" not in paths["/api/v1/interactions/{id}/"]
 
 
 def test_docs_page_loads_assets_locally(db):

@@ -112,9 +112,10 @@ def test_unknown_owner_is_refused(api, users):
     assert "owner" in response.json()
 
 
-def test_delete_is_not_offered(api, users, customer):
-    assert api(users["admin"]).delete(detail(customer)).status_code == 405
-    assert Customer.objects.filter(pk=customer.pk).exists()
+def test_delete_goes_to_the_recycle_bin(api, users, customer):
+    assert api(users["admin"]).delete(detail(customer)).status_code == 204
+    assert not Customer.objects.filter(pk=customer.pk).exists()
+    assert Customer.all_objects.filter(pk=customer.pk).exists()
 
 
 @pytest.mark.parametrize(

@@ -114,6 +114,7 @@ def test_list_filters_by_customer(api, users, customer, customer_b):
     assert [c["name"] for c in only_b] == ["赵工"]
 
 
-def test_delete_is_not_offered(api, users, customer):
+def test_delete_goes_to_the_recycle_bin(api, users, customer):
     contact = customer.contacts.get()
-    assert api(users["admin"]).delete(f"{LIST}{contact.pk}/").status_code == 405
+    assert api(users["admin"]).delete(f"{LIST}{contact.pk}/").status_code == 204
+    assert api(users["admin"]).get(f"{LIST}{contact.pk}/").status_code == 404

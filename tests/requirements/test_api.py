@@ -217,9 +217,10 @@ def test_put_requires_title_and_clears_options(api, users, requirement):
     assert response.json()["type"] is None
 
 
-def test_delete_is_not_offered(api, users, requirement):
-    assert api(users["admin"]).delete(detail(requirement)).status_code == 405
-    assert Requirement.objects.filter(pk=requirement.pk).exists()
+def test_delete_goes_to_the_recycle_bin(api, users, requirement):
+    assert api(users["admin"]).delete(detail(requirement)).status_code == 204
+    assert not Requirement.objects.filter(pk=requirement.pk).exists()
+    assert Requirement.all_objects.filter(pk=requirement.pk).exists()
 
 
 # ---------------------------------------------------------------- transitions and history

@@ -108,8 +108,9 @@ def test_filters(api, users, pool, customer, customer_b):
     assert refused.status_code == 400 and "channel" in refused.json()
 
 
-def test_no_edit_or_delete(api, users, requirement):
+def test_no_edit_and_delete_goes_to_the_recycle_bin(api, users, requirement):
     item = requirement.feedback_items.get()
     client = api(users["admin"])
     assert client.patch(f"{LIST}{item.pk}/", {"raw_text": "x"}, format="json").status_code == 405
-    assert client.delete(f"{LIST}{item.pk}/").status_code == 405
+    assert client.delete(f"{LIST}{item.pk}/").status_code == 204
+    assert client.get(f"{LIST}{item.pk}/").status_code == 404

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -20,8 +20,27 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+_M = TypeVar("_M", bound=models.Model)
+
+
+class LiveManager(models.Manager[_M]):
+    """The default manager of a soft-deletable model: rows in the recycle bin are left out."""
+
+    def get_queryset(self) -> models.QuerySet[_M]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class AllRowsManager(models.Manager[_M]):
+    """``all_objects`` of a soft-deletable model: live and deleted rows alike (the bin, restore, purge, codes)."""
+
+
 class SoftDeletable(models.Model):
-    """Abstract base: a row staff deleted leaves every list but stays restorable (回收站) for a while."""
+    """Abstract base: a row staff deleted leaves every list but stays restorable (回收站) for a while.
+
+    ``objects`` (the default manager, also behind reverse relations and form choices) leaves deleted rows out;
+    ``all_objects`` sees them (the recycle bin, restore, purge, code sequences). A foreign key from another row
+    still reaches a deleted row (Django's base manager).
+    """
 
     deleted_at = models.DateTimeField(_("删除时间"), null=True, blank=True, db_index=True, editable=False)
     deleted_by = models.ForeignKey(
@@ -34,8 +53,15 @@ class SoftDeletable(models.Model):
         verbose_name=_("删除人"),
     )
 
+    objects = LiveManager()
+    all_objects = AllRowsManager()
+
     class Meta:
         abstract = True
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 class AuditEntry(models.Model):

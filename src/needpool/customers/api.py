@@ -4,8 +4,9 @@ Reads go through ``customers.selectors`` (sales and service see only their own, 
 unowned customers; anything else is 404), writes through ``customers.services``. A caller without
 the right to write gets 403 before any input error.
 
-No DELETE is offered: there is no delete use-case in the services (a customer carries the evidence
-of requirements; a contact or interaction is history). Interactions have no update service either.
+DELETE puts a customer (with its contacts) or a contact in the recycle bin (回收站): it leaves every list
+and an admin can restore it within 30 days; a customer that still has feedback or interactions is refused
+(400, with the reason). Interactions have neither update nor delete: they are history.
 The privacy rule for contacts (no personal mobile numbers or mailboxes) is enforced by
 ``contact_create`` / ``contact_update``; its refusal comes back as 400 ``{"phone": […]}`` or
 ``{"email": […]}`` and nothing is written.
@@ -17,12 +18,19 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from needpool.accounts.models import User
-from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin, scoped
-from needpool.core.concurrency import VersionedAPIMixin, versioned_schema
+from needpool.accounts.models import User, acting_user
+from needpool.core.api import SelectorViewSet, ServiceCreateMixin, ServiceUpdateMixin, deny_unless, scoped
+from needpool.core.concurrency import (
+    VersionedAPIMixin,
+    if_match_parameter,
+    precondition_failed_response,
+    versioned_schema,
+)
 from needpool.core.validation import BoundedModelSerializer
 from needpool.customers.filters import ContactFilter, CustomerFilter, InteractionFilter
 from needpool.customers.models import Contact, Customer, Interaction
@@ -41,10 +49,20 @@ from needpool.customers.services import (
     CUSTOMER_FIELDS,
     INTERACTION_FIELDS,
     contact_create,
+    contact_delete,
     contact_update,
     customer_create,
+    customer_delete,
     customer_update,
     interaction_create,
+)
+
+delete_schema = extend_schema(
+    parameters=[if_match_parameter()],
+    responses={
+        204: OpenApiResponse(description=gettext_lazy("已移入回收站（管理员可在 30 天内恢复）。")),
+        412: precondition_failed_response(),
+    },
 )
 
 # ---------------------------------------------------------------- customers
@@ -75,7 +93,8 @@ class CustomerViewSet(
     mixins.RetrieveModelMixin,
     SelectorViewSet,
 ):
-    """Customers (客户): list with ``q``, ``segment``, ``value_tier``, ``industry``; create; edit. No DELETE.
+    """Customers (客户): list with ``q``, ``segment``, ``value_tier``, ``industry``; create; edit; DELETE into
+    the recycle bin (with the customer's contacts).
 
     Answers carry ``ETag: W/"<version>"``; PUT / PATCH honour an optional ``If-Match`` (412 when stale).
     """
@@ -103,6 +122,14 @@ class CustomerViewSet(
 
     def update_service(self, actor: Any, obj: Customer, data: dict[str, Any]) -> Customer:
         return customer_update(actor=actor, customer=obj, expected_version=self.expected_version(obj.version), **data)
+
+    @delete_schema
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        deny_unless(can_write_customer(request.user, customer), _("您没有删除该客户的权限。"))
+        expected = self.expected_version(customer.version)
+        customer_delete(actor=acting_user(request.user), customer=customer, expected_version=expected)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # ---------------------------------------------------------------- contacts
@@ -139,7 +166,7 @@ class ContactViewSet(
     mixins.RetrieveModelMixin,
     SelectorViewSet,
 ):
-    """Contacts (联系人) of the customers the caller can see; filter with ``customer``. No DELETE.
+    """Contacts (联系人) of the customers the caller can see; filter with ``customer``. DELETE into the recycle bin.
 
     Answers carry ``ETag: W/"<version>"``; PUT / PATCH honour an optional ``If-Match`` (412 when stale).
     """
@@ -170,6 +197,14 @@ class ContactViewSet(
         data = dict(data)
         data.pop("customer", None)  # a contact stays with its customer (the serializer refuses a change)
         return contact_update(actor=actor, contact=obj, expected_version=self.expected_version(obj.version), **data)
+
+    @delete_schema
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        contact = self.get_object()
+        deny_unless(can_write_customer(request.user, contact.customer), _("您没有删除该联系人的权限。"))
+        expected = self.expected_version(contact.version)
+        contact_delete(actor=acting_user(request.user), contact=contact, expected_version=expected)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # ---------------------------------------------------------------- interactions

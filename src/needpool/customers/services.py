@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
+from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +20,9 @@ from needpool.core.codes import next_code
 from needpool.core.concurrency import check_version, retry_on_conflict
 from needpool.core.config import personal_email_domains, site_config
 from needpool.core.models import AuditEntry
+from needpool.core.permissions import is_admin
+from needpool.core.recycle import check_restorable, mark_deleted, mark_restored, purge_cutoff
+from needpool.core.text import human_join
 from needpool.customers.cadence import follow_up_after_interaction
 from needpool.customers.choices import ValueTier
 from needpool.customers.events import value_tier_changed
@@ -26,6 +31,8 @@ from needpool.customers.permissions import can_manage_personal_data, can_write_c
 from needpool.customers.personal_data import Person, erased_name, personal_data_holders, scrub_audit_rows
 from needpool.customers.privacy import check_contact_privacy, mask_text_fields
 from needpool.customers.selectors import contact_erasure_entry
+
+log = logging.getLogger(__name__)
 
 CUSTOMER_FIELDS = (
     "name",
@@ -68,6 +75,11 @@ def _deny_unless(allowed: bool) -> None:
         raise PermissionDenied(_("您没有维护该客户的权限。"))
 
 
+def _gone() -> Any:
+    """A row deleted (回收站) while the caller was editing it: refused with a message, not a crash."""
+    raise ValidationError(_("该记录已被删除。"))
+
+
 def value_tier_for(yearly_purchase: Decimal | int | None) -> str:
     config = site_config()
     amount = Decimal(yearly_purchase or 0)
@@ -101,14 +113,14 @@ def customer_create(*, actor: User, code: str = "", **data: Any) -> Customer:
     customer.value_tier = value_tier_for(customer.yearly_purchase)
     _full_clean(customer)
     if code.strip():
-        if Customer.objects.filter(code=customer.code).exists():
+        if Customer.all_objects.filter(code=customer.code).exists():
             raise ValidationError({"code": _("客户编号 %(code)s 已存在。") % {"code": customer.code}})
     else:
         customer.code = next_code(
             site_config().customer_code_pattern,
             timezone.localdate(),
             namespace="customer",
-            taken=lambda c: Customer.objects.filter(code=c).exists(),
+            taken=lambda c: Customer.all_objects.filter(code=c).exists(),
         )
     customer.save()
     audit_record(
@@ -125,7 +137,7 @@ def customer_create(*, actor: User, code: str = "", **data: Any) -> Customer:
 def customer_update(*, actor: User, customer: Customer, expected_version: int | None = None, **data: Any) -> Customer:
     """Edit the fields given; ``expected_version`` refuses a stale edit (``StaleVersion``); bumps ``version``."""
     _deny_unless(can_write_customer(actor, customer))
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = Customer.objects.select_for_update().filter(pk=customer.pk).first() or _gone()
     check_version(customer.version, expected_version)
     before = snapshot(customer, (*CUSTOMER_FIELDS, "value_tier"))
     _apply(customer, data, CUSTOMER_FIELDS)
@@ -164,7 +176,7 @@ def contact_create(*, actor: User, customer: Customer, **data: Any) -> Contact:
 def contact_update(*, actor: User, contact: Contact, expected_version: int | None = None, **data: Any) -> Contact:
     """Edit the fields given; ``expected_version`` refuses a stale edit (``StaleVersion``); bumps ``version``."""
     _deny_unless(can_write_customer(actor, contact.customer))
-    contact = Contact.objects.select_for_update().select_related("customer").get(pk=contact.pk)
+    contact = Contact.objects.select_for_update().select_related("customer").filter(pk=contact.pk).first() or _gone()
     check_version(contact.version, expected_version)
     if contact_erasure_entry(contact) is not None:
         raise ValidationError(_("该联系人的个人信息已应本人要求删除，不能再编辑；如需联系，请新建联系人。"))
@@ -278,3 +290,153 @@ def contact_erase(*, actor: User, contact: Contact, reason: str) -> Contact:
         changes={"contact_erased": label, "reason": person.scrub(reason)},
     )
     return contact
+
+
+# ---------------------------------------------------------------- the recycle bin (回收站)
+#
+# Who deletes: whoever may maintain the customer. Who restores: an admin, for RESTORE_DAYS days (core.recycle).
+# A customer goes to the bin with its contacts (restored together); it is refused while it still has feedback
+# or interactions (delete or move them first: a customer's history is not lost as a side effect). A contact
+# can always be deleted; the feedback and interactions that name it keep the name. A contact's delete and
+# restore are audited on its customer (like its creation); an audit row of the DELETE kind on the contact
+# itself means its personal data was erased (contact_erase).
+
+
+def customer_delete_refusals(customer: Customer) -> list[str]:
+    """Why the customer cannot go to the bin now (empty: it can): live rows of another kind still name it."""
+    held: list[str] = []
+    for rel in Customer._meta.related_objects:
+        related = rel.related_model
+        if related is Contact or rel.on_delete is models.SET_NULL:
+            continue
+        count = related._default_manager.filter(**{rel.field.name: customer}).count()
+        if count:
+            held.append(f"{related._meta.verbose_name} {count}")
+    if not held:
+        return []
+    return [_("该客户还有%(what)s：请先删除或转移这些记录。") % {"what": human_join(held)}]
+
+
+def _lock_customer(pk: int) -> Customer:
+    customer = Customer.all_objects.select_for_update().filter(pk=pk).first()
+    if customer is None:
+        raise ValidationError(_("回收站中没有这条记录（可能已被彻底删除）。"))
+    return customer
+
+
+@retry_on_conflict()
+@transaction.atomic
+def customer_delete(*, actor: User, customer: Customer, expected_version: int | None = None) -> Customer:
+    """Put the customer and its contacts in the bin (they leave every list and search)."""
+    if not can_write_customer(actor, customer):
+        raise PermissionDenied(_("您没有删除该客户的权限。"))
+    customer = _lock_customer(customer.pk)
+    if customer.deleted_at is not None:
+        raise ValidationError(_("该记录已被删除。"))
+    check_version(customer.version, expected_version)
+    refusals = customer_delete_refusals(customer)
+    if refusals:
+        raise ValidationError(refusals)
+    now = timezone.now()
+    contacts = list(Contact.objects.select_for_update().filter(customer=customer).order_by("pk"))
+    for contact in contacts:
+        mark_deleted(contact, actor=actor, at=now)
+    mark_deleted(customer, actor=actor, at=now)
+    changes: dict[str, Any] = {"code": customer.code, "name": customer.name}
+    if contacts:
+        changes["contacts"] = [c.name for c in contacts]
+    audit_record(actor=actor, obj=customer, action=AuditEntry.Action.DELETE, changes=changes)
+    return customer
+
+
+@retry_on_conflict()
+@transaction.atomic
+def customer_restore(*, actor: User, pk: int) -> Customer:
+    """Take the customer out of the bin with the contacts that went there with it."""
+    if not is_admin(actor):
+        raise PermissionDenied(_("只有管理员可以从回收站恢复。"))
+    customer = _lock_customer(pk)
+    deleted_at = check_restorable(customer)
+    contacts = list(Contact.all_objects.select_for_update().filter(customer=customer, deleted_at=deleted_at))
+    for contact in contacts:
+        mark_restored(contact)
+    mark_restored(customer)
+    changes: dict[str, Any] = {"deleted_at": (deleted_at, None)}
+    if contacts:
+        changes["contacts"] = [c.name for c in contacts]
+    audit_record(actor=actor, obj=customer, action=AuditEntry.Action.UPDATE, changes=changes)
+    return customer
+
+
+@retry_on_conflict()
+@transaction.atomic
+def contact_delete(*, actor: User, contact: Contact, expected_version: int | None = None) -> Contact:
+    if not can_write_customer(actor, contact.customer):
+        raise PermissionDenied(_("您没有删除该联系人的权限。"))
+    locked = Contact.all_objects.select_for_update().filter(pk=contact.pk).first()
+    if locked is None or locked.deleted_at is not None:
+        raise ValidationError(_("该记录已被删除。"))
+    contact = locked
+    check_version(contact.version, expected_version)
+    mark_deleted(contact, actor=actor, at=timezone.now())
+    audit_record(
+        actor=actor,
+        obj=contact.customer,
+        action=AuditEntry.Action.DELETE,
+        changes={"contact": contact.name, "contact_id": contact.pk},
+    )
+    return contact
+
+
+@retry_on_conflict()
+@transaction.atomic
+def contact_restore(*, actor: User, pk: int) -> Contact:
+    if not is_admin(actor):
+        raise PermissionDenied(_("只有管理员可以从回收站恢复。"))
+    contact = Contact.all_objects.select_for_update().filter(pk=pk).first()
+    if contact is None:
+        raise ValidationError(_("回收站中没有这条记录（可能已被彻底删除）。"))
+    deleted_at = check_restorable(contact)
+    customer = contact.customer
+    if customer.deleted_at is not None:
+        raise ValidationError(
+            _("该联系人的客户“%(customer)s”也在回收站中：请先恢复客户。") % {"customer": customer.name}
+        )
+    mark_restored(contact)
+    audit_record(
+        actor=actor,
+        obj=customer,
+        action=AuditEntry.Action.UPDATE,
+        changes={"contact": contact.name, "contact_id": contact.pk, "deleted_at": (deleted_at, None)},
+    )
+    return contact
+
+
+def _purge(obj: Customer | Contact, before: dt.datetime) -> bool:
+    model = type(obj)
+    try:
+        with transaction.atomic():
+            locked = model.all_objects.select_for_update().filter(pk=obj.pk, deleted_at__lt=before).first()
+            if locked is None:
+                return False  # restored meanwhile
+            target = locked if isinstance(locked, Customer) else locked.customer
+            changes: dict[str, Any] = {"purged": True, "deleted_at": locked.deleted_at}
+            if isinstance(locked, Contact):
+                changes.update(contact=locked.name, contact_id=locked.pk)
+            audit_record(actor=None, obj=target, action=AuditEntry.Action.DELETE, changes=changes)
+            locked.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        log.warning("recycle bin: %s #%s is still referenced, kept for now: %s", model.__name__, obj.pk, exc)
+        return False
+    return True
+
+
+def customers_purge(now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete for good contacts and customers that have been in the bin longer than it keeps them."""
+    before = purge_cutoff(now)
+    counts = {"contacts": 0, "customers": 0}
+    for contact in Contact.all_objects.filter(deleted_at__lt=before).order_by("pk").iterator():
+        counts["contacts"] += _purge(contact, before)
+    for customer in Customer.all_objects.filter(deleted_at__lt=before).order_by("pk").iterator():
+        counts["customers"] += _purge(customer, before)
+    return counts

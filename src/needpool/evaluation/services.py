@@ -113,7 +113,7 @@ def evaluations_catch_up(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     missing = (
         StatusChange.objects.filter(launch_changes_q(), at__gte=now - dt.timedelta(days=CATCH_UP_DAYS), at__lte=now)
-        .filter(evaluation__isnull=True, requirement__merged_into__isnull=True)
+        .filter(evaluation__isnull=True, requirement__merged_into__isnull=True, requirement__deleted_at__isnull=True)
         .order_by("at", "pk")
     )
     opened = 0

@@ -5,9 +5,10 @@ the caller may not see), every write through ``requirements.services``. Permissi
 services repeat are done up front with ``requirements.permissions`` so that a caller without the
 right gets 403 before any input error.
 
-No DELETE is offered: requirements and feedback are the evidence trail of the pool and there is no
-delete use-case in the services (a requirement leaves the pool by being rejected or closed).
-Feedback has no update either; it is linked to a requirement when the requirement is created.
+DELETE puts a requirement or a feedback item in the recycle bin (回收站, ``services.recycle``): it leaves
+every list; an admin restores it within 30 days (``/api/v1/recycle-bin/``). A requirement normally leaves
+the pool by being rejected or closed; deleting is for what was entered by mistake. Feedback has no update;
+it is linked to a requirement when the requirement is created.
 """
 
 from needpool.requirements.api.discovery import OptionFilter, OptionViewSet, StatusViewSet

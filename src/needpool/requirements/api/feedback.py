@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,11 +33,12 @@ from needpool.requirements.services import (
     feedback_create,
     feedback_from_interaction_ask,
 )
+from needpool.requirements.services.recycle import can_delete_feedback, feedback_delete
 
 
 @extend_schema(tags=["feedback"])
 class FeedbackViewSet(ServiceCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, SelectorViewSet):
-    """Feedback items (反馈). List, read and create only: no update or delete service exists.
+    """Feedback items (反馈). List, read, create and delete (into the recycle bin); no update service exists.
 
     This is the staff side. ``/api/v1/feedback/`` is served by the intake app's subclass of it, which adds
     a collection channel's token and the ``Idempotency-Key`` to create (the pool knows nothing of channels).
@@ -64,6 +65,16 @@ class FeedbackViewSet(ServiceCreateMixin, mixins.ListModelMixin, mixins.Retrieve
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "notices": getattr(self, "notices", [])}
+
+    @extend_schema(
+        responses={204: OpenApiResponse(description=gettext_lazy("已移入回收站（管理员可在 30 天内恢复）。"))}
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Delete the feedback item into the recycle bin (回收站); it leaves its requirement."""
+        feedback = self.get_object()
+        deny_unless(can_delete_feedback(request.user, feedback), _("您没有删除该反馈的权限。"))
+        feedback_delete(actor=acting_user(request.user), feedback=feedback)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["interactions"])

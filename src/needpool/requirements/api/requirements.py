@@ -53,6 +53,7 @@ from needpool.requirements.services import (
     requirement_update,
 )
 from needpool.requirements.services.life import StaleMove
+from needpool.requirements.services.recycle import can_delete_requirement, requirement_delete
 
 
 class TransitionRequestSerializer(TransitionSerializer):
@@ -99,7 +100,7 @@ class RequirementViewSet(
     """Requirements in the pool (需求).
 
     The list takes the same filters as the list page (``RequirementFilter``). Create, edit,
-    status transitions and comments call the services; there is no DELETE (see the module docstring).
+    status transitions and comments call the services; DELETE puts the requirement in the recycle bin.
 
     Concurrency: read and write answers carry ``ETag: W/"<version>"``; PUT, PATCH and transition honour an
     optional ``If-Match`` (412 when the requirement changed since). Without ``If-Match`` a PATCH changes only
@@ -174,6 +175,25 @@ class RequirementViewSet(
         if onward is not None:
             return onward
         return self.with_etag(Response(self.get_serializer(requirement).data), requirement.version)
+
+    @extend_schema(
+        parameters=[if_match_parameter()],
+        responses={
+            204: OpenApiResponse(description=gettext_lazy("已移入回收站（管理员可在 30 天内恢复）。")),
+            412: precondition_failed_response(),
+        },
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Delete the requirement into the recycle bin (回收站): whoever may edit it; refused (400, with the
+        reason) while it still has feedback, is merged or held by a review, plan or notice."""
+        requirement = self.get_object()
+        deny_unless(can_delete_requirement(request.user, requirement), _("您没有删除该需求的权限。"))
+        requirement_delete(
+            actor=acting_user(request.user),
+            requirement=requirement,
+            expected_version=self.expected_version(requirement.version),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def get_serializer_class(self) -> Any:
         if self.action == "create":

@@ -128,6 +128,8 @@ def _close_thread_connections() -> None:
 def _forget_orphans() -> None:
     """Delete stored vectors of requirements that no longer exist (best-effort)."""
     try:
-        RequirementEmbedding.objects.filter(~Exists(Requirement.objects.filter(pk=OuterRef("requirement_id")))).delete()
+        RequirementEmbedding.objects.filter(
+            ~Exists(Requirement.all_objects.filter(pk=OuterRef("requirement_id")))  # kept for the recycle bin
+        ).delete()
     except DatabaseError as exc:
         log.warning("dedup: could not delete stale embeddings: %s", exc)

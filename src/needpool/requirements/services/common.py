@@ -69,6 +69,14 @@ def _refuse_merged(requirement: Requirement) -> None:
         raise ValidationError(message % {"code": requirement.code})
 
 
+def _lock_requirement(pk: int) -> Requirement:
+    """Lock the requirement's row; one deleted meanwhile (回收站) is refused with a message, not a crash."""
+    requirement = Requirement.objects.select_for_update().filter(pk=pk).first()
+    if requirement is None:
+        raise ValidationError(_("该需求已被删除。"))
+    return requirement
+
+
 def active_workflow() -> Workflow:
     workflow = (
         Workflow.objects.filter(is_active=True).first()
@@ -122,7 +130,9 @@ def _index_text(requirement: Requirement) -> str:
 
 def new_requirement_code(day: dt.date) -> str:
     pattern = site_config().requirement_code_pattern
-    return next_code(pattern, day, namespace="requirement", taken=lambda c: Requirement.objects.filter(code=c).exists())
+    return next_code(
+        pattern, day, namespace="requirement", taken=lambda c: Requirement.all_objects.filter(code=c).exists()
+    )
 
 
 _TIER_RANK = {ValueTier.HIGH: 3, ValueTier.MEDIUM: 2, ValueTier.LOW: 1}

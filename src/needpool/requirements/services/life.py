@@ -27,7 +27,7 @@ from needpool.requirements.models import (
 from needpool.requirements.permissions import (
     can_transition_requirement,
 )
-from needpool.requirements.services.common import _deny, _refuse_merged
+from needpool.requirements.services.common import _deny, _lock_requirement, _refuse_merged
 from needpool.requirements.services.sla_priority import _record_breaches
 
 
@@ -101,7 +101,7 @@ def requirement_transition(
     read_status_id = requirement.status_id
     # Lock the requirement row alone, then read its status: a join in the locking query would drop the row
     # when a concurrent move changed its status (PostgreSQL re-checks the join against the old status).
-    requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
+    requirement = _lock_requirement(requirement.pk)
     _refuse_merged(requirement)
     source = WorkflowStatus.objects.get(pk=requirement.status_id)
     requirement.status = source

@@ -297,7 +297,7 @@ class RowHandler:
                 return None
             found = self._requirements().filter(code__in=codes).first()
         if found is None:
-            if Requirement.objects.filter(code__in=codes).exists():
+            if Requirement.all_objects.filter(code__in=codes).exists():  # a deleted one keeps its code
                 raise self.fail(
                     self.layout.code_column, _("需求编号“%(code)s”已被使用，或您无权修改该需求。") % {"code": code}
                 )

@@ -123,7 +123,7 @@ class RelationshipRows(RowHandler):
         if code:
             visible = visible_customers(self.actor)
             customer = visible.filter(code__in={code, code.upper()}).first()
-            if customer is None and Customer.objects.filter(code__in={code, code.upper()}).exists():
+            if customer is None and Customer.all_objects.filter(code__in={code, code.upper()}).exists():
                 raise self.fail("code", _("客户编号“%(code)s”已被使用，或您无权修改该客户。") % {"code": code})
         if customer is None:
             if not data.get("name"):

@@ -64,7 +64,7 @@ class RequirementRows(RowHandler):
             code = parse_text(self._unquote(raw.get("code", "")))
             if code:
                 codes.update((code, code.upper()))
-        self._existing = set(Requirement.objects.filter(code__in=codes).values_list("code", flat=True))
+        self._existing = set(Requirement.all_objects.filter(code__in=codes).values_list("code", flat=True))
         self._prepared = {r.code: r for r in self._requirements().filter(code__in=codes)}
 
     def update_requirement(self, requirement: Requirement, changes: dict[str, Any]) -> Requirement:
