@@ -39,7 +39,7 @@ def test_an_export_with_a_bad_filter_is_refused_before_any_row(client, admin_use
     html = response.content.decode()
     assert "筛选条件有误，未导出" in html
     # The id filters' message, the date filters', or a choice's (the owner is a select on the page).
-    assert ID_MESSAGE in html or DATE_MESSAGE in html or "有效的选项" in html
+    assert ID_MESSAGE in html or DATE_MESSAGE in html or "这一项，请从列表中选择" in html
 
 
 def test_an_export_with_good_filters_runs_to_its_end(client, admin_user, pool):

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from needpool.core.messages import api_detail
 from needpool.core.validation import IdConverter, parse_id
 
 StrOrPromise = str | Promise
@@ -65,7 +66,28 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        response.data = api_detail(response.data, _serializer_fields(context.get("view")), _request_data(context))
+    return response
+
+
+def _serializer_fields(view: Any) -> Any:
+    """The fields of the view's serializer, for messages that name the field and its limits."""
+    try:
+        serializer_class = view.get_serializer_class() if hasattr(view, "get_serializer_class") else None
+        serializer_class = serializer_class or getattr(view, "serializer_class", None)
+        return serializer_class().fields if serializer_class is not None else None
+    except Exception:  # without the fields the messages stay as they were
+        return None
+
+
+def _request_data(context: dict[str, Any]) -> Any:
+    request = context.get("request")
+    try:
+        return getattr(request, "data", None)
+    except Exception:  # an unreadable body: messages without the typed value
+        return None
 
 
 # ---------------------------------------------------------------- the one base of every API viewset

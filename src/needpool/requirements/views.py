@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from needpool.accounts.models import acting_user
 from needpool.core.concurrency import StaleVersion, versioned_edit
+from needpool.core.messages import past_date_warning
 from needpool.core.text import human_join
 from needpool.core.views import add_service_errors, error_text, paginate, wants_json
 from needpool.requirements.dedup import views as dedup_views
@@ -200,6 +201,13 @@ def requirement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "requirements/detail.html", _detail_context(request, requirement))
 
 
+def _warn_past_expected_date(request: HttpRequest, requirement: Requirement) -> None:
+    """A 期望时间 already past is saved (old data is real) with a warning, never refused."""
+    warning = past_date_warning(requirement.expected_date, _("期望时间"))
+    if warning:
+        messages.warning(request, warning)
+
+
 def requirement_create_page(request: HttpRequest) -> HttpResponse:
     if not can_create_requirement(request.user):
         raise PermissionDenied(_("您没有创建需求的权限。"))
@@ -216,6 +224,7 @@ def requirement_create_page(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("需求 %(code)s 已创建。") % {"code": requirement.code})
+            _warn_past_expected_date(request, requirement)
             return redirect("requirements:detail", pk=requirement.pk)
     context = {"form": form, "is_create": True, "source_feedback": source}
     return render(request, "requirements/form.html", context)
@@ -254,6 +263,8 @@ def requirement_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
             )
         else:
             messages.success(request, _("需求 %(code)s 已保存。") % {"code": requirement.code})
+        if "expected_date" in edit.fields:
+            _warn_past_expected_date(request, requirement)
         return redirect("requirements:detail", pk=requirement.pk)
     context = {"form": edit.form, "is_create": False, "requirement": requirement, "conflicts": edit.conflicts}
     return render(request, "requirements/form.html", context, status=409 if edit.conflicts else 200)

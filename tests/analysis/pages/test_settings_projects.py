@@ -126,7 +126,7 @@ def test_settings_change_weights_criteria_and_thresholds(client, users):
     ("changes", "message"),
     [
         ({"threshold_weighted_0": 10, "threshold_weighted_1": 50}, "阈值必须从高到低"),
-        ({"matrix_cutoff": 9}, "选择一个有效的选项"),
+        ({"matrix_cutoff": 9}, "没有“9”这一项"),
         ({"criteria-0-key": "", "criteria-0-label": "无键", "criteria-0-weight": 5}, "请填写键"),
         (
             {f"criteria-{i}-{f}": "" for i in range(4) for f in ("key", "label", "weight")},
@@ -269,7 +269,7 @@ def test_create_project_is_refused_without_analyse(client, users, role):
     [
         ({"members": "nobody: 不存在"}, "没有这些用户：nobody"),
         ({"end_date": "2024-01-01"}, "结束日期不能早于开始日期"),
-        ({"name": ""}, "该字段是必填项"),
+        ({"name": ""}, "请填写项目名称"),
         ({"period_start": "2024-09-01", "period_end": "2024-01-01"}, "范围的开始日期不能晚于结束日期"),
     ],
 )
