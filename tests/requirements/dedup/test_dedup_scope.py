@@ -496,3 +496,14 @@ def test_the_triage_page_of_a_vote_names_the_requirement_without_a_link(login, o
     feedback_attach(actor=other_sales, feedback=mine, requirement=hidden)
     html = login(other_sales).get(reverse("requirements:feedback_triage", args=[mine.pk])).content.decode()
     assert hidden.code in html and reverse("requirements:detail", args=[hidden.pk]) not in html
+
+
+def test_the_customer_page_links_the_converted_ask_to_its_triage_page(login, other_sales, other_customer, hidden):
+    interaction = _interaction(other_sales, other_customer, hidden.title)
+    client = login(other_sales)
+    client.post(reverse("customers:ask_to_feedback", args=[interaction.pk, 0]))
+    feedback = Feedback.objects.get(interaction=interaction)
+    feedback_attach(actor=other_sales, feedback=feedback, requirement=hidden)
+    html = client.get(reverse("customers:detail", args=[other_customer.pk])).content.decode()
+    assert reverse("requirements:feedback_triage", args=[feedback.pk]) in html and "已关联到需求" in html
+    assert reverse("requirements:detail", args=[hidden.pk]) not in html
