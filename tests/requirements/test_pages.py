@@ -139,8 +139,9 @@ def test_board_renders_the_kanban_contract(client, users, requirement):
     assert response.status_code == 200
     html = _html(response)
     assert '<div id="kanban-messages"' in html
-    for key in ("new", "in_progress", "testing", "launched", "closed", "deferred", "rejected"):
-        assert f'class="kanban-column" data-status="{key}"' in html
+    assert 'class="kanban-column" data-status="new"' in html  # the one column with a card stays open
+    for key in ("in_progress", "testing", "launched", "closed", "deferred", "rejected"):  # empty: narrow
+        assert f'class="kanban-column kanban-collapsed" data-status="{key}"' in html
     assert f'data-transition-url="{reverse("requirements:transition", args=[requirement.pk])}"' in html
     assert 'class="badge bg-secondary-lt kanban-count">1<' in html
     assert "A科技公司" in html and requirement.code in html

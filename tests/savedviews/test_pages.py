@@ -77,14 +77,14 @@ def test_saving_bad_input_says_why_and_saves_nothing(client, users):
 
 
 def test_a_default_view_the_user_can_no_longer_read_is_not_applied(client, users):
-    view = saved_view_create(actor=users["sales"], kind="customers", name="共享", visibility="team")
+    view = saved_view_create(actor=users["sales"], kind="customers", name="同事视图", visibility="team")
     saved_view_set_default(actor=users["service"], kind="customers", view=view)
     client.force_login(users["service"])
     assert client.get(CUSTOMERS).status_code == 302
     SavedView.objects.filter(pk=view.pk).update(visibility="private", team=None)
     # The list's view menu (drawn on any filtered visit) refreshes what the session remembers.
     html = client.get(CUSTOMERS + "?q=").content.decode()
-    assert "共享" not in html.split('id="saved-views"')[1].split("</div>\n</div>")[0] or view.name not in html
+    assert "同事视图" not in html
     assert client.get(CUSTOMERS).status_code == 200
 
 
@@ -164,6 +164,7 @@ def test_list_pages_with_views_keep_a_constant_query_count(
     make_customers(3)
     url = REQS + f"?sort=priority&view={view.pk}"
     client.get(url)
+    client.get(CUSTOMERS + "?q=")  # the first visit remembers the (absent) default in the session
     few = count_queries(client, url)
     few_customers = count_queries(client, CUSTOMERS + "?q=")
     for i in range(3, 20):

@@ -33,7 +33,7 @@ class TestQuery:
         [
             ("requirements", "evil=1", "不支持的筛选条件：evil"),
             ("requirements", "ids=1,2", "不支持的筛选条件：ids"),
-            ("requirements", "urgency=nope", "不存在或已停用"),
+            ("requirements", "urgency=nope", "nope"),
             ("requirements", "sort=password", "排序"),
             ("requirements", "expected_after=2024-02-30", "期望时间从"),
             ("requirements", "owner=1&owner=2", "只能有一个值"),
