@@ -40,7 +40,7 @@ def screen(request: Any, browser: Any, live_server: Any, django_db_serialized_ro
     with other_context(
         browser, live_server.url, f"matrix-override-{request.param}-end", viewport=SIZES[request.param], **extra
     ) as page:
-        page.width = SIZES[request.param]["width"]  # type: ignore[attr-defined]
+        page.width = SIZES[request.param]["width"]
         yield page
 
 

@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
 from tests.e2e.helpers import assert_no_horizontal_overflow, other_context, screenshot
 
-SCREENS = {
+SCREENS: dict[str, dict[str, Any]] = {
     "phone": {
         "viewport": {"width": 390, "height": 844},
         "device_scale_factor": 2,
@@ -30,8 +30,8 @@ SCREENS = {
 @pytest.fixture(params=["phone", "laptop"])
 def screen(request: Any, browser: Any, live_server: Any, django_db_serialized_rollback: None) -> Iterator[Any]:
     with other_context(browser, live_server.url, f"inbox-{request.param}-end", **SCREENS[request.param]) as page:
-        page.kind = request.param  # type: ignore[attr-defined]
-        page.width = SCREENS[request.param]["viewport"]["width"]  # type: ignore[attr-defined]
+        page.kind = request.param
+        page.width = SCREENS[request.param]["viewport"]["width"]
         yield page
 
 

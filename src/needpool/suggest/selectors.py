@@ -63,7 +63,6 @@ class Item:
     choices: list[tuple[str, str]]
     question: bool = False  # a mood / sentiment guess that contradicts the recorded one: asked, not stated
 
-
     @property
     def pending(self) -> bool:
         return self.suggestion.is_pending
