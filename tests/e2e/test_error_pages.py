@@ -46,7 +46,7 @@ def test_an_address_too_long_is_a_page_not_a_server_error(page, users, width, he
     screenshot(page, f"error-414-{width}")
 
 
-def test_error_page_in_english(browser, live_server, users):
+def test_error_page_in_english(browser, live_server, django_db_serialized_rollback, users):
     context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 768})
     page = context.new_page()
     page.base_url = live_server.url
