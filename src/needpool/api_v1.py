@@ -1,8 +1,8 @@
 """REST API v1 routes: every app's viewsets on one router, plus the token endpoint.
 
 Authentication: ``Authorization: Token <key>`` (from ``POST auth/token/``) or the browser session.
-Lists are paginated (``page``, ``page_size`` ≤ 100). No resource offers DELETE: the services have no
-delete use-case (requirements leave the pool by being rejected or closed).
+Lists are paginated (``page``, ``page_size`` ≤ 100). DELETE on requirements, feedback, customers and
+contacts puts the row in the recycle bin (``recycle-bin/``, admins restore it within 30 days).
 """
 
 from django.urls import include, path, re_path
@@ -84,5 +84,9 @@ urlpatterns = [
     # A contact's personal data (PIPL): contacts/{id}/personal-data/ and contacts/{id}/erase/.
     path("", include("needpool.customers.personal_data_api")),
     path("", include("needpool.suggest.api")),
+    path("", include("needpool.requirements.classification.api")),
+    path("", include("needpool.savedviews.api")),
+    path("", include("needpool.requirements.api.bulk")),
+    path("", include("needpool.recyclebin.api")),
     path("", include(router.urls)),
 ]

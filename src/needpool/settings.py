@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "needpool.loop",
     "needpool.evaluation",
     "needpool.home",
+    "needpool.recyclebin",
+    "needpool.savedviews",
     "needpool.demo",
 ]
 
@@ -97,7 +99,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "needpool.core.errors.RequestLineLimitMiddleware",
     "needpool.core.middleware.LoginRequiredByDefaultMiddleware",
+    # A list opened without a query string opens with the user's default saved view (needpool.savedviews).
+    "needpool.savedviews.middleware.DefaultViewMiddleware",
     # A database too busy to answer now (locked, lock timeout) gives 503 + Retry-After, not 500.
     "needpool.core.busy.DatabaseBusyMiddleware",
     "needpool.core.uploads.UploadLimitMiddleware",
@@ -222,6 +227,7 @@ CONTENT_SECURITY_POLICY = {
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "needpool.core.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 

@@ -14,6 +14,7 @@ urlpatterns = [
     # so the customers app does not import the pool.
     path("customers/", include(([*customer_routes, *customer_pool_routes], customers_app))),
     path("requirements/", include("needpool.requirements.urls")),
+    path("settings/classification/", include("needpool.requirements.classification.urls")),
     path("analysis/", include("needpool.analysis.urls")),
     path("reviews/", include("needpool.reviews.urls")),
     path("delivery/", include("needpool.delivery.urls")),
@@ -26,6 +27,8 @@ urlpatterns = [
     path("portal/", include("needpool.intake.portal.urls")),
     path("intake/", include("needpool.intake.urls")),
     path("suggest/", include("needpool.suggest.urls")),
+    path("views/", include("needpool.savedviews.urls")),
+    path("recycle-bin/", include("needpool.recyclebin.urls")),
     path("api/", include("needpool.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -34,3 +37,7 @@ urlpatterns = [
 
 # Under /api/ a 404 is JSON like every other API error.
 handler404 = "needpool.core.api.not_found"
+# Error pages in the user's language, in the app's frame, with a way back (JSON under /api/).
+handler400 = "needpool.core.errors.bad_request"
+handler403 = "needpool.core.errors.permission_denied"
+handler500 = "needpool.core.errors.server_error"

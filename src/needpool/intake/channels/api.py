@@ -68,6 +68,7 @@ from needpool.requirements.api import (
     RequirementViewSet,
 )
 from needpool.requirements.choices import Channel, Dimension, Sentiment
+from needpool.requirements.dedup.index import strong_match_exists
 from needpool.requirements.models import ClassOption
 
 KEYWORDS = ("bearer", "channel")
@@ -187,6 +188,11 @@ class ChannelFeedbackResultSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
     received_at = serializers.DateTimeField(read_only=True)
     external_id = serializers.CharField(read_only=True)
+    similar_exists = serializers.BooleanField(
+        read_only=True,
+        help_text=gettext_lazy("池中是否已有高度相似的需求（反馈已记录，待人工关联；不返回该需求的任何信息）"),
+    )
+    notice = serializers.CharField(read_only=True, help_text=gettext_lazy("给提交人看的一句话"))
 
 
 class ExternalIdConflictSerializer(serializers.Serializer):
@@ -200,6 +206,7 @@ class DetailSerializer(serializers.Serializer):
 
 def _result(submission: Submission) -> dict[str, Any]:
     feedback = submission.feedback
+    similar = strong_match_exists(feedback.raw_text)  # a yes or no: the channel cannot read the pool
     return dict(
         ChannelFeedbackResultSerializer(
             {
@@ -208,6 +215,8 @@ def _result(submission: Submission) -> dict[str, Any]:
                 "channel": feedback.channel,
                 "received_at": feedback.received_at,
                 "external_id": submission.external_id,
+                "similar_exists": similar,
+                "notice": _("已有类似需求，已记录您的反馈。") if similar else _("已收到您的反馈。"),
             }
         ).data
     )
@@ -343,7 +352,7 @@ def feedback_create_schema(staff_serializer: type[serializers.Serializer[Any]]) 
 
 
 class ChannelFeedbackViewSet(FeedbackViewSet):
-    """Feedback items (反馈). List, read and create only: no update or delete service exists.
+    """Feedback items (反馈). List, read, create and delete (into the recycle bin); no update service exists.
 
     Create also takes a collection channel's token and an ``Idempotency-Key`` (``needpool.intake.api_channel``).
     """

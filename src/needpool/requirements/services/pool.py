@@ -31,6 +31,7 @@ from needpool.requirements.permissions import (
     can_create_requirement,
     can_edit_requirement,
 )
+from needpool.requirements.services.classification import CLASSIFYING_FIELDS, stamp_rule_version
 from needpool.requirements.services.common import (
     _TIER_RANK,
     AUDITED_FIELDS,
@@ -39,6 +40,7 @@ from needpool.requirements.services.common import (
     _check_tags,
     _deny,
     _index_text,
+    _lock_requirement,
     _refuse_merged,
     active_workflow,
     initial_status,
@@ -108,13 +110,14 @@ def requirement_create(
     if requirement.owner is None and getattr(actor, "pk", None):
         requirement.owner = actor
     breached_on_entry = sla_rules.apply_due(requirement, now=now)
+    stamp_rule_version(requirement)
     requirement.full_clean(
         exclude=["status", "created_by", "owner", "type", "urgency", "nature", "source", "category"],
         validate_unique=False,
         validate_constraints=False,
     )
     if code.strip():
-        if Requirement.objects.filter(code=requirement.code).exists():
+        if Requirement.all_objects.filter(code=requirement.code).exists():
             raise ValidationError({"code": _("需求编号 %(code)s 已存在。") % {"code": requirement.code}})
     else:
         requirement.code = new_requirement_code(timezone.localdate(submitted))
@@ -170,7 +173,7 @@ def requirement_update(
     unknown = set(data) - set(AUDITED_FIELDS)
     if unknown:
         raise ValidationError({name: _("未知字段。") for name in sorted(unknown)})
-    requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
+    requirement = _lock_requirement(requirement.pk)
     _refuse_merged(requirement)
     check_version(requirement.version, expected_version)
     before = {
@@ -187,6 +190,7 @@ def requirement_update(
         raise ValidationError({"priority": _("该需求已有分析得分：请在分析页调整优先级（需填写理由）。")})
     if "title" in data:
         data["title"] = (data["title"] or "").strip()
+    urgency_before = requirement.urgency_id
     for name, value in data.items():
         setattr(requirement, name, value)
     requirement.full_clean(
@@ -194,7 +198,9 @@ def requirement_update(
         validate_unique=False,
         validate_constraints=False,
     )
-    newly_breached = "urgency" in data and sla_rules.apply_due(requirement, now=timezone.now())
+    # Only a new urgency sets a new deadline: re-sending the same one keeps the deadline given under the SLA
+    # hours of its time (an admin's later change of those hours applies to what is classified from then on).
+    newly_breached = requirement.urgency_id != urgency_before and sla_rules.apply_due(requirement, now=timezone.now())
     requirement.search_text = _index_text(requirement)
     requirement.version += 1  # the row is locked: no other write read this version
     requirement.save()
@@ -209,6 +215,8 @@ def requirement_update(
     refusals = lifecycle.edit_refusals(requirement, set(changes))
     if refusals:
         raise ValidationError(refusals)  # the transaction rolls the edit back
+    if changes.keys() & CLASSIFYING_FIELDS:
+        Requirement.objects.filter(pk=requirement.pk).update(rule_version=stamp_rule_version(requirement))
     if changes.keys() & {"title", "description", "background", "concrete_ask"}:
         dedup_index_changed_on_commit()
     if changes:
