@@ -211,3 +211,24 @@ def test_a_disabled_option_may_stay_but_not_be_newly_chosen(users, requirement, 
     result = run_sheet(users["sales"], sheet(new))
     assert errors_of(result) == [(2, "需求类型", "功能优化")]
     assert "停用" in result.errors[0]["message"]
+
+
+def test_an_expected_date_already_past_is_imported_and_flagged(users, customer, sheet, run_sheet):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    future = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    path = sheet(
+        [
+            INTAKE_HEADERS,
+            ["OLD001", "A科技公司", "", "销售沟通", "功能", "旧表里的需求", "2024-06-30", "", "2024-03-01"],
+            ["NEW002", "A科技公司", "", "销售沟通", "功能", "新的需求", future, "", ""],
+        ]
+    )
+    result = run_sheet(users["sales"], path)
+    assert result.error_total == 0, result.errors
+    old, new = result.rows
+    assert any("期望时间" in w and "2024-06-30" in w and "已经过去" in w for w in old["warnings"])
+    assert not any("已经过去" in w for w in new["warnings"])
+    assert Requirement.objects.get(code="OLD001").expected_date == dt.date(2024, 6, 30)  # kept as written

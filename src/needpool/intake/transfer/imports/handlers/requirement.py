@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needpool.intake.transfer.imports.handlers.base import RowHandler
@@ -90,10 +91,11 @@ class RequirementRows(RowHandler):
             new = sorted(t.pk for t in values["tags"])
             if self.compare("tags", new, sorted(t.pk for t in requirement.tags.all())):
                 changes["tags"] = values["tags"]
-        if "expected_date" in values and self.compare(
-            "expected_date", values["expected_date"], requirement.expected_date
-        ):
-            changes["expected_date"] = values["expected_date"]
+        if "expected_date" in values:
+            if self.compare("expected_date", values["expected_date"], requirement.expected_date):
+                changes["expected_date"] = values["expected_date"]
+            elif getattr(self, "_past_date", "") in self.outcome.warnings:
+                self.outcome.warnings.remove(self._past_date)
         return changes
 
     def read_common(self) -> dict[str, Any]:
@@ -106,6 +108,15 @@ class RequirementRows(RowHandler):
             values["tags"] = self.tags("tags")
         if self.present("expected_date"):
             values["expected_date"] = self.cell("expected_date", parse_date)
+            day = values["expected_date"]
+            if day is not None and day < timezone.localdate():
+                # Old sheets hold old dates: imported as written, but nobody is surprised later (an existing
+                # requirement that already has this date is not flagged: see option_changes).
+                self._past_date = _("%(column)s %(day)s 已经过去：按表格导入，请确认。") % {
+                    "column": self.title("expected_date"),
+                    "day": day.isoformat(),
+                }
+                self.outcome.warnings.append(self._past_date)
         return values
 
     def code(self) -> str:
