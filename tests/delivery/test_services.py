@@ -282,6 +282,22 @@ def test_a_failed_acceptance_reopens_the_requirement_with_the_remarks(pm, requir
     assert services.acceptance_passed(requirement) is False
 
 
+def test_long_failed_acceptance_remarks_still_reopen_and_stay_whole_on_the_acceptance(pm, requirement, plan):
+    from needpool.requirements.models import NOTE_MAX_LENGTH
+
+    requirement = _to(pm, requirement, "in_progress", "testing")
+    remarks = "回归失败：" + "折扣计算错误。" * 200
+    acceptance = services.acceptance_record(
+        actor=pm, requirement=requirement, accepted_by_user=pm, passed=False, remarks=remarks
+    )
+    requirement.refresh_from_db()
+    assert requirement.status.key == "in_progress"  # a note over the limit does not stop the move back
+    note = requirement.status_changes.order_by("-id").first().note
+    assert len(note) == NOTE_MAX_LENGTH and note.endswith("…") and remarks.startswith(note[:-1])
+    acceptance.refresh_from_db()
+    assert acceptance.remarks == remarks
+
+
 def test_a_failed_acceptance_leaves_a_requirement_where_no_move_back_is_allowed(pm, requirement):
     services.acceptance_record(actor=pm, requirement=requirement, accepted_by_user=pm, passed=False, remarks="未达标")
     requirement.refresh_from_db()

@@ -83,3 +83,10 @@ def test_priority_edit_on_an_analysed_requirement_is_refused_by_the_service(user
     result = run_sheet(users["product_manager"], sheet([MANAGEMENT_HEADERS, row]), apply_status=False)
     assert errors_of(result)[0][:2] == (2, "优先级")
     assert "分析" in result.errors[0]["message"]
+
+
+def test_a_contact_name_over_the_limit_is_refused_not_cut(users, customer, sheet, run_sheet):
+    long_name = "王" * 61
+    result = run_sheet(users["admin"], sheet([MANAGEMENT_HEADERS, _row(提出方信息=f"A科技公司、{long_name}")]))
+    assert any("最多 60 个字" in e["message"] and "61" in e["message"] for e in result.errors), result.errors
+    assert not customer.contacts.filter(name__startswith="王" * 60).exists()

@@ -37,6 +37,14 @@ def acceptance_passed(requirement: Requirement) -> bool:
     return bool(latest and latest.passed)
 
 
+def _move_note(remarks: str) -> str:
+    """The remarks as the move's note; a note has a limit, so a longer text is shortened visibly (…), and the
+    acceptance record keeps it whole."""
+    from needpool.requirements.models import NOTE_MAX_LENGTH
+
+    return remarks if len(remarks) <= NOTE_MAX_LENGTH else remarks[: NOTE_MAX_LENGTH - 1] + "…"
+
+
 def _reopen(actor: User, requirement: Requirement, remarks: str) -> str:
     """Move the requirement back to development with the remarks, when its flow allows that move and the
     actor may make it; returns the key it moved to, or "" when it stayed."""
@@ -48,7 +56,7 @@ def _reopen(actor: User, requirement: Requirement, remarks: str) -> str:
     for key in REOPEN_TO:
         try:
             with transaction.atomic():
-                requirement_transition(actor=actor, requirement=requirement, to=key, note=remarks[:1000])
+                requirement_transition(actor=actor, requirement=requirement, to=key, note=_move_note(remarks))
         except (ValidationError, PermissionDenied):
             continue
         return key

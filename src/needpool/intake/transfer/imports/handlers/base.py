@@ -31,6 +31,8 @@ from needpool.requirements.choices import Dimension
 from needpool.requirements.models import ClassOption, Feedback, Requirement
 from needpool.requirements.permissions import visible_requirements
 
+CONTACT_NAME_MAX = 60  # Contact.name
+
 
 class RowHandler:
     layout: ClassVar[Layout]
@@ -255,6 +257,12 @@ class RowHandler:
             return None
         if customer is None:
             raise self.fail(key, _("填写联系人时必须同时填写客户。"))
+        if len(name) > CONTACT_NAME_MAX:
+            raise self.fail(
+                key,
+                _("联系人姓名最多 %(limit)s 个字，现在 %(length)s 个。")
+                % {"limit": CONTACT_NAME_MAX, "length": len(name)},
+            )
         cached = self._contacts.get((customer.pk, name))
         if cached is not None:
             return cached

@@ -71,7 +71,7 @@ class ManagementRows(RequirementRows):
         if len(found) == 1:
             if normalize(text) in (normalize(found[0].name), normalize(found[0].code)):
                 contact_name = ""
-            return found[0], self.resolve_contact("requester", contact_name[:60], found[0])
+            return found[0], self.resolve_contact("requester", contact_name, found[0])
         if len(found) > 1:
             raise self.fail("requester", _("有多个客户名为“%(name)s”，请改填客户编号。") % {"name": name})
         if channel == Channel.INTERNAL:
@@ -80,7 +80,7 @@ class ManagementRows(RequirementRows):
         found_customer, missing = self.lookup_customer("requester", name)
         self.check()
         customer = self.create_customer("requester", missing) if missing else found_customer
-        return customer, self.resolve_contact("requester", contact_name[:60], customer)
+        return customer, self.resolve_contact("requester", contact_name, customer)
 
     def status(self, workflow_id: int) -> WorkflowStatus | None:
         text = self.text("status")
