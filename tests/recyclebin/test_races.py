@@ -4,17 +4,17 @@ in the bin and the loser is refused with a message (never a crash, never a write
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections
+from django.db import connection
 
 from needpool.core.models import AuditEntry
 from needpool.customers.models import Customer
 from needpool.requirements.models import Requirement, StatusChange
+from tests.races import at_once as _at_once
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are proven on PostgreSQL"),
@@ -26,28 +26,6 @@ def _pm(name: str) -> Any:
     from needpool.accounts.models import User
 
     return User.objects.create_user(username=name, password="x-9-long-enough", role="product_manager")
-
-
-def _at_once(calls: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(call())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
 
 
 def _requirement(actor: Any) -> Requirement:

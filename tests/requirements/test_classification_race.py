@@ -3,15 +3,15 @@ gives one 200 and one 412; edits without a precondition both apply, each with it
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.test import APIClient
 
 from needpool.requirements.models import ClassificationRuleVersion, ClassOption
+from tests.races import at_once as _at_once
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are proven on PostgreSQL"),
@@ -25,28 +25,6 @@ def _admins(n: int) -> list[Any]:
     return [
         User.objects.create_user(username=f"admin-race-{i}", password="x-9-long-enough", role="admin") for i in range(n)
     ]
-
-
-def _at_once(calls: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(call())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
 
 
 def _client(user: Any) -> APIClient:
