@@ -185,6 +185,22 @@ def test_owner_and_editors_edit(api, users, requirement, role):
     assert requirement.title == "按等级的批量折扣"
 
 
+def test_an_expected_date_already_past_is_saved_with_a_warning(api, users, requirement):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    past = timezone.localdate() - dt.timedelta(days=3)
+    response = api(users["manager"]).patch(detail(requirement), {"expected_date": past.isoformat()}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["expected_date"] == past.isoformat()  # a warning, not a refusal
+    assert len(body["warnings"]) == 1 and past.isoformat() in body["warnings"][0] and "已经过去" in body["warnings"][0]
+    later = timezone.localdate() + dt.timedelta(days=30)
+    response = api(users["manager"]).patch(detail(requirement), {"expected_date": later.isoformat()}, format="json")
+    assert response.json()["warnings"] == []
+
+
 @pytest.mark.parametrize("role", ["service", "engineer", "compliance", "viewer"])
 def test_others_may_not_edit(api, users, requirement, role):
     response = api(users[role]).patch(detail(requirement), {"title": "x"}, format="json")

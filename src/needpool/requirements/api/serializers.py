@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from needpool.accounts.models import User
 from needpool.core.api import scoped
+from needpool.core.messages import past_date_warning
 from needpool.core.validation import BoundedModelSerializer, DateTimeField
 from needpool.customers.choices import ValueTier
 from needpool.customers.models import Contact, Customer
@@ -179,6 +180,9 @@ class RequirementSerializer(BoundedModelSerializer):
     # Blank until the customers behind the requirement have a value tier.
     customer_value = serializers.ChoiceField(choices=ValueTier.choices, allow_blank=True, read_only=True)
     watchers_count = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField(
+        help_text=gettext_lazy("提醒，不阻止保存：例如未关闭的需求期望时间已经过去")
+    )
 
     class Meta:
         model = Requirement
@@ -199,6 +203,7 @@ class RequirementSerializer(BoundedModelSerializer):
             "merged_into",
             "watchers_count",
             "rule_version",
+            "warnings",
         ]
         read_only_fields = [
             "code",
@@ -221,6 +226,14 @@ class RequirementSerializer(BoundedModelSerializer):
             if customer is not None and customer.pk not in seen:
                 seen[customer.pk] = {"id": customer.pk, "code": customer.code, "name": customer.name}
         return list(seen.values())
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, obj: Requirement) -> list[str]:
+        """What the user should know but may keep: an expected date already past on an open requirement."""
+        if obj.status_id and not obj.status.is_open:
+            return []
+        warning = past_date_warning(obj.expected_date, Requirement._meta.get_field("expected_date").verbose_name)
+        return [warning] if warning else []
 
     def get_watchers_count(self, obj: Requirement) -> int:
         """How many users watch the requirement (notified when it is merged)."""
