@@ -38,6 +38,7 @@ NAMED_PARAMS = {
     "format": "json",
     "index": "0",
     "step": "evaluate",
+    "dimension": "urgency",
 }
 ID_PARAM = re.compile(r"^(pk|id|sid|.*_pk)$")
 SKIP_PREFIXES = ("admin/", "static/", "media/", "i18n/")

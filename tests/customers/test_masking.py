@@ -62,6 +62,13 @@ def test_mobiles_are_masked_in_every_spelling_and_landlines_are_kept(typed, stor
     assert mask_mobiles(typed) == stored
 
 
+def test_a_number_run_into_the_next_is_masked_whole():
+    # an extension running straight into another mobile: whatever still reads as a mobile is hidden
+    masked = mask_mobiles("13000000000 ext. 81300 0000 000")
+    assert not mobiles_left(masked) and "****" in masked
+    assert mask_mobiles(masked) == masked
+
+
 @pytest.mark.parametrize("text", ["座机 010-62345678 转 8001", "订单 20241206 金额 ¥13,800", "", "联系王经理"])
 def test_text_without_a_mobile_is_unchanged(text):
     assert mobile_spans(text) == []
@@ -71,7 +78,8 @@ def test_text_without_a_mobile_is_unchanged(text):
 @settings(max_examples=150, deadline=None)
 @given(before=CHINESE, mobile=mobile_spellings(), after=CHINESE, more=st.lists(mobile_spellings(), max_size=2))
 def test_no_mobile_survives_masking_in_any_spelling(before, mobile, after, more):
-    text = before + mobile + after + "；".join(more)
+    # Numbers are apart from each other (two mobiles typed with nothing between are one 22-digit number)
+    text = before + mobile + after + "".join("；" + m for m in more)
     masked = mask_mobiles(text)
     assert not mobiles_left(masked), (text, masked)
     assert "****" in masked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -200,4 +201,11 @@ def test_unknown_tokens_get_the_sites_404(client: Any) -> None:
     malformed = client.get("/portal/loop/s/x/")
     elsewhere = client.get("/portal/no-such-page/")
     assert unknown.status_code == malformed.status_code == elsewhere.status_code == 404
-    assert unknown.content == malformed.content
+
+    # the same page, byte for byte, but for the per-response script nonce and CSRF token: nothing tells the two
+    # apart
+    def page(response: Any) -> str:
+        text = re.sub(r'nonce="[^"]*"', 'nonce=""', response.content.decode())
+        return re.sub(r'content="[A-Za-z0-9]{32,}"', 'content=""', text)
+
+    assert page(unknown) == page(malformed)

@@ -140,8 +140,8 @@ def _form_error(form: forms.BaseForm, name: str, error: ValidationError) -> Vali
         raw = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
     except Exception:  # a widget that cannot read the data keeps the message as it is
         raw = None
-    defaults = {str(m) for m in field.error_messages.values()}
-    defaults |= {str(getattr(v, "message", "")) for v in field.validators}
+    defaults = _default_messages(field)
+    defaults |= {str(getattr(type(v), "message", "")) for v in field.validators}
     rewritten = []
     for item in error.error_list:
         if str(item.message) not in defaults:  # a message a form or service wrote itself stays as written
@@ -174,9 +174,17 @@ def install() -> None:
 # ---------------------------------------------------------------- the API
 
 
+def _default_messages(field: Any) -> set[str]:
+    """The messages the field's classes give by default: not those a form or serializer set on the field."""
+    found: set[str] = set()
+    for cls in type(field).__mro__:
+        found |= {str(m) for m in (getattr(cls, "default_error_messages", None) or {}).values()}
+    return found
+
+
 def _is_default(error: Any, field: Any) -> bool:
     """Whether ``error`` is one of DRF's own messages for ``field`` (its templates, any values filled in)."""
-    for template in (getattr(field, "error_messages", None) or {}).values():
+    for template in _default_messages(field):
         pattern = re.escape(str(template))
         pattern = re.sub(r"\\\{[a-z_]+\\\}", ".*", pattern)
         if re.fullmatch(pattern, str(error), flags=re.DOTALL):

@@ -186,11 +186,13 @@ def _masked(number: str) -> str:
     return f"{national[:3]}****{national[-4:]}"
 
 
+# A run of digits with the separators people type inside numbers (full-width digits are digits too).
+_DIGIT_RUN = re.compile(r"\d[\d\s\-_.()（）+＋]{5,}\d")
+
+
 def mask_mobiles(raw: str) -> str:
     """``raw`` with every mobile number masked (138****8000); text without one comes back unchanged."""
     spans = mobile_spans(raw)
-    if not spans:
-        return raw
     pieces: list[str] = []
     at = 0
     for start, end in spans:
@@ -198,7 +200,12 @@ def mask_mobiles(raw: str) -> str:
         pieces.append(_masked(raw[start:end]))
         at = end
     pieces.append(raw[at:])
-    return "".join(pieces)
+    masked = "".join(pieces)
+    if is_personal_mobile(masked):
+        # Still a mobile to the refusal rule: numbers typed into each other (two mobiles with nothing between,
+        # an extension running into the next number). Every long run of digits goes, all its digits hidden.
+        masked = _DIGIT_RUN.sub(lambda run: re.sub(r"\d", "*", run.group(0)), masked)
+    return masked
 
 
 def mask_fields(values: dict[str, str]) -> tuple[dict[str, str], list[str]]:
