@@ -212,3 +212,15 @@ def test_past_date_warning_only_for_a_day_before_today():
     assert past_date_warning(today, "期望时间") == ""
     assert past_date_warning(None, "期望时间") == ""
     assert "已经过去" in past_date_warning(today - dt.timedelta(days=1), "期望时间")
+
+
+def test_a_typed_percent_sign_in_a_rewritten_message_is_shown_not_formatted(db):
+    from django import forms
+
+    class Pick(forms.Form):
+        segment = forms.ChoiceField(label="客户分层", choices=[("vip", "VIP")])
+
+    form = Pick(data={"segment": "坏%s值%d"})
+    assert not form.is_valid()
+    assert "坏%s值%d" in form.errors["segment"][0]  # quoted as typed, and formatting it again breaks nothing
+    assert form.errors.as_data()["segment"][0].message % form.errors.as_data()["segment"][0].params

@@ -148,7 +148,10 @@ def _form_error(form: forms.BaseForm, name: str, error: ValidationError) -> Vali
             rewritten.append(item)
             continue
         message = people_message(item.code, str(label), item.params, field=field, raw=raw)
-        rewritten.append(ValidationError(message, code=item.code) if message else item)
+        # The message may quote what was typed (a "%s" in it too): it is escaped and given params, so whoever
+        # formats it (Django's forms, django-filter's API errors) shows it as written.
+        escaped = message.replace("%", "%%") if message else ""
+        rewritten.append(ValidationError(escaped, code=item.code, params={"value": ""}) if message else item)
     return ValidationError(rewritten)
 
 
