@@ -3,12 +3,11 @@ evaluation, two reminder runs on the same day. One wins, nothing is doubled."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from needpool.accounts.models import User
@@ -16,6 +15,7 @@ from needpool.core.concurrency import StaleVersion
 from needpool.core.models import Notification
 from needpool.evaluation import services
 from needpool.evaluation.models import Evaluation
+from tests.races import at_once
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -24,25 +24,7 @@ pytestmark = [
 
 
 def together(*calls: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(call())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
+    return at_once(list(calls))
 
 
 @pytest.fixture
