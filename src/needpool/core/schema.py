@@ -92,17 +92,21 @@ class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
     target_class = NamedChoiceField
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
-        field: NamedChoiceField = self.target
-        values = [value for value in field.choices if value not in ("", None)]
-        enum = ResolvedComponent(
-            name=field.enum_name,
-            type=ResolvedComponent.SCHEMA,
-            object=field.enum_name,
-            schema={
-                "enum": values,
-                "type": "string",
-                "description": build_choice_description_list([(v, field.choices[v]) for v in values]),
-            },
-        )
-        auto_schema.registry.register_on_missing(enum)
-        return enum.ref
+        return named_enum(auto_schema, self.target).ref
+
+
+def named_enum(auto_schema: Any, field: NamedChoiceField) -> ResolvedComponent:
+    """The field's choices (blank left out) as the enum component ``field.enum_name``, registered once."""
+    values = [value for value in field.choices if value not in ("", None)]
+    enum = ResolvedComponent(
+        name=field.enum_name,
+        type=ResolvedComponent.SCHEMA,
+        object=field.enum_name,
+        schema={
+            "enum": values,
+            "type": "string",
+            "description": build_choice_description_list([(v, field.choices[v]) for v in values]),
+        },
+    )
+    auto_schema.registry.register_on_missing(enum)
+    return enum

@@ -12,7 +12,7 @@ from typing import Any
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
+from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 
@@ -20,6 +20,7 @@ from needpool.accounts.models import User
 from needpool.analysis import selectors
 from needpool.analysis.choices import PriorityModelKind
 from needpool.analysis.models import RequirementAnalysis
+from needpool.core.schema import NamedChoiceField, named_enum
 from needpool.requirements.choices import Priority
 from needpool.requirements.filters import RequirementFilter
 from needpool.requirements.models import Requirement
@@ -32,36 +33,22 @@ PROJECT_TAGS = ["analysis projects"]
 # ---------------------------------------------------------------- enums with their own names
 
 
-class EnumChoiceField(serializers.ChoiceField):
-    """A choice field whose OpenAPI enum is a named component (``enum_name``).
+class EnumChoiceField(NamedChoiceField):
+    """A named-enum choice field (``core.schema``) whose blank choice is documented beside the enum.
 
     drf-spectacular names enums after the property, so one choice set under several property names
     (``priority``, ``computed_priority``, ``override_priority``) or two choice sets under one name
     (fishbone ``category``, Kano ``category``, the workflow's ``category``) would be warnings.
     """
 
-    def __init__(self, choices: Any, *, enum_name: str, **kwargs: Any) -> None:
-        self.enum_name = enum_name
-        super().__init__(choices, **kwargs)
-
 
 class EnumChoiceFieldExtension(OpenApiSerializerFieldExtension):
     target_class = EnumChoiceField
+    priority = 1  # before core's extension, which matches this subclass too
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
         field: EnumChoiceField = self.target
-        values = [value for value in field.choices if value not in ("", None)]
-        enum = ResolvedComponent(
-            name=field.enum_name,
-            type=ResolvedComponent.SCHEMA,
-            object=field.enum_name,
-            schema={
-                "enum": values,
-                "type": "string",
-                "description": build_choice_description_list([(v, field.choices[v]) for v in values]),
-            },
-        )
-        auto_schema.registry.register_on_missing(enum)
+        enum = named_enum(auto_schema, field)
         if not field.allow_blank:
             return enum.ref
         # The same component the schema post-processing makes for blank choices elsewhere.
