@@ -55,10 +55,17 @@ def test_ask_to_feedback_then_link_to_another_customers_requirement(page, rep, r
     width, height = size
     page.set_viewport_size({"width": width, "height": height})
     sign_in(page, "rep-east", PASSWORD)
+    # The index is built before the click (the live server shares it), so a loaded machine answers in time;
+    # the click waits for htmx, so it is the panel's request and not a plain form post.
+    index = dedup.get_index()
+    index.ensure_fresh()
+    assert index.wait_for_embeddings(timeout=60)
     page.goto(page.base_url + f"/customers/{rep_interaction.customer_id}/")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("typeof window.htmx === 'object'")
     ask = page.locator(f"#ask-{rep_interaction.pk}-0")
     ask.get_by_role("button", name="转为反馈").click()
-    expect(ask).to_contain_text("已转为反馈", timeout=15_000)
+    expect(ask).to_contain_text("已转为反馈", timeout=30_000)
 
     feedback = Feedback.objects.get(interaction=rep_interaction)
     expect(ask.get_by_role("link", name=f"已转为反馈 #{feedback.pk}")).to_have_attribute(
