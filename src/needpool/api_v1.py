@@ -88,5 +88,6 @@ urlpatterns = [
     path("", include("needpool.savedviews.api")),
     path("", include("needpool.requirements.api.bulk")),
     path("", include("needpool.recyclebin.api")),
+    path("reports/", include("needpool.reports.api.urls")),
     path("", include(router.urls)),
 ]

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "needpool.reviews",
     "needpool.loop",
     "needpool.evaluation",
+    "needpool.reports",
     "needpool.home",
     "needpool.recyclebin",
     "needpool.savedviews",

@@ -78,6 +78,12 @@ class Evaluation(TimeStampedModel):
         blank=True,
         validators=[MinValueValidator(-100), MaxValueValidator(100)],
     )
+    # Business effect 业务效果 where the owner recorded it (None: not known): did the customers behind the
+    # requirement buy again, renew, refer others after the launch. Reports count each as a rate over the
+    # evaluations that answered it.
+    repurchased = models.BooleanField(_("复购"), null=True, blank=True)
+    renewed = models.BooleanField(_("续约"), null=True, blank=True)
+    referred = models.BooleanField(_("转介绍"), null=True, blank=True)
     notes = models.TextField(_("备注"), blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

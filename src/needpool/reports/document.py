@@ -1,0 +1,119 @@
+"""A report as data: sections of figures, tables, charts and text, rendered by every output alike.
+
+Builders (``metrics.dashboard``, the monthly review, the customer and analysis-project reports) return a
+``Report``; the renderers never compute a number. Values are plain Python (int, float, Decimal, str, date,
+None for "no data"); ``href`` values are site-relative links to the list a number counts (click-through), or "".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Unit = Literal["", "%", "h", "d", "count", "score"]
+ChartKind = Literal["bar", "hbar", "line", "pie", "funnel", "stacked"]
+
+
+@dataclass
+class Figure:
+    """One headline number (需求满足率 62.5 %): ``value`` None when the period has nothing to count."""
+
+    key: str
+    label: str
+    value: Any
+    unit: Unit = ""
+    note: str = ""  # e.g. "目标 24 小时" or "125 / 200"
+    href: str = ""
+
+
+@dataclass
+class Table:
+    """Rows of cells; ``hrefs`` (same shape as ``rows``, or empty) link cells to the list they count."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    hrefs: list[list[str]] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Series:
+    name: str
+    values: list[Any]
+
+
+@dataclass
+class Chart:
+    """A chart over ``categories``; ``hrefs[i]`` is the click-through of category i (all series alike)."""
+
+    key: str
+    title: str
+    kind: ChartKind
+    categories: list[str]
+    series: list[Series]
+    hrefs: list[str] = field(default_factory=list)
+    unit: Unit = ""
+    note: str = ""
+
+
+@dataclass
+class Text:
+    """Prose: generated sentences ("30 % 的需求为功能优化") or the conclusions a team writes."""
+
+    key: str
+    title: str
+    body: str
+    items: list[str] = field(default_factory=list)
+
+
+Block = Figure | Table | Chart | Text
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def figures(self) -> list[Figure]:
+        return [b for b in self.blocks if isinstance(b, Figure)]
+
+    def others(self) -> list[Block]:
+        return [b for b in self.blocks if not isinstance(b, Figure)]
+
+
+@dataclass
+class Report:
+    """A whole report. ``scope`` lists the filters in words (期间 2026-11-01 至 2026-11-30 · 团队 华东销售部);
+    ``computed_at`` says when the numbers were taken (a cached or summarised figure is never stale unsaid)."""
+
+    kind: str  # "dashboard", "monthly", "customer", "project"
+    title: str
+    scope: list[str]
+    computed_at: dt.datetime
+    sections: list[Section] = field(default_factory=list)
+    subtitle: str = ""
+    stale_note: str = ""
+
+    def tables(self) -> list[Table]:
+        return [b for s in self.sections for b in s.blocks if isinstance(b, Table)]
+
+    def charts(self) -> list[Chart]:
+        return [b for s in self.sections for b in s.blocks if isinstance(b, Chart)]
+
+    def figure(self, key: str) -> Figure | None:
+        for s in self.sections:
+            for b in s.blocks:
+                if isinstance(b, Figure) and b.key == key:
+                    return b
+        return None
+
+    def block(self, key: str) -> Block | None:
+        for s in self.sections:
+            for b in s.blocks:
+                if b.key == key:
+                    return b
+        return None
