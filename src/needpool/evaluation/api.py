@@ -38,7 +38,8 @@ TAGS = ["evaluation"]
 
 class EvaluationSerializer(BoundedModelSerializer):
     """An effect evaluation: the plan's metric and target, the actual value, whether it met the need, ease of
-    use 1–5, complaint drop in %, notes; who completed it and when."""
+    use 1–5, complaint drop in %, the business effect (repurchased / renewed / referred: true, false or null for
+    not known), notes; who completed it and when."""
 
     requirement_code = serializers.CharField(source="requirement.code", read_only=True)
     requirement_title = serializers.CharField(source="requirement.title", read_only=True)
@@ -50,6 +51,15 @@ class EvaluationSerializer(BoundedModelSerializer):
     ease_of_use = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     complaint_drop_pct = serializers.DecimalField(
         max_digits=5, decimal_places=1, min_value=-100, max_value=100, required=False, allow_null=True
+    )
+    repurchased = serializers.BooleanField(
+        required=False, allow_null=True, help_text=gettext_lazy("客户是否复购；未知时为 null")
+    )
+    renewed = serializers.BooleanField(
+        required=False, allow_null=True, help_text=gettext_lazy("是否续约；未知时为 null")
+    )
+    referred = serializers.BooleanField(
+        required=False, allow_null=True, help_text=gettext_lazy("是否转介绍；未知时为 null")
     )
     notes = serializers.CharField(max_length=services.NOTES_MAX_LENGTH, required=False, allow_blank=True)
     version = serializers.IntegerField(read_only=True)
@@ -71,6 +81,9 @@ class EvaluationSerializer(BoundedModelSerializer):
             "met",
             "ease_of_use",
             "complaint_drop_pct",
+            "repurchased",
+            "renewed",
+            "referred",
             "notes",
             "completed_by",
             "completed_by_name",

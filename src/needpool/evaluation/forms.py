@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from needpool.evaluation.models import MAX_DELAY_DAYS, Evaluation
+
+TRI_STATE_CHOICES = [("", _("未知")), ("true", _("是")), ("false", _("否"))]
+
+
+def _tri_state(label: Any) -> forms.TypedChoiceField:
+    """是 / 否 / 未知: a business effect nobody knows yet stays None, not 否."""
+    return forms.TypedChoiceField(
+        label=label,
+        choices=TRI_STATE_CHOICES,
+        coerce=lambda value: value == "true",
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+
+def tri_state_initial(value: bool | None) -> str:
+    """The form value of a stored nullable boolean."""
+    return "" if value is None else ("true" if value else "false")
 
 
 class EvaluationForm(forms.Form):
@@ -23,6 +44,9 @@ class EvaluationForm(forms.Form):
     complaint_drop_pct = forms.DecimalField(
         label=_("投诉下降（%）"), max_digits=5, decimal_places=1, min_value=-100, max_value=100, required=False
     )
+    repurchased = _tri_state(_("复购"))
+    renewed = _tri_state(_("续约"))
+    referred = _tri_state(_("转介绍"))
     notes = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

@@ -36,7 +36,17 @@ LAUNCHED_KEY = "launched"
 #: How far back the daily job looks for launches without an evaluation.
 CATCH_UP_DAYS = 60
 NOTES_MAX_LENGTH = 5000
-EDITABLE_FIELDS = ("metric", "target", "actual", "met", "ease_of_use", "complaint_drop_pct", "notes")
+BUSINESS_EFFECT_FIELDS = ("repurchased", "renewed", "referred")
+EDITABLE_FIELDS = (
+    "metric",
+    "target",
+    "actual",
+    "met",
+    "ease_of_use",
+    "complaint_drop_pct",
+    *BUSINESS_EFFECT_FIELDS,
+    "notes",
+)
 
 
 def evaluation_settings() -> EvaluationSettings:
@@ -167,6 +177,14 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
                 clean["complaint_drop_pct"] = number
             except (InvalidOperation, ValueError, TypeError):
                 errors["complaint_drop_pct"] = _("投诉下降必须是 -100 到 100 之间的百分比。")
+    for name in BUSINESS_EFFECT_FIELDS:
+        if name in data:
+            # None is "not known": an evaluation records the business effect only where someone knows it.
+            value = data[name]
+            if value is None or isinstance(value, bool):
+                clean[name] = value
+            else:
+                errors[name] = _("请选择是、否或未知。")
     if errors:
         raise ValidationError(errors)
     return clean

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from needpool.core.concurrency import StaleVersion
 from needpool.core.views import add_service_errors, paginate
 from needpool.evaluation import permissions
-from needpool.evaluation.forms import EvaluationForm, EvaluationSettingsForm
+from needpool.evaluation.forms import EvaluationForm, EvaluationSettingsForm, tri_state_initial
 from needpool.evaluation.permissions import acting_user
 from needpool.evaluation.plans import plan_criterion
 from needpool.evaluation.selectors import STATES, evaluation_get, evaluation_list
@@ -58,6 +58,9 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "met": evaluation.met,
         "ease_of_use": evaluation.ease_of_use,
         "complaint_drop_pct": evaluation.complaint_drop_pct,
+        "repurchased": tri_state_initial(evaluation.repurchased),
+        "renewed": tri_state_initial(evaluation.renewed),
+        "referred": tri_state_initial(evaluation.referred),
         "notes": evaluation.notes,
         "version": evaluation.version,
     }
