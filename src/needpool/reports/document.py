@@ -8,7 +8,9 @@ None for "no data"); ``href`` values are site-relative links to the list a numbe
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 Unit = Literal["", "%", "h", "d", "count", "score"]
@@ -117,3 +119,80 @@ class Report:
                 if b.key == key:
                     return b
         return None
+
+
+# ---------------------------------------------------------------- as JSON
+
+
+def json_value(value: Any) -> Any:
+    """A cell or figure value as JSON: Decimal → float, dates ISO, lazy text → str, None kept (and a value that
+    is not a number, NaN or infinite, is None: JSON has no such number)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float | Decimal):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return str(value)
+
+
+def _block_dict(block: Block) -> dict[str, Any]:
+    if isinstance(block, Figure):
+        return {
+            "type": "figure",
+            "key": block.key,
+            "label": str(block.label),
+            "value": json_value(block.value),
+            "unit": block.unit,
+            "note": str(block.note),
+            "href": block.href,
+        }
+    if isinstance(block, Table):
+        return {
+            "type": "table",
+            "key": block.key,
+            "title": str(block.title),
+            "columns": [str(c) for c in block.columns],
+            "rows": [[json_value(cell) for cell in row] for row in block.rows],
+            "hrefs": [[str(h or "") for h in row] for row in block.hrefs],
+            "note": str(block.note),
+        }
+    if isinstance(block, Chart):
+        return {
+            "type": "chart",
+            "key": block.key,
+            "title": str(block.title),
+            "kind": block.kind,
+            "categories": [str(c) for c in block.categories],
+            "series": [{"name": str(s.name), "values": [json_value(v) for v in s.values]} for s in block.series],
+            "hrefs": [str(h or "") for h in block.hrefs],
+            "unit": block.unit,
+            "note": str(block.note),
+        }
+    return {
+        "type": "text",
+        "key": block.key,
+        "title": str(block.title),
+        "body": str(block.body),
+        "items": [str(i) for i in block.items],
+    }
+
+
+def as_dict(report: Report) -> dict[str, Any]:
+    """The report as JSON-safe data (the API's body and the data behind every chart on a page)."""
+    return {
+        "kind": report.kind,
+        "title": str(report.title),
+        "subtitle": str(report.subtitle),
+        "scope": [str(s) for s in report.scope],
+        "computed_at": report.computed_at.isoformat(),
+        "stale_note": str(report.stale_note),
+        "sections": [
+            {"key": s.key, "title": str(s.title), "blocks": [_block_dict(b) for b in s.blocks]} for s in report.sections
+        ],
+    }
