@@ -1,5 +1,9 @@
 """Report API routes; each area adds its own paths here."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from needpool.reports.api.dashboard import DashboardView
+
+urlpatterns: list[URLPattern] = [
+    path("dashboard/", DashboardView.as_view(), name="reports-dashboard"),
+]
