@@ -6,3 +6,7 @@ class ReportsConfig(AppConfig):
     name = "needpool.reports"
     label = "reports"
     verbose_name = _("报表")
+
+    def ready(self) -> None:
+        # The job worker discovers modules named ``tasks``; the monthly mail lives beside the review it sends.
+        from needpool.reports import monthly_tasks  # noqa: F401
