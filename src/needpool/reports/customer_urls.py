@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from needpool.reports import customer_views
+
+urlpatterns = [
+    path("<id:pk>/", customer_views.customer_report_page, name="customer"),
+]
