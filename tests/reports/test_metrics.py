@@ -128,7 +128,7 @@ def november(users: dict[str, User], make_user: Any) -> dict[str, Any]:
               expected_date=dt.date(2026, 12, 1))  # fmt: skip
     Feedback.objects.create(customer=b, channel="ticket", raw_text="B 也要", received_at=at(11, 11), requirement=r2)
     r3 = make("r3", at(11, 20, 14), b, pm, type=opt("type", "function"), urgency=opt("urgency", "important"),
-              priority="P1", tags=[opt("tag", "efficiency")], expected_date=dt.date(2026, 12, 31))  # fmt: skip
+              priority="P1", tags=[opt("tag", "efficiency")], expected_date=dt.date(2099, 12, 31))  # fmt: skip
     r4 = make("r4", at(11, 30, 23, 30), c, pm, channel="website_form", type=opt("type", "experience"),
               urgency=opt("urgency", "normal"))  # fmt: skip
     r8 = make("r8", at(11, 15), c, manager, type=opt("type", "function_improvement"),

@@ -40,9 +40,9 @@ from needpool.loop.models import SurveyInvitation
 from needpool.reports.filters import ReportFilters
 from needpool.requirements import sla as sla_rules
 from needpool.requirements.choices import StatusCategory
+from needpool.requirements.filters import overdue_q
 from needpool.requirements.models import Feedback, Requirement, StatusChange, WorkflowStatus
 
-OPEN_CATEGORIES = (StatusCategory.NEW, StatusCategory.ACTIVE)
 LAUNCH_KEY = "launched"
 CLOSE_KEY = "closed"
 
@@ -177,11 +177,6 @@ def headline(cohort: QuerySet[Requirement], *, now: dt.datetime, status_info: St
         "lead_launch_avg_days": days(row["lead_launch"]),
         "lead_close_avg_days": days(row["lead_close"]),
     }
-
-
-def overdue_q(today: dt.date) -> Q:
-    """Still open (未处理 / 处理中) and past its expected date: a state of today."""
-    return Q(status__category__in=OPEN_CATEGORIES, expected_date__lt=today)
 
 
 def overdue_requirements(sliced: QuerySet[Requirement], *, today: dt.date) -> int:

@@ -61,24 +61,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needpool.accounts.models import User
 from needpool.customers.choices import Segment, ValueTier
+from needpool.reports import figures_dashboard, figures_listscope
 from needpool.reports import figures_queries as q
 from needpool.reports.document import Report
 from needpool.reports.filters import ReportFilters
 from needpool.reports.selectors import period_bounds, report_requirements, sliced_requirements
 from needpool.requirements.choices import Channel
+from needpool.requirements.models import Requirement
 
 TOP_TAGS = 10
 LIST_LIMIT = 100
 
+# The list a dashboard links to understands ``project`` once this is registered (also done by the app's ready()).
+figures_listscope.register()
 
-def summary(*, user: User, filters: ReportFilters, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The headline numbers of one period for ``user`` (see the module docstring for each key)."""
-    now = now or timezone.now()
+
+def _figures(
+    user: User, filters: ReportFilters, now: dt.datetime
+) -> tuple[dict[str, Any], QuerySet[Requirement], QuerySet[Requirement], q.Statuses]:
     today = timezone.localdate(now)
     start, end = period_bounds(filters)
     sliced = sliced_requirements(user, filters)
@@ -102,8 +108,19 @@ def summary(*, user: User, filters: ReportFilters, now: dt.datetime | None = Non
     )
     out["sla_breaches"] = q.sla_breaches(cohort, now=now, limit=LIST_LIMIT)
     out.update(q.effect(sliced, start=start, end=end))
-    return out
+    return out, cohort, sliced, status_info
+
+
+def summary(*, user: User, filters: ReportFilters, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The headline numbers of one period for ``user`` (see the module docstring for each key)."""
+    return _figures(user, filters, now or timezone.now())[0]
 
 
 def dashboard(*, user: User, filters: ReportFilters, now: dt.datetime | None = None) -> Report:
-    raise NotImplementedError
+    """The dashboard document for ``user``: the summary plus breakdowns, trends, the status funnel, satisfaction
+    and business effect, every element linked to the list it counts."""
+    now = now or timezone.now()
+    figures, cohort, sliced, status_info = _figures(user, filters, now)
+    return figures_dashboard.build(
+        filters=filters, s=figures, cohort=cohort, sliced=sliced, status_info=status_info, now=now
+    )

@@ -1,13 +1,23 @@
-"""One FilterSet for the requirement list page and the API (filters, search, sort)."""
+"""One FilterSet for the requirement list page and the API (filters, search, sort).
+
+The report slices live here too, so a dashboard number links to the list that counts it: ``team`` (the owner's
+current team), ``segment`` / ``industry`` / ``channel`` (a live feedback of the requirement with that customer
+segment, customer industry or channel), ``status_category``, ``value_tier`` (the requirement's customer value),
+``resolved`` (status of category 已完成), ``overdue`` (still 未处理 / 处理中 and past the expected date today) and
+``project`` (an analysis project's scope). Requirements may not import analysis, so ``project`` is applied by a
+function the analysis side registers (``register_scope_filter``); the reader is the request's user or the
+``user`` given to the FilterSet, and without a reader, or without a registered function, it matches nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import django_filters
 from django import forms as django_forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -16,8 +26,9 @@ from drf_spectacular.utils import extend_schema_field
 from needpool.accounts.models import User
 from needpool.core.search import full_text_filter
 from needpool.core.validation import ID_INVALID, DateFilter, IdFilter, parse_id
+from needpool.customers.choices import Segment, ValueTier
 from needpool.requirements import sla as sla_rules
-from needpool.requirements.choices import Channel, Dimension, Priority
+from needpool.requirements.choices import Channel, Dimension, Priority, StatusCategory
 from needpool.requirements.models import ClassOption, Feedback, Requirement
 
 SORTS = {
@@ -87,6 +98,24 @@ class CustomerRefFilter(django_filters.CharFilter):
     field_class = CustomerRefField
 
 
+#: filters contributed by the apps above requirements (``project`` by analysis): name → (queryset, value, reader)
+ScopeFilter = Callable[[QuerySet[Requirement], Any, User | None], QuerySet[Requirement]]
+_SCOPE_FILTERS: dict[str, ScopeFilter] = {}
+
+
+def register_scope_filter(name: str, apply: ScopeFilter) -> None:
+    """Let an app above requirements apply one list parameter (called from its AppConfig.ready)."""
+    _SCOPE_FILTERS[name] = apply
+
+
+OPEN_CATEGORIES = (StatusCategory.NEW, StatusCategory.ACTIVE)
+
+
+def overdue_q(today: Any) -> Q:
+    """Still open (未处理 / 处理中) and past its expected date on ``today``."""
+    return Q(status__category__in=OPEN_CATEGORIES, expected_date__lt=today)
+
+
 #: the most rows one selection may name (``ids``: the export of the list's selected rows, bulk edit)
 IDS_MAX = 500
 
@@ -144,6 +173,19 @@ class RequirementFilter(django_filters.FilterSet):
     expected_after = DateFilter(field_name="expected_date", lookup_expr="gte", label=_("期望时间从"))
     expected_before = DateFilter(field_name="expected_date", lookup_expr="lte", label=_("期望时间至"))
     sla_breached = django_filters.BooleanFilter(method="filter_sla_breached", label=_("SLA 超时"))
+    team = IdFilter(field_name="owner__team_id", label=_("团队"))
+    segment = django_filters.ChoiceFilter(choices=Segment.choices, method="filter_feedback", label=_("客户分层"))
+    industry = django_filters.CharFilter(method="filter_feedback", label=_("所属行业"), max_length=60)
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, method="filter_feedback", label=_("渠道"))
+    status_category = django_filters.ChoiceFilter(
+        choices=StatusCategory.choices, field_name="status__category", label=_("状态类别")
+    )
+    value_tier = django_filters.ChoiceFilter(
+        choices=ValueTier.choices, field_name="customer_value", label=_("客户价值")
+    )
+    resolved = django_filters.BooleanFilter(method="filter_resolved", label=_("已解决"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("已逾期"))
+    project = IdFilter(method="filter_project", label=_("分析项目"))
     sort = django_filters.ChoiceFilter(
         choices=[(k, k) for k in SORTS], method="filter_sort", label=_("排序"), empty_label=None
     )
@@ -152,6 +194,10 @@ class RequirementFilter(django_filters.FilterSet):
     class Meta:
         model = Requirement
         fields: list[str] = []
+
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user if user is not None else getattr(self.request, "user", None)
 
     def filter_q(self, queryset: QuerySet[Requirement], name: str, value: str) -> QuerySet[Requirement]:
         value = (value or "").strip()
@@ -185,6 +231,29 @@ class RequirementFilter(django_filters.FilterSet):
         # The same rule as the home page's breach list: flagged, or past the deadline and not yet flagged.
         breached = sla_rules.breached_q(timezone.now())
         return queryset.filter(breached) if value else queryset.exclude(breached)
+
+    def filter_feedback(self, queryset: QuerySet[Requirement], name: str, value: str) -> QuerySet[Requirement]:
+        """A live feedback of the requirement from a customer of that segment / industry, or by that channel."""
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        lookup = {"channel": value} if name == "channel" else {f"customer__{name}": value}
+        return queryset.filter(Exists(Feedback.objects.filter(requirement=OuterRef("pk"), **lookup)))
+
+    def filter_resolved(self, queryset: QuerySet[Requirement], name: str, value: bool) -> QuerySet[Requirement]:
+        done = Q(status__category=StatusCategory.DONE)
+        return queryset.filter(done) if value else queryset.exclude(done)
+
+    def filter_overdue(self, queryset: QuerySet[Requirement], name: str, value: bool) -> QuerySet[Requirement]:
+        late = overdue_q(timezone.localdate())
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+    def filter_project(self, queryset: QuerySet[Requirement], name: str, value: int) -> QuerySet[Requirement]:
+        apply = _SCOPE_FILTERS.get("project")
+        reader = self.user if getattr(self.user, "is_authenticated", False) else None
+        if apply is None or reader is None:
+            return queryset.none()
+        return apply(queryset, value, reader)
 
     def filter_sort(self, queryset: QuerySet[Requirement], name: str, value: str) -> QuerySet[Requirement]:
         return queryset.order_by(*SORTS.get(value, SORTS["-submitted_at"]))
