@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from needpool.reports import project_views
+
+urlpatterns = [
+    path("<id:pk>/", project_views.project_report_page, name="project"),
+]
