@@ -54,10 +54,10 @@ def test_biggest_movers_are_the_five_largest_count_changes() -> None:
         ["标签", "性能", 0, 4, "-4"],  # gone this month
         ["类型", "缺陷", 4, 7, "-3"],
     ]
-    # Types and tags link to the requirement list of the month with that type / tag; channels have no list filter.
+    # Each links to the requirement list of the month with that type / channel / tag / segment.
     assert "type=function_improvement" in table.hrefs[2][1] and "submitted_after=2026-11-01" in table.hrefs[2][1]
     assert "tag=bulk_operation" in table.hrefs[0][1]
-    assert table.hrefs[1] == ["", "", "", "", ""]
+    assert "channel=ticket" in table.hrefs[1][1] and table.hrefs[1][2] == table.hrefs[1][1]
 
 
 def test_unchanged_counts_are_no_movers() -> None:
@@ -117,12 +117,14 @@ def test_the_review_document(users: dict[str, Any], pool: dict[str, Any]) -> Non
         "first_response_avg_hours": (5.5, "较上月 -1.5 小时"),
         "lead_launch_avg_days": (12.25, "较上月 +2.3 天"),
         "lead_close_avg_days": (None, "本月无数据（上月 9.0 天）"),
-        "overdue_requirements": (3, "较上月 -2（-40.0%）"),
+        "overdue_requirements": (3, "截至今日，不限提交月份（不与上月比较）"),  # a state of today
         "csat_avg": (4.2, "5 份答卷 · 较上月 +0.2"),
         "nps": (20.0, "推荐 3 · 中立 1 · 贬损 1 · 上月无数据"),
     }
     total = report.figure("total")
     assert total is not None and "submitted_after=2026-11-01" in total.href
+    overdue = report.figure("overdue_requirements")
+    assert overdue is not None and "overdue=true" in overdue.href and "submitted_after" not in overdue.href
     structure = report.block("structure")
     assert isinstance(structure, Text) and structure.items[0] == "本月 30% 的需求为功能优化（6/20）"
 
@@ -163,6 +165,11 @@ def test_long_lists_are_cut_with_a_note(users: dict[str, Any]) -> None:
     launched = report.block("launched")
     assert isinstance(launched, Table) and len(launched.rows) == 100
     assert launched.note == "共 130 条，此处列出前 100 条。"
+    # The summary lists the first 100 and says how many there are.
+    many["launched"], many["launched_count"] = many["launched"][:100], 250
+    with mocked_summary({NOVEMBER: many}):
+        report = monthly.build(NOVEMBER, users["manager"], NOW)
+    assert report.block("launched").note == "共 250 条，此处列出前 100 条。"  # type: ignore[union-attr]
 
 
 def test_only_readers_of_every_requirement_get_the_review(users: dict[str, Any]) -> None:

@@ -189,7 +189,7 @@ def biggest_movers(
     unchanged ones are left out; ties by the larger count now, then by dimension and label)."""
     dimensions = [
         ("by_type", _("类型"), "type"),
-        ("by_channel", _("渠道"), ""),
+        ("by_channel", _("渠道"), "channel"),
         ("by_tag", _("标签"), "tag"),
         ("by_segment", _("客户分层"), "segment"),
     ]
@@ -204,18 +204,18 @@ def biggest_movers(
             delta = count_now - count_before
             if delta == 0:
                 continue
-            href = requirement_list_url(filters, **{param: item}) if param else ""
+            href = requirement_list_url(filters, **{param: item}) if item not in (None, "") else ""
             row = [str(dimension), str(label), count_now, count_before, f"{delta:+d}"]
             candidates.append((-abs(delta), -count_now, order, str(label), row, href))
     candidates.sort(key=lambda c: (c[0], c[1], c[2], c[3]))
     chosen = candidates[:top]
     return Table(
         key="movers",
-        title=_("变化最大"),
+        title=_("与上月相比变化最大的 %(n)s 项") % {"n": top},
         columns=[_("维度"), _("项目"), _("本月"), _("上月"), _("变化")],
         rows=[c[4] for c in chosen],
         hrefs=[["", c[5], c[5], "", ""] for c in chosen],
-        note=_("与上月相比需求数量变化最大的前 %(n)s 项（类型、渠道、标签、客户分层）") % {"n": top},
+        note=_("按需求数量的增减排列，包括类型、渠道、标签与客户分层；数量不变的不列出。"),
     )
 
 
@@ -223,11 +223,14 @@ def _detail(pk: int) -> str:
     return reverse("requirements:detail", args=[pk])
 
 
-def _requirement_table(key: str, title: str, items: list[Any], empty: str) -> Table:
+def _requirement_table(key: str, title: str, items: list[Any], count: Any, empty: str) -> Table:
+    """Requirements as (id, code, title) rows linking to each; ``count`` is how many there are in all (the
+    summary lists the first ones only)."""
     shown = items[:LIST_ROWS]
+    total = max(int(count or 0), len(items))
     note = empty if not items else ""
-    if len(items) > LIST_ROWS:
-        note = _("共 %(n)s 条，此处列出前 %(shown)s 条。") % {"n": len(items), "shown": LIST_ROWS}
+    if total > len(shown):
+        note = _("共 %(n)s 条，此处列出前 %(shown)s 条。") % {"n": total, "shown": len(shown)}
     return Table(
         key=key,
         title=title,
@@ -285,9 +288,15 @@ def _detail_note(key: str, s: Mapping[str, Any]) -> str:
     return ""
 
 
+#: a figure that is a state of today links to the list without the period
+NOT_IN_PERIOD: dict[str, Any] = {"submitted_after": None, "submitted_before": None}
+#: figures that are a state of today: the previous month's summary gives the same number, so no change is shown
+TODAY_STATE = {"overdue_requirements"}
+
+
 def overdue_href(filters: ReportFilters) -> str:
     """The open requirements of the slice past their expected date (a state of today, not of the period)."""
-    return requirement_list_url(filters, overdue="true", sort="expected_date")
+    return requirement_list_url(filters, overdue="true", sort="expected_date", **NOT_IN_PERIOD)
 
 
 def _figure_href(key: str, filters: ReportFilters) -> str:
@@ -303,7 +312,10 @@ def _figure_href(key: str, filters: ReportFilters) -> str:
 def overview_figures(current: Mapping[str, Any], previous: Mapping[str, Any], filters: ReportFilters) -> list[Figure]:
     figures = []
     for key, unit in FIGURES:
-        note = change_note(current.get(key), previous.get(key), unit)
+        if key in TODAY_STATE:
+            note = _("截至今日，不限提交月份（不与上月比较）")
+        else:
+            note = change_note(current.get(key), previous.get(key), unit)
         detail = _detail_note(key, current)
         figures.append(
             Figure(
@@ -333,7 +345,6 @@ def _open_priority(user: User, filters: ReportFilters) -> tuple[dict[str, int], 
 
 def _risk_section(user: User, current: Mapping[str, Any], filters: ReportFilters) -> Section:
     counts, rows = _open_priority(user, filters)
-    today_state = dict.fromkeys(("submitted_after", "submitted_before"))
     blocks: list[Any] = [
         Figure(
             key="risk_overdue_requirements",
@@ -356,7 +367,7 @@ def _risk_section(user: User, current: Mapping[str, Any], filters: ReportFilters
             value=counts["p0"],
             unit="count",
             note=_("截至今日，不限提交月份"),
-            href=requirement_list_url(filters, priority="P0", **today_state),
+            href=requirement_list_url(filters, priority="P0", **NOT_IN_PERIOD),
         ),
         Figure(
             key="open_p1",
@@ -364,7 +375,7 @@ def _risk_section(user: User, current: Mapping[str, Any], filters: ReportFilters
             value=counts["p1"],
             unit="count",
             note=_("截至今日，不限提交月份"),
-            href=requirement_list_url(filters, priority="P1", **today_state),
+            href=requirement_list_url(filters, priority="P1", **NOT_IN_PERIOD),
         ),
         Table(
             key="open_priority",
@@ -419,6 +430,7 @@ def build(review_month: dt.date, user: User, now: dt.datetime | None = None) -> 
                     "sla_breaches",
                     _("首次响应超时的需求"),
                     breaches,
+                    current.get("sla_breach_count"),
                     _("本月提交的需求没有 SLA 超时。"),
                 )
             ],
@@ -426,7 +438,11 @@ def build(review_month: dt.date, user: User, now: dt.datetime | None = None) -> 
         Section(
             key="launched",
             title=_("已上线"),
-            blocks=[_requirement_table("launched", _("本月上线的需求"), launched, _("本月没有上线的需求。"))],
+            blocks=[
+                _requirement_table(
+                    "launched", _("本月上线的需求"), launched, current.get("launched_count"), _("本月没有上线的需求。")
+                )
+            ],
         ),
         _risk_section(user, current, filters),
         Section(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -17,7 +18,6 @@ from needpool.accounts.models import acting_user
 from needpool.core.concurrency import StaleVersion
 from needpool.core.views import add_service_errors
 from needpool.reports import monthly
-from needpool.reports.document import Figure, Report, Table, Text
 from needpool.reports.forms import ConclusionsForm, ScheduleForm
 from needpool.reports.models import MonthlyReview
 from needpool.reports.services import (
@@ -30,35 +30,6 @@ from needpool.reports.services import (
 
 RECENT_MONTHS = 12
 PER_PAGE = 12
-
-
-def plain_sections(report: Report) -> list[dict[str, Any]]:
-    """The document as the page's own template reads it: figures with their text, tables with linked cells."""
-    sections = []
-    for section in report.sections:
-        blocks: list[dict[str, Any]] = []
-        for block in section.blocks:
-            if isinstance(block, Figure):
-                blocks.append({"kind": "figure", "block": block, "text": monthly.figure_text(block)})
-            elif isinstance(block, Table):
-                rows = [
-                    [
-                        (cell, block.hrefs[i][j] if i < len(block.hrefs) and j < len(block.hrefs[i]) else "")
-                        for j, cell in enumerate(row)
-                    ]
-                    for i, row in enumerate(block.rows)
-                ]
-                blocks.append({"kind": "table", "block": block, "rows": rows})
-            elif isinstance(block, Text):
-                blocks.append({"kind": "text", "block": block})
-        sections.append(
-            {
-                "section": section,
-                "figures": [b for b in blocks if b["kind"] == "figure"],
-                "others": [b for b in blocks if b["kind"] != "figure"],
-            }
-        )
-    return sections
 
 
 def recent_months(today: dt.date, count: int = RECENT_MONTHS) -> list[dt.date]:
@@ -145,8 +116,8 @@ def monthly_detail(request: HttpRequest, month: str) -> HttpResponse:
     report = monthly.build(start, acting_user(request.user))
     today = timezone.localdate()
     context: dict[str, Any] = {
-        "report": report,
-        "sections": plain_sections(report),
+        # The page shows the conclusions with their form; the document above it is everything else.
+        "report": replace(report, sections=[s for s in report.sections if s.key != "conclusions"]),
         "review": review,
         "conflict": conflict,
         "form": form,
