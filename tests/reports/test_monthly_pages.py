@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from needpool.accounts.models import User
+from needpool.accounts.roles import Cap, Role, role_has
 from needpool.reports import monthly
 from needpool.reports.models import MonthlyReview, MonthlyReviewSchedule
 from needpool.reports.monthly_views import recent_months
@@ -180,3 +184,21 @@ def test_a_recipient_who_lost_access_is_named_on_the_schedule_page(users: dict[s
     users["viewer"].save()
     page = client_for(users["manager"]).get("/reports/monthly/schedule/").content.decode()
     assert "发送时将跳过" in page and "viewer" in page
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(role=st.sampled_from([r.value for r in Role]), superuser=st.booleans())
+def test_pages_answer_by_role(db: Any, role: str, superuser: bool) -> None:
+    user = User.objects.create_user(
+        username=f"p-{User.objects.count()}", password=PASSWORD, role=role, is_superuser=superuser
+    )
+    client = client_for(user)
+    reads = superuser or role_has(role, Cap.SEE_ALL)
+    writes = reads and (superuser or role_has(role, Cap.ANALYSE))
+    with mocked_summary():
+        assert client.get("/reports/monthly/").status_code == (200 if reads else 403)
+        assert client.get("/reports/monthly/2026-11/").status_code == (200 if reads else 403)
+        posted = client.post("/reports/monthly/2026-11/", {"conclusions": role, "version": ""})
+    assert posted.status_code == (302 if writes else 403)
+    assert MonthlyReview.objects.filter(conclusions=role).exists() is writes
+    MonthlyReview.objects.all().delete()
