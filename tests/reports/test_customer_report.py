@@ -170,12 +170,48 @@ def test_the_report_counts_what_the_reader_may_open(story: dict[str, Any], users
     assert isinstance(chart, Chart)
     assert chart.categories == ["P0", "P1", "P2", "P3", "未定"]
     assert chart.series[0].values == [1, 2, 1, 0, 1]
-    assert table(report, "priority_table").rows == [["P0", 1], ["P1", 2], ["P2", 1], ["P3", 0], ["未定", 1]]
+    priority_table = table(report, "priority_table")
+    assert priority_table.columns == ["优先级", "需求数", "已解决", "处理中", "待处理", "暂缓", "已拒绝"]
+    assert priority_table.rows == [
+        ["P0", 1, 0, 0, 1, 0, 0],
+        ["P1", 2, 0, 1, 0, 0, 1],
+        ["P2", 1, 1, 0, 0, 0, 0],
+        ["P3", 0, 0, 0, 0, 0, 0],
+        ["未定", 1, 0, 0, 0, 1, 0],
+        ["合计", 5, 1, 1, 1, 1, 1],
+    ]
     assert [value(report, k) for k in ("resolved", "in_progress", "pending", "deferred", "rejected")] == [1, 1, 1, 1, 1]
     assert value(report, "fulfilment_rate") == 20.0  # 1 resolved of 5
     assert value(report, "csat_avg") == 4.0  # r1 5 and r2 3; r9's 1 is not the reader's to count
     assert value(report, "nps_latest") == 9
     assert report.figure("nps_latest").note.startswith("推荐者")  # type: ignore[union-attr]
+
+
+def test_every_count_links_to_the_list_that_counts_it(story: dict[str, Any], users: Any) -> None:
+    sales = users["sales"]
+    customer = story["customer"]
+    report = customer_report.build(sales, customer, NOW)
+    client = client_for(sales)
+    checks = {
+        "explicit": 2,
+        "implicit": 2,
+        "resolved": 1,
+        "in_progress": 1,
+        "pending": 1,
+        "deferred": 1,
+        "rejected": 1,
+        "requirements": 5,
+    }
+    for key, expected in checks.items():
+        href = report.figure(key).href  # type: ignore[union-attr]
+        assert f"customer={customer.pk}" in href
+        html = client.get(href).content.decode()
+        listed = {r.code for r in story["r"][1:] if r.code in html}
+        assert len(listed) == expected, (key, href, listed)
+    chart = report.block("by_priority")
+    assert isinstance(chart, Chart)
+    p1 = client.get(chart.hrefs[1]).content.decode()
+    assert story["r"][2].code in p1 and story["r"][5].code in p1 and story["r"][1].code not in p1
 
 
 def test_a_reader_who_sees_all_counts_the_vote_too(story: dict[str, Any], users: Any) -> None:
@@ -193,7 +229,8 @@ def test_the_profile_names_the_customer_and_its_owner(story: dict[str, Any], use
     assert value(report, "segment") == "普通"
     assert value(report, "value_tier") == story["customer"].get_value_tier_display()
     assert value(report, "owner") == str(users["sales"])
-    assert value(report, "contact") == "王总（采购总监）" and report.figure("contact").note == "决策者"  # type: ignore[union-attr]
+    assert value(report, "contact") == "王总"
+    assert report.figure("contact").note == "采购总监 · 决策者"  # type: ignore[union-attr]
     assert "客户 " + story["customer"].code + " A科技公司" in report.scope
 
 

@@ -55,7 +55,7 @@ def test_a_tech_company_explicit_and_implicit_needs_and_the_next_step(demo: dict
     assert (figure(report, "explicit").value, figure(report, "implicit").value) == (2, 1)
     assert figure(report, "industry").value == "互联网"
     assert figure(report, "segment").value == "潜力"
-    assert figure(report, "contact").value == "王磊（采购总监）" and figure(report, "contact").note == "决策者"
+    assert figure(report, "contact").value == "王磊" and figure(report, "contact").note == "采购总监 · 决策者"
     assert figure(report, "owner").value == str(sales)
     assert figure(report, "pending").value == 3 and figure(report, "resolved").value == 0
     next_step = timezone.localdate() + dt.timedelta(days=14)

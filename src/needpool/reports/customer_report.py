@@ -41,6 +41,26 @@ LIST_LIMIT = 50
 #: the recent interactions whose follow-up plans are shown
 PLANS_SHOWN = 5
 
+#: the status categories as this report names them: resolved / in progress / pending, then set aside
+PROGRESS_ORDER = [
+    StatusCategory.DONE,
+    StatusCategory.ACTIVE,
+    StatusCategory.NEW,
+    StatusCategory.DEFERRED,
+    StatusCategory.REJECTED,
+]
+
+
+def progress_label(category: str) -> str:
+    return {
+        StatusCategory.DONE: _("已解决"),
+        StatusCategory.ACTIVE: _("处理中"),
+        StatusCategory.NEW: _("待处理"),
+        StatusCategory.DEFERRED: _("暂缓"),
+        StatusCategory.REJECTED: _("已拒绝"),
+    }[StatusCategory(category)]
+
+
 EXPLICIT = "explicit"
 IMPLICIT = "implicit"
 PRIORITIES = [p.value for p in Priority]
@@ -65,6 +85,7 @@ class _Counts:
     by_source: Counter[str]
     by_priority: Counter[str]
     by_category: Counter[str]
+    by_priority_category: Counter[tuple[str, str]]
 
 
 def _counts(qs: QuerySet[Requirement]) -> _Counts:
@@ -73,13 +94,15 @@ def _counts(qs: QuerySet[Requirement]) -> _Counts:
     by_source: Counter[str] = Counter()
     by_priority: Counter[str] = Counter()
     by_category: Counter[str] = Counter()
+    by_priority_category: Counter[tuple[str, str]] = Counter()
     total = 0
     for source, priority, category, n in rows:
         total += n
         by_source[source or ""] += n
         by_priority[priority or ""] += n
         by_category[category] += n
-    return _Counts(total, by_source, by_priority, by_category)
+        by_priority_category[(priority or "", category)] += n
+    return _Counts(total, by_source, by_priority, by_category, by_priority_category)
 
 
 def _requirement_table(key: str, title: str, qs: QuerySet[Requirement], total: int, *, empty_note: str = "") -> Table:
@@ -121,9 +144,9 @@ def _profile_section(customer: Customer, counts: _Counts, list_href: str) -> Sec
         .order_by("maker", "id")
         .first()
     )
-    contact_text = ""
+    contact_note = ""
     if contact is not None:
-        contact_text = str(contact)
+        contact_note = " · ".join(p for p in (contact.title, contact.get_decision_role_display()) if p)
     return Section(
         key="profile",
         title=_("客户概况"),
@@ -135,8 +158,8 @@ def _profile_section(customer: Customer, counts: _Counts, list_href: str) -> Sec
             Figure(
                 key="contact",
                 label=_("主要联系人"),
-                value=contact_text or None,
-                note=contact.get_decision_role_display() if contact is not None else "",
+                value=contact.name if contact is not None else None,
+                note=contact_note,
             ),
             Figure(key="requirements", label=_("需求总数"), value=counts.total, unit="count", href=list_href),
         ],
@@ -196,6 +219,7 @@ def _priority_section(customer: Customer, counts: _Counts) -> Section:
     labels = [*PRIORITIES, _("未定")]
     values = [counts.by_priority.get(k, 0) for k in keys]
     hrefs = [requirement_list_url(None, customer=customer.pk, priority=k or None) for k in keys]
+    total_href = requirement_list_url(None, customer=customer.pk)
     return Section(
         key="priority",
         title=_("按优先级"),
@@ -211,50 +235,64 @@ def _priority_section(customer: Customer, counts: _Counts) -> Section:
             ),
             Table(
                 key="priority_table",
-                title=_("各优先级需求数"),
-                columns=[_("优先级"), _("需求数")],
-                rows=[[label, n] for label, n in zip(labels, values, strict=True)],
-                hrefs=[["", h] for h in hrefs],
+                title=_("各优先级的处理进展"),
+                columns=[_("优先级"), _("需求数"), *[progress_label(c) for c in PROGRESS_ORDER]],
+                rows=[
+                    *[
+                        [label, counts.by_priority.get(k, 0)]
+                        + [counts.by_priority_category.get((k, c.value), 0) for c in PROGRESS_ORDER]
+                        for label, k in zip(labels, keys, strict=True)
+                    ],
+                    [_("合计"), counts.total] + [counts.by_category.get(c.value, 0) for c in PROGRESS_ORDER],
+                ],
+                hrefs=[["", h] + [""] * len(PROGRESS_ORDER) for h in [*hrefs, total_href]],
             ),
         ],
     )
 
 
-def _progress_section(customer: Customer, counts: _Counts, list_href: str) -> Section:
+def _progress_section(customer: Customer, counts: _Counts) -> Section:
+    def href(category: StatusCategory) -> str:
+        return requirement_list_url(None, customer=customer.pk, status_category=category.value)
+
     done = counts.by_category.get(StatusCategory.DONE, 0)
-    active = counts.by_category.get(StatusCategory.ACTIVE, 0)
-    new = counts.by_category.get(StatusCategory.NEW, 0)
-    deferred = counts.by_category.get(StatusCategory.DEFERRED, 0)
-    rejected = counts.by_category.get(StatusCategory.REJECTED, 0)
     rate = round(100 * done / counts.total, 1) if counts.total else None
-    names = [_("已解决"), _("处理中"), _("待处理"), _("暂缓"), _("已拒绝")]
-    values = [done, active, new, deferred, rejected]
-    return Section(
-        key="progress",
-        title=_("处理进展"),
-        blocks=[
-            Figure(key="resolved", label=_("已解决"), value=done, unit="count", href=list_href),
-            Figure(key="in_progress", label=_("处理中"), value=active, unit="count", href=list_href),
-            Figure(key="pending", label=_("待处理"), value=new, unit="count", href=list_href),
-            Figure(key="deferred", label=_("暂缓"), value=deferred, unit="count", href=list_href),
-            Figure(key="rejected", label=_("已拒绝"), value=rejected, unit="count", href=list_href),
-            Figure(
-                key="fulfilment_rate",
-                label=_("需求满足率"),
-                value=rate,
-                unit="%",
-                note=f"{done} / {counts.total}" if counts.total else "",
-            ),
-            Chart(
-                key="by_progress",
-                title=_("需求处理进展"),
-                kind="pie",
-                categories=[str(n) for n in names],
-                series=[Series(name=_("需求数"), values=values)],
-                unit="count",
-            ),
-        ],
-    )
+    keys = {
+        StatusCategory.DONE: "resolved",
+        StatusCategory.ACTIVE: "in_progress",
+        StatusCategory.NEW: "pending",
+        StatusCategory.DEFERRED: "deferred",
+        StatusCategory.REJECTED: "rejected",
+    }
+    blocks: list[Any] = [
+        Figure(
+            key=keys[c],
+            label=progress_label(c),
+            value=counts.by_category.get(c.value, 0),
+            unit="count",
+            href=href(c),
+        )
+        for c in PROGRESS_ORDER
+    ]
+    blocks += [
+        Figure(
+            key="fulfilment_rate",
+            label=_("需求满足率"),
+            value=rate,
+            unit="%",
+            note=f"{done} / {counts.total}" if counts.total else "",
+        ),
+        Chart(
+            key="by_progress",
+            title=_("需求处理进展"),
+            kind="pie",
+            categories=[progress_label(c) for c in PROGRESS_ORDER],
+            series=[Series(name=_("需求数"), values=[counts.by_category.get(c.value, 0) for c in PROGRESS_ORDER])],
+            hrefs=[href(c) for c in PROGRESS_ORDER],
+            unit="count",
+        ),
+    ]
+    return Section(key="progress", title=_("处理进展"), blocks=blocks)
 
 
 def _nps_group(score: int) -> str:
@@ -385,7 +423,7 @@ def build(user: User, customer: Customer, now: dt.datetime | None = None) -> Rep
             _profile_section(customer, counts, list_href),
             _needs_section(customer, base, counts),
             _priority_section(customer, counts),
-            _progress_section(customer, counts, list_href),
+            _progress_section(customer, counts),
             _satisfaction_section(customer, base),
             _follow_up_section(customer, timezone.localdate(now)),
         ],
