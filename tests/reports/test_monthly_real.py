@@ -53,3 +53,16 @@ def test_the_review_counts_the_months_requirements(
     assert (
         f"本月 50% 的需求为{function.label}（2/4）" in items and f"本月 50% 的需求为{experience.label}（2/4）" in items
     )
+
+
+def test_the_review_page_queries_do_not_grow_with_the_month(
+    users: dict[str, Any], pool: dict[str, Any], make_requirements: Callable[..., list[Requirement]]
+) -> None:
+    from tests.conftest import count_queries
+    from tests.reports.test_monthly_pages import client_for
+
+    client = client_for(users["manager"])
+    url = f"/reports/monthly/{monthly.month_key(timezone.localdate())}/"
+    before = count_queries(client, url)
+    make_requirements(12)  # submitted now: this month
+    assert count_queries(client, url) == before <= 45
