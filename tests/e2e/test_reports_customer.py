@@ -51,3 +51,31 @@ def test_the_customer_needs_report_on_desktop_and_phone(page: Any) -> None:
     expect(page.locator("#report-document")).to_contain_text("降低运营成本")
     assert_no_horizontal_overflow(page, 390)
     screenshot(page, "reports_customer_390")
+
+
+def test_the_project_report_opens_from_the_project_page(page: Any, users: Any) -> None:
+    from needpool.analysis.services.projects import project_create
+
+    sales = _demo_sales()
+    pm = users["product_manager"]
+    project = project_create(
+        actor=pm,
+        name="互联网与制造业客户需求",
+        goal="找出影响潜力客户转化的需求",
+        leader=pm,
+        start_date=timezone.localdate() - dt.timedelta(days=30),
+        end_date=timezone.localdate() + dt.timedelta(days=60),
+        scope={"industries": ["互联网", "制造业"]},
+        members=[(sales, "客户访谈")],
+    )
+    sign_in(page, "product_manager", PASSWORD)
+    page.goto(page.base_url + f"/analysis/projects/{project.pk}/")
+    page.locator("#project-report").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"/reports/projects/{project.pk}/")
+    document = page.locator("#report-document")
+    expect(document).to_contain_text("找出影响潜力客户转化的需求")
+    expect(document).to_contain_text("A科技公司")
+    expect(document).to_contain_text("B制造企业")
+    expect(document).not_to_contain_text("悦购电子商务有限公司")
+    screenshot(page, "reports_project_1366")
