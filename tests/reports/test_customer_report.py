@@ -269,6 +269,18 @@ def test_a_reminder_of_an_earlier_date_is_no_longer_open(story: dict[str, Any], 
     assert isinstance(actions, Text) and not any("提醒" in item for item in actions.items)
 
 
+def test_a_need_whose_feedback_from_the_customer_was_deleted_is_not_theirs(
+    users: Any, customer: Customer, customer_b: Customer
+) -> None:
+    shared = need(users["sales"], customer, "两家都提的需求", source="explicit", priority="P1")
+    Feedback.objects.create(
+        customer=customer_b, requirement=shared, channel="sales", raw_text="B 也提了", received_at=timezone.now()
+    )
+    Feedback.all_objects.filter(requirement=shared, customer=customer).update(deleted_at=timezone.now())
+    assert value(customer_report.build(users["admin"], customer, NOW), "requirements") == 0
+    assert value(customer_report.build(users["admin"], customer_b, NOW), "requirements") == 1
+
+
 def test_a_customer_with_nothing_yet(users: Any, customer_b: Customer) -> None:
     report = customer_report.build(users["product_manager"], customer_b, NOW)
     assert value(report, "requirements") == 0

@@ -53,7 +53,7 @@ def sees_customer(rep: Any, owner: Any) -> bool:
     return owner is None or owner.pk == rep.pk or owner.team_id == rep.team_id
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 @given(owners=customers_st, requirements=st.lists(requirement_st, max_size=6), reader=st.integers(0, 2))
 def test_a_rep_sees_a_report_iff_they_see_the_customer_and_counts_only_what_they_open(
     people: list[Any], owners: list[int | None], requirements: list[dict[str, Any]], reader: int
