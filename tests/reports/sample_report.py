@@ -82,3 +82,102 @@ def sample_report(*, scope: list[str] | None = None) -> Report:
             ),
         ],
     )
+
+
+def full_report(list_url: str = "/requirements/") -> Report:
+    """A dashboard-sized document: every chart kind, a wide table, eight figures (for layout checks)."""
+    period = "submitted_after=2026-11-01&submitted_before=2026-11-30"
+    types = [("function_improvement", "功能优化"), ("new_feature", "新功能"), ("bug", "缺陷"), ("service", "服务")]
+    owners = ["张三", "李四", "王五（华东大区客户成功经理）", "赵六", "钱七", "孙八"]
+    weeks = [f"2026-W{w}" for w in range(36, 49)]
+    return Report(
+        kind="dashboard",
+        title="需求仪表盘",
+        scope=["期间 2026-11-01 至 2026-11-30", "粒度 按周", "团队 华东销售部", "客户分层 高价值"],
+        computed_at=COMPUTED_AT,
+        sections=[
+            Section(
+                key="overview",
+                title="概览",
+                blocks=[
+                    Figure("total", "需求总数", 1280, "count", href=f"{list_url}?{period}"),
+                    Figure("fulfilment_rate", "需求满足率", 62.5, "%", "800 / 1280", f"{list_url}?{period}"),
+                    Figure("sla_compliance", "SLA 达标率", 91.2, "%", "目标 24 小时"),
+                    Figure("first_response", "平均首次响应", 5.4, "h"),
+                    Figure("lead_launch", "平均上线周期", 23.5, "d"),
+                    Figure("lead_close", "平均关闭周期", 31.0, "d"),
+                    Figure("overdue_requirements", "逾期需求", 17, "count", href=f"{list_url}?overdue=true"),
+                    Figure("csat", "满意度", 4.3, "score", "共 85 份答卷"),
+                    Figure("nps", "NPS", 32, "", "推荐 50 · 中立 32 · 贬损 18"),
+                ],
+            ),
+            Section(
+                key="distribution",
+                title="分布",
+                blocks=[
+                    Chart(
+                        "by_type",
+                        "需求类型",
+                        "bar",
+                        [label for _, label in types],
+                        [Series("需求数", [520, 310, 280, 170])],
+                        [f"{list_url}?{period}&type={key}" for key, _ in types],
+                        "count",
+                    ),
+                    Chart(
+                        "by_channel",
+                        "来源渠道",
+                        "pie",
+                        ["门户", "电话", "销售沟通", "工单系统", "问卷"],
+                        [Series("需求数", [300, 200, 400, 330, 50])],
+                        unit="count",
+                    ),
+                    Chart(
+                        "by_status",
+                        "状态漏斗",
+                        "funnel",
+                        ["待受理", "评审中", "开发中", "已上线", "已关闭"],
+                        [Series("需求数", [1280, 900, 700, 500, 420])],
+                    ),
+                    Chart(
+                        "by_owner",
+                        "按负责人",
+                        "hbar",
+                        owners,
+                        [Series("需求数", [120, 98, 75, 60, 33, 12])],
+                        unit="count",
+                    ),
+                    Chart(
+                        "by_priority",
+                        "按优先级与状态",
+                        "stacked",
+                        ["P0", "P1", "P2", "P3"],
+                        [Series("未解决", [10, 40, 80, 120]), Series("已解决", [30, 100, 200, 300])],
+                    ),
+                ],
+            ),
+            Section(
+                key="trend",
+                title="趋势",
+                blocks=[
+                    Chart(
+                        "trend",
+                        "每周提交与解决",
+                        "line",
+                        weeks,
+                        [
+                            Series("提交", [80 + i * 3 for i in range(13)]),
+                            Series("解决", [60 + i * 4 for i in range(13)]),
+                        ],
+                    ),
+                    Table(
+                        "per_owner",
+                        "按负责人",
+                        ["负责人", "需求数", "已解决", "满足率", "平均首次响应（小时）", "SLA 达标率", "逾期"],
+                        [[o, 100 - i * 10, 60 - i * 5, 60.0 - i, 5.5 + i, 90.5 - i, i] for i, o in enumerate(owners)],
+                        [["", f"{list_url}?owner={i}", "", "", "", "", ""] for i, _ in enumerate(owners)],
+                    ),
+                ],
+            ),
+        ],
+    )

@@ -224,3 +224,84 @@ def test_any_query_is_a_report_or_a_clear_refusal(users, calls, query):
     assert filters.start <= filters.end
     assert (filters.end - filters.start).days < 3660
     assert filters.grain in ("week", "month")
+
+
+# ---------------------------------------------------------------- with the real dashboard
+
+
+@pytest.fixture
+def november(users: dict[str, Any], customer: Any, customer_b: Any) -> dict[str, Any]:
+    """Three 功能优化 and one 服务 requirement submitted in November 2026, one 服务 in October."""
+    from needpool.requirements.services import requirement_create
+    from tests.conftest import option
+
+    def make(title: str, type_key: str, day: dt.date, on: Any) -> Any:
+        return requirement_create(
+            actor=users["manager"],
+            customer=on,
+            title=title,
+            type=option("type", type_key),
+            submitted_at=dt.datetime.combine(day, dt.time(10), tzinfo=timezone.get_current_timezone()),
+        )
+
+    made = [
+        make("批量折扣规则", "function_improvement", dt.date(2026, 11, 3), customer),
+        make("报表导出 Excel", "function_improvement", dt.date(2026, 11, 12), customer),
+        make("订单批量导入", "function_improvement", dt.date(2026, 11, 29), customer_b),
+        make("交付速度慢", "service", dt.date(2026, 11, 20), customer_b),
+        make("十月的投诉", "service", dt.date(2026, 10, 31), customer_b),
+    ]
+    return {"requirements": made}
+
+
+def chart_data(html: str, element_id: str) -> dict[str, Any]:
+    import json
+    import re
+
+    found = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
+    assert found, element_id
+    return json.loads(found.group(1))
+
+
+def test_the_real_dashboard_counts_the_period(users, november):
+    response = client_for(users["manager"]).get(URL, {"start": "2026-11-01", "end": "2026-11-30"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="report-document"' in html
+    by_type = chart_data(html, "chart-data-distributions-type")
+    counts = dict(zip(by_type["categories"], by_type["series"][0]["values"], strict=True))
+    assert counts == {"功能优化": 3, "服务": 1}
+    href = by_type["hrefs"][by_type["categories"].index("服务")]
+    assert "type=service" in href and "submitted_after=2026-11-01" in href and "submitted_before=2026-11-30" in href
+    assert "期间 2026-11-01 至 2026-11-30" in html or "2026-11-01" in html
+
+
+def test_the_real_dashboard_page_query_count(
+    users, november, team, monkeypatch, django_assert_max_num_queries, make_user
+):
+    """The page's own queries (session, user, the filter menus, the nav) stay few beside the dashboard's; more
+    teams, users and rows add none."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(5):
+        make_user("sales", username=f"s{i}", team=Team.objects.create(name=f"团队{i}"))
+    real = metrics.dashboard
+    counted: list[int] = []
+
+    def counting(**kwargs: Any) -> Any:
+        with CaptureQueriesContext(connection) as inner:
+            report = real(**kwargs)
+        counted.append(len(inner.captured_queries))
+        return report
+
+    monkeypatch.setattr(metrics, "dashboard", counting)
+    client = client_for(users["manager"])
+    client.get(URL)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(URL, {"start": "2026-11-01", "end": "2026-11-30", "team": team.pk})
+    assert response.status_code == 200
+    own = len(ctx.captured_queries) - counted[-1]
+    assert own <= 10, own
+    with django_assert_max_num_queries(counted[-1] + 10):
+        client.get(URL, {"start": "2026-11-01", "end": "2026-11-30", "team": team.pk})

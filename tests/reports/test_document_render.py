@@ -40,7 +40,7 @@ def test_head_title_scope_computed_at_and_stale_note(settings):
 
 def test_figures_show_value_unit_note_and_link():
     html = render(sample_report())
-    rate = re.search(r'<a class="[^"]*report-figure" href="([^"]+)" id="figure-overview-fulfilment_rate"', html)
+    rate = re.search(r'<a class="[^"]*report-figure-link" href="([^"]+)" id="figure-overview-fulfilment_rate"', html)
     assert rate and rate.group(1) == "/requirements/?status=closed&amp;submitted_after=2026-11-01"
     block = html[html.index('id="figure-overview-fulfilment_rate"') :][:600]
     assert ">62.5</span>" in block and '<span class="report-figure-unit">%</span>' in block and "125 / 200" in block

@@ -89,6 +89,7 @@ def chart_json(chart: Chart) -> dict[str, Any]:
         "hrefs": [str(h or "") for h in chart.hrefs],
         "unit": chart.unit,
         "unitLabel": unit_text(chart.unit),
+        "emptyText": _("暂无数据"),
     }
 
 

@@ -65,29 +65,59 @@
     return { show: true, type: "scroll", top: 0 };
   }
 
-  function categoryLabel(count, horizontal) {
+  // A label's width in pixels, roughly: a CJK character is about 12px at ECharts' default size, others 7px.
+  function textWidth(text) {
+    var width = 0;
+    for (var i = 0; i < text.length; i++) width += text.charCodeAt(i) > 0x2e80 ? 12 : 7;
+    return width;
+  }
+
+  // Category labels lie flat while they fit side by side, and slant when they would overlap.
+  function categoryLabel(categories, horizontal, available) {
     var label = { hideOverlap: false, interval: 0 };
     if (horizontal) {
       label.width = small() ? 88 : 150;
       label.overflow = "truncate";
-    } else if (count > 6 || (small() && count > 3)) {
+      return label;
+    }
+    var widest = categories.reduce(function (m, c) {
+      return Math.max(m, textWidth(String(c)));
+    }, 0);
+    if (categories.length * (widest + 10) > available - 48) {
       label.rotate = 35;
       label.width = 90;
       label.overflow = "truncate";
+      // Too many even slanted (a year of weeks): ECharts shows every n-th label.
+      if (categories.length * 16 > available - 48) delete label.interval;
     }
     return label;
   }
 
-  function barLike(data, horizontal, stacked) {
-    var count = data.categories.length;
+  // Counts step by whole numbers; a percentage says so on its axis.
+  function valueAxis(data) {
+    var axis = { type: "value" };
+    if (data.unit === "count") axis.minInterval = 1;
+    if (data.unit === "%") axis.axisLabel = { formatter: "{value}%" };
+    return axis;
+  }
+
+  function hasValues(data) {
+    return data.series.some(function (s) {
+      return s.values.some(function (v) {
+        return v !== null && v !== undefined && Number(v) !== 0;
+      });
+    });
+  }
+
+  function barLike(data, horizontal, stacked, available) {
     var category = {
       type: "category",
       data: data.categories,
       triggerEvent: true,
-      axisLabel: categoryLabel(count, horizontal),
+      axisLabel: categoryLabel(data.categories, horizontal, available),
       axisTick: { alignWithLabel: true },
     };
-    var value = { type: "value", minInterval: data.unit === "count" || !data.unit ? 1 : 0 };
+    var value = valueAxis(data);
     if (horizontal) category.inverse = true; // the first category on top, as in the table
     return {
       legend: legend(data),
@@ -110,7 +140,7 @@
     };
   }
 
-  function line(data) {
+  function line(data, available) {
     return {
       legend: legend(data),
       tooltip: tooltip(data, "axis"),
@@ -120,9 +150,9 @@
         data: data.categories,
         boundaryGap: false,
         triggerEvent: true,
-        axisLabel: categoryLabel(data.categories.length, false),
+        axisLabel: categoryLabel(data.categories, false, available),
       },
-      yAxis: { type: "value" },
+      yAxis: valueAxis(data),
       series: data.series.map(function (s) {
         return {
           name: s.name,
@@ -157,6 +187,8 @@
           radius: phone ? ["32%", "58%"] : ["38%", "66%"],
           center: ["50%", phone ? "45%" : "50%"],
           avoidLabelOverlap: true,
+          stillShowZeroSum: false, // nothing counted: no slices, not equal ones
+          percentPrecision: 1,
           cursor: "pointer",
           label: { show: !phone, formatter: "{b}\n{d}%", overflow: "truncate", width: 110 },
           data: named(data),
@@ -173,32 +205,42 @@
           name: (data.series[0] && data.series[0].name) || data.title,
           type: "funnel",
           sort: "none", // the order of the statuses, not of the counts
-          left: "8%",
-          right: "8%",
+          left: 8,
+          width: "58%",
           top: 8,
           bottom: 8,
-          minSize: "8%",
+          minSize: "4%",
           gap: 2,
           cursor: "pointer",
-          label: { position: "inside", formatter: "{b} {c}", color: "#fff", overflow: "truncate" },
+          // Beside the funnel: a step with few requirements is too narrow to hold its name.
+          label: { position: "right", formatter: "{b}  {c}", color: "#495057", overflow: "truncate", width: 120 },
+          labelLine: { show: true, length: 8 },
           data: named(data),
         },
       ],
     };
   }
 
-  function option(data) {
+  function option(data, available) {
     var kind = data.kind;
     // A column chart of many categories reads better lying down on a phone.
     if (kind === "bar" && small() && data.categories.length > 4) kind = "hbar";
     var built;
-    if (kind === "hbar") built = barLike(data, true, false);
-    else if (kind === "stacked") built = barLike(data, false, true);
-    else if (kind === "line") built = line(data);
+    if (kind === "hbar") built = barLike(data, true, false, available);
+    else if (kind === "stacked") built = barLike(data, false, true, available);
+    else if (kind === "line") built = line(data, available);
     else if (kind === "pie") built = pie(data);
     else if (kind === "funnel") built = funnel(data);
-    else built = barLike(data, false, false);
+    else built = barLike(data, false, false, available);
     built.animation = false;
+    if (!hasValues(data)) {
+      built.title = {
+        text: data.emptyText || "—",
+        left: "center",
+        top: "middle",
+        textStyle: { color: "#868e96", fontSize: 14, fontWeight: "normal" },
+      };
+    }
     built.aria = { enabled: true };
     return { option: built, kind: kind };
   }
@@ -230,7 +272,7 @@
   function draw(el) {
     var data = readJson(el.getAttribute("data-chart-data"));
     if (!data || !data.categories || !data.categories.length) return;
-    var built = option(data);
+    var built = option(data, el.clientWidth || 320);
     if (built.kind === "hbar") {
       // Room for every category: a bar per row, never squeezed below a readable height.
       el.style.height = Math.max(180, 48 + data.categories.length * (small() ? 30 : 28)) + "px";
