@@ -340,7 +340,9 @@ def _lines(
             x, y = left + slot * (i + 0.5), y_of(value)
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
             if label_values:
-                body.append(_text(x, y - 7, fmt_value(_raw(chart, s, i), chart.unit), size=VALUE_SIZE))
+                # Alternate series put their values under the points, so two close lines stay readable.
+                label_y = y - 7 if s % 2 == 0 else y + 15
+                body.append(_text(x, label_y, fmt_value(_raw(chart, s, i), chart.unit), size=VALUE_SIZE))
     return body
 
 
