@@ -101,7 +101,11 @@ class Evaluation(TimeStampedModel):
         verbose_name = _("效果评估")
         verbose_name_plural = _("效果评估")
         ordering = ["-due_date", "-id"]
-        indexes = [models.Index(fields=["owner", "completed_at", "due_date"], name="evaluation_owner_due_idx")]
+        indexes = [
+            models.Index(fields=["owner", "completed_at", "due_date"], name="evaluation_owner_due_idx"),
+            # Evaluations completed in a period (business effect in the reports).
+            models.Index(fields=["completed_at"], name="evaluation_completed_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(ease_of_use__isnull=True) | models.Q(ease_of_use__gte=1, ease_of_use__lte=5),

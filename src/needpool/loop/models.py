@@ -260,6 +260,8 @@ class SurveyInvitation(models.Model):
         indexes = [
             models.Index(fields=["requirement", "kind"], name="loop_invitation_req_idx"),
             models.Index(fields=["campaign", "answered_at"], name="loop_invitation_campaign_idx"),
+            # Answers of one kind given in a period (CSAT and NPS figures of the reports).
+            models.Index(fields=["kind", "answered_at"], name="loop_invitation_answered_idx"),
         ]
 
     def __str__(self) -> str:

@@ -249,6 +249,10 @@ class Requirement(SoftDeletable, TimeStampedModel):
                 condition=Q(first_responded_at__isnull=True),
                 name="req_sla_pending_idx",
             ),
+            # Reports count live requirements (not merged, not deleted) submitted in a period: equality on the
+            # two NULLs, then the range. SQLite's statistics otherwise rate "merged_into_id IS NULL" as selective
+            # and walk the whole table through the foreign key's index.
+            models.Index(fields=["merged_into", "deleted_at", "submitted_at"], name="req_live_submitted_idx"),
         ]
 
     def __str__(self) -> str:
@@ -373,6 +377,12 @@ class StatusChange(models.Model):
         verbose_name = _("状态变更")
         verbose_name_plural = _("状态变更")
         ordering = ["-at", "-id"]
+        indexes = [
+            # A requirement's moves in time order with their targets (first launch / close, time in a status).
+            models.Index(fields=["requirement", "at", "target"], name="statuschange_req_at_idx"),
+            # Moves into some statuses within a period (launched in the period).
+            models.Index(fields=["target", "at"], name="statuschange_target_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.requirement_id}: {self.source} → {self.target}"
