@@ -16,7 +16,8 @@ r8     11-15 10:00 manager    new→in_progress 11-15 16:00→testing 11-18   no
 r9     11-25 10:00 pm         new→rejected 11-26 10:00                     important 11-26 10:00 24h  P3
 =====  ==========  =========  ==========================================  ========  ==============  =====
 
-Outside the cohort: r5 (10-31 23:30, new, expected 11-01: overdue), r10 (09-01, launched 11-02 10:00),
+Outside the cohort: r5 (10-31 23:30, new, expected 11-01: overdue), r10 (09-01, launched 09-05, back to
+testing 09-10, launched again 11-02 10:00),
 r11 (12-01 00:30 local — still 11-30 in UTC), r6 (deleted), r7 (merged into r1). Customers: A 高价值 互联网
 (owner sales), B 潜力 制造 (owner pm), C 普通 互联网 (no owner), D 普通 金融 (owner of another team).
 r1: A · sales; r2: A · sales + B · ticket; r3: B · sales; r4: C · website_form; r8: C · sales;
@@ -149,7 +150,8 @@ def november(users: dict[str, User], make_user: Any) -> dict[str, Any]:
     history(r8, ("in_progress", at(11, 15, 16)), ("testing", at(11, 18)), ("launched", at(11, 20)))
     history(r9, ("rejected", at(11, 26)))
     history(r5)
-    r10_launch = history(r10, ("in_progress", at(9, 2)), ("testing", at(9, 3)), ("launched", at(11, 2)))[-1]
+    r10_moves = history(r10, ("in_progress", at(9, 2)), ("testing", at(9, 3)), ("launched", at(9, 5)),
+                        ("testing", at(9, 10)), ("launched", at(11, 2)))  # fmt: skip
     history(r11)
     r6_launch = history(r6, ("in_progress", at(11, 5, 12)), ("testing", at(11, 6)), ("launched", at(11, 7)))[-1]
     history(r7)
@@ -233,12 +235,10 @@ def november(users: dict[str, User], make_user: Any) -> dict[str, Any]:
                met="yes")  # fmt: skip
     evaluation(r8, launches[r8.pk], at(11, 29), repurchased=False, referred=True, complaint_drop_pct=Decimal("10.0"),
                met="partly")  # fmt: skip
-    evaluation(r10, r10_launch, at(11, 16), renewed=False, referred=False, met="no")
+    evaluation(r10, r10_moves[-1], at(11, 16), renewed=False, referred=False, met="no")
     evaluation(r6, r6_launch, at(11, 20), repurchased=True, renewed=True, referred=True, met="yes")
-    # Completed in December: not counted. (A second evaluation needs a second launch move of r1.)
-    relaunch = StatusChange.objects.create(requirement=r1, source=status("testing"), target=status("launched"))
-    StatusChange.objects.filter(pk=relaunch.pk).update(at=at(11, 14))
-    evaluation(r1, relaunch, at(12, 1), repurchased=False, met="no")
+    # Completed in December (of r10's first launch): not counted.
+    evaluation(r10, r10_moves[2], at(12, 1), repurchased=False, met="no")
 
     return {
         "r1": r1, "r2": r2, "r3": r3, "r4": r4, "r5": r5, "r6": r6, "r7": r7, "r8": r8, "r9": r9,
@@ -260,7 +260,7 @@ def test_summary_every_figure(november: dict[str, Any], users: dict[str, User]) 
     assert (got["sla_due"], got["sla_met"], got["sla_compliance"]) == (4, 2, 50.0)  # r1 r2 r3 r9; r1 r9 met
     assert got["sla_breach_count"] == 2
     assert got["first_response_avg_hours"] == 22.0  # (10 + 48 + 6 + 24) / 4
-    assert got["lead_launch_avg_days"] == 7.5  # r1 10 d, r8 5 d (r1's later second launch does not count)
+    assert got["lead_launch_avg_days"] == 7.5  # r1 10 d, r8 5 d
     assert got["lead_close_avg_days"] == 20.0  # r1
     assert got["overdue_requirements"] == 2  # r2 (expected 12-01, in progress), r5 (outside the period)
     assert got["overdue_tasks"] == 1  # t1; t4 is due today; r6's task belongs to a deleted requirement
@@ -285,7 +285,7 @@ def test_summary_every_figure(november: dict[str, Any], users: dict[str, User]) 
     assert got["launched_count"] == 3
     assert got["launched"][1] == (r["r1"].pk, r["r1"].code, "r1")
     assert [pk for pk, _c, _t in got["sla_breaches"]] == [r["r2"].pk, r["r3"].pk]
-    # Business effect over r1, r8, r10 (r6 deleted, r1's December evaluation outside the period).
+    # Business effect over r1, r8, r10 (r6 deleted, r10's December evaluation outside the period).
     assert got["effect_count"] == 3
     assert (got["repurchase_rate"], got["repurchase_count"]) == (50.0, 2)
     assert (got["renewal_rate"], got["renewal_count"]) == (50.0, 2)
@@ -395,3 +395,21 @@ def test_summary_query_count_is_fixed(
 def test_now_defaults_to_the_clock(users: dict[str, User]) -> None:
     filters = ReportFilters.default(today=timezone.localdate())
     assert metrics.summary(user=users["admin"], filters=filters)["total"] == 0
+
+
+def test_a_flow_without_launched_counts_its_first_done_status_as_launch(
+    november: dict[str, Any], users: dict[str, User]
+) -> None:
+    lite = Workflow.objects.create(key="lite", name="简易流程")
+    start = WorkflowStatus.objects.create(workflow=lite, key="open", label="待办", category="new", is_initial=True)
+    finished = WorkflowStatus.objects.create(workflow=lite, key="finished", label="完成", category="done", order=1)
+    req = november["r4"]
+    StatusChange.objects.filter(requirement=req).update(target=start)
+    change = StatusChange.objects.create(requirement=req, source=start, target=finished)
+    StatusChange.objects.filter(pk=change.pk).update(at=req.submitted_at + dt.timedelta(days=4))
+    Requirement.objects.filter(pk=req.pk).update(status=finished)
+    got = metrics.summary(user=users["admin"], filters=NOVEMBER, now=NOW)
+    assert got["lead_launch_avg_days"] == 6.3  # (10 + 5 + 4) / 3
+    assert got["lead_close_avg_days"] == 20.0  # the lite flow has no close status
+    assert got["resolved"] == 3
+    assert ("finished", "完成", 1) in got["by_status"]

@@ -518,6 +518,10 @@ def effect(s: dict[str, Any]) -> Section:
     )
 
 
+def _current(s: dict[str, Any]) -> dict[str, int]:
+    return {key: n for key, _label, n in s["by_status"]}
+
+
 def build(
     *,
     filters: ReportFilters,
@@ -537,7 +541,7 @@ def build(
             overview(filters, s),
             breakdowns(filters, cohort, sliced, now),
             distributions(filters, s),
-            funnel(filters, s, status_info, q.time_in_status(cohort, now=now)),
+            funnel(filters, s, status_info, q.time_in_status(cohort, now=now, current=_current(s))),
             trends(filters, q.per_day(cohort)),
             satisfaction(s),
             effect(s),

@@ -24,10 +24,9 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -44,6 +43,8 @@ from needpool.requirements.filters import overdue_q
 from needpool.requirements.models import Feedback, Requirement, StatusChange, WorkflowStatus
 
 LAUNCH_KEY = "launched"
+# A fixed instant moves are measured from (sums of timestamps as sums of durations, on every database).
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 CLOSE_KEY = "closed"
 
 
@@ -140,19 +141,32 @@ SLA_MET_Q = Q(
 DONE_Q = Q(status__category=StatusCategory.DONE)
 
 
-def first_move_at(status_ids: list[int]) -> Subquery:
-    """When the requirement first moved into one of ``status_ids`` (None if never)."""
-    return Subquery(
-        StatusChange.objects.filter(requirement_id=OuterRef("pk"), target_id__in=status_ids)
+def lead_times(cohort: QuerySet[Requirement], *, status_info: Statuses) -> dict[str, Any]:
+    """Average days from submission to the first move into a launch status and into a close status, over the
+    requirements of the cohort that got there: one GROUP BY per requirement on the status moves, averaged around
+    it."""
+    ids = [*status_info.launch_ids, *status_info.close_ids]
+    if not ids:
+        return {"lead_launch_avg_days": None, "lead_close_avg_days": None}
+    row = (
+        StatusChange.objects.filter(requirement__in=cohort, target_id__in=ids)
         .order_by()
         .values("requirement_id")
-        .annotate(first=Min("at"))
-        .values("first")[:1]
+        .annotate(
+            launch=Min("at", filter=Q(target_id__in=status_info.launch_ids)),
+            close=Min("at", filter=Q(target_id__in=status_info.close_ids)),
+            submitted=Min("requirement__submitted_at"),
+        )
+        .aggregate(
+            launch_avg=Avg(span(F("launch"), F("submitted"))),
+            close_avg=Avg(span(F("close"), F("submitted"))),
+        )
     )
+    return {"lead_launch_avg_days": days(row["launch_avg"]), "lead_close_avg_days": days(row["close_avg"])}
 
 
 def headline(cohort: QuerySet[Requirement], *, now: dt.datetime, status_info: Statuses) -> dict[str, Any]:
-    """Totals, SLA and lead times of the requirements submitted in the period: one query."""
+    """Totals and SLA of the requirements submitted in the period: one query."""
     row = cohort.order_by().aggregate(
         total=Count("id"),
         resolved=Count("id", filter=DONE_Q),
@@ -161,8 +175,6 @@ def headline(cohort: QuerySet[Requirement], *, now: dt.datetime, status_info: St
         sla_breached=Count("id", filter=sla_rules.breached_q(now)),
         responded=Count("id", filter=Q(first_responded_at__isnull=False)),
         first_response=Avg(span(F("first_responded_at"), F("submitted_at"))),
-        lead_launch=Avg(span(first_move_at(status_info.launch_ids), F("submitted_at"))),
-        lead_close=Avg(span(first_move_at(status_info.close_ids), F("submitted_at"))),
     )
     return {
         "total": row["total"],
@@ -174,8 +186,6 @@ def headline(cohort: QuerySet[Requirement], *, now: dt.datetime, status_info: St
         "sla_breach_count": row["sla_breached"],
         "first_response_count": row["responded"],
         "first_response_avg_hours": hours(row["first_response"]),
-        "lead_launch_avg_days": days(row["lead_launch"]),
-        "lead_close_avg_days": days(row["lead_close"]),
     }
 
 
@@ -463,21 +473,35 @@ def per_day(cohort: QuerySet[Requirement]) -> dict[dt.date, tuple[int, int]]:
     return {day: (total, resolved) for day, total, resolved in rows}
 
 
-def time_in_status(cohort: QuerySet[Requirement], *, now: dt.datetime) -> dict[str, tuple[int, float | None]]:
+def time_in_status(
+    cohort: QuerySet[Requirement], *, now: dt.datetime, current: dict[str, int]
+) -> dict[str, tuple[int, float | None]]:
     """Per status key: how many requirements of the cohort ever entered it, and the average days a stay lasted
-    (from the move into it to the next move, or to now when it is still there)."""
-    following = (
-        StatusChange.objects.filter(requirement_id=OuterRef("requirement_id"))
-        .filter(Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk")))
-        .order_by("at", "pk")
-        .values("at")[:1]
-    )
-    left = Coalesce(Subquery(following), Value(now, output_field=DateTimeField()))
-    rows = (
-        StatusChange.objects.filter(requirement__in=cohort)
-        .order_by()
-        .values("target__key")
-        .annotate(reached=Count("requirement_id", distinct=True), stay=Avg(span(left, F("at"))))
-        .values_list("target__key", "reached", "stay")
-    )
-    return {key: (reached, days(stay)) for key, reached, stay in rows}
+    (from the move into it to the move out of it, or to ``now`` for the ``current`` count still there).
+
+    A requirement's time in a status is the sum of its moves out minus the sum of its moves in (plus now while it
+    is still there), so two GROUP BYs over the moves give every status's total without pairing the moves. Each
+    move names the status it left (``source``), as the transition service records it.
+    """
+    moves = StatusChange.objects.filter(requirement__in=cohort).order_by()
+    since = Value(EPOCH, output_field=DateTimeField())
+    # Averages times counts, not sums: a sum of a million timestamps overflows SQLite's integers.
+    entries = {
+        key: (entered, stays, (into or dt.timedelta(0)) * stays)
+        for key, entered, stays, into in moves.values("target__key")
+        .annotate(entered=Count("requirement_id", distinct=True), stays=Count("id"), into=Avg(span(F("at"), since)))
+        .values_list("target__key", "entered", "stays", "into")
+    }
+    exits = {
+        key: (left or dt.timedelta(0)) * n
+        for key, n, left in moves.filter(source__isnull=False)
+        .values("source__key")
+        .annotate(n=Count("id"), left=Avg(span(F("at"), since)))
+        .values_list("source__key", "n", "left")
+    }
+    out: dict[str, tuple[int, float | None]] = {}
+    for key, (entered, stays, into) in entries.items():
+        still = current.get(key, 0)
+        spent = exits.get(key, dt.timedelta(0)) + still * (now - EPOCH) - into
+        out[key] = (entered, days(spent / stays) if stays else None)
+    return out

@@ -91,6 +91,7 @@ def _figures(
     cohort = report_requirements(user, filters)
     status_info = q.statuses()
     out: dict[str, Any] = q.headline(cohort, now=now, status_info=status_info)
+    out.update(q.lead_times(cohort, status_info=status_info))
     out["overdue_requirements"] = q.overdue_requirements(sliced, today=today)
     out["overdue_tasks"] = q.overdue_tasks(sliced, today=today)
     out.update(q.csat(sliced, start=start, end=end))
