@@ -346,6 +346,33 @@ def test_the_page_shows_the_report_and_the_customer_page_links_it(story: dict[st
     assert f'href="{url}"' in detail and "需求报告" in detail
 
 
+def test_the_export_buttons_export_this_customers_report(
+    story: dict[str, Any], users: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from needpool.core.models import BackgroundJob
+
+    customer = story["customer"]
+    client = client_for(users["sales"])
+    html = client.get(reverse("reports:customer", args=[customer.pk])).content.decode()
+    assert '<input type="hidden" name="kind" value="customer">' in html
+    assert f'<input type="hidden" name="customer" value="{customer.pk}">' in html
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            reverse("reports:export_start"), {"kind": "customer", "format": "xlsx", "customer": str(customer.pk)}
+        )
+    assert started.status_code == 302
+    job = BackgroundJob.objects.get()
+    assert job.status == BackgroundJob.Status.DONE
+    download = client.get(reverse("reports:export_download", args=[job.pk]))
+    book = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    cells = {cell.value for sheet in book.worksheets for row in sheet.iter_rows() for cell in row}
+    assert story["r"][1].code in cells and story["r"][9].code not in cells
+
+
 def test_the_page_needs_sign_in(story: dict[str, Any]) -> None:
     response = Client().get(reverse("reports:customer", args=[story["customer"].pk]))
     assert response.status_code in (302, 403) and "A科技公司" not in response.content.decode()

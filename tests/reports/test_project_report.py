@@ -217,6 +217,8 @@ def test_the_page_and_the_link_from_the_project(story: dict[str, Any], users: An
     html = client.get(url).content.decode()
     assert "分析项目报告 · 制造业客户需求分析" in html and "华东机床" in html and "北方超市" not in html
     assert f'href="{url}"' in client.get(reverse("analysis:project", args=[project.pk])).content.decode()
+    assert '<input type="hidden" name="kind" value="project">' in html
+    assert f'<input type="hidden" name="project" value="{project.pk}">' in html
 
 
 def test_the_page_query_count_does_not_grow_with_the_scope(
