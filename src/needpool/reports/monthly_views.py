@@ -124,6 +124,7 @@ def monthly_detail(request: HttpRequest, month: str) -> HttpResponse:
         "may_write": may_write,
         "month": start,
         "month_key": monthly.month_key(start),
+        "export_query": {"month": monthly.month_key(start)},
         "month_label": monthly.month_label(start),
         "previous_key": monthly.month_key(monthly.previous_month(start)) if start > monthly.FIRST_MONTH else "",
         "next_key": monthly.month_key((start + dt.timedelta(days=32)).replace(day=1))
