@@ -416,7 +416,6 @@ def build(user: User, customer: Customer, now: dt.datetime | None = None) -> Rep
     return Report(
         kind="customer",
         title=_("客户需求报告 · %(name)s") % {"name": customer.name},
-        subtitle=customer.code,
         scope=scope,
         computed_at=now,
         sections=[
