@@ -28,7 +28,7 @@ ID_RANGE = {"minimum": 1, "maximum": 2**53}
 
 
 class SeriesSerializer(serializers.Serializer):
-    name = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
     values = serializers.ListField(child=serializers.JSONField(allow_null=True), help_text=_("每个类别一个值"))
 
 
@@ -36,9 +36,9 @@ class BlockSerializer(serializers.Serializer):
     """One block of a section: which fields it has depends on ``type``."""
 
     type = serializers.ChoiceField(choices=["figure", "table", "chart", "text"])
-    key = serializers.CharField()
+    key = serializers.CharField(allow_blank=True)
     # figure
-    label = serializers.CharField(required=False)  # type: ignore[assignment]
+    label = serializers.CharField(required=False, allow_blank=True)  # type: ignore[assignment]
     value = serializers.JSONField(required=False, allow_null=True, help_text=_("数值；无数据时为 null"))
     unit = serializers.ChoiceField(
         choices=["", "%", "h", "d", "count", "score"], required=False, allow_blank=True, help_text=_("单位")
@@ -47,7 +47,7 @@ class BlockSerializer(serializers.Serializer):
     href = serializers.CharField(required=False, allow_blank=True, help_text=_("对应需求列表的链接（点击下钻）"))
     # table, chart, text
     title = serializers.CharField(required=False, allow_blank=True)
-    columns = serializers.ListField(child=serializers.CharField(), required=False)
+    columns = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
     rows = serializers.ListField(
         child=serializers.ListField(child=serializers.JSONField(allow_null=True)), required=False
     )
@@ -57,25 +57,25 @@ class BlockSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=["bar", "hbar", "line", "pie", "funnel", "stacked"], required=False, help_text=_("图表类型")
     )
-    categories = serializers.ListField(child=serializers.CharField(), required=False)
+    categories = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
     series = SeriesSerializer(many=True, required=False)
     body = serializers.CharField(required=False, allow_blank=True)
-    items = serializers.ListField(child=serializers.CharField(), required=False)
+    items = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
 
 
 class SectionSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    title = serializers.CharField()
+    key = serializers.CharField(allow_blank=True)
+    title = serializers.CharField(allow_blank=True)
     blocks = BlockSerializer(many=True)
 
 
 class ReportSerializer(serializers.Serializer):
     """A report document: its sections of figures, tables, charts and text."""
 
-    kind = serializers.CharField()
-    title = serializers.CharField()
+    kind = serializers.CharField(allow_blank=True)
+    title = serializers.CharField(allow_blank=True)
     subtitle = serializers.CharField(allow_blank=True)
-    scope = serializers.ListField(child=serializers.CharField(), help_text=_("统计范围的文字说明"))
+    scope = serializers.ListField(child=serializers.CharField(allow_blank=True), help_text=_("统计范围的文字说明"))
     computed_at = serializers.DateTimeField(help_text=_("数据截至"))
     stale_note = serializers.CharField(allow_blank=True, help_text=_("数据不是最新时的说明"))
     sections = SectionSerializer(many=True)
