@@ -12,6 +12,7 @@ from needpool.evaluation.models import Evaluation
 from needpool.requirements.services import requirement_transition
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
+from tests.e2e.helpers import screenshot
 
 
 def test_owner_completes_the_evaluation_and_the_archive_shows_it(page: Any, users: Any, requirement: Any) -> None:
@@ -32,7 +33,8 @@ def test_owner_completes_the_evaluation_and_the_archive_shows_it(page: Any, user
     form.locator("#id_metric").fill("批量下单使用率")
     form.locator("#id_target").fill("≥ 30 %")
     form.locator("#id_actual").fill("36 %")
-    form.get_by_label("是", exact=True).check()
+    form.locator(".form-field-met").get_by_label("是", exact=True).check()
+    form.locator(".form-field-renewed").get_by_label("否", exact=True).check()
     form.locator("#id_ease_of_use").select_option("4")
     form.locator("#id_complaint_drop_pct").fill("25")
     form.locator("#id_notes").fill("客户评价 95% 满意")
@@ -40,6 +42,9 @@ def test_owner_completes_the_evaluation_and_the_archive_shows_it(page: Any, user
     expect(page.locator(".alert-success")).to_contain_text("效果评估已保存")
     evaluation.refresh_from_db()
     assert evaluation.met == "yes" and evaluation.completed_by == users["product_manager"]
+    assert (evaluation.renewed, evaluation.repurchased, evaluation.referred) == (False, None, None)
+    expect(form.locator(".form-field-repurchased").get_by_label("未知", exact=True)).to_be_checked()
+    screenshot(page, "evaluation_form_business_effect")
 
     page.goto(page.base_url + f"/archive/requirements/{requirement.pk}/")
     expect(page.locator("#section-evaluation")).to_contain_text("36 %")
