@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from needpool.accounts.models import User
+from needpool.accounts.models import User, Viewer
 from needpool.core.search import full_text_filter
 from needpool.core.validation import ID_INVALID, DateFilter, IdFilter, parse_id
 from needpool.customers.choices import Segment, ValueTier
@@ -195,9 +195,9 @@ class RequirementFilter(django_filters.FilterSet):
         model = Requirement
         fields: list[str] = []
 
-    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user if user is not None else getattr(self.request, "user", None)
+        self.user: Viewer = user if user is not None else getattr(self.request, "user", None)
 
     def filter_q(self, queryset: QuerySet[Requirement], name: str, value: str) -> QuerySet[Requirement]:
         value = (value or "").strip()
@@ -250,7 +250,7 @@ class RequirementFilter(django_filters.FilterSet):
 
     def filter_project(self, queryset: QuerySet[Requirement], name: str, value: int) -> QuerySet[Requirement]:
         apply = _SCOPE_FILTERS.get("project")
-        reader = self.user if getattr(self.user, "is_authenticated", False) else None
+        reader = self.user if isinstance(self.user, User) and self.user.is_authenticated else None
         if apply is None or reader is None:
             return queryset.none()
         return apply(queryset, value, reader)
