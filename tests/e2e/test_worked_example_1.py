@@ -242,7 +242,7 @@ def test_worked_example_1_through_the_pages(page: Any, browser: Any, users: Any,
     page.goto(page.base_url + f"/evaluation/{evaluation.pk}/")
     form = page.locator("#evaluation-form")
     form.locator("#id_actual").fill("36 %")
-    form.get_by_label("是", exact=True).check()
+    form.locator(".form-field-met").get_by_label("是", exact=True).check()
     form.locator("#id_notes").fill("客户评价 95 % 满意")
     form.get_by_role("button", name="完成评估").click()
     expect(page.locator(".alert-success")).to_contain_text("效果评估已保存")
