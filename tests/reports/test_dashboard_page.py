@@ -21,6 +21,7 @@ from needpool.reports.filters import ReportFilters
 from tests.reports.sample_report import sample_report
 
 URL = "/reports/"
+ROLES = ["admin", "manager", "product_manager", "sales", "service", "engineer", "compliance", "viewer"]
 
 
 @pytest.fixture
@@ -179,6 +180,26 @@ def test_query_count_is_bounded(users, calls, team, customer, project, django_as
     with django_assert_max_num_queries(12):
         response = client.get(URL, {"team": team.pk, "project": project.pk})
     assert response.status_code == 200
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(role=st.sampled_from(ROLES), member=st.booleans())
+def test_a_project_is_offered_and_accepted_exactly_when_the_reader_sees_it(users, calls, project, role, member):
+    from needpool.analysis.models import ProjectMember
+    from needpool.analysis.permissions import visible_projects
+
+    reader = users[role]
+    ProjectMember.objects.filter(project=project, user=reader).delete()
+    if member and reader != project.leader:
+        ProjectMember.objects.create(project=project, user=reader, duty="分析")
+    sees = visible_projects(reader).filter(pk=project.pk).exists()
+    client = client_for(reader)
+    offered = f'<option value="{project.pk}">折扣规则分析</option>' in client.get(URL).content.decode()
+    calls.clear()
+    refused = "该分析项目不存在或您无权查看" in client.get(URL, {"project": project.pk}).content.decode()
+    assert offered == sees
+    assert refused == (not sees)
+    assert bool(calls) == sees
 
 
 # ---------------------------------------------------------------- build_from_query (the exports)
