@@ -135,3 +135,25 @@ def test_the_type_chart_opens_the_list_of_that_type_and_period(page, users, nove
     expect(page.get_by_text("交付速度慢").first).to_be_visible()
     expect(page.get_by_text("十月的投诉")).to_have_count(0)
     expect(page.get_by_text("批量折扣规则")).to_have_count(0)
+
+
+def test_without_scripts_the_numbers_are_in_the_tables(
+    browser, live_server, django_db_serialized_rollback, users, monkeypatch
+):
+    monkeypatch.setattr(metrics, "dashboard", lambda **kw: full_report())
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.base_url = live_server.url
+        sign_in(page, "manager", PASSWORD)
+        page.goto(page.base_url + "/reports/")
+        assert page.locator(".report-chart canvas").count() == 0
+        assert page.locator("#chart-distribution-by_type").bounding_box()["height"] == 0  # no empty frame
+        page.locator("#chart-distribution-by_type-card summary").click()
+        row = page.locator('[data-chart="by_type"] tbody tr').nth(2)
+        expect(row).to_have_text("缺陷280")
+        assert_no_horizontal_overflow(page, 390)
+        screenshot(page, "reports-dashboard-no-script-390")
+    finally:
+        context.close()

@@ -272,6 +272,7 @@
   function draw(el) {
     var data = readJson(el.getAttribute("data-chart-data"));
     if (!data || !data.categories || !data.categories.length) return;
+    el.classList.add("is-drawn");
     var built = option(data, el.clientWidth || 320);
     if (built.kind === "hbar") {
       // Room for every category: a bar per row, never squeezed below a readable height.
