@@ -413,3 +413,9 @@ def test_a_flow_without_launched_counts_its_first_done_status_as_launch(
     assert got["lead_close_avg_days"] == 20.0  # the lite flow has no close status
     assert got["resolved"] == 3
     assert ("finished", "完成", 1) in got["by_status"]
+
+
+def test_a_deleted_customers_nps_answers_leave_with_it(november: dict[str, Any], users: dict[str, User]) -> None:
+    Customer.all_objects.filter(pk=november["d"].pk).update(deleted_at=NOW)
+    got = metrics.summary(user=users["admin"], filters=NOVEMBER, now=NOW)
+    assert (got["nps_count"], got["passives"], got["nps"]) == (4, 1, 25.0)  # D's 8 is gone: (2 − 1) / 4

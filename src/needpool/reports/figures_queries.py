@@ -306,11 +306,15 @@ def csat(sliced: QuerySet[Requirement], *, start: dt.datetime, end: dt.datetime)
 def nps(user: User, filters: ReportFilters, *, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """NPS (0–10) answered in the period by customers the reader sees, in the segment / industry slice."""
     qs = SurveyInvitation.objects.filter(
-        kind=SurveyInvitation.Kind.NPS, answered_at__gte=start, answered_at__lt=end, score__isnull=False
+        kind=SurveyInvitation.Kind.NPS,
+        answered_at__gte=start,
+        answered_at__lt=end,
+        score__isnull=False,
+        customer__deleted_at__isnull=True,  # a deleted customer's answers leave with it
     )
     scope = customer_scope(user, prefix="customer__")
     if scope is not None:
-        qs = qs.filter(scope, customer__isnull=False, customer__deleted_at__isnull=True)
+        qs = qs.filter(scope, customer__isnull=False)
     if filters.segment:
         qs = qs.filter(customer__segment=filters.segment)
     if filters.industry:

@@ -41,8 +41,8 @@ day 00:00) local time); "the slice" is the same requirements whatever their subm
   the list holds the first ``LIST_LIMIT`` by time); sla_breaches: the first ``LIST_LIMIT`` by submission.
 - csat_avg / csat_count: CSAT answers (1–5) given in the period about requirements of the slice.
   nps = % promoters (9–10) − % detractors (0–6) of the NPS answers (0–10) given in the period by customers the
-  reader sees, in the segment / industry slice (team, owner and project do not narrow NPS: it is a customer's
-  view of the product, not of a requirement).
+  reader sees (not deleted), in the segment / industry slice (team, owner and project do not narrow NPS: it is a
+  customer's view of the product, not of a requirement).
 - Business effect: effect evaluations completed in the period for requirements of the slice; repurchase_rate /
   renewal_rate / referral_rate over the evaluations that answered that question, complaint_drop_avg_pct over
   those that recorded it, met_rate = "met: yes" over those that answered "met" (partly counts as not met;
