@@ -419,3 +419,15 @@ def test_a_deleted_customers_nps_answers_leave_with_it(november: dict[str, Any],
     Customer.all_objects.filter(pk=november["d"].pk).update(deleted_at=NOW)
     got = metrics.summary(user=users["admin"], filters=NOVEMBER, now=NOW)
     assert (got["nps_count"], got["passives"], got["nps"]) == (4, 1, 25.0)  # D's 8 is gone: (2 − 1) / 4
+
+
+def test_summary_reads_the_period_as_a_range_on_the_column(november: dict[str, Any], users: dict[str, User]) -> None:
+    """No date function around 提交时间 / 回答时间: the indexes on those columns serve the period."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        metrics.summary(user=users["sales"], filters=NOVEMBER, now=NOW)
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert not [s for s in sql if "cast_date" in s or "::date" in s or "AT TIME ZONE" in s]
+    assert any('"submitted_at" >= ' in s for s in sql)
