@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import platform
 import sys
@@ -60,6 +61,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=40.0, help="seconds one operation may take in all")
     parser.add_argument("--explain", action="store_true", help="print the plan of every query (stderr)")
     parser.add_argument("--no-page", action="store_true", help="skip the page through the test client")
+    parser.add_argument(
+        "--limit", type=float, default=60.0, help="stop one run of an operation after this many seconds (default 60)"
+    )
     parser.add_argument("--load-only", action="store_true", help="load (or check the load) and stop")
     parser.add_argument("--proposals", action="store_true", help="also measure reports_proposals.py's changes")
     parser.add_argument("--output", default=None, help="also write the table to this file")
@@ -445,6 +449,10 @@ def group_rows(rows: list[tuple[Any, ...]]) -> dict[Any, dict[str, Any]]:
     }
 
 
+class Stopped(Exception):
+    """An operation ran past ``--limit`` and its query was interrupted."""
+
+
 # ============================================================== the ORM side (what summary() / dashboard() call)
 
 
@@ -521,6 +529,43 @@ class Bench:
 
     # ---------------------------------------------------------- measuring
 
+    def limited(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn``, stopping its queries after ``--limit`` seconds (raises ``Stopped``)."""
+        from django.db import OperationalError
+
+        limit = self.args.limit
+        deadline = time.monotonic() + limit
+        self.connection.ensure_connection()
+        raw = self.connection.connection
+        if self._pg():
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {int(limit * 1000)}")
+        else:
+            raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 100_000)
+        try:
+            return fn()
+        except OperationalError as exc:
+            if time.monotonic() >= deadline or "cancel" in str(exc) or "interrupt" in str(exc):
+                raise Stopped from exc
+            raise
+        finally:
+            if self._pg():
+                with self.connection.cursor() as cursor:
+                    cursor.execute("SET statement_timeout = 0")
+            else:
+                raw.set_progress_handler(None, 0)
+
+    def measure(self, fn: Callable[[], Any], where: str) -> tuple[Any, list[str], list[float]]:
+        """The value and queries of one run, then the timed runs; a run past ``--limit`` stops it (inf)."""
+        a = self.args
+        try:
+            value, queries = self.queries_of(lambda: self.limited(fn))
+            self.explain(where, queries)
+            return value, queries, timed(lambda: self.limited(fn), a.repeat, a.warmup, a.budget)
+        except Stopped:
+            self.notes.append(f"{where}: a run took longer than {a.limit:.0f} s and was stopped")
+            return None, [], [float("inf")]
+
     def queries_of(self, fn: Callable[[], Any]) -> tuple[Any, list[str]]:
         from django.test.utils import CaptureQueriesContext
 
@@ -575,22 +620,20 @@ class Bench:
         raw_value = raw_fn(raw)
         raw_queries = len(raw.queries)
         self.explain_raw(where, raw)
-        value, queries = self.queries_of(orm)
-        self.explain(where, queries)
-        check(value, raw_value, where)
         a = self.args
         raw_times = timed(lambda: raw_fn(self.raw_for(reader)), a.repeat, a.warmup, a.budget)
-        orm_times = timed(orm, a.repeat, a.warmup, a.budget)
+        value, queries, orm_times = self.measure(orm, where)
+        if value is not None:
+            check(value, raw_value, where)
         self.rows.append(Row(reader.label, period, what, orm_times, raw_times, len(queries), raw_queries))
         log(f"{where}: {p50(orm_times):.1f} ms (raw {p50(raw_times):.1f} ms, {len(queries)} / {raw_queries} queries)")
         if proposal and a.proposals:
             from reports_proposals import proposed
 
             with proposed():
-                value, queries = self.queries_of(orm)
-                self.explain(where + " · proposed", queries)
-                check(value, raw_value, where + " · proposed")
-                times = timed(orm, a.repeat, a.warmup, a.budget)
+                value, queries, times = self.measure(orm, where + " · proposed")
+                if value is not None:
+                    check(value, raw_value, where + " · proposed")
             row = Row(reader.label, period, what + " · proposed", times, raw_times, len(queries), raw_queries)
             self.rows.append(row)
             log(f"{where} · proposed: {p50(times):.1f} ms")
@@ -783,6 +826,11 @@ class Bench:
             proposal=True,
         )
 
+        def current() -> dict[str, int]:
+            return {key: n for key, _label, n in q.by_status(cohort(), q.statuses())}
+
+        counts = current()
+
         def check_funnel(ours: Any, raw: Any, where: str) -> None:
             for key, (n, stay) in raw.items():
                 got = ours.get(key, (None, None))
@@ -793,7 +841,7 @@ class Bench:
             reader,
             period,
             "status funnel: reached, days in status",
-            lambda: q.time_in_status(cohort(), now=now),
+            lambda: q.time_in_status(cohort(), now=now, current=counts),
             lambda r: r.funnel(start, end),
             check_funnel,
             proposal=True,
@@ -814,12 +862,11 @@ class Bench:
     def whole(self, reader: Reader, period: str, what: str, fn: Callable[[], Any], groups: Any) -> None:
         """``summary()`` / ``dashboard()`` whole, against the sum of the raw groups it covers (p50 of each)."""
         try:
-            _value, queries = self.queries_of(fn)
+            _value, queries, times = self.measure(fn, f"{reader.label} · {period} · {what}")
         except NotImplementedError:
             self.notes.append(f"{what} is not implemented yet: not measured")
             return
         a = self.args
-        times = timed(fn, a.repeat, a.warmup, a.budget)
         mine = [
             r
             for r in self.rows
@@ -836,8 +883,7 @@ class Bench:
             from reports_proposals import proposed
 
             with proposed():
-                _value, queries = self.queries_of(fn)
-                times = timed(fn, a.repeat, a.warmup, a.budget)
+                _value, queries, times = self.measure(fn, f"{reader.label} · {period} · {what} · proposed")
             self.rows.append(
                 Row(
                     reader.label,
@@ -857,7 +903,11 @@ class Bench:
         self.client.force_login(reader.user)
         url = reverse("reports:dashboard")
         query = {"start": filters.start.isoformat(), "end": filters.end.isoformat()}
-        response = self.client.get(url, query)
+        try:
+            response = self.limited(lambda: self.client.get(url, query))
+        except Stopped:
+            self.notes.append(f"page for {reader.label}, {period}: took longer than {self.args.limit:.0f} s, stopped")
+            return
         if response.status_code != 200:
             self.notes.append(f"page {url} answered {response.status_code} for {reader.label}: not measured")
             return
@@ -867,9 +917,7 @@ class Bench:
             assert answer.status_code == 200
             return answer.content
 
-        _value, queries = self.queries_of(get)
-        a = self.args
-        times = timed(get, a.repeat, a.warmup, a.budget)
+        _value, queries, times = self.measure(get, f"{reader.label} · {period} · page")
         dash = [r for r in self.rows if r.reader == reader.label and r.period == period and r.what == "dashboard()"]
         dash = dash or [
             r for r in self.rows if r.reader == reader.label and r.period == period and r.what == "summary()"
@@ -891,6 +939,10 @@ class Bench:
         ]
         for r in self.rows:
             raw = p50(r.raw)
+            if math.isinf(p50(r.orm)):
+                stopped = f"> {self.args.limit * 1000:.0f} (stopped)"
+                lines.append(f"| {r.reader} | {r.period} | {r.what} | {stopped} | | {raw:.1f} | | / {r.raw_queries} |")
+                continue
             ratio = p50(r.orm) / raw if raw and raw == raw else float("nan")
             lines.append(
                 f"| {r.reader} | {r.period} | {r.what} | {p50(r.orm):.1f} | {p95(r.orm):.1f} | {raw:.1f} | "

@@ -6,8 +6,9 @@ same data, and checks both give the same numbers.
 
 1. ``span`` — durations averaged in the database. Django computes ``later - earlier`` of two DateTimeFields on
    SQLite with a Python function called per row (``django_timestamp_diff``), which dominates an average over a
-   year of requirements; ``Seconds`` is the same difference in SQL: ``julianday`` arithmetic on SQLite,
-   ``EXTRACT(EPOCH FROM …)`` on PostgreSQL. ``hours`` / ``days`` then take seconds instead of a timedelta.
+   year of requirements; ``Seconds`` is the same difference in SQL, ``julianday`` arithmetic on SQLite,
+   stored as whole microseconds (as Django stores a DurationField on SQLite, so it still reads back as a
+   timedelta); PostgreSQL keeps its native interval arithmetic.
 2. ``per_day`` — the trend's local day. ``TruncDate(…, tzinfo=…)`` is another per-row Python function on SQLite
    (``django_datetime_cast_date``). The proposal groups by the stored UTC hour on SQLite (text prefix of the
    column, ≤ 24 groups per day) and folds hours into local days in Python — exact for any time zone whose
@@ -29,36 +30,35 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import CharField, Count, Exists, FloatField, Func, OuterRef
+from django.db.models import CharField, Count, DurationField, Exists, Func, OuterRef
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 
 class Seconds(Func):
-    """``later - earlier`` in seconds (float), computed by the database itself."""
+    """``later - earlier`` as a duration computed by the database itself: on SQLite whole microseconds from
+    ``julianday`` arithmetic (how Django stores a DurationField there, so the result reads back as a timedelta),
+    on PostgreSQL the native interval."""
 
-    output_field = FloatField()
+    output_field = DurationField()
     arity = 2
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         later, earlier = (compiler.compile(e) for e in self.source_expressions)
-        return f"((julianday({later[0]}) - julianday({earlier[0]})) * 86400.0)", [*later[1], *earlier[1]]
+        sql = f"CAST(ROUND((julianday({later[0]}) - julianday({earlier[0]})) * 86400000000.0) AS INTEGER)"
+        return sql, [*later[1], *earlier[1]]
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         later, earlier = (compiler.compile(e) for e in self.source_expressions)
-        return f"EXTRACT(EPOCH FROM ({later[0]} - {earlier[0]}))", [*later[1], *earlier[1]]
+        return f"({later[0]} - {earlier[0]})", [*later[1], *earlier[1]]
 
 
-def span(later: Any, earlier: Any) -> Seconds:
-    return Seconds(later, earlier)
+def span(later: Any, earlier: Any) -> Any:
+    from django.db import connection
 
-
-def hours(value: Any) -> float | None:
-    return None if value is None else round(float(value) / 3600, 1)
-
-
-def days(value: Any) -> float | None:
-    return None if value is None else round(float(value) / 86400, 1)
+    if connection.vendor == "sqlite":
+        return Seconds(later, earlier)
+    return ORIGINAL["span"](later, earlier)
 
 
 def per_day(cohort: Any) -> dict[dt.date, tuple[int, int]]:
@@ -137,7 +137,7 @@ def _scoped_models() -> dict[str, Any]:
 
 
 ORIGINAL: dict[str, Any] = {}
-PROPOSED: dict[str, Any] = {"span": span, "hours": hours, "days": days, "per_day": per_day}
+PROPOSED: dict[str, Any] = {"span": span, "per_day": per_day}
 
 
 @contextmanager
