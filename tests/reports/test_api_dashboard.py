@@ -87,3 +87,31 @@ def test_documented_in_the_schema(db):
     names = {p["name"] for p in operation["parameters"]}
     assert names == {"start", "end", "grain", "team", "owner", "segment", "industry", "project"}
     assert set(operation["responses"]) >= {"200", "400", "401"}
+
+
+def test_the_real_dashboard_as_json(api, users, customer, django_assert_max_num_queries):
+    from django.utils import timezone
+
+    from needpool.requirements.services import requirement_create
+    from tests.conftest import option
+
+    tz = timezone.get_current_timezone()
+    made = [("批量折扣规则", "function_improvement", 3), ("交付慢", "service", 20), ("导出", "service", 21)]
+    for title, key, day in made:
+        requirement_create(
+            actor=users["manager"],
+            customer=customer,
+            title=title,
+            type=option("type", key),
+            submitted_at=dt.datetime(2026, 11, day, 10, tzinfo=tz),
+        )
+    client = api(users["manager"])
+    with django_assert_max_num_queries(32):  # the dashboard's 28 aggregates and the caller
+        response = client.get(URL, {"start": "2026-11-01", "end": "2026-11-30"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["kind"] == "dashboard"
+    blocks = {b["key"]: b for s in body["sections"] for b in s["blocks"]}
+    by_type = blocks["type"]
+    assert dict(zip(by_type["categories"], by_type["series"][0]["values"], strict=True)) == {"服务": 2, "功能优化": 1}
+    assert all("submitted_after=2026-11-01" in href for href in by_type["hrefs"])
