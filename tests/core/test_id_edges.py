@@ -39,6 +39,7 @@ NAMED_PARAMS = {
     "index": "0",
     "step": "evaluate",
     "dimension": "urgency",
+    "month": "2026-11",
 }
 ID_PARAM = re.compile(r"^(pk|id|sid|.*_pk)$")
 SKIP_PREFIXES = ("admin/", "static/", "media/", "i18n/")

@@ -115,10 +115,6 @@ def test_project_is_the_readers_project(api: Any, users: dict[str, User], sliced
     assert api(users["manager"]).get(API, {"project": 99999}).json()["count"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the list page's selector (requirement_list) does not yet hand the reader to RequirementFilter (user=)",
-)
 def test_project_on_the_page(client, users: dict[str, User], sliced_pool: dict[str, Any]) -> None:
     client.force_login(users["manager"])
     response = client.get(reverse("requirements:list"), {"project": sliced_pool["project"].pk})

@@ -8,6 +8,7 @@ class AnalysisConfig(AppConfig):
     verbose_name = _("需求分析")
 
     def ready(self) -> None:
-        from needpool.analysis import lifecycle
+        from needpool.analysis import lifecycle, list_filters
 
         lifecycle.register()
+        list_filters.register()  # the requirement list's ``project`` parameter

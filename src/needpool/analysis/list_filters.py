@@ -1,7 +1,7 @@
 """The requirement list's ``project`` parameter: an analysis project's scope, as the reader sees it.
 
 Requirements may not import analysis, so the list applies ``project`` through the function registered here
-(``register``, called once when the reports app is ready): the dashboard's project slice and the list it links to
+(``register``, called once when the analysis app is ready): the dashboard's project slice and the list it links to
 count the same requirements.
 """
 

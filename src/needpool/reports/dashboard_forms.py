@@ -8,7 +8,6 @@ or stale link says what is wrong instead of showing zeros.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
@@ -22,8 +21,6 @@ from needpool.reports.filters import ReportFilterForm
 
 MAX_CHOICES = 500  # a longer list is cut in the menu; its ids are still accepted when typed in a link
 MAX_INDUSTRIES = 200
-EARLIEST = dt.date(1970, 1, 1)
-LATEST = dt.date(2099, 12, 31)
 
 
 class DashboardFilterForm(ReportFilterForm):
@@ -75,22 +72,6 @@ class DashboardFilterForm(ReportFilterForm):
         if not self._allowed[name].filter(pk=value).exists():
             raise forms.ValidationError(message, code="invalid_choice")
         return int(value)
-
-    def _clean_date(self, name: str) -> dt.date | None:
-        value: dt.date | None = self.cleaned_data.get(name)
-        if value is not None and not EARLIEST <= value <= LATEST:
-            raise forms.ValidationError(
-                _("日期须在 %(earliest)s 至 %(latest)s 之间。"),
-                code="out_of_range",
-                params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
-            )
-        return value
-
-    def clean_start(self) -> dt.date | None:
-        return self._clean_date("start")
-
-    def clean_end(self) -> dt.date | None:
-        return self._clean_date("end")
 
     def clean_team(self) -> int | None:
         return self._clean_choice("team", _("该团队不存在，请从列表中选择。"))

@@ -21,6 +21,8 @@ from needpool.customers.choices import Segment
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3660  # ten years: longer asks are refused, not silently cut
+EARLIEST = dt.date(1970, 1, 1)  # dates outside are refused (the period arithmetic stays far from date's limits)
+LATEST = dt.date(2099, 12, 31)
 Grain = str  # "week" | "month"
 
 
@@ -97,6 +99,22 @@ class ReportFilterForm(forms.Form):
     segment = forms.ChoiceField(label=_("客户分层"), required=False, choices=[("", ""), *Segment.choices])
     industry = forms.CharField(label=_("所属行业"), required=False, max_length=60, strip=True)
     project = forms.IntegerField(label=_("分析项目"), required=False, min_value=1, max_value=2**53)
+
+    def _clean_date(self, name: str) -> dt.date | None:
+        value: dt.date | None = self.cleaned_data.get(name)
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise forms.ValidationError(
+                _("日期须在 %(earliest)s 至 %(latest)s 之间。"),
+                code="out_of_range",
+                params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+            )
+        return value
+
+    def clean_start(self) -> dt.date | None:
+        return self._clean_date("start")
+
+    def clean_end(self) -> dt.date | None:
+        return self._clean_date("end")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -67,7 +67,7 @@ from django.utils.translation import gettext as _
 
 from needpool.accounts.models import User
 from needpool.customers.choices import Segment, ValueTier
-from needpool.reports import figures_dashboard, figures_listscope
+from needpool.reports import figures_dashboard
 from needpool.reports import figures_queries as q
 from needpool.reports.document import Report
 from needpool.reports.filters import ReportFilters
@@ -77,9 +77,6 @@ from needpool.requirements.models import Requirement
 
 TOP_TAGS = 10
 LIST_LIMIT = 100
-
-# The list a dashboard links to understands ``project`` once this is registered (also done by the app's ready()).
-figures_listscope.register()
 
 
 def _figures(

@@ -73,7 +73,7 @@ def requirement_list(
     )
     if filters is None:
         return qs
-    filterset = RequirementFilter(filters, queryset=qs)
+    filterset = RequirementFilter(filters, queryset=qs, user=user)
     if not filterset.is_valid():
         return qs.none()
     filtered: QuerySet[Requirement] = filterset.qs
