@@ -64,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--limit", type=float, default=60.0, help="stop one run of an operation after this many seconds (default 60)"
     )
+    parser.add_argument(
+        "--reader", choices=("admin", "rep", "both"), default="both", help="whose figures (default both)"
+    )
     parser.add_argument("--load-only", action="store_true", help="load (or check the load) and stop")
     parser.add_argument("--proposals", action="store_true", help="also measure reports_proposals.py's changes")
     parser.add_argument("--output", default=None, help="also write the table to this file")
@@ -556,7 +559,10 @@ class Bench:
                 raw.set_progress_handler(None, 0)
 
     def measure(self, fn: Callable[[], Any], where: str) -> tuple[Any, list[str], list[float]]:
-        """The value and queries of one run, then the timed runs; a run past ``--limit`` stops it (inf)."""
+        """The value and queries of one run, then the timed runs; a run past ``--limit`` stops it (inf), a
+        database error is noted (nan)."""
+        from django.db import DatabaseError
+
         a = self.args
         try:
             value, queries = self.queries_of(lambda: self.limited(fn))
@@ -565,6 +571,10 @@ class Bench:
         except Stopped:
             self.notes.append(f"{where}: a run took longer than {a.limit:.0f} s and was stopped")
             return None, [], [float("inf")]
+        except DatabaseError as exc:
+            self.connection.close()  # a failed statement may leave the session unusable
+            self.notes.append(f"{where}: failed with {type(exc).__name__}: {str(exc).strip()}")
+            return None, [], [float("nan")]
 
     def queries_of(self, fn: Callable[[], Any]) -> tuple[Any, list[str]]:
         from django.test.utils import CaptureQueriesContext
@@ -666,7 +676,8 @@ class Bench:
 
     def run_reader(self, reader: Reader) -> None:
         for period, filters in self.periods.items():
-            self.run_period(reader, period, filters)
+            if self.args.period in ("both", period.split()[0].replace("1", "365")):
+                self.run_period(reader, period, filters)
 
     def run_period(self, reader: Reader, period: str, filters: Any) -> None:
         from needpool.reports import metrics
@@ -903,10 +914,16 @@ class Bench:
         self.client.force_login(reader.user)
         url = reverse("reports:dashboard")
         query = {"start": filters.start.isoformat(), "end": filters.end.isoformat()}
+        from django.db import DatabaseError
+
         try:
             response = self.limited(lambda: self.client.get(url, query))
         except Stopped:
             self.notes.append(f"page for {reader.label}, {period}: took longer than {self.args.limit:.0f} s, stopped")
+            return
+        except DatabaseError as exc:
+            self.connection.close()
+            self.notes.append(f"page for {reader.label}, {period}: failed with {type(exc).__name__}: {exc}")
             return
         if response.status_code != 200:
             self.notes.append(f"page {url} answered {response.status_code} for {reader.label}: not measured")
@@ -939,8 +956,8 @@ class Bench:
         ]
         for r in self.rows:
             raw = p50(r.raw)
-            if math.isinf(p50(r.orm)):
-                stopped = f"> {self.args.limit * 1000:.0f} (stopped)"
+            if math.isinf(p50(r.orm)) or math.isnan(p50(r.orm)):
+                stopped = f"> {self.args.limit * 1000:.0f} (stopped)" if math.isinf(p50(r.orm)) else "error"
                 lines.append(f"| {r.reader} | {r.period} | {r.what} | {stopped} | | {raw:.1f} | | / {r.raw_queries} |")
                 continue
             ratio = p50(r.orm) / raw if raw and raw == raw else float("nan")
@@ -968,7 +985,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     bench = Bench(args, anchor)
     for reader in bench.readers:
-        bench.run_reader(reader)
+        if args.reader == "both" or reader.label.startswith("admin" if args.reader == "admin" else "sales"):
+            bench.run_reader(reader)
     table = bench.table(database)
     print(table)
     if args.output:
