@@ -253,3 +253,54 @@ def requirement_filter_form(data: Any, *, user: Any, workflow: Workflow | None) 
     for name in ("submitted_after", "submitted_before", "expected_after", "expected_before"):
         fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     return form
+
+
+# The filters the list / board form shows as fields; any other filter in the address (a report's slice such as
+# team, segment or overdue, or nature / source / category) is kept as a hidden field and named above the list.
+SHOWN_FILTERS = frozenset(
+    {
+        "q", "sort", "type", "urgency", "status", "priority", "customer", "owner", "tag", "sla_breached",
+        "submitted_after", "submitted_before", "expected_after", "expected_before", "page", "page_size",
+    }
+)  # fmt: skip
+
+
+def _shown_value(field: forms.Field, value: str) -> str:
+    if isinstance(field, forms.NullBooleanField | forms.BooleanField):
+        lowered = value.strip().lower()
+        return str(_("是")) if lowered in {"true", "1", "yes", "on"} else str(_("否"))
+    if isinstance(field, forms.ModelChoiceField):
+        option = field.queryset.filter(Q(key=value) if not value.isdigit() else Q(pk=value)).first()
+        return str(option) if option is not None else value
+    choices = dict(getattr(field, "choices", ()) or ())
+    return str(choices.get(value, value))
+
+
+def extra_filters(data: Any, form: forms.Form, *, board: bool = False) -> list[dict[str, str]]:
+    """The filters in ``data`` the form does not show (each: name, label, value, shown, the address without it),
+    so a list opened from a report says what it counts and the form keeps those filters when it is submitted."""
+    from urllib.parse import urlencode
+
+    from needpool.accounts.models import Team
+
+    if not data:
+        return []
+    shown = SHOWN_FILTERS - ({"status"} if board else set())
+    out: list[dict[str, str]] = []
+    for name in data:
+        value = str(data.get(name, "")).strip()
+        if name in shown or not value or name not in form.fields or name == "ids":
+            continue
+        field = form.fields[name]
+        if name == "team":
+            team = Team.objects.filter(pk=value).first() if value.isdigit() else None
+            display = team.name if team is not None else value
+        elif name == "project":
+            display = f"#{value}"
+        else:
+            display = _shown_value(field, value)
+        rest = [(k, v) for k, v in data.items() if k not in (name, "page")]
+        out.append(
+            {"name": name, "label": str(field.label), "value": value, "shown": display, "without": urlencode(rest)}
+        )
+    return out

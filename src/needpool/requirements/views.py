@@ -26,6 +26,7 @@ from needpool.requirements.forms import (
     RequirementCreateForm,
     RequirementEditForm,
     TransitionForm,
+    extra_filters,
     requirement_filter_form,
 )
 from needpool.requirements.merging.selectors import merge_detail_context
@@ -170,6 +171,7 @@ def requirement_list_page(request: HttpRequest) -> HttpResponse:
         "has_filters": _has_filters(request),
         "can_create": can_create_requirement(user),
     }
+    context["extra_filters"] = extra_filters(request.GET, context["filter_form"])
     return render(request, "requirements/list.html", context)
 
 
@@ -190,6 +192,7 @@ def requirement_board(request: HttpRequest) -> HttpResponse:
         "can_create": can_create_requirement(user),
         "per_column": BOARD_PER_COLUMN,
     }
+    context["extra_filters"] = extra_filters(request.GET, context["filter_form"], board=True)
     return render(request, "requirements/board.html", context)
 
 
