@@ -269,7 +269,7 @@ def _shown_value(field: forms.Field, value: str) -> str:
     if isinstance(field, forms.NullBooleanField | forms.BooleanField):
         lowered = value.strip().lower()
         return str(_("是")) if lowered in {"true", "1", "yes", "on"} else str(_("否"))
-    if isinstance(field, forms.ModelChoiceField):
+    if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
         option = field.queryset.filter(Q(key=value) if not value.isdigit() else Q(pk=value)).first()
         return str(option) if option is not None else value
     choices = dict(getattr(field, "choices", ()) or ())

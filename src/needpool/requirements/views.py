@@ -164,14 +164,15 @@ def requirement_list_page(request: HttpRequest) -> HttpResponse:
     searching = bool(request.GET.get("q", "").strip())
     page = paginate(request, requirement_list(user=user, filters=request.GET), capped=searching)
     page.object_list = _with_customers(list(page.object_list))
+    filter_form = requirement_filter_form(request.GET or None, user=user, workflow=_workflow_or_none())
     context = {
         "page_obj": page,
         "rows": page.object_list,
-        "filter_form": requirement_filter_form(request.GET or None, user=user, workflow=_workflow_or_none()),
+        "filter_form": filter_form,
         "has_filters": _has_filters(request),
         "can_create": can_create_requirement(user),
     }
-    context["extra_filters"] = extra_filters(request.GET, context["filter_form"])
+    context["extra_filters"] = extra_filters(request.GET, filter_form)
     return render(request, "requirements/list.html", context)
 
 
@@ -184,15 +185,16 @@ def requirement_board(request: HttpRequest) -> HttpResponse:
         for card in column["cards"]:
             card.may_move = can_transition_requirement(user, card)  # the one rule, no query per card
         column["hidden"] = max(column["count"] - len(column["cards"]), 0)
+    filter_form = requirement_filter_form(request.GET or None, user=user, workflow=workflow)
     context = {
         "workflow": workflow,
         "columns": columns,
-        "filter_form": requirement_filter_form(request.GET or None, user=user, workflow=workflow),
+        "filter_form": filter_form,
         "has_filters": _has_filters(request),
         "can_create": can_create_requirement(user),
         "per_column": BOARD_PER_COLUMN,
     }
-    context["extra_filters"] = extra_filters(request.GET, context["filter_form"], board=True)
+    context["extra_filters"] = extra_filters(request.GET, filter_form, board=True)
     return render(request, "requirements/board.html", context)
 
 
