@@ -67,6 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--reader", choices=("admin", "rep", "both"), default="both", help="whose figures (default both)"
     )
+    parser.add_argument("--period", choices=("90", "365", "both"), default="both", help="which periods")
     parser.add_argument("--load-only", action="store_true", help="load (or check the load) and stop")
     parser.add_argument("--proposals", action="store_true", help="also measure reports_proposals.py's changes")
     parser.add_argument("--output", default=None, help="also write the table to this file")
@@ -571,7 +572,7 @@ class Bench:
         except Stopped:
             self.notes.append(f"{where}: a run took longer than {a.limit:.0f} s and was stopped")
             return None, [], [float("inf")]
-        except DatabaseError as exc:
+        except (DatabaseError, ArithmeticError) as exc:  # a figure that fails at this size is a finding too
             self.connection.close()  # a failed statement may leave the session unusable
             self.notes.append(f"{where}: failed with {type(exc).__name__}: {str(exc).strip()}")
             return None, [], [float("nan")]
@@ -921,7 +922,7 @@ class Bench:
         except Stopped:
             self.notes.append(f"page for {reader.label}, {period}: took longer than {self.args.limit:.0f} s, stopped")
             return
-        except DatabaseError as exc:
+        except (DatabaseError, ArithmeticError) as exc:
             self.connection.close()
             self.notes.append(f"page for {reader.label}, {period}: failed with {type(exc).__name__}: {exc}")
             return
