@@ -24,6 +24,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from needpool.core.pdf import html_to_pdf
+from needpool.core.sheets import neutral_text
 from needpool.reports.document import Chart, Report, Table, Text
 from needpool.reports.svg import chart_svg, fmt_number, fmt_value
 
@@ -32,8 +33,6 @@ PDF_TYPE = "application/pdf"
 SHEET_NAME_MAX = 31
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 _FILE_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-# A cell text starting with one of these is a formula (or DDE call) to Excel, LibreOffice or WPS.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 # ---------------------------------------------------------------- values as people read them
@@ -124,14 +123,6 @@ def sheet_name(title: str, used: set[str]) -> str:
         name = base[: SHEET_NAME_MAX - len(suffix)].rstrip() + suffix
     used.add(name.casefold())
     return name
-
-
-def neutral_text(text: str) -> tuple[str, bool]:
-    """The text without characters a workbook cannot hold, and whether it must be kept from running as a formula."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    clean = ILLEGAL_CHARACTERS_RE.sub("", text)
-    return clean, clean.startswith(FORMULA_STARTS)
 
 
 def _put(sheet: Any, row: int, column: int, value: Any, *, bold: bool = False) -> Any:

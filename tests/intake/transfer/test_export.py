@@ -228,6 +228,7 @@ def test_xlsx_has_styled_headers_real_dates_and_text_not_formulas(users, pool, c
     assert second[7].value == "功能建议/效率提升"  # in the options list order
     formula_like = rows["202405-001"]
     assert formula_like[5].value == "=SUM(A1:A2) 不是公式" and formula_like[5].data_type == "s"
+    assert formula_like[5].quotePrefix  # shown as typed, never recalculated when edited
 
 
 def test_csv_has_a_bom_and_follows_the_list_filters(users, pool, client):

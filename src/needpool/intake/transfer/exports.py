@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from needpool.accounts.models import User
+from needpool.core.sheets import csv_text, neutral_text
 from needpool.customers.models import Contact, Customer, Interaction
 from needpool.customers.permissions import customer_scope
 from needpool.customers.selectors import customer_list, interaction_list
@@ -42,7 +43,6 @@ from needpool.requirements.selectors import requirement_list
 CHUNK = 2000
 REQUIREMENT_LAYOUTS = ("intake", "priority", "management")
 FORMATS = ("xlsx", "csv")
-_RISKY = ("=", "+", "-", "@")
 
 
 def xlsx_max_rows() -> int:
@@ -171,10 +171,7 @@ def csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, dt.datetime | dt.date):
         return display(value)
-    text = str(value)
-    if text.startswith(_RISKY):
-        return "'" + text
-    return text
+    return csv_text(str(value))
 
 
 def csv_response(layout: Layout, records: Iterable[Any]) -> StreamingHttpResponse:
@@ -194,7 +191,6 @@ def write_xlsx(layout: Layout, records: Iterable[Any], target: Any) -> int:
     """Write the sheet into ``target`` (a path or a binary file); returns the number of data rows."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -219,10 +215,11 @@ def write_xlsx(layout: Layout, records: Iterable[Any], target: Any) -> int:
             values: list[Any] = []
             for value in row:
                 if isinstance(value, str):
-                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                    if value.startswith("="):
+                    value, risky = neutral_text(value)
+                    if risky:
                         cell = WriteOnlyCell(sheet, value=value)
                         cell.data_type = "s"  # text, not a formula
+                        cell.quotePrefix = True
                         value = cell
                 values.append(value)
             sheet.append(values)
