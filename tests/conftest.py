@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from needpool.accounts.models import Team, User
@@ -19,6 +20,11 @@ from needpool.customers.models import Customer
 from needpool.requirements.models import ClassOption, Requirement
 
 PASSWORD = "correct-horse-battery-9"
+
+# Property tests judge rules, never speed: no per-example deadline (a loaded machine is slow at times, and a
+# first example pays for imports).
+hypothesis_settings.register_profile("needpool", deadline=None)
+hypothesis_settings.load_profile("needpool")
 
 ALL_ROLES = [r.value for r in Role]
 #: roles with customer.write (and feedback.write, requirement.create)
