@@ -302,6 +302,7 @@ if NEEDPOOL_REDIS_URL:
         "name": os.environ.get("NEEDPOOL_HUEY_NAME", "needpool"),
         "url": NEEDPOOL_REDIS_URL,
         "immediate": HUEY_IMMEDIATE,
+        "utc": False,  # periodic tasks' hours are the site's (TIME_ZONE, which Django sets as the process's TZ)
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 else:
@@ -310,6 +311,7 @@ else:
         "name": "needpool",
         "filename": str(DATA_DIR / "jobs.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
+        "utc": False,  # periodic tasks' hours are the site's (TIME_ZONE, which Django sets as the process's TZ)
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 
