@@ -1,8 +1,14 @@
 """The aggregate queries behind the dashboard figures (see ``reports.metrics`` for what each figure means).
 
 Each function runs one query (a GROUP BY or a conditional aggregate) over the reader's scoped requirements and
-returns plain Python; nothing here loops over requirements in Python. Durations are averaged in the database
-(timestamp difference) and converted to hours or days here.
+returns plain Python; nothing here loops over requirements in Python. Durations are averaged in the database as
+float seconds between two instants (``EpochSeconds``: ``julianday`` arithmetic on SQLite, ``EXTRACT(EPOCH …)`` on
+PostgreSQL) — never as interval sums, which overflow at a million rows, nor through Django's per-row Python
+timestamp functions on SQLite — and converted to hours or days here.
+
+Queries with a period of their own (answers, evaluations, launches) or correlated to another row (a task's plan)
+test the reader's scope with a correlated ``EXISTS`` on the requirement's primary key, so the database walks the
+period's rows through their own index instead of every requirement of the scope.
 """
 
 from __future__ import annotations
@@ -12,21 +18,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+from django.db import connection
 from django.db.models import (
     Avg,
+    CharField,
     Count,
     DateTimeField,
-    DurationField,
     Exists,
     ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Value,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -60,16 +69,30 @@ def rate(part: int, whole: int) -> float | None:
     return round(part * 100 / whole, 1) if whole else None
 
 
-def hours(value: dt.timedelta | None) -> float | None:
-    return None if value is None else round(value.total_seconds() / 3600, 1)
+def hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(float(seconds) / 3600, 1)
 
 
-def days(value: dt.timedelta | None) -> float | None:
-    return None if value is None else round(value.total_seconds() / 86400, 1)
+def days(seconds: float | None) -> float | None:
+    return None if seconds is None else round(float(seconds) / 86400, 1)
+
+
+class EpochSeconds(Func):
+    """An instant as float seconds since 1970-01-01 UTC, computed by the database."""
+
+    arity = 1
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::double precision")
 
 
 def span(later: Any, earlier: Any) -> ExpressionWrapper:
-    return ExpressionWrapper(later - earlier, output_field=DurationField())
+    """``later - earlier`` in float seconds."""
+    return ExpressionWrapper(EpochSeconds(later) - EpochSeconds(earlier), output_field=FloatField())
 
 
 # ----------------------------------------------------------------- the statuses (one small query)
@@ -189,13 +212,18 @@ def headline(cohort: QuerySet[Requirement], *, now: dt.datetime, status_info: St
     }
 
 
+def in_scope(sliced: QuerySet[Requirement]) -> Exists:
+    """The row's requirement is one of ``sliced`` (a correlated EXISTS on the requirement's primary key)."""
+    return Exists(sliced.order_by().filter(pk=OuterRef("requirement_id")))
+
+
 def overdue_requirements(sliced: QuerySet[Requirement], *, today: dt.date) -> int:
     return sliced.filter(overdue_q(today)).order_by().count()
 
 
 def overdue_tasks_q(sliced: QuerySet[Requirement], *, today: dt.date) -> QuerySet[Task]:
     """Tasks not done, past their due date, of a plan that delivers a requirement of the slice."""
-    linked = Plan.requirements.through.objects.filter(plan_id=OuterRef("plan_id"), requirement__in=sliced)
+    linked = Plan.requirements.through.objects.filter(plan_id=OuterRef("plan_id")).filter(in_scope(sliced))
     return Task.objects.exclude(status=TaskStatus.DONE).filter(due_date__lt=today).filter(Exists(linked))
 
 
@@ -270,9 +298,11 @@ def launched(
     sliced: QuerySet[Requirement], *, start: dt.datetime, end: dt.datetime, status_info: Statuses, limit: int
 ) -> tuple[list[tuple[int, str, str]], int]:
     """Requirements of the slice moved into a launch status in the period (first ``limit`` by time) and how many."""
-    moves = StatusChange.objects.filter(
-        target_id__in=status_info.launch_ids, at__gte=start, at__lt=end, requirement__in=sliced
-    ).order_by()
+    moves = (
+        StatusChange.objects.filter(target_id__in=status_info.launch_ids, at__gte=start, at__lt=end)
+        .filter(in_scope(sliced))
+        .order_by()
+    )
     rows = list(
         moves.values("requirement_id", "requirement__code", "requirement__title")
         .annotate(first=Min("at"), n=Count("id"))
@@ -293,13 +323,16 @@ def sla_breaches(cohort: QuerySet[Requirement], *, now: dt.datetime, limit: int)
 
 def csat(sliced: QuerySet[Requirement], *, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """CSAT (1–5) answered in the period about requirements of the slice."""
-    row = SurveyInvitation.objects.filter(
-        kind=SurveyInvitation.Kind.CSAT,
-        answered_at__gte=start,
-        answered_at__lt=end,
-        score__isnull=False,
-        requirement__in=sliced,
-    ).aggregate(avg=Avg("score"), n=Count("id"))
+    row = (
+        SurveyInvitation.objects.filter(
+            kind=SurveyInvitation.Kind.CSAT,
+            answered_at__gte=start,
+            answered_at__lt=end,
+            score__isnull=False,
+        )
+        .filter(in_scope(sliced))
+        .aggregate(avg=Avg("score"), n=Count("id"))
+    )
     return {"csat_avg": None if row["avg"] is None else round(float(row["avg"]), 2), "csat_count": row["n"]}
 
 
@@ -339,7 +372,8 @@ def nps(user: User, filters: ReportFilters, *, start: dt.datetime, end: dt.datet
 def effect(sliced: QuerySet[Requirement], *, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """Effect evaluations completed in the period for requirements of the slice: each rate over the evaluations
     that answered that question."""
-    row = Evaluation.objects.filter(completed_at__gte=start, completed_at__lt=end, requirement__in=sliced).aggregate(
+    evaluations = Evaluation.objects.filter(completed_at__gte=start, completed_at__lt=end).filter(in_scope(sliced))
+    row = evaluations.aggregate(
         n=Count("id"),
         repurchased_yes=Count("id", filter=Q(repurchased=True)),
         repurchased_n=Count("repurchased"),
@@ -465,8 +499,27 @@ def by_customer_field(
 
 
 def per_day(cohort: QuerySet[Requirement]) -> dict[dt.date, tuple[int, int]]:
-    """Submitted and (now) resolved requirements per local submission day."""
+    """Submitted and (now) resolved requirements per local submission day.
+
+    On SQLite, ``TruncDate`` with a time zone is a Python function called per row; there the rows are grouped by
+    their stored UTC hour (the text's first 13 characters, at most 24 groups a day) and the hours folded into
+    local days here — exact whenever the site's zone is a whole number of hours from UTC (else ``TruncDate``).
+    """
     tz = timezone.get_current_timezone()
+    if connection.vendor == "sqlite" and _whole_hours(tz):
+        out: dict[dt.date, tuple[int, int]] = {}
+        hourly = (
+            cohort.order_by()
+            .annotate(hour=Substr("submitted_at", 1, 13, output_field=CharField()))
+            .values("hour")
+            .annotate(total=Count("id"), resolved=Count("id", filter=DONE_Q))
+            .values_list("hour", "total", "resolved")
+        )
+        for hour, total, resolved in hourly:
+            day = dt.datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=dt.UTC).astimezone(tz).date()
+            before = out.get(day, (0, 0))
+            out[day] = (before[0] + total, before[1] + resolved)
+        return out
     rows = (
         cohort.order_by()
         .annotate(day=TruncDate("submitted_at", tzinfo=tz))
@@ -475,6 +528,15 @@ def per_day(cohort: QuerySet[Requirement]) -> dict[dt.date, tuple[int, int]]:
         .values_list("day", "total", "resolved")
     )
     return {day: (total, resolved) for day, total, resolved in rows}
+
+
+def _whole_hours(tz: dt.tzinfo) -> bool:
+    """Whether the zone sits a whole number of hours from UTC (in winter and in summer)."""
+    year = timezone.now().year
+    probes = (dt.datetime(year, 1, 15, 12, tzinfo=dt.UTC), dt.datetime(year, 7, 15, 12, tzinfo=dt.UTC))
+    return all(
+        (p.astimezone(tz).utcoffset() or dt.timedelta(0)) % dt.timedelta(hours=1) == dt.timedelta(0) for p in probes
+    )
 
 
 def time_in_status(
@@ -489,23 +551,25 @@ def time_in_status(
     """
     moves = StatusChange.objects.filter(requirement__in=cohort).order_by()
     since = Value(EPOCH, output_field=DateTimeField())
-    # Averages times counts, not sums: a sum of a million timestamps overflows SQLite's integers.
+    # Averages times counts, not sums: a sum of a million timestamps overflows SQLite's integers. Seconds from a
+    # fixed instant as floats: an interval sum overflows PostgreSQL at a million rows.
     entries = {
-        key: (entered, stays, (into or dt.timedelta(0)) * stays)
+        key: (entered, stays, (into or 0.0) * stays)
         for key, entered, stays, into in moves.values("target__key")
         .annotate(entered=Count("requirement_id", distinct=True), stays=Count("id"), into=Avg(span(F("at"), since)))
         .values_list("target__key", "entered", "stays", "into")
     }
     exits = {
-        key: (left or dt.timedelta(0)) * n
+        key: (left or 0.0) * n
         for key, n, left in moves.filter(source__isnull=False)
         .values("source__key")
         .annotate(n=Count("id"), left=Avg(span(F("at"), since)))
         .values_list("source__key", "n", "left")
     }
+    now_seconds = (now - EPOCH).total_seconds()
     out: dict[str, tuple[int, float | None]] = {}
     for key, (entered, stays, into) in entries.items():
         still = current.get(key, 0)
-        spent = exits.get(key, dt.timedelta(0)) + still * (now - EPOCH) - into
+        spent = exits.get(key, 0.0) + still * now_seconds - into
         out[key] = (entered, days(spent / stays) if stays else None)
     return out
