@@ -422,7 +422,7 @@ def trends(filters: ReportFilters, per_day: dict[dt.date, tuple[int, int]]) -> S
                 title=_("提交与解决"),
                 kind="line",
                 categories=[label for _f, _l, label in spans],
-                series=[Series(_("提交"), submitted), Series(_("已解决"), resolved)],
+                series=[Series(_("提交数"), submitted), Series(_("已解决"), resolved)],
                 hrefs=hrefs,
                 unit="count",
                 note=_("按提交时间分组；已解决为其中目前已完成的需求"),
