@@ -53,7 +53,8 @@ def nps_score(scores: Iterable[int]) -> NpsResult:
     return NpsResult(len(values), promoters, len(values) - promoters - detractors, detractors)
 
 
-def _nps_of(qs: QuerySet[SurveyInvitation]) -> NpsResult:
+def nps_of(qs: QuerySet[SurveyInvitation]) -> NpsResult:
+    """The NPS of the answered NPS invitations of ``qs``, counted by the database."""
     counts = qs.filter(kind=SurveyInvitation.Kind.NPS, score__isnull=False).aggregate(
         total=Count("pk"),
         promoters=Count("pk", filter=Q(score__gte=PROMOTER_MIN)),
@@ -64,7 +65,7 @@ def _nps_of(qs: QuerySet[SurveyInvitation]) -> NpsResult:
 
 
 def nps_for_campaign(campaign: NpsCampaign) -> NpsResult:
-    return _nps_of(SurveyInvitation.objects.filter(campaign=campaign))
+    return nps_of(SurveyInvitation.objects.filter(campaign=campaign))
 
 
 def nps_overall(*, since: dt.datetime | None = None, segments: Iterable[str] = ()) -> NpsResult:
@@ -75,7 +76,7 @@ def nps_overall(*, since: dt.datetime | None = None, segments: Iterable[str] = (
     segments = list(segments)
     if segments:
         qs = qs.filter(customer__segment__in=segments)
-    return _nps_of(qs)
+    return nps_of(qs)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from needpool.delivery.choices import TaskStatus
 from needpool.delivery.models import Plan, Task
 from needpool.evaluation.models import Evaluation
 from needpool.loop.models import SurveyInvitation
+from needpool.loop.selectors import nps_of
 from needpool.reports.filters import ReportFilters
 from needpool.requirements import sla as sla_rules
 from needpool.requirements.choices import StatusCategory
@@ -352,20 +353,13 @@ def nps(user: User, filters: ReportFilters, *, start: dt.datetime, end: dt.datet
         qs = qs.filter(customer__segment=filters.segment)
     if filters.industry:
         qs = qs.filter(customer__industry=filters.industry)
-    row = qs.aggregate(
-        promoters=Count("id", filter=Q(score__gte=9)),
-        passives=Count("id", filter=Q(score__gte=7, score__lte=8)),
-        detractors=Count("id", filter=Q(score__lte=6)),
-        n=Count("id"),
-    )
-    n = row["n"]
-    score = round((row["promoters"] - row["detractors"]) * 100 / n, 1) if n else None
+    result = nps_of(qs)
     return {
-        "nps": score,
-        "promoters": row["promoters"],
-        "passives": row["passives"],
-        "detractors": row["detractors"],
-        "nps_count": n,
+        "nps": None if result.nps is None else round(result.nps, 1),
+        "promoters": result.promoters,
+        "passives": result.passives,
+        "detractors": result.detractors,
+        "nps_count": result.total,
     }
 
 
