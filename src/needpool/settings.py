@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "axes",
     "needpool.core",
     "needpool.accounts",
+    "needpool.notify",
     "needpool.customers",
     "needpool.requirements",
     "needpool.analysis",

@@ -40,6 +40,11 @@ class User(AbstractUser):
         Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name=_("团队")
     )
     display_name = models.CharField(_("显示名"), max_length=60, blank=True)
+    # The language of the mails and IM messages this user receives (and of their pages once signed in);
+    # blank = the site's default (zh-hans).
+    language = models.CharField(
+        _("语言"), max_length=10, blank=True, choices=[("zh-hans", "简体中文"), ("en", "English")]
+    )
 
     class Meta:
         verbose_name = _("用户")

@@ -112,18 +112,28 @@ class AuditEntry(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app notice for one user (mentions now; reviews, tasks and reminders later)."""
+    """An in-app notice for one user: the inbox side of a ``notify`` event (see ``needpool.notify``)."""
 
     class Kind(models.TextChoices):
+        """Every kind of event a user can be told of (``needpool.notify.kinds`` adds the default channels)."""
+
+        ASSIGNED = "assigned", _("指派")
+        STATUS = "status", _("状态变化")
+        PRIORITY = "priority", _("优先级变化")
+        OWNER = "owner", _("负责人变化")
+        COMMENT = "comment", _("新评论")
         MENTION = "mention", _("提及")
         SLA = "sla", _("SLA 超时")
-        ASSIGNED = "assigned", _("指派")
+        TASK = "task", _("任务")
+        REVIEW = "review", _("评审")
+        REVIEW_DECISION = "review_decision", _("评审结论")
         FOLLOW_UP = "follow_up", _("跟进提醒")
         MERGE = "merge", _("需求合并")
         IMPORT = "import", _("导入完成")
-        REVIEW = "review", _("评审")
-        TASK = "task", _("任务")
+        IMPORT_FAILED = "import_failed", _("导入失败")
+        LOW_SCORE = "low_score", _("低分反馈")
         CLOSE_LOOP = "close_loop", _("闭环")
+        EVALUATION = "evaluation", _("效果评估")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

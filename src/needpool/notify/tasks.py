@@ -1,0 +1,32 @@
+"""Jobs of notifications: dispatch an event after commit, send each delivery, retry what is due."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+
+@db_task()
+def event_dispatch(event_id: int) -> int:
+    """Create the event's deliveries and send each in its own job (safe to run twice)."""
+    from needpool.notify.services import event_dispatch_now
+
+    created = event_dispatch_now(event_id)
+    for pk in created:
+        delivery_deliver(pk)
+    return len(created)
+
+
+@db_task()
+def delivery_deliver(delivery_id: int) -> str:
+    from needpool.notify.services import delivery_send
+
+    return delivery_send(delivery_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def deliveries_retry_due() -> int:
+    """Every minute: send the deliveries whose backoff has passed (and those whose job was lost)."""
+    from needpool.notify.services import deliveries_due, delivery_send
+
+    return sum(delivery_send(pk) == "sent" for pk in deliveries_due())
