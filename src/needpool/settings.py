@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "needpool.core",
     "needpool.accounts",
     "needpool.notify",
+    "needpool.notify.chat",
+    "needpool.notify.webhooks",
     "needpool.customers",
     "needpool.requirements",
     "needpool.analysis",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("loop/", include("needpool.loop.urls")),
     path("evaluation/", include("needpool.evaluation.urls")),
     path("reports/", include("needpool.reports.urls")),
+    path("notify/", include("needpool.notify.urls")),
     path("archive/", include("needpool.loop.dossier_urls")),
     path("portal/kano/", include("needpool.analysis.public_urls")),
     path("portal/roadmap/", include("needpool.delivery.public_urls")),

@@ -1,0 +1,1 @@
+"""Outbound webhooks: JSON events signed the Standard Webhooks way, retried with backoff, with a delivery log."""
