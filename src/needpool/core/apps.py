@@ -17,3 +17,14 @@ class CoreConfig(AppConfig):
 
         # ``<id:pk>`` in every app's routes: an id beyond what the database stores is a 404, not a 500.
         register_converter(IdConverter, "id")
+
+        # The tokenizer's dictionary loads when a process starts, not on the first search or create.
+        from needpool.core.warmup import register_warmup
+
+        register_warmup("jieba", _load_jieba)
+
+
+def _load_jieba() -> None:
+    import jieba
+
+    jieba.initialize()

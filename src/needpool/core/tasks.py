@@ -12,12 +12,25 @@ from needpool.core.jobs import jobs_recover_stale
 
 @on_startup()
 def recover_jobs_on_startup() -> None:
-    """A worker that starts marks INTERRUPTED the jobs whose heartbeat stopped (e.g. the worker it replaces)."""
+    """A worker that starts marks INTERRUPTED the jobs whose heartbeat stopped (e.g. the worker it replaces),
+    then loads what its jobs would otherwise load on first use (``core.warmup``)."""
     close_old_connections()
     try:
         jobs_recover_stale()
     finally:
         close_old_connections()
+    from needpool.core.warmup import warm_up, warmup_enabled
+
+    if warmup_enabled() and not settings.HUEY.get("immediate"):
+        warm_up()
+
+
+@db_periodic_task(crontab(minute="17"))
+def planner_statistics() -> float:
+    """Every hour: refresh the database planner's statistics (core.dbstats), so the plans follow the data."""
+    from needpool.core.dbstats import planner_statistics_refresh
+
+    return planner_statistics_refresh()
 
 
 @db_periodic_task(crontab(minute=getattr(settings, "NEEDPOOL_JOB_RECOVERY_CRONTAB_MINUTE", "*")))

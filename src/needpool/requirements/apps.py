@@ -22,3 +22,16 @@ class RequirementsConfig(AppConfig):
         from needpool.requirements.classification.section import register as register_rule_section
 
         register_rule_section()
+        # A starting process builds the duplicate index and loads the sentence encoder before taking traffic.
+        from needpool.core.warmup import register_warmup
+
+        register_warmup("duplicate index", _warm_duplicate_index)
+
+
+def _warm_duplicate_index() -> None:
+    from needpool.requirements.dedup.index import get_index
+    from needpool.requirements.dedup.store import _foreground, embeddings_enabled
+
+    get_index().ensure_fresh()
+    if embeddings_enabled():
+        _foreground.encode(["预热"])

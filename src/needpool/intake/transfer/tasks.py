@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from needpool.core.dbstats import planner_statistics_refresh
 from needpool.core.jobs import register_job_kind
 from needpool.core.models import BackgroundJob
 from needpool.intake.transfer.services import (
@@ -23,9 +24,15 @@ def import_preview_job(job_id: int) -> None:
     import_preview(job_id=job_id)
 
 
+#: An import of at least this many rows refreshes the planner's statistics when it ends (core.dbstats).
+STATISTICS_AFTER_ROWS = 1000
+
+
 @db_task()
 def import_run_job(job_id: int) -> None:
-    import_run(job_id=job_id)
+    job = import_run(job_id=job_id)
+    if job is not None and job.status == BackgroundJob.Status.DONE and job.total >= STATISTICS_AFTER_ROWS:
+        planner_statistics_refresh()
 
 
 @db_periodic_task(crontab(hour="3", minute="17"))

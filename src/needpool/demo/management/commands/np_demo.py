@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from needpool.core.dbstats import planner_statistics_refresh
 from needpool.demo.examples import load_examples
 from needpool.demo.generator import generate
 from needpool.demo.users import demo_users_ensure
@@ -57,3 +58,7 @@ class Command(BaseCommand):
                 f"{result.requirements:,} requirements, {result.feedback:,} feedback items "
                 f"in {result.seconds:.1f} s"
             )
+            # Bulk-written rows leave the planner guessing until statistics are gathered: gather them now.
+            seconds = planner_statistics_refresh()
+            if seconds >= 0:
+                self.stdout.write(f"统计信息已更新 / planner statistics refreshed in {seconds:.1f} s")
