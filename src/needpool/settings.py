@@ -52,6 +52,8 @@ CSRF_TRUSTED_ORIGINS = _env_list("NEEDPOOL_CSRF_TRUSTED_ORIGINS", "")
 # The address people reach the site at, for links in mails (e.g. https://needpool.example.com); when unset, the
 # first trusted origin, else http://localhost:8000.
 NEEDPOOL_SITE_URL = os.environ.get("NEEDPOOL_SITE_URL", "").strip().rstrip("/")
+# Chat bots may post to private and loopback addresses (an intranet IM server); off, such URLs are refused (SSRF).
+NEEDPOOL_CHAT_ALLOW_PRIVATE_HOSTS = _env_bool("NEEDPOOL_CHAT_ALLOW_PRIVATE_HOSTS", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

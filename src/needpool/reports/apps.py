@@ -9,4 +9,4 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         # The job worker discovers modules named ``tasks``; the monthly mail lives beside the review it sends.
-        from needpool.reports import monthly_tasks  # noqa: F401
+        from needpool.reports import monthly_tasks, snapshot_tasks  # noqa: F401

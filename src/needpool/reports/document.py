@@ -120,6 +120,11 @@ class Report:
                     return b
         return None
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """The report ``as_dict`` gave back (see ``from_dict``)."""
+        return from_dict(data)
+
 
 # ---------------------------------------------------------------- as JSON
 
@@ -196,3 +201,59 @@ def as_dict(report: Report) -> dict[str, Any]:
             {"key": s.key, "title": str(s.title), "blocks": [_block_dict(b) for b in s.blocks]} for s in report.sections
         ],
     }
+
+
+# ---------------------------------------------------------------- from JSON
+
+
+def _block_from(data: dict[str, Any]) -> Block:
+    kind = data["type"]
+    if kind == "figure":
+        return Figure(
+            key=data["key"],
+            label=data["label"],
+            value=data["value"],
+            unit=data["unit"],
+            note=data["note"],
+            href=data["href"],
+        )
+    if kind == "table":
+        return Table(
+            key=data["key"],
+            title=data["title"],
+            columns=list(data["columns"]),
+            rows=[list(row) for row in data["rows"]],
+            hrefs=[list(row) for row in data["hrefs"]],
+            note=data["note"],
+        )
+    if kind == "chart":
+        return Chart(
+            key=data["key"],
+            title=data["title"],
+            kind=data["kind"],
+            categories=list(data["categories"]),
+            series=[Series(name=s["name"], values=list(s["values"])) for s in data["series"]],
+            hrefs=list(data["hrefs"]),
+            unit=data["unit"],
+            note=data["note"],
+        )
+    if kind == "text":
+        return Text(key=data["key"], title=data["title"], body=data["body"], items=list(data["items"]))
+    raise ValueError(f"unknown block type {kind!r}")
+
+
+def from_dict(data: dict[str, Any]) -> Report:
+    """The report ``as_dict`` gave (a stored snapshot): ``as_dict(from_dict(d)) == d``. Values come back as their
+    JSON form (numbers, ISO dates as text), which every renderer shows alike."""
+    return Report(
+        kind=data["kind"],
+        title=data["title"],
+        subtitle=data["subtitle"],
+        scope=list(data["scope"]),
+        computed_at=dt.datetime.fromisoformat(data["computed_at"]),
+        stale_note=data["stale_note"],
+        sections=[
+            Section(key=s["key"], title=s["title"], blocks=[_block_from(b) for b in s["blocks"]])
+            for s in data["sections"]
+        ],
+    )

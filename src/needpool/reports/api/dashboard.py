@@ -1,7 +1,9 @@
 """``GET /api/v1/reports/dashboard/``: the dashboard document as JSON, for the caller's scope and filters.
 
-The same parse (``dashboard_views.build_from_query``) and the same numbers as the page; bad filters are 400 with
-the messages per field, in the API's usual error shape.
+The same parse and the same numbers as the page (``dashboard_views.result_from_query``); bad filters are 400 with
+the messages per field, in the API's usual error shape. A large pool's dashboard comes from its snapshot, with
+``computed_at`` and ``stale_note`` saying how old it is; before the first build has finished the answer is 202
+with ``Retry-After`` (seconds) and no document.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from needpool.customers.choices import Segment
-from needpool.reports.dashboard_views import build_from_query
+from needpool.reports.dashboard_views import result_from_query
 from needpool.reports.document import as_dict
 
 TAGS = ["reports"]
@@ -81,7 +83,16 @@ class ReportSerializer(serializers.Serializer):
     sections = SectionSerializer(many=True)
 
 
+class BuildingSerializer(serializers.Serializer):
+    """The dashboard of these filters is being computed for the first time: ask again after Retry-After seconds."""
+
+    status = serializers.ChoiceField(choices=["building"])
+    detail = serializers.CharField()
+
+
 # ---------------------------------------------------------------- the endpoint
+
+RETRY_AFTER_SECONDS = 2
 
 
 FILTER_PARAMETERS = [
@@ -107,11 +118,20 @@ class DashboardView(APIView):
             _(
                 "按筛选条件返回仪表盘：需求满足率、SLA、处理时长、分布、趋势、满意度与业务效果。"
                 "只统计调用者有权查看的需求；每个数字都附带对应需求列表的链接（href）。"
+                "需求量大时返回定期计算的快照：computed_at 为计算时间，stale_note 说明数据截至何时；"
+                "首次计算尚未完成时返回 202 和 Retry-After（秒），请稍后重试。"
             )
         ),
         parameters=FILTER_PARAMETERS,
-        responses={200: ReportSerializer},
+        responses={200: ReportSerializer, 202: BuildingSerializer},
     )
     def get(self, request: Request) -> Response:
         query: dict[str, Any] = {name: request.query_params.get(name) for name in request.query_params}
-        return Response(as_dict(build_from_query(request.user, query)))  # type: ignore[arg-type]
+        result = result_from_query(request.user, query)  # type: ignore[arg-type]
+        if result.report is None:
+            return Response(
+                {"status": "building", "detail": str(_("正在计算仪表盘，请稍后重试。"))},
+                status=202,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        return Response(as_dict(result.report))

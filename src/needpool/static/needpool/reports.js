@@ -286,14 +286,23 @@
     el.setAttribute("data-chart-ready", "1");
   }
 
-  onReady(function () {
+  function drawAll(root) {
     if (typeof window.echarts === "undefined") return;
-    document.querySelectorAll(".report-chart[data-chart-data]").forEach(function (el) {
+    root.querySelectorAll(".report-chart[data-chart-data]:not([data-chart-ready])").forEach(function (el) {
       try {
         draw(el);
       } catch (e) {
         el.setAttribute("data-chart-error", String(e && e.message));
       }
     });
+  }
+
+  onReady(function () {
+    drawAll(document);
+  });
+  // A document swapped in later (the dashboard's 正在计算 panel, once its snapshot is built) is drawn the same way.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail && event.detail.elt;
+    if (root && root.querySelectorAll) drawAll(root);
   });
 })();
