@@ -54,6 +54,8 @@ CSRF_TRUSTED_ORIGINS = _env_list("NEEDPOOL_CSRF_TRUSTED_ORIGINS", "")
 NEEDPOOL_SITE_URL = os.environ.get("NEEDPOOL_SITE_URL", "").strip().rstrip("/")
 # Chat bots may post to private and loopback addresses (an intranet IM server); off, such URLs are refused (SSRF).
 NEEDPOOL_CHAT_ALLOW_PRIVATE_HOSTS = _env_bool("NEEDPOOL_CHAT_ALLOW_PRIVATE_HOSTS", False)
+# Outbound webhooks refuse private, loopback and link-local addresses unless this is set (SSRF).
+NEEDPOOL_WEBHOOKS_ALLOW_PRIVATE_HOSTS = _env_bool("NEEDPOOL_WEBHOOKS_ALLOW_PRIVATE_HOSTS", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
