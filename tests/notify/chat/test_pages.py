@@ -276,3 +276,9 @@ def test_a_personal_bot_refuses_a_bad_url(make_user: Any) -> None:
     )
     assert response.status_code == 200 and response.context["form"].errors["webhook_url"]
     assert not PersonalBot.objects.exists()
+
+
+def test_admins_find_the_routes_in_the_admin_menu(users: dict[str, Any]) -> None:
+    home = reverse("notify:notify_chat:mine")
+    assert 'id="nav-chat-routes"' in client_for(users["admin"]).get(home).content.decode()
+    assert 'id="nav-chat-routes"' not in client_for(users["manager"]).get(home).content.decode()
