@@ -285,3 +285,7 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+# Feedback by mail keeps its models in its own module; the intake app owns them.
+from needpool.intake.mailin.models import InboundMail, InboundMailAttachment, MailSource  # noqa: E402, F401
