@@ -174,7 +174,27 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "needpool.accounts.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "needpool.accounts.oidc.SingleSignOnBackend",  # answers only the /oidc/callback/ request, never a password
 ]
+# Single sign-on (OpenID Connect, see needpool.accounts.oidc and docs/operations.md): on when both the client id
+# and the issuer are set; endpoints left empty are read from the issuer's discovery document.
+NEEDPOOL_OIDC = {
+    "issuer": os.environ.get("NEEDPOOL_OIDC_ISSUER", "").strip(),
+    "authorization_endpoint": os.environ.get("NEEDPOOL_OIDC_AUTHORIZATION_ENDPOINT", "").strip(),
+    "token_endpoint": os.environ.get("NEEDPOOL_OIDC_TOKEN_ENDPOINT", "").strip(),
+    "userinfo_endpoint": os.environ.get("NEEDPOOL_OIDC_USER_ENDPOINT", "").strip(),
+    "jwks_uri": os.environ.get("NEEDPOOL_OIDC_JWKS_ENDPOINT", "").strip(),
+    "client_id": os.environ.get("NEEDPOOL_OIDC_CLIENT_ID", "").strip(),
+    "client_secret": os.environ.get("NEEDPOOL_OIDC_CLIENT_SECRET", ""),
+    "sign_algo": os.environ.get("NEEDPOOL_OIDC_SIGN_ALGO", "RS256").strip() or "RS256",
+    "scopes": os.environ.get("NEEDPOOL_OIDC_SCOPES", "openid email profile").strip() or "openid email profile",
+    "default_role": os.environ.get("NEEDPOOL_OIDC_DEFAULT_ROLE", "viewer").strip(),
+    "create_users": _env_bool("NEEDPOOL_OIDC_CREATE_USERS", True),
+    "require_verified_email": _env_bool("NEEDPOOL_OIDC_REQUIRE_VERIFIED_EMAIL", True),
+    "use_pkce": _env_bool("NEEDPOOL_OIDC_USE_PKCE", True),
+    "button_label": os.environ.get("NEEDPOOL_OIDC_BUTTON_LABEL", "").strip(),
+    "timeout": max(int(os.environ.get("NEEDPOOL_OIDC_TIMEOUT", "10")), 1),
+}
 _LOCKOUT_PARAMETERS = {"username", "ip_address"}
 AXES_LOCKOUT_PARAMETERS = [
     sorted(set(item.split("+")) & _LOCKOUT_PARAMETERS)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("needpool.home.urls")),
     path("", include("needpool.core.urls")),
     path("accounts/", include("needpool.accounts.urls")),
+    path("oidc/", include("needpool.accounts.oidc_urls")),
     # The customers namespace also holds the pool's routes under /customers/ (a key ask → feedback),
     # so the customers app does not import the pool.
     path("customers/", include(([*customer_routes, *customer_pool_routes], customers_app))),

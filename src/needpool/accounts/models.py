@@ -45,11 +45,22 @@ class User(AbstractUser):
     language = models.CharField(
         _("语言"), max_length=10, blank=True, choices=[("zh-hans", "简体中文"), ("en", "English")]
     )
+    # The single sign-on identity this user is bound to (the provider's ``iss`` and ``sub``): a changed mail
+    # address at the provider still signs in the same user. Blank = never signed in by single sign-on.
+    oidc_issuer = models.CharField(_("单点登录提供方"), max_length=255, blank=True, editable=False)
+    oidc_subject = models.CharField(_("单点登录标识"), max_length=255, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
         ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["oidc_issuer", "oidc_subject"],
+                condition=~models.Q(oidc_subject=""),
+                name="accounts_user_one_user_per_sso_identity",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username

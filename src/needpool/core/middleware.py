@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
-PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/api/", "/i18n/", "/healthz", "/portal/", "/favicon")
+PUBLIC_PREFIXES = ("/accounts/login/", "/oidc/", "/static/", "/api/", "/i18n/", "/healthz", "/portal/", "/favicon")
 
 
 class LoginRequiredByDefaultMiddleware:
