@@ -89,5 +89,6 @@ urlpatterns = [
     path("", include("needpool.requirements.api.bulk")),
     path("", include("needpool.recyclebin.api")),
     path("reports/", include("needpool.reports.api.urls")),
+    path("", include("needpool.notify.api")),
     path("", include(router.urls)),
 ]

@@ -11,9 +11,14 @@ from needpool.core.models import BackgroundJob, Notification
 from needpool.core.permissions import visible_jobs
 
 
-def notification_list(*, user: Any) -> QuerySet[Notification]:
-    """The user's own notifications, newest first."""
-    return Notification.objects.filter(recipient=user.pk).select_related("actor").order_by("-created_at", "-id")
+def notification_list(*, user: Any, kind: str = "", unread: bool = False) -> QuerySet[Notification]:
+    """The user's own notifications, newest first (only one ``kind``, only the unread ones when asked)."""
+    qs = Notification.objects.filter(recipient=user.pk)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.select_related("actor").order_by("-created_at", "-id")
 
 
 def job_get(*, user: Any, pk: Any) -> BackgroundJob:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from needpool.core import jobs
 from needpool.core.jobs import RETRYABLE
-from needpool.core.models import BackgroundJob
+from needpool.core.models import BackgroundJob, Notification
 from needpool.core.pagination import CappedPaginator
 from needpool.core.permissions import can_retry_job
 from needpool.core.selectors import job_get, job_retry_of, notification_list
@@ -78,9 +78,18 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 def notifications(request: HttpRequest) -> HttpResponse:
     # A user's own notifications are the permission scope: nobody reads anyone else's.
-    qs = notification_list(user=request.user)
-    page = paginate(request, qs)
-    return render(request, "core/notifications.html", {"page_obj": page, "items": page.object_list})
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in Notification.Kind.values else ""
+    unread = request.GET.get("unread") == "1"
+    page = paginate(request, notification_list(user=request.user, kind=kind, unread=unread))
+    context = {
+        "page_obj": page,
+        "items": page.object_list,
+        "kinds": Notification.Kind.choices,
+        "kind": kind,
+        "unread": unread,
+    }
+    return render(request, "core/notifications.html", context)
 
 
 @require_POST

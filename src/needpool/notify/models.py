@@ -104,3 +104,40 @@ class Delivery(models.Model):
     @property
     def target_id(self) -> str:
         return self.target.split(":", 1)[1] if ":" in self.target else ""
+
+
+class DigestRun(models.Model):
+    """One user's daily digest of one day (unique per user × site date): a rerun finds it and sends nothing twice.
+
+    ``since``–``until`` is the window of events it covered, so the next digest starts where this one ended.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+        SKIPPED = "skipped", _("已跳过")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_digests", verbose_name=_("用户")
+    )
+    day = models.DateField(_("日期"))
+    since = models.DateTimeField(_("起始时间"))
+    until = models.DateTimeField(_("截止时间"))
+    events = models.JSONField(default=list, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
+    error = models.CharField(_("错误"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("每日摘要")
+        verbose_name_plural = _("每日摘要")
+        ordering = ["-day", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="notify_digest_unique")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notify_digest_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.day} {self.status}"

@@ -14,13 +14,19 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
-from needpool.core.models import Notification
-from needpool.notify.kinds import Channel, default_channels
-from needpool.notify.models import Delivery, Event, Preference
+from needpool.accounts.roles import Cap
+from needpool.core.audit import audit_record
+from needpool.core.models import AuditEntry, Notification
+from needpool.core.permissions import is_admin
+from needpool.notify.kinds import Channel, EventKind, default_channels
+from needpool.notify.models import Delivery, DigestRun, Event, Preference
 from needpool.notify.registry import SendError, SendResult, sender_for, target_sources
 
 MAX_ATTEMPTS = 8
@@ -43,16 +49,16 @@ def user_language(user: Any) -> str | None:
 
 
 def channels_for(user: Any, kind: str) -> set[str]:
-    """The channels ``user`` hears ``kind`` on: their choice, else the default."""
+    """The channels ``user`` hears ``kind`` on: their choice, else their role's default."""
     row = Preference.objects.filter(user=user.pk, kind=kind).values_list("channels", flat=True).first()
-    return set(row if row is not None else default_channels(kind))
+    return set(row if row is not None else default_channels(kind, getattr(user, "role", None)))
 
 
-def _channels_by_user(user_ids: Iterable[int], kind: str) -> dict[int, set[str]]:
-    ids = list(user_ids)
+def _channels_by_user(roles: Mapping[int, str], kind: str) -> dict[int, set[str]]:
+    """Each user's channels for ``kind`` (``roles``: user id → role, for the defaults); one query."""
+    ids = list(roles)
     chosen = dict(Preference.objects.filter(user__in=ids, kind=kind).values_list("user_id", "channels"))
-    default = set(default_channels(kind))
-    return {pk: set(chosen[pk]) if pk in chosen else default for pk in ids}
+    return {pk: set(chosen[pk]) if pk in chosen else set(default_channels(kind, roles[pk])) for pk in ids}
 
 
 def emit(
@@ -81,9 +87,10 @@ def emit(
     for user in recipients:
         if user is not None and user.pk != actor_id and getattr(user, "is_active", True):
             wanted.setdefault(user.pk, user)
+    roles: dict[int, str] = {}
     if wanted:
-        active = set(get_user_model().objects.filter(pk__in=list(wanted), is_active=True).values_list("pk", flat=True))
-        wanted = {pk: user for pk, user in wanted.items() if pk in active}
+        roles = dict(get_user_model().objects.filter(pk__in=list(wanted), is_active=True).values_list("pk", "role"))
+        wanted = {pk: user for pk, user in wanted.items() if pk in roles}
     team_ids = sorted({getattr(t, "pk", t) for t in teams if t is not None})
     try:
         with transaction.atomic():
@@ -101,7 +108,7 @@ def emit(
             )
     except IntegrityError:
         return None  # this occurrence was emitted before: nobody hears of it twice
-    channels = _channels_by_user(wanted, kind)
+    channels = _channels_by_user({pk: roles[pk] for pk in wanted}, kind)
     inbox = [pk for pk in sorted(wanted) if Channel.INAPP in channels[pk]]
     if inbox:
         Notification.objects.bulk_create(
@@ -124,8 +131,15 @@ def emit(
 def event_targets(event: Event) -> list[str]:
     """Every target of ``event`` beyond the in-app inbox, in a stable order."""
     targets: list[str] = []
-    channels = _channels_by_user(event.recipients, event.kind)
+    from django.contrib.auth import get_user_model
+
+    roles = dict(
+        get_user_model().objects.filter(pk__in=list(event.recipients), is_active=True).values_list("pk", "role")
+    )
+    channels = _channels_by_user(roles, event.kind)
     for pk in event.recipients:
+        if pk not in channels:  # no longer active: nothing to send
+            continue
         if Channel.MAIL in channels[pk]:
             targets.append(f"mail:{pk}")
         if Channel.IM in channels[pk]:
@@ -222,9 +236,255 @@ def deliveries_due(*, limit: int = 500) -> list[int]:
     )
 
 
-def delivery_resend(*, delivery: Delivery) -> Delivery:
-    """Send a delivery again now (the resend button): a sent or failed one becomes a new attempt."""
+def delivery_resend(*, delivery: Delivery, actor: Any = None) -> Delivery:
+    """Send a delivery again now (the resend button): a sent or failed one becomes a new attempt.
+
+    ``actor`` (the button's user) must be an admin; callers inside the system pass none.
+    """
+    if actor is not None and not is_admin(actor):
+        raise PermissionDenied(_("您没有执行此操作的权限。"))
     Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.PENDING, next_attempt_at=None)
     delivery_send(delivery.pk, force=True)
     delivery.refresh_from_db()
     return delivery
+
+
+# ---------------------------------------------------------------- each user's choices
+
+
+def _may_edit_preferences(actor: Any, user: Any) -> bool:
+    if not (actor is not None and actor.is_authenticated and actor.is_active):
+        return False
+    return bool(actor.pk == user.pk or actor.can(Cap.MANAGE_USERS))
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def preferences_clean(choices: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """``choices`` checked: every kind and channel known (else ValidationError naming them), channels in order."""
+    errors: list[str] = []
+    cleaned: dict[str, list[str]] = {}
+    kinds, channels = set(EventKind.values), set(Channel.values)
+    for kind, chosen in choices.items():
+        if kind not in kinds:
+            errors.append(_("未知的通知类型：%(kind)s") % {"kind": _shown(kind)})
+            continue
+        values = [chosen] if isinstance(chosen, str) else list(chosen)
+        bad = [value for value in values if value not in channels]
+        for value in bad:
+            errors.append(_("未知的通知渠道：%(channel)s") % {"channel": _shown(value)})
+        cleaned[kind] = [c for c in Channel.values if c in values]
+    if errors:
+        raise ValidationError(list(dict.fromkeys(errors)))
+    return cleaned
+
+
+@transaction.atomic
+def preferences_set(*, actor: Any, user: Any, choices: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """Store ``user``'s channels for each kind in ``choices`` (an empty list: off); other kinds stay as they are.
+
+    A user changes their own; a holder of 管理用户与团队 anyone's. Unknown kinds or channels: nothing written.
+    """
+    if not _may_edit_preferences(actor, user):
+        raise PermissionDenied(_("您没有执行此操作的权限。"))
+    cleaned = preferences_clean(choices)
+    before = dict(Preference.objects.filter(user=user.pk, kind__in=list(cleaned)).values_list("kind", "channels"))
+    changed: dict[str, Any] = {}
+    for kind, channels in cleaned.items():
+        old = before.get(kind)
+        if old == channels:
+            continue
+        Preference.objects.update_or_create(user_id=user.pk, kind=kind, defaults={"channels": channels})
+        shown_old = old if old is not None else list(default_channels(kind, getattr(user, "role", None)))
+        changed[f"notify:{kind}"] = (",".join(shown_old), ",".join(channels))
+    if changed:
+        audit_record(actor=actor, obj=user, action=AuditEntry.Action.UPDATE, changes=changed)
+    return cleaned
+
+
+@transaction.atomic
+def preferences_reset(*, actor: Any, user: Any) -> int:
+    """Forget ``user``'s choices: every kind back to their role's default; returns how many were forgotten."""
+    if not _may_edit_preferences(actor, user):
+        raise PermissionDenied(_("您没有执行此操作的权限。"))
+    count, _rows = Preference.objects.filter(user=user.pk).delete()
+    if count:
+        audit_record(actor=actor, obj=user, action=AuditEntry.Action.UPDATE, changes={"notify": "reset"})
+    return count
+
+
+def language_codes() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+@transaction.atomic
+def user_language_set(*, actor: Any, user: Any, language: str) -> Any:
+    """The language of ``user``'s mails, IM messages, digest and pages ("": the site's default)."""
+    if not _may_edit_preferences(actor, user):
+        raise PermissionDenied(_("您没有执行此操作的权限。"))
+    language = (language or "").strip()
+    if language and language not in language_codes():
+        raise ValidationError({"language": _("未知的语言：%(language)s") % {"language": _shown(language)}})
+    if user.language != language:
+        before = user.language
+        user.language = language
+        user.save(update_fields=["language"])
+        audit_record(actor=actor, obj=user, action=AuditEntry.Action.UPDATE, changes={"language": (before, language)})
+    return user
+
+
+@transaction.atomic
+def preferences_save(
+    *, actor: Any, user: Any, choices: Mapping[str, Iterable[str]], language: str | None = None
+) -> dict[str, list[str]]:
+    """The preferences page's one form: channels per kind and (unless None) the language, all or nothing."""
+    cleaned = preferences_set(actor=actor, user=user, choices=choices)
+    if language is not None:
+        user_language_set(actor=actor, user=user, language=language)
+    return cleaned
+
+
+# ---------------------------------------------------------------- the daily digest
+
+DIGEST_MAX_LINES = 50
+#: A digest covers the events since the previous one, but never more than this (the worker was down for days).
+DIGEST_LOOKBACK = dt.timedelta(hours=48)
+DIGEST_DEFAULT_WINDOW = dt.timedelta(hours=24)
+
+
+def _digest_kinds(user_ids: list[int]) -> dict[int, set[str]]:
+    """Each user's kinds with the digest channel: their choices, else their role's defaults (two queries)."""
+    from django.contrib.auth import get_user_model
+
+    roles = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "role"))
+    chosen: dict[int, dict[str, list[str]]] = {}
+    for user_id, kind, channels in Preference.objects.filter(user__in=user_ids).values_list(
+        "user_id", "kind", "channels"
+    ):
+        chosen.setdefault(user_id, {})[kind] = channels
+    result: dict[int, set[str]] = {}
+    for pk in user_ids:
+        mine = chosen.get(pk, {})
+        result[pk] = {
+            kind
+            for kind in EventKind.values
+            if Channel.DIGEST in (mine[kind] if kind in mine else default_channels(kind, roles.get(pk)))
+        }
+    return result
+
+
+def digests_prepare(*, now: dt.datetime | None = None, users: Iterable[Any] | None = None) -> list[int]:
+    """Create today's digest of each active user with an address who has something in it; returns the new ids.
+
+    Today is the site's date at ``now``; a user who already has today's digest gets no second one. The events
+    are those since the user's previous digest (at most ``DIGEST_LOOKBACK``; the last 24 h for a first one) in
+    which they are a recipient and whose kind they read in the digest.
+    """
+    from django.contrib.auth import get_user_model
+
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    people = get_user_model().objects.filter(is_active=True).exclude(email="")
+    if users is not None:
+        people = people.filter(pk__in=[getattr(u, "pk", u) for u in users])
+    user_ids = list(people.exclude(notify_digests__day=day).values_list("pk", flat=True))
+    if not user_ids:
+        return []
+    earliest = now - DIGEST_LOOKBACK
+    wanted = set(user_ids)
+    by_user: dict[int, list[tuple[int, str, dt.datetime]]] = {}
+    rows = Event.objects.filter(created_at__gt=earliest, created_at__lte=now).values_list(
+        "pk", "kind", "recipients", "created_at"
+    )
+    for pk, kind, recipients, created_at in rows.iterator(chunk_size=2000):
+        for user_id in recipients or ():
+            if user_id in wanted:
+                by_user.setdefault(user_id, []).append((pk, kind, created_at))
+    if not by_user:
+        return []
+    kinds = _digest_kinds(list(by_user))
+    previous: dict[int, dt.datetime] = {}
+    for user_id, until in (
+        DigestRun.objects.filter(user__in=list(by_user), day__lt=day)
+        .order_by("user_id", "day")
+        .values_list("user_id", "until")
+    ):
+        previous[user_id] = until  # ordered by day: the last one wins
+    created: list[int] = []
+    for user_id, events in sorted(by_user.items()):
+        since = previous.get(user_id)
+        if since is None or since < earliest:
+            since = now - DIGEST_DEFAULT_WINDOW
+        ids = [
+            pk
+            for pk, kind, created_at in sorted(events, key=lambda e: (e[2], e[0]), reverse=True)
+            if created_at > since and kind in kinds[user_id]
+        ]
+        if not ids:
+            continue
+        try:
+            with transaction.atomic():
+                run = DigestRun.objects.create(user_id=user_id, day=day, since=since, until=now, events=ids)
+        except IntegrityError:
+            continue  # another run made today's digest first
+        created.append(run.pk)
+    return created
+
+
+def digest_prepare(*, user: Any, now: dt.datetime | None = None) -> DigestRun | None:
+    """Today's digest of one user (None: nothing to tell, no address, or already made today)."""
+    ids = digests_prepare(now=now, users=[user])
+    return DigestRun.objects.filter(pk__in=ids).first()
+
+
+def digest_send(run_id: int, *, force: bool = False, now: dt.datetime | None = None) -> str:
+    """Send one pending digest if due (claimed under a lock, sent outside it); returns its status."""
+    from needpool.notify.senders import digest_mail_send
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        run = DigestRun.objects.select_for_update().filter(pk=run_id).select_related("user").first()
+        if run is None:
+            return ""
+        if run.status != DigestRun.Status.PENDING:
+            return str(run.status)
+        if not force and run.next_attempt_at and run.next_attempt_at > now:
+            return str(run.status)
+        run.attempts += 1
+        run.next_attempt_at = now + dt.timedelta(seconds=120)
+        run.save(update_fields=["attempts", "next_attempt_at"])
+    fields: dict[str, Any]
+    try:
+        sent = digest_mail_send(run)
+    except Exception as exc:  # any failure of a send is recorded and retried
+        fields = {"error": str(exc)[:500] or exc.__class__.__name__}
+        if run.attempts >= MAX_ATTEMPTS:
+            fields.update(status=DigestRun.Status.FAILED, next_attempt_at=None)
+        else:
+            fields["next_attempt_at"] = timezone.now() + dt.timedelta(seconds=backoff_seconds(run.attempts))
+    else:
+        fields = {
+            "status": DigestRun.Status.SENT if sent else DigestRun.Status.SKIPPED,
+            "sent_at": timezone.now() if sent else None,
+            "next_attempt_at": None,
+            "error": "",
+        }
+    DigestRun.objects.filter(pk=run.pk).update(**fields)
+    return str(fields.get("status", DigestRun.Status.PENDING))
+
+
+def digests_due(*, limit: int = 500) -> list[int]:
+    """Pending digests whose retry time has come (and those whose job was lost)."""
+    from django.db.models import Q
+
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=60)
+    return list(
+        DigestRun.objects.filter(status=DigestRun.Status.PENDING)
+        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=stale))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )

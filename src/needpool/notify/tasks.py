@@ -30,3 +30,29 @@ def deliveries_retry_due() -> int:
     from needpool.notify.services import deliveries_due, delivery_send
 
     return sum(delivery_send(pk) == "sent" for pk in deliveries_due())
+
+
+@db_periodic_task(crontab(hour="8", minute="0"))
+def digests_daily() -> int:
+    """At 08:00 site time: make each user's daily digest and send each in its own job (a rerun sends nothing twice)."""
+    from needpool.notify.services import digests_prepare
+
+    created = digests_prepare()
+    for pk in created:
+        digest_deliver(pk)
+    return len(created)
+
+
+@db_task()
+def digest_deliver(run_id: int) -> str:
+    from needpool.notify.services import digest_send
+
+    return digest_send(run_id)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def digests_retry_due() -> int:
+    """Every five minutes: send the digests whose backoff has passed (and those whose job was lost)."""
+    from needpool.notify.services import digest_send, digests_due
+
+    return sum(digest_send(pk) == "sent" for pk in digests_due())
