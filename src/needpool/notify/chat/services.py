@@ -154,7 +154,7 @@ def chat_route_update(
 ) -> ChatRoute:
     """Change a route; an empty ``webhook_url`` or ``secret`` keeps the saved one (the pages never show them)."""
     _require_admin(actor)
-    route = ChatRoute.objects.select_for_update().select_related("team").get(pk=route.pk)
+    route = ChatRoute.objects.select_for_update(of=("self",)).select_related("team").get(pk=route.pk)
     before = _audit_view(route)
     name, chosen, language = _clean_route(name=name, kinds=kinds, language=language)
     new_secret = "" if clear_secret else (secret.strip() or route.secret)
@@ -173,7 +173,7 @@ def chat_route_update(
 @transaction.atomic
 def chat_route_delete(*, actor: User, route: ChatRoute) -> None:
     _require_admin(actor)
-    route = ChatRoute.objects.select_for_update().select_related("team").get(pk=route.pk)
+    route = ChatRoute.objects.select_for_update(of=("self",)).select_related("team").get(pk=route.pk)
     audit_record(actor=actor, obj=route, action=AuditEntry.Action.DELETE, changes=_audit_view(route))
     route.delete()
 
