@@ -282,3 +282,23 @@ def test_admins_find_the_routes_in_the_admin_menu(users: dict[str, Any]) -> None
     home = reverse("notify:notify_chat:mine")
     assert 'id="nav-chat-routes"' in client_for(users["admin"]).get(home).content.decode()
     assert 'id="nav-chat-routes"' not in client_for(users["manager"]).get(home).content.decode()
+
+
+def test_the_admin_site_never_shows_a_secret_or_url_key(admin_user: Any, make_user: Any) -> None:
+    route = _route(admin_user)
+    bot = PersonalBot.objects.create(
+        user=make_user("sales", "rep"),
+        platform="feishu",
+        webhook_url=f"https://open.feishu.cn/hook/{TOKEN}",
+        secret=SECRET,
+    )
+    client = client_for(admin_user)
+    for url in (
+        reverse("admin:notify_chat_chatroute_changelist"),
+        reverse("admin:notify_chat_chatroute_change", args=[route.pk]),
+        reverse("admin:notify_chat_personalbot_changelist"),
+        reverse("admin:notify_chat_personalbot_change", args=[bot.pk]),
+    ):
+        response = client.get(url)
+        page = response.content.decode()
+        assert response.status_code == 200 and SECRET not in page and TOKEN not in page, url

@@ -15,7 +15,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from needpool.notify.chat.masking import MASK, mask_secret, mask_url
-from needpool.notify.chat.platforms import Message, check_answer, check_destination, check_url, payload, signed_request
+from needpool.notify.chat.platforms import (
+    Message,
+    check_answer,
+    check_destination,
+    check_url,
+    feishu_sign,
+    payload,
+    signed_request,
+)
 from needpool.notify.registry import SendError
 
 SECRET = "SECa0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1"
@@ -198,3 +206,30 @@ def test_url_keys_are_masked_in_path_and_query(token: str) -> None:
         f"https://open.feishu.cn/open-apis/bot/v2/hook/{token}",
     ):
         assert token not in mask_url(url) and MASK in mask_url(url)
+
+
+@given(
+    secret=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=80),
+    timestamp_ms=st.integers(1_000_000_000_000, 4_000_000_000_000),
+)
+def test_dingtalk_signature_survives_the_url_for_any_secret(secret: str, timestamp_ms: int) -> None:
+    # base64 has + / =: the URL must carry them so the platform's decoder reads the exact signature back.
+    url, _ = signed_request("dingtalk", "https://h/robot/send?access_token=t", {}, secret, now=timestamp_ms / 1000)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+    assert query["access_token"] == "t" and query["timestamp"] == str(timestamp_ms)
+    expected = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
+    assert base64.b64decode(query["sign"]) == expected
+
+
+@given(
+    secret=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=80),
+    other=st.text(min_size=1, max_size=80),
+    timestamp=st.integers(1_000_000_000, 4_000_000_000),
+)
+def test_feishu_signature_depends_on_secret_and_time(secret: str, other: str, timestamp: int) -> None:
+    _, body = signed_request("feishu", "https://h/hook/x", {}, secret, now=timestamp)
+    assert body["timestamp"] == str(timestamp)
+    assert body["sign"] == feishu_sign(secret, timestamp)
+    if other != secret:
+        assert feishu_sign(other, timestamp) != body["sign"]
+    assert feishu_sign(secret, timestamp + 1) != body["sign"]
