@@ -71,6 +71,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--load-only", action="store_true", help="load (or check the load) and stop")
     parser.add_argument("--proposals", action="store_true", help="also measure reports_proposals.py's changes")
     parser.add_argument("--output", default=None, help="also write the table to this file")
+    parser.add_argument(
+        "--snapshots",
+        action="store_true",
+        help="also measure the dashboard snapshots: the pool estimate, a build, the page served from one",
+    )
+    parser.add_argument(
+        "--snapshots-only",
+        action="store_true",
+        help="only the raw SQL of each group (not the selectors) and the snapshot rows: the quick run at 1M",
+    )
     args = parser.parse_args(argv)
     if args.database is None:
         args.database = "postgres" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
@@ -627,11 +637,22 @@ class Bench:
         """Time one figure group through the selectors and as raw SQL, and check they give the same numbers;
         with ``--proposals`` and ``proposal``, also through the proposed query change."""
         where = f"{reader.label} · {period} · {what}"
+        a = self.args
+        if a.snapshots_only:  # the raw SQL only: what a page from a snapshot is compared with
+            made: list[RawFigures] = []
+
+            def run_raw() -> Any:
+                made.append(self.raw_for(reader))
+                return raw_fn(made[-1])
+
+            raw_times = timed(run_raw, a.repeat, a.warmup, a.budget)
+            self.rows.append(Row(reader.label, period, what, [], raw_times, 0, len(made[-1].queries)))
+            log(f"{where}: raw {p50(raw_times):.1f} ms")
+            return
         raw = self.raw_for(reader)
         raw_value = raw_fn(raw)
         raw_queries = len(raw.queries)
         self.explain_raw(where, raw)
-        a = self.args
         raw_times = timed(lambda: raw_fn(self.raw_for(reader)), a.repeat, a.warmup, a.budget)
         value, queries, orm_times = self.measure(orm, where)
         if value is not None:
@@ -864,6 +885,9 @@ class Bench:
         )
 
         # the whole figures, as the page builds them
+        if self.args.snapshots_only:
+            self.snapshot_rows(reader, period, filters)
+            return
         self.whole(
             reader,
             period,
@@ -874,6 +898,8 @@ class Bench:
         self.whole(reader, period, "dashboard()", lambda: metrics.dashboard(user=user, filters=filters, now=now), None)
         if not self.args.no_page:
             self.page(reader, period, filters)
+        if self.args.snapshots:
+            self.snapshot_rows(reader, period, filters)
 
     def whole(self, reader: Reader, period: str, what: str, fn: Callable[[], Any], groups: Any) -> None:
         """``summary()`` / ``dashboard()`` whole, against the sum of the raw groups it covers (p50 of each)."""
@@ -914,6 +940,98 @@ class Bench:
             log(f"{reader.label} · {period} · {what} · proposed: {p50(times):.1f} ms")
 
     def page(self, reader: Reader, period: str, filters: Any) -> None:
+        """The page computed when asked (the live path, whatever the pool's size)."""
+        from django.test import override_settings
+
+        with override_settings(NEEDPOOL_REPORTS_LIVE_MAX=10**12):
+            self._page(reader, period, filters)
+
+    def _dashboard_raw(self, reader: Reader, period: str) -> list[float]:
+        """The sum of the raw SQL of every group the dashboard shows (p50 of each), as ``whole`` adds them."""
+        mine = [r for r in self.rows if r.reader == reader.label and r.period == period]
+        whole = [r for r in mine if r.what == "dashboard()"]
+        if whole:
+            return whole[0].raw
+        mine = [r for r in mine if "·" not in r.what and r.raw_queries and r.what[0].isalpha()]
+        mine = [r for r in mine if not r.what.startswith(("summary()", "snapshot", "page"))]
+        return [sum(p50(r.raw) for r in mine)] if mine else [float("nan")]
+
+    def snapshot_rows(self, reader: Reader, period: str, filters: Any) -> None:
+        """Snapshots: the pool estimate the policy makes on every request, one build (``dashboard()``, its JSON
+        and the row written), and ``GET /reports/`` served from the snapshot — against the raw SQL of the
+        dashboard's numbers."""
+        from django.test import override_settings
+        from django.urls import reverse
+        from django.utils import translation
+
+        from needpool.reports import services, snapshots
+        from needpool.reports.dashboard_views import parse_filters
+        from needpool.reports.models import DashboardSnapshot
+
+        a = self.args
+        raw_sum = self._dashboard_raw(reader, period)
+        cap = snapshots.live_max()
+        if not any(r.what.startswith("snapshot: pool estimate") for r in self.rows):
+            live = "deleted_at IS NULL AND merged_into_id IS NULL"
+            sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM requirements_requirement WHERE {live} LIMIT {cap + 1}) t"
+
+            def raw_estimate() -> Any:
+                with self.connection.cursor() as cursor:
+                    cursor.execute(sql)
+                    return cursor.fetchone()[0]
+
+            raw_times = timed(raw_estimate, max(a.repeat, 5), 1, a.budget)
+            value, queries, times = self.measure(lambda: snapshots.live_pool_size(cap), "pool estimate")
+            self.rows.append(
+                Row("any reader", "any", f"snapshot: pool estimate (cap {cap:,})", times, raw_times, len(queries), 1)
+            )
+            log(f"pool estimate: {p50(times):.1f} ms → {value:,} ({'snapshots' if value > cap else 'live'})")
+        query = {"start": filters.start.isoformat(), "end": filters.end.isoformat()}
+        _form, parsed = parse_filters(reader.user, query, today=self.today)
+        assert parsed is not None
+        snapshot, _created = DashboardSnapshot.objects.get_or_create(
+            scope_key=snapshots.scope_key(reader.user),
+            filters_key=snapshots.filters_key(parsed, translation.get_language() or "zh-hans"),
+            defaults={"requested_at": self.now, "reader": reader.user},
+        )
+        DashboardSnapshot.objects.filter(pk=snapshot.pk).update(building_since=None)
+        where = f"{reader.label} · {period} · snapshot build"
+
+        def build() -> Any:
+            assert services.dashboard_snapshot_build(snapshot=snapshot, user=reader.user)
+
+        _value, queries, times = self.measure(build, where)
+        what = "snapshot build: dashboard() + JSON + row"
+        self.rows.append(Row(reader.label, period, what, times, raw_sum, len(queries)))
+        log(f"{where}: {p50(times):.1f} ms")
+        snapshot.refresh_from_db()
+        if snapshot.document is None:
+            self.notes.append(f"{where}: no document was stored; the page from a snapshot is not measured")
+            return
+        self.client.force_login(reader.user)
+        url = reverse("reports:dashboard")
+        # A pool below the threshold is computed live: a small run serves the snapshot anyway (threshold 0).
+        threshold = cap if self.total > cap else 0
+        if threshold != cap:
+            self.notes.append(f"{self.total:,} requirements ≤ {cap:,}: the page from a snapshot ran with threshold 0")
+        with override_settings(NEEDPOOL_REPORTS_SNAPSHOT_MAX_AGE=24 * 3600, NEEDPOOL_REPORTS_LIVE_MAX=threshold):
+            first = self.client.get(url, query)
+            if b'id="report-document"' not in first.content or b'id="report-stale"' not in first.content:
+                self.notes.append(f"{where}: the page did not come from the snapshot; not measured")
+                return
+
+            def get() -> Any:
+                answer = self.client.get(url, query)
+                assert answer.status_code == 200
+                return answer.content
+
+            _value, queries, times = self.measure(get, f"{reader.label} · {period} · page from snapshot")
+        self.rows.append(
+            Row(reader.label, period, "**page from snapshot** GET /reports/", times, raw_sum, len(queries))
+        )
+        log(f"{reader.label} · {period} · page from snapshot: {p50(times):.1f} ms (raw {raw_sum[0]:.1f} ms)")
+
+    def _page(self, reader: Reader, period: str, filters: Any) -> None:
         from django.urls import reverse
 
         self.client.force_login(reader.user)
@@ -961,6 +1079,9 @@ class Bench:
         ]
         for r in self.rows:
             raw = p50(r.raw)
+            if not r.orm:  # --snapshots-only: the raw SQL alone
+                lines.append(f"| {r.reader} | {r.period} | {r.what} | (not run) | | {raw:.1f} | | / {r.raw_queries} |")
+                continue
             if math.isinf(p50(r.orm)) or math.isnan(p50(r.orm)):
                 stopped = f"> {self.args.limit * 1000:.0f} (stopped)" if math.isinf(p50(r.orm)) else "error"
                 lines.append(f"| {r.reader} | {r.period} | {r.what} | {stopped} | | {raw:.1f} | | / {r.raw_queries} |")
