@@ -1,3 +1,6 @@
+import contextlib
+from typing import Any
+
 from django.apps import AppConfig
 from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +25,50 @@ class CoreConfig(AppConfig):
         from needpool.core.warmup import register_warmup
 
         register_warmup("jieba", _load_jieba)
+        register_warmup("url routes", _load_routes)
+        register_warmup("templates", _compile_templates)
+
+
+def _load_routes() -> None:
+    """Import every view module and build the reverse lookup table in each language (the first request and the
+    first ``{% url %}`` of each language would do it otherwise: ~1 s)."""
+    from django.conf import settings
+    from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
+    from django.utils import translation
+
+    def namespaces(resolver: URLResolver, prefix: str = "") -> list[str]:
+        found = []
+        for name, (_pattern, child) in resolver.namespace_dict.items():
+            found.append(f"{prefix}{name}:")
+            found.extend(namespaces(child, f"{prefix}{name}:"))
+        return found
+
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            root = get_resolver()
+            for namespace in ["", *namespaces(root)]:
+                # A name no route has: the lookup builds every table on its way, then finds nothing.
+                with contextlib.suppress(NoReverseMatch):
+                    reverse(f"{namespace}needpool-warm-up")
+
+
+def _compile_templates() -> None:
+    """Compile the project's templates into the cached loader (each would be parsed on its first render)."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.template import TemplateSyntaxError, engines
+
+    django_engine = engines["django"]
+    templates: Any = settings.TEMPLATES
+    directories: list[Any] = list(templates[0]["DIRS"])
+    for directory in directories:
+        root = Path(directory)
+        for path in root.rglob("*.html"):
+            try:
+                django_engine.get_template(path.relative_to(root).as_posix())
+            except TemplateSyntaxError:  # pragma: no cover - a broken template fails its own page's tests
+                continue
 
 
 def _load_jieba() -> None:
