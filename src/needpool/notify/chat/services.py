@@ -231,7 +231,7 @@ def personal_bot_delete(*, user: User) -> None:
 def personal_bot_test(*, user: User) -> TestOutcome:
     bot = PersonalBot.objects.filter(user=user.pk).first()
     if bot is None:
-        raise ValidationError(_("请先保存你的机器人。"))
+        raise ValidationError(_("请先保存您的机器人。"))
     with translation.override(user_language(user)):
         message = _test_message(str(user))
     return _test(bot, message)

@@ -153,7 +153,7 @@ def mine(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("你的机器人已保存。"))
+            messages.success(request, _("您的机器人已保存。"))
             return redirect("notify:notify_chat:mine")
     return _mine(request, bot, form=form)
 
@@ -174,5 +174,5 @@ def mine_test(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mine_delete(request: HttpRequest) -> HttpResponse:
     services.personal_bot_delete(user=acting_user(request.user))
-    messages.success(request, _("你的机器人已删除。"))
+    messages.success(request, _("您的机器人已删除。"))
     return redirect("notify:notify_chat:mine")
