@@ -150,6 +150,7 @@ def test_api_preferences_get_and_put(api: Any, users: dict[str, Any]) -> None:
     assert status["channels"] == ["digest"] and status["saved"] is True
     me.refresh_from_db()
     assert me.language == "en"
+    bad: dict[str, Any]
     for bad in (
         {"channels": {"status": ["fax"]}},
         {"channels": {"nope": []}},
@@ -227,5 +228,9 @@ def test_delivery_log_query_count_is_constant(client: Any, users: dict[str, Any]
 def test_preferences_page_query_count(client: Any, users: dict[str, Any], django_assert_max_num_queries: Any) -> None:
     client.force_login(users["sales"])
     with django_assert_max_num_queries(7):
-        assert client.get("/notify/preferences/").status_code == 200
-    assert Channel.IM in [c for c, _ in Channel.choices] and not mail.outbox
+        response = client.get("/notify/preferences/")
+    html = response.content.decode()
+    assert response.status_code == 200 and not mail.outbox
+    # The IM column needs a personal bot: the page links to where it is set up.
+    assert f'href="{reverse("notify:notify_chat:mine")}" id="personal-bot-link"' in html
+    assert html.count(f'value="{Channel.IM}"') == len(EventKind.values)
