@@ -160,7 +160,7 @@ def test_the_batch_is_bounded(source, mailbox, monkeypatch):
     assert sum(mail_poll(source_id=source.pk).counts.values()) == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_mail_is_marked_seen_only_after_its_row_committed(mailbox):
     source = make_source()
     mailbox.add(make_mail(message_id="<commit@x>"))
@@ -174,7 +174,7 @@ def test_a_mail_is_marked_seen_only_after_its_row_committed(mailbox):
     assert seen_at_store == [(False, True)]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_mail_whose_ingest_crashed_hard_is_not_marked_seen(mailbox, monkeypatch):
     source = make_source()
     uid = mailbox.add(make_mail())
