@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 import urllib.parse
@@ -27,12 +28,14 @@ class Receiver:
     platform: str
     secret: str = ""
     fail_times: int = 0  # answer 503 this many times first
+    host: str = "127.0.0.1"
+    tls: tuple[str, str] | None = None  # certificate and key files: serve HTTPS
     calls: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
 
     @property
     def url(self) -> str:
-        base = f"http://127.0.0.1:{self.port}"
+        base = f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
         return {
             "dingtalk": f"{base}/robot/send?access_token={TOKEN}",
             "wecom": f"{base}/cgi-bin/webhook/send?key={TOKEN}",
@@ -134,6 +137,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                     "status": status,
                     "ok": status == 200 and _accepted(text),
                     "content_type": self.headers.get("Content-Type", ""),
+                    "host": self.headers.get("Host", ""),
                 }
             )
             data = text.encode()
@@ -157,6 +161,10 @@ def receiver() -> Iterator[Callable[..., Receiver]]:
         made = Receiver(platform, **options)
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(made))
         made.port = server.server_address[1]
+        if made.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*made.tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
         return made

@@ -32,6 +32,7 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from requests.adapters import HTTPAdapter
 
 from needpool.notify.chat.models import MAX_URL_LENGTH, Platform
 from needpool.notify.registry import SendError
@@ -127,7 +128,7 @@ def signed_request(
     """The URL and body to post, signed where the platform signs and a secret is set."""
     now = time.time() if now is None else now
     if secret and platform == Platform.DINGTALK:
-        timestamp = int(now * 1000)
+        timestamp = round(now * 1000)
         sign = urllib.parse.quote_plus(dingtalk_sign(secret, timestamp))
         url = f"{url}{'&' if '?' in url else '?'}timestamp={timestamp}&sign={sign}"
     elif secret and platform == Platform.FEISHU:
@@ -199,15 +200,18 @@ def _refused(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-def check_destination(url: str) -> None:
+def check_destination(url: str) -> str | None:
     """Refuse a URL whose host resolves to a private, loopback or otherwise internal address (SSRF), unless
-    ``NEEDPOOL_CHAT_ALLOW_PRIVATE_HOSTS``. Checked at send time, since DNS can change after the URL was saved."""
+    ``NEEDPOOL_CHAT_ALLOW_PRIVATE_HOSTS``. Checked at send time, since DNS can change after the URL was saved.
+
+    Returns the checked address to connect to (None when private hosts are allowed: no check, no pinning).
+    """
     try:
         check_url(url)
     except ValidationError as exc:
         raise SendError(" ".join(exc.messages)) from exc
     if getattr(settings, "NEEDPOOL_CHAT_ALLOW_PRIVATE_HOSTS", False):
-        return
+        return None
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
     try:
@@ -218,20 +222,50 @@ def check_destination(url: str) -> None:
         raise SendError(_("无法解析主机 %(host)s") % {"host": host}) from exc
     if not infos or any(_refused(str(info[4][0])) for info in infos):
         raise SendError(_("Webhook 地址指向内网或本机地址，已拒绝发送。"))
+    return str(infos[0][4][0])
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to the address that was checked, while TLS still names (SNI) and verifies the URL's own host: a
+    second DNS answer (rebinding) cannot move the request to an internal address."""
+
+    def __init__(self, hostname: str) -> None:
+        self._hostname = hostname
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["server_hostname"] = self._hostname
+        kwargs["assert_hostname"] = self._hostname
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _send(url: str, address: str | None, data: bytes) -> requests.Response:
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if address is None:
+        return requests.post(url, data=data, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False)
+    parts = urllib.parse.urlsplit(url)
+    hostname = (parts.hostname or "").encode("idna").decode("ascii")
+    port = f":{parts.port}" if parts.port else ""
+    pinned_host = f"[{address}]" if ":" in address else address
+    pinned = urllib.parse.urlunsplit((parts.scheme, pinned_host + port, parts.path, parts.query, ""))
+    with requests.Session() as session:
+        session.mount("https://", _PinnedAdapter(hostname))
+        session.mount("http://", _PinnedAdapter(hostname))
+        return session.post(
+            pinned,
+            data=data,
+            headers={**headers, "Host": hostname + port},
+            timeout=TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
 
 
 def post(platform: str, url: str, secret: str, message: Message) -> Answer:
     """Sign, post and read the answer; ``SendError`` on any failure (network, HTTP, the platform's code)."""
-    check_destination(url)
+    address = check_destination(url)
     target, body = signed_request(platform, url, payload(platform, message), secret)
     try:
-        response = requests.post(
-            target,
-            data=json.dumps(body, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            timeout=TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:
+        response = _send(target, address, json.dumps(body, ensure_ascii=False).encode())
+    except (requests.RequestException, UnicodeError) as exc:
         raise SendError(_("连接失败：%(error)s") % {"error": exc.__class__.__name__}) from exc
     return check_answer(platform, response.status_code, response.text)
