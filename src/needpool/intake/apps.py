@@ -13,6 +13,10 @@ class IntakeConfig(AppConfig):
         from needpool.intake.personal_data import HOLDER
 
         register_personal_data_holder(HOLDER)
+        # Mails that came in by feedback-by-mail take part too.
+        from needpool.intake.mailin.personal_data import HOLDER as MAIL_HOLDER
+
+        register_personal_data_holder(MAIL_HOLDER)
         # A rejection's reason shows on the portal tracking page of the submissions behind the requirement.
         from needpool.intake.portal.services import portal_tell_decision
         from needpool.requirements import lifecycle
