@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from needpool.core.models import Notification
 from needpool.notify import registry
@@ -234,3 +236,26 @@ def test_preferences_page_query_count(client: Any, users: dict[str, Any], django
     # The IM column needs a personal bot: the page links to where it is set up.
     assert f'href="{reverse("notify:notify_chat:mine")}" id="personal-bot-link"' in html
     assert html.count(f'value="{Channel.IM}"') == len(EventKind.values)
+
+
+NAMES = st.one_of(st.sampled_from(EventKind.values), st.text(max_size=12))
+VALUES = st.lists(st.one_of(st.sampled_from(Channel.values), st.text(max_size=12)), max_size=4)
+
+
+@given(channels=st.dictionaries(NAMES, VALUES, max_size=5), language=st.one_of(st.none(), st.text(max_size=8)))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_property_api_preferences_store_only_known_choices(
+    api: Any, users: dict[str, Any], channels: dict[str, list[str]], language: str | None
+) -> None:
+    me = users["engineer"]
+    before = sorted(Preference.objects.values_list("user_id", "kind", "channels"))
+    body: dict[str, Any] = {"channels": channels}
+    if language is not None:
+        body["language"] = language
+    response = api(me).put("/api/v1/notify/preferences/", body, format="json")
+    for kind, chosen in Preference.objects.values_list("kind", "channels"):
+        assert kind in EventKind.values and set(chosen) <= set(Channel.values)
+    assert not Preference.objects.exclude(user=me).exists()
+    if response.status_code != 200:
+        assert response.status_code == 400
+        assert sorted(Preference.objects.values_list("user_id", "kind", "channels")) == before
