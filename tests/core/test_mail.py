@@ -6,8 +6,7 @@ import pytest
 from django.core import mail as django_mail
 
 from needpool.core.mail import MAX_ATTEMPTS, mail_queue, mail_send, mail_send_pending
-from needpool.core.models import Notification, OutboundMail
-from needpool.core.notify import notify
+from needpool.core.models import OutboundMail
 
 pytestmark = pytest.mark.django_db
 
@@ -74,42 +73,6 @@ def test_the_periodic_run_sends_what_is_still_pending_and_only_that() -> None:
     assert mail_send_pending(older_than_seconds=0) == 0
 
 
-def test_notify_skips_the_actor_and_duplicates_and_mails_once_per_key(
-    users: dict[str, Any], django_capture_on_commit_callbacks: Any
-) -> None:
-    pm, sales, manager = users["product_manager"], users["sales"], users["manager"]
-    sales.email, manager.email = "sales@a.cn", ""
-    sales.save(), manager.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        told = notify(
-            recipients=[pm, sales, sales, None, manager],
-            kind=Notification.Kind.TASK,
-            text="任务已逾期",
-            url="/x/",
-            actor=pm,
-            mail_subject="任务逾期",
-            key="task-overdue:1:2026-03-12",
-        )
-        notify(
-            recipients=[sales],
-            kind=Notification.Kind.TASK,
-            text="任务已逾期",
-            actor=pm,
-            mail_subject="任务逾期",
-            key="task-overdue:1:2026-03-12",
-        )
-    assert {u.pk for u in told} == {sales.pk, manager.pk}
-    assert not Notification.objects.filter(recipient=pm).exists()
-    assert Notification.objects.filter(recipient=sales).count() == 2  # in-app each time; mail once per key
-    assert [m.to for m in django_mail.outbox] == [["sales@a.cn"]]
-
-
-def test_notify_nobody_left_writes_nothing(users: dict[str, Any]) -> None:
-    pm = users["product_manager"]
-    assert notify(recipients=[pm], kind=Notification.Kind.TASK, text="x", actor=pm) == []
-    assert not Notification.objects.exists()
-
-
 def test_links_in_mails_are_absolute_from_the_site_setting(settings: Any) -> None:
     from needpool.core.links import absolute, site_url
 
@@ -120,21 +83,3 @@ def test_links_in_mails_are_absolute_from_the_site_setting(settings: Any) -> Non
     settings.NEEDPOOL_SITE_URL = "https://needpool.example.com/"
     assert absolute("reviews/1/") == "https://needpool.example.com/reviews/1/"
     assert absolute("https://other.example/x") == "https://other.example/x"
-
-
-def test_a_notice_mail_carries_the_absolute_link(
-    users: dict[str, Any], settings: Any, django_capture_on_commit_callbacks: Any
-) -> None:
-    settings.NEEDPOOL_SITE_URL = "https://needpool.example.com"
-    sales = users["sales"]
-    sales.email = "sales@a.cn"
-    sales.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        notify(
-            recipients=[sales],
-            kind=Notification.Kind.TASK,
-            text="任务已逾期",
-            url="/delivery/plans/3/",
-            mail_subject="逾期",
-        )
-    assert django_mail.outbox[0].body == "任务已逾期\n\nhttps://needpool.example.com/delivery/plans/3/"

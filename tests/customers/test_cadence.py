@@ -259,12 +259,21 @@ def test_the_daily_job_brings_a_date_beyond_the_cadence_forward(users: Any, cust
     assert customer.next_follow_up == timezone.localdate(at) + dt.timedelta(days=7)
 
 
-def test_the_owner_is_also_mailed_once_per_day(users: Any, customer: Customer) -> None:
-    from needpool.core.models import OutboundMail
+def test_the_owner_is_also_mailed_once_per_day(
+    users: Any, customer: Customer, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core import mail
+
+    from needpool.notify.models import Delivery
 
     users["sales"].email = "sales@example.com"
     users["sales"].save(update_fields=["email"])
     customer_update(actor=users["sales"], customer=customer, next_follow_up=timezone.localdate())
-    cadence.follow_up_reminders_send()
-    cadence.follow_up_reminders_send()
-    assert OutboundMail.objects.filter(key__startswith=f"follow-up:{customer.pk}:").count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        cadence.follow_up_reminders_send()
+        cadence.follow_up_reminders_send()
+    sent = Delivery.objects.filter(
+        event__key__startswith=f"follow-up:{customer.pk}:", target=f"mail:{users['sales'].pk}"
+    )
+    assert sent.count() == 1 and sent.get().status == Delivery.Status.SENT
+    assert [m.to for m in mail.outbox] == [["sales@example.com"]]

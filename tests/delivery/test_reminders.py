@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from needpool.core.models import Notification, OutboundMail
+from needpool.core.models import Notification
 from needpool.delivery import selectors, services
 from needpool.delivery.models import OverdueReminder
+from needpool.notify.models import Delivery, Event
 
 pytestmark = pytest.mark.django_db
 
@@ -30,19 +31,24 @@ def _task_notices(user):
     return Notification.objects.filter(recipient=user, kind="task", text__contains="已逾期")
 
 
-def test_an_overdue_task_reminds_its_owner_and_the_plan_manager_once_a_day(mailed, example_tasks, engineer, pm):
+def test_an_overdue_task_reminds_its_owner_and_the_plan_manager_once_a_day(
+    mailed, example_tasks, engineer, pm, django_capture_on_commit_callbacks
+):
     dev = example_tasks["dev"]  # due 2024-04-10, owner engineer, plan manager pm
     assert services.overdue_remind(now=at(dt.date(2024, 4, 10))) == 1  # PRD (due 3/5, not done) only
     first_day = dt.date(2024, 4, 12)
-    sent = services.overdue_remind(now=at(first_day))
-    assert sent == 2  # PRD and 开发
-    assert services.overdue_remind(now=at(first_day)) == 0  # run twice on one day: nothing more
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = services.overdue_remind(now=at(first_day))
+        assert sent == 2  # PRD and 开发
+        assert services.overdue_remind(now=at(first_day)) == 0  # run twice on one day: nothing more
     assert _task_notices(engineer).filter(text__contains="开发").count() == 1
     assert _task_notices(pm).filter(text__contains="开发").count() == 1
     reminder = OverdueReminder.objects.get(task=dev, day=first_day)
     assert reminder.recipients == 2
-    keys = set(OutboundMail.objects.values_list("key", flat=True))
-    assert f"task-overdue:{dev.pk}:{first_day.isoformat()}:{engineer.pk}" in keys
+    event = Event.objects.get(key=f"task-overdue:{dev.pk}:{first_day.isoformat()}")
+    assert event.kind == "task" and sorted(event.recipients) == sorted([engineer.pk, pm.pk])
+    mailed_once = Delivery.objects.filter(event=event, target=f"mail:{engineer.pk}", status=Delivery.Status.SENT)
+    assert mailed_once.count() == 1
     # Next day: reminded again.
     assert services.overdue_remind(now=at(first_day + dt.timedelta(days=1))) == 2
     assert _task_notices(engineer).filter(text__contains="开发").count() == 2

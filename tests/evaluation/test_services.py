@@ -31,7 +31,7 @@ def launched(users: dict[str, Any], requirement: Any, django_capture_on_commit_c
 
 
 def reminders(user: Any) -> int:
-    return Notification.objects.filter(recipient=user, kind=Notification.Kind.CLOSE_LOOP).count()
+    return Notification.objects.filter(recipient=user, kind=Notification.Kind.EVALUATION).count()
 
 
 def test_the_launch_opens_one_evaluation_for_the_owner_due_after_the_default_days(launched: Any, users: Any) -> None:

@@ -117,7 +117,7 @@ def test_low_score_tells_the_account_owner(closed: Any, users: Any, django_captu
     invitation = SurveyInvitation.objects.get(requirement=closed)
     with django_capture_on_commit_callbacks(execute=True):
         services.survey_answer(invitation=invitation, score=2, comment="太慢")
-    told = Notification.objects.filter(recipient=users["sales"], kind=Notification.Kind.CLOSE_LOOP)
+    told = Notification.objects.filter(recipient=users["sales"], kind=Notification.Kind.LOW_SCORE)
     assert told.count() == 1 and closed.code in told.get().text
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core import mail as django_mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -19,6 +20,7 @@ from needpool.core.concurrency import StaleVersion
 from needpool.core.models import AuditEntry, Notification, OutboundMail
 from needpool.delivery.models import IterationItem
 from needpool.delivery.services import iteration_create
+from needpool.notify.models import Delivery
 from needpool.requirements.models import Requirement, StatusChange, WorkflowStatus
 from needpool.requirements.services import requirement_transition
 from needpool.reviews import selectors, services
@@ -336,7 +338,7 @@ def test_a_refused_move_leaves_the_decision_unsaved(meeting, pm, reviewed_flow, 
     assert "需求信息未标准化" in str(err.value)
     item.refresh_from_db()
     assert item.decision == Decision.PENDING and item.decided_at is None
-    assert not Notification.objects.filter(kind=Notification.Kind.REVIEW).exists()
+    assert not Notification.objects.filter(kind=Notification.Kind.REVIEW_DECISION).exists()
 
 
 def test_accepted_with_an_iteration_plans_it(meeting, pm, requirement):
@@ -394,7 +396,9 @@ def test_gate_is_registered_with_a_label():
 # ---------------------------------------------------------------- notices, mail, changing a decision
 
 
-def test_requester_and_owner_are_told_once(meeting, pm, users, requirement):
+def test_requester_owner_and_participants_are_told_once(
+    meeting, pm, users, requirement, django_capture_on_commit_callbacks
+):
     users["sales"].email = "sales@example.com"
     users["sales"].save()
     requirement.owner = users["service"]
@@ -402,14 +406,21 @@ def test_requester_and_owner_are_told_once(meeting, pm, users, requirement):
     users["service"].email = "service@example.com"
     users["service"].save()
     item = _item(meeting, requirement, pm)
-    for _ in range(2):
-        item = services.decide(actor=pm, item=AgendaItem.objects.get(pk=item.pk), decision="rejected", note="超出范围")
-    notices = Notification.objects.filter(kind=Notification.Kind.REVIEW)
-    assert sorted(n.recipient.username for n in notices) == ["sales", "service"]
+    participants = sorted(seat.user.username for seat in meeting.attendees.select_related("user"))
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(2):
+            item = services.decide(
+                actor=pm, item=AgendaItem.objects.get(pk=item.pk), decision="rejected", note="超出范围"
+            )
+    notices = Notification.objects.filter(kind=Notification.Kind.REVIEW_DECISION)
+    expected = sorted({"sales", "service", *participants} - {pm.username})
+    assert sorted(n.recipient.username for n in notices) == expected
     assert all("超出范围" in n.text and "拒绝" in n.text for n in notices)
-    mails = OutboundMail.objects.filter(key__startswith=f"review:decision:{item.pk}:rejected")
-    assert mails.count() == 2
-    assert all("超出范围" in m.body for m in mails)
+    mails = Delivery.objects.filter(event__key=f"review:decision:{item.pk}:rejected", target__startswith="mail:")
+    assert set(mails.values_list("target", flat=True)) >= {f"mail:{users['sales'].pk}", f"mail:{users['service'].pk}"}
+    assert all(
+        "超出范围" in m.body for m in django_mail.outbox if m.to[0] in ("sales@example.com", "service@example.com")
+    )
     assert requirement.status_changes.count() == 2  # created + one rejection
 
 

@@ -28,18 +28,19 @@ from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from needpool.accounts.models import User, Viewer
 from needpool.accounts.roles import Cap
 from needpool.core.audit import audit_record
 from needpool.core.concurrency import check_version
-from needpool.core.models import AuditEntry, Notification
-from needpool.core.notify import notify
+from needpool.core.models import AuditEntry
 from needpool.core.permissions import user_can
 from needpool.customers.choices import InteractionChannel, Mood, Segment, ValueTier
 from needpool.customers.models import Customer, FollowUpCadence, FollowUpReminder, Interaction
 from needpool.customers.permissions import can_write_customer
+from needpool.notify.kinds import EventKind
+from needpool.notify.services import emit
 
 MAX_INTERVAL_DAYS = 365
 MAX_SENIOR_VISIT_DAYS = 730
@@ -253,19 +254,25 @@ def follow_up_reminders_send(*, now: dt.datetime | None = None) -> int:
             with transaction.atomic():
                 FollowUpReminder.objects.create(customer=customer, on=today, due=customer.next_follow_up)
                 overdue = (today - customer.next_follow_up).days
-                text = (
-                    _("客户 %(name)s 的跟进已逾期 %(days)s 天（应于 %(due)s 跟进）。")
-                    % {"name": customer.name, "days": overdue, "due": customer.next_follow_up.isoformat()}
-                    if overdue
-                    else _("今天需要跟进客户 %(name)s。") % {"name": customer.name}
-                )
-                notify(
-                    recipients=[customer.owner],
-                    kind=Notification.Kind.FOLLOW_UP,
-                    text=text,
-                    url=reverse("customers:detail", args=[customer.pk]),
-                    mail_subject=_("跟进提醒：%(name)s") % {"name": customer.name},
+                owner = customer.owner
+                emit(
+                    kind=EventKind.FOLLOW_UP,
                     key=f"follow-up:{customer.pk}:{today.isoformat()}",
+                    message=(
+                        gettext_noop("客户 %(name)s 的跟进已逾期 %(days)s 天（应于 %(due)s 跟进）。")
+                        if overdue
+                        else gettext_noop("今天需要跟进客户 %(name)s。")
+                    ),
+                    params={"name": customer.name, "days": overdue, "due": customer.next_follow_up.isoformat()},
+                    url=reverse("customers:detail", args=[customer.pk]),
+                    recipients=[owner],
+                    teams=[owner.team_id] if owner is not None and owner.team_id else [],
+                    subject={"type": "customer", "id": customer.pk, "code": "", "title": customer.name},
+                    data={
+                        "due": customer.next_follow_up.isoformat(),
+                        "overdue_days": overdue,
+                        "segment": customer.segment,
+                    },
                 )
         except IntegrityError:
             continue  # another run reminded this customer today

@@ -18,15 +18,17 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record
 from needpool.core.concurrency import check_version
-from needpool.core.models import AuditEntry, Notification
-from needpool.core.notify import notify
+from needpool.core.models import AuditEntry
 from needpool.evaluation import permissions
 from needpool.evaluation.models import MAX_DELAY_DAYS, Evaluation, EvaluationSettings
 from needpool.evaluation.plans import plan_criterion
+from needpool.notify.kinds import EventKind
+from needpool.notify.services import emit
 from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import StatusChange
 
@@ -282,20 +284,28 @@ def evaluation_reminders_send(*, now: dt.datetime | None = None) -> int:
                 continue
             requirement = evaluation.requirement
             overdue = (today - evaluation.due_date).days
-            text = (
-                _("请完成需求 %(code)s「%(title)s」的效果评估（已逾期 %(days)s 天）。")
-                % {"code": requirement.code, "title": requirement.title, "days": overdue}
+            message = (
+                gettext_noop("请完成需求 %(code)s「%(title)s」的效果评估（已逾期 %(days)s 天）。")
                 if overdue
-                else _("请完成需求 %(code)s「%(title)s」的效果评估（今天到期）。")
-                % {"code": requirement.code, "title": requirement.title}
+                else gettext_noop("请完成需求 %(code)s「%(title)s」的效果评估（今天到期）。")
             )
-            notify(
-                recipients=[evaluation.owner],
-                kind=Notification.Kind.CLOSE_LOOP,
-                text=text,
-                url=reverse("evaluation:edit", args=[evaluation.pk]),
-                mail_subject=_("效果评估提醒：%(code)s") % {"code": requirement.code},
+            owner = evaluation.owner
+            emit(
+                kind=EventKind.EVALUATION,
                 key=f"evaluation-reminder:{evaluation.pk}:{today.isoformat()}",
+                message=message,
+                params={"code": requirement.code, "title": requirement.title, "days": overdue},
+                url=reverse("evaluation:edit", args=[evaluation.pk]),
+                recipients=[owner],
+                teams=[owner.team_id] if owner is not None and owner.team_id else [],
+                subject={
+                    "type": "evaluation",
+                    "id": evaluation.pk,
+                    "code": requirement.code,
+                    "title": requirement.title,
+                    "requirement": requirement.pk,
+                },
+                data={"due_date": evaluation.due_date.isoformat(), "overdue_days": overdue},
             )
             sent += 1
     return sent

@@ -13,17 +13,19 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record, diff, snapshot
 from needpool.core.concurrency import check_version
-from needpool.core.models import AuditEntry, Notification
-from needpool.core.notify import notify
+from needpool.core.models import AuditEntry
 from needpool.delivery import rules
 from needpool.delivery.choices import TaskStatus
 from needpool.delivery.models import OverdueReminder, Plan, Task
 from needpool.delivery.permissions import can_move_task, can_plan, deny
 from needpool.delivery.services.common import check_date, one_line, refuse_unknown
+from needpool.notify.kinds import EventKind
+from needpool.notify.services import emit
 from needpool.requirements.choices import StatusCategory
 
 log = logging.getLogger("needpool.delivery")
@@ -113,15 +115,8 @@ def task_create(*, actor: User, plan: Plan, depends_on: Sequence[Task] = (), **f
     task.depends_on.set(chosen)
     audit_record(actor=actor, obj=task, action=AuditEntry.Action.CREATE)
     audit_record(actor=actor, obj=plan, action=AuditEntry.Action.UPDATE, changes={"task": ("", task.title)})
-    if task.owner_id and task.owner_id != actor.pk:
-        notify(
-            recipients=[task.owner],
-            kind=Notification.Kind.TASK,
-            text=_("您被指派了任务“%(title)s”（%(plan)s），截止 %(due)s。")
-            % {"title": task.title, "plan": plan.title, "due": task.due_date.isoformat()},
-            url=reverse("delivery:plan", args=[plan.pk]),
-            actor=actor,
-        )
+    if task.owner_id:
+        _tell_assigned(actor, task, plan)
     return task
 
 
@@ -162,7 +157,30 @@ def task_update(
     task.version += 1
     task.save()
     audit_record(actor=actor, obj=task, action=AuditEntry.Action.UPDATE, changes=changes)
+    if "owner" in changes and task.owner_id:
+        _tell_assigned(actor, task, task.plan)
     return task
+
+
+def _task_subject(task: Task, plan: Plan) -> dict[str, Any]:
+    return {"type": "task", "id": task.pk, "code": "", "title": task.title, "plan": plan.pk, "plan_title": plan.title}
+
+
+def _tell_assigned(actor: User, task: Task, plan: Plan) -> None:
+    """The task's (new) owner hears it is theirs, once per task, owner and version."""
+    owner = task.owner
+    emit(
+        kind=EventKind.TASK,
+        key=f"task-assigned:{task.pk}:{task.owner_id}:{task.version}",
+        message=gettext_noop("您被指派了任务“%(title)s”（%(plan)s），截止 %(due)s。"),
+        params={"title": task.title, "plan": plan.title, "due": task.due_date.isoformat()},
+        url=reverse("delivery:plan", args=[plan.pk]),
+        actor=actor,
+        recipients=[owner],
+        teams=[owner.team_id] if owner is not None and owner.team_id else [],
+        subject=_task_subject(task, plan),
+        data={"event": "assigned", "owner": task.owner_id, "due_date": task.due_date.isoformat()},
+    )
 
 
 @transaction.atomic
@@ -244,21 +262,24 @@ def overdue_remind(*, now: dt.datetime | None = None) -> int:
             with transaction.atomic():
                 reminder = OverdueReminder.objects.create(task=task, day=today)
                 days = (today - task.due_date).days
-                text = _("任务“%(title)s”（%(plan)s）已逾期 %(days)s 天，截止日期 %(due)s。") % {
-                    "title": task.title,
-                    "plan": task.plan.title,
-                    "days": days,
-                    "due": task.due_date.isoformat(),
-                }
-                told = notify(
-                    recipients=[task.owner, task.plan.owner],
-                    kind=Notification.Kind.TASK,
-                    text=text,
-                    url=reverse("delivery:plan", args=[task.plan_id]),
-                    mail_subject=_("任务逾期提醒：%(title)s") % {"title": task.title},
-                    mail_body=text,
+                owner = task.owner or task.plan.owner
+                event = emit(
+                    kind=EventKind.TASK,
                     key=f"task-overdue:{task.pk}:{today.isoformat()}",
+                    message=gettext_noop("任务“%(title)s”（%(plan)s）已逾期 %(days)s 天，截止日期 %(due)s。"),
+                    params={
+                        "title": task.title,
+                        "plan": task.plan.title,
+                        "days": days,
+                        "due": task.due_date.isoformat(),
+                    },
+                    url=reverse("delivery:plan", args=[task.plan_id]),
+                    recipients=[task.owner, task.plan.owner],
+                    teams=[owner.team_id] if owner is not None and owner.team_id else [],
+                    subject=_task_subject(task, task.plan),
+                    data={"event": "overdue", "overdue_days": days, "due_date": task.due_date.isoformat()},
                 )
+                told = event.recipients if event is not None else []
                 reminder.recipients = len(told)
                 reminder.save(update_fields=["recipients"])
         except IntegrityError:  # another run reminded it a moment ago

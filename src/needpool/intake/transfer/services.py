@@ -23,8 +23,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record
@@ -47,6 +49,8 @@ from needpool.intake.transfer.imports.reading import (
 from needpool.intake.transfer.imports.snapshot import private_database
 from needpool.intake.transfer.imports.staging import Hooks, hold_after_commit, staged_import
 from needpool.intake.transfer.permissions import can_import
+from needpool.notify.kinds import EventKind
+from needpool.notify.services import emit
 
 IMPORT_PREVIEW = "import_preview"
 IMPORT_RUN = "import_run"
@@ -336,27 +340,38 @@ def _execute(job: BackgroundJob) -> BackgroundJob:
                 result = staged_import(work, rows=job.total, failed=lambda r: bool(r.error_total))
         except (SheetError, PermissionDenied, OSError) as exc:
             message = str(exc) if not isinstance(exc, OSError) else _("上传的文件已不存在，请重新上传。")
-            BackgroundJob.objects.filter(pk=job.pk).update(
-                status=BackgroundJob.Status.FAILED, message=message[:500], **finished
-            )
+            with transaction.atomic():
+                BackgroundJob.objects.filter(pk=job.pk).update(
+                    status=BackgroundJob.Status.FAILED, message=message[:500], **finished
+                )
+                if not dry_run:
+                    _tell_importer(job, ok=False, message=message)
             progress.clear(job.pk)
             return BackgroundJob.objects.get(pk=job.pk)
         except Exception as exc:
-            BackgroundJob.objects.filter(pk=job.pk).update(
-                status=BackgroundJob.Status.FAILED, message=(_("导入出错：%(e)s") % {"e": exc})[:500], **finished
-            )
+            message = _("导入出错：%(e)s") % {"e": exc}
+            with transaction.atomic():
+                BackgroundJob.objects.filter(pk=job.pk).update(
+                    status=BackgroundJob.Status.FAILED, message=message[:500], **finished
+                )
+                if not dry_run:
+                    _tell_importer(job, ok=False, message=message)
             progress.clear(job.pk)
             raise
         params["result"] = result.as_dict()
         ok = dry_run or not result.error_total
-        BackgroundJob.objects.filter(pk=job.pk).update(
-            status=BackgroundJob.Status.DONE if ok else BackgroundJob.Status.FAILED,
-            total=result.total,
-            done=result.total,
-            message=_summary(result, dry_run=dry_run)[:500],
-            params=params,
-            **finished,
-        )
+        summary = _summary(result, dry_run=dry_run)
+        with transaction.atomic():
+            BackgroundJob.objects.filter(pk=job.pk).update(
+                status=BackgroundJob.Status.DONE if ok else BackgroundJob.Status.FAILED,
+                total=result.total,
+                done=result.total,
+                message=summary[:500],
+                params=params,
+                **finished,
+            )
+            if not dry_run:
+                _tell_importer(job, ok=ok, message=summary, result=result)
     progress.clear(job.pk)
     if not dry_run:
         default_storage.delete(params["file"])
@@ -367,6 +382,32 @@ def _execute(job: BackgroundJob) -> BackgroundJob:
             changes={"import": params.get("filename", ""), **result.counts, "errors": result.error_total},
         )
     return BackgroundJob.objects.get(pk=job.pk)
+
+
+def _tell_importer(job: BackgroundJob, *, ok: bool, message: str, result: ImportResult | None = None) -> None:
+    """The person who started an import hears that it finished (IMPORT) or failed (IMPORT_FAILED), once per job.
+
+    ``message`` is the job's own summary, already in the importer's language (the job runs in it)."""
+    importer = job.created_by
+    filename = str(job.params.get("filename", ""))
+    emit(
+        kind=EventKind.IMPORT if ok else EventKind.IMPORT_FAILED,
+        key=f"import:{job.pk}",
+        message=(
+            gettext_noop("导入“%(file)s”已完成。%(summary)s") if ok else gettext_noop("导入“%(file)s”失败：%(summary)s")
+        ),
+        params={"file": filename, "summary": message},
+        url=reverse("intake:import_job", args=[job.pk]),
+        recipients=[importer],
+        teams=[importer.team_id] if importer is not None and importer.team_id else [],
+        subject={"type": "import", "id": job.pk, "code": "", "title": filename},
+        data={
+            "status": "done" if ok else "failed",
+            "layout": str(job.params.get("layout", "")),
+            "counts": dict(result.counts) if result is not None else {},
+            "errors": result.error_total if result is not None else None,
+        },
+    )
 
 
 def import_preview(*, job_id: int) -> BackgroundJob | None:

@@ -9,22 +9,25 @@ recipient, and each mail is queued under a key of the same parts: a job run twic
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from needpool.accounts.models import User
 from needpool.core.mail import mail_queue
-from needpool.core.models import Notification, OutboundMail
-from needpool.core.notify import notify
+from needpool.core.models import OutboundMail
 from needpool.loop.models import CustomerNotice, NoticeEvent
 from needpool.loop.services.config import loop_settings, notice_template, site_link, template_render
 from needpool.loop.services.privacy import requirement_customer_names, scrub_names
+from needpool.notify.kinds import EventKind
+from needpool.notify.services import emit
 from needpool.requirements.choices import StatusCategory
+from needpool.requirements.events import label, subject_of, teams_of
 from needpool.requirements.models import Feedback, Requirement
 
 
@@ -186,13 +189,21 @@ def _tell_watchers(
             counts["already"] += 1
     if not fresh:
         return 0
-    told = notify(
-        recipients=fresh,
-        kind=Notification.Kind.CLOSE_LOOP,
-        text=_("%(code)s %(title)s：%(event)s，已通知提出需求的客户。")
-        % {"code": requirement.code, "title": requirement.title, "event": NoticeEvent(event).label},
+    owner, event_key = requirement.owner, event
+    people = hashlib.sha256(",".join(str(u.pk) for u in fresh).encode()).hexdigest()[:24]
+    told_event = emit(
+        kind=EventKind.CLOSE_LOOP,
+        key=f"loop:watchers:{requirement.pk}:{event_key}:{people}",
+        message=gettext_noop("%(code)s %(title)s：%(event)s，已通知提出需求的客户。"),
+        params={"code": requirement.code, "title": requirement.title, "event": label(NoticeEvent(event_key).label)},
         url=reverse("requirements:detail", kwargs={"pk": requirement.pk}),
+        actor=User.objects.filter(pk=actor_id).first() if actor_id else None,
+        recipients=fresh,
+        teams=teams_of(owner),
+        subject=subject_of(requirement),
+        data={"event": event_key},
     )
+    told = told_event.recipients if told_event is not None else []
     return len(told)
 
 

@@ -20,19 +20,22 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record, snapshot
 from needpool.core.mail import mail_queue
-from needpool.core.models import AuditEntry, Notification
-from needpool.core.notify import notify
+from needpool.core.models import AuditEntry
 from needpool.customers.choices import Segment, ValueTier
 from needpool.customers.models import Contact, Customer
 from needpool.loop import permissions
 from needpool.loop.models import NpsCampaign, SurveyInvitation
+from needpool.loop.selectors import DETRACTOR_MAX
 from needpool.loop.services.config import loop_settings, site_link
 from needpool.loop.services.notices import Asker, contact_askers
 from needpool.loop.services.privacy import scrub_customers
+from needpool.notify.kinds import EventKind
+from needpool.notify.services import emit
 from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import Requirement, StatusChange
 
@@ -210,27 +213,60 @@ def survey_answer(
     if not stored:
         raise ValidationError(_("这份问卷已经提交过了，每个链接只能回答一次。"), code="answered")
     invitation.refresh_from_db()
-    if invitation.kind == SurveyInvitation.Kind.CSAT and value <= LOW_CSAT:
+    if is_low_score(invitation.kind, value):
         _tell_account_owner(invitation)
     return invitation
 
 
+def is_low_score(kind: str, score: int) -> bool:
+    """A score the account owner should hear of at once: CSAT 2 or less, NPS 6 or less (a detractor)."""
+    return score <= (LOW_CSAT if kind == SurveyInvitation.Kind.CSAT else DETRACTOR_MAX)
+
+
 def _tell_account_owner(invitation: SurveyInvitation) -> None:
+    """The customer's account owner hears of a low score (once per answer)."""
     if invitation.customer_id is None:
         return
     customer = Customer.objects.select_related("owner").filter(pk=invitation.customer_id).first()
-    requirement = invitation.requirement
-    if customer is None or customer.owner is None or requirement is None:
+    if customer is None or customer.owner is None:
         return
-    owner, pk = customer.owner, invitation.pk
-    text = _("%(customer)s 对需求 %(code)s 的满意度评分为 %(score)s 分，请及时跟进。") % {
-        "customer": customer.name,
-        "code": requirement.code,
-        "score": invitation.score,
-    }
-    url = reverse("requirements:detail", kwargs={"pk": requirement.pk}) + "#section-loop"
-    transaction.on_commit(
-        lambda: notify(recipients=[owner], kind=Notification.Kind.CLOSE_LOOP, text=text, url=url, key=f"loop:low:{pk}")
+    owner, requirement, campaign = customer.owner, invitation.requirement, invitation.campaign
+    if invitation.kind == SurveyInvitation.Kind.CSAT:
+        if requirement is None:
+            return
+        message = gettext_noop("%(customer)s 对需求 %(code)s 的满意度评分为 %(score)s 分，请及时跟进。")
+        url = reverse("requirements:detail", kwargs={"pk": requirement.pk}) + "#section-loop"
+        subject: dict[str, Any] = {
+            "type": "requirement",
+            "id": requirement.pk,
+            "code": requirement.code,
+            "title": requirement.title,
+        }
+    else:
+        message = gettext_noop("%(customer)s 在 NPS 调查“%(campaign)s”中的评分为 %(score)s 分，请及时跟进。")
+        url = reverse("customers:detail", args=[customer.pk])
+        subject = {"type": "customer", "id": customer.pk, "code": "", "title": customer.name}
+    emit(
+        kind=EventKind.LOW_SCORE,
+        key=f"loop:low:{invitation.pk}",
+        message=message,
+        params={
+            "customer": customer.name,
+            "code": requirement.code if requirement else "",
+            "campaign": campaign.name if campaign else "",
+            "score": invitation.score,
+        },
+        url=url,
+        recipients=[owner],
+        teams=[owner.team_id] if owner.team_id else [],
+        subject=subject,
+        data={
+            "survey": invitation.kind,
+            "score": invitation.score,
+            "customer": {"id": customer.pk, "name": customer.name},
+            "campaign": campaign.pk if campaign else None,
+            "invitation": invitation.pk,
+        },
     )
 
 

@@ -11,13 +11,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record
 from needpool.core.models import AuditEntry, Notification
 from needpool.core.text import human_join
 from needpool.core.validation import parse_id
+from needpool.notify.services import emit
 from needpool.requirements import lifecycle
+from needpool.requirements.events import name_of, subject_of, teams_of, watchers_of
 from needpool.requirements.merging.permissions import deny, may_merge, may_merge_requirement, may_undo_merge, may_watch
 from needpool.requirements.merging.selectors import MAX_MERGED, MOVED_RELATIONS
 from needpool.requirements.models import NOTE_MAX_LENGTH, Feedback, Requirement, RequirementMerge
@@ -67,22 +70,22 @@ def _merge_summary(moved: dict[str, Any], codes: Sequence[str]) -> str:
     }
 
 
-def _notify_merge(actor: User, survivor: Requirement, merged: Sequence[Requirement]) -> None:
-    """After commit: tell the owners and watchers of every requirement involved (not the actor)."""
-    recipients = set(survivor.watchers.values_list("pk", flat=True))
-    recipients |= {r.owner_id for r in [survivor, *merged] if r.owner_id}
-    recipients.discard(getattr(actor, "pk", None))
-    if not recipients:
-        return
-    text = _("%(actor)s 将需求 %(merged)s 合并到了 %(code)s") % {
-        "actor": actor,
-        "merged": human_join([r.code for r in merged]),
-        "code": survivor.code,
-    }
-    url = f"/requirements/{survivor.pk}/"
-    active = User.objects.filter(pk__in=recipients, is_active=True).values_list("pk", flat=True)
-    Notification.objects.bulk_create(
-        Notification(recipient_id=pk, kind=MERGE_NOTICE, actor=actor, text=text[:500], url=url) for pk in active
+def _notify_merge(actor: User, survivor: Requirement, merged: Sequence[Requirement], merge_id: int) -> None:
+    """Tell the owners and watchers of every requirement involved (not the actor), once per merge."""
+    owners = {r.owner_id for r in [survivor, *merged] if r.owner_id}
+    people = list(User.objects.filter(pk__in=owners)) + watchers_of(survivor)
+    owner = next((u for u in people if u.pk == survivor.owner_id), None)
+    emit(
+        kind=MERGE_NOTICE,
+        key=f"merge:{merge_id}",
+        message=gettext_noop("%(actor)s 将需求 %(merged)s 合并到了 %(code)s"),
+        params={"actor": name_of(actor), "merged": human_join([r.code for r in merged]), "code": survivor.code},
+        url=f"/requirements/{survivor.pk}/",
+        actor=actor,
+        recipients=people,
+        teams=teams_of(owner),
+        subject=subject_of(survivor),
+        data={"merged": [{"id": r.pk, "code": r.code} for r in merged]},
     )
 
 
@@ -183,7 +186,7 @@ def requirements_merge(
             action=MERGE_ACTION,
             changes={"merged_into": ("", survivor.code), **({"note": note} if note else {})},
         )
-    transaction.on_commit(lambda: _notify_merge(actor, survivor, merged))
+    _notify_merge(actor, survivor, merged, merge.pk)
     return merge
 
 

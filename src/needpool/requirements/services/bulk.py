@@ -145,12 +145,18 @@ def requirements_bulk_edit(
     value: Any,
     versions: Mapping[int, int] | None = None,
 ) -> list[BulkRow]:
-    """Apply one change to each selected requirement ``actor`` may see, row by row, and say how each went."""
+    """Apply one change to each selected requirement ``actor`` may see, row by row, and say how each went.
+
+    Each applied row tells its owner and watchers through the same services as a single edit; the owners and
+    watchers of the whole selection are read once here."""
     selected = clean_ids(ids)
     new_value = resolve_value(action, value)
     found = {
         r.pk: r
-        for r in visible_requirements(actor).filter(pk__in=selected).select_related("status").prefetch_related("tags")
+        for r in visible_requirements(actor)
+        .filter(pk__in=selected)
+        .select_related("status", "owner")
+        .prefetch_related("tags", "watchers")
     }
     results: list[BulkRow] = []
     for pk in selected:

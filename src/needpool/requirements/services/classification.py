@@ -29,13 +29,15 @@ from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record, diff, snapshot
 from needpool.core.concurrency import check_version, retry_on_conflict
-from needpool.core.models import AuditEntry, Notification, SiteConfig
-from needpool.core.notify import notify
+from needpool.core.models import AuditEntry, SiteConfig
 from needpool.core.permissions import is_admin
+from needpool.notify.kinds import EventKind
+from needpool.notify.services import emit
 from needpool.requirements.choices import Dimension
 from needpool.requirements.models import (
     ClassificationReminder,
@@ -384,17 +386,19 @@ def rules_review_remind(*, today: dt.date | None = None) -> int:
     if not created:
         return 0
     admins = [u for u in User.objects.filter(is_active=True).order_by("pk") if may_configure(u)]
-    text = _("请复核分类规则（%(quarter)s）：类型、紧急程度与 SLA、标签、来源、性质、功能分类是否仍然合适。") % {
-        "quarter": key
-    }
-    told = notify(
-        recipients=admins,
-        kind=Notification.Kind.FOLLOW_UP,
-        text=text,
-        url=reverse("classification:index"),
-        mail_subject=_("每季度复核分类规则"),
+    event = emit(
+        kind=EventKind.FOLLOW_UP,
         key=f"classification-review:{key}",
+        message=gettext_noop(
+            "请复核分类规则（%(quarter)s）：类型、紧急程度与 SLA、标签、来源、性质、功能分类是否仍然合适。"
+        ),
+        params={"quarter": key},
+        url=reverse("classification:index"),
+        recipients=admins,
+        subject={"type": "classification_rules", "id": None, "code": key, "title": ""},
+        data={"quarter": key},
     )
+    told = event.recipients if event is not None else []
     reminder.recipients = len(told)
     reminder.save(update_fields=["recipients"])
     return len(told)

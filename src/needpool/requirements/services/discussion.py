@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record
-from needpool.core.models import AuditEntry, Notification
+from needpool.core.models import AuditEntry
+from needpool.requirements.events import tell_commented
 from needpool.requirements.models import (
     Attachment,
     Comment,
@@ -48,16 +49,7 @@ def comment_create(*, actor: User, requirement: Requirement, body: str) -> Comme
     mentioned = [u for u in _mentioned_users(body) if u.pk != actor.pk]
     if mentioned:
         comment.mentions.set(mentioned)
-        Notification.objects.bulk_create(
-            Notification(
-                recipient=user,
-                kind=Notification.Kind.MENTION,
-                actor=actor,
-                text=_("%(actor)s 在需求 %(code)s 中提到了您") % {"actor": actor, "code": requirement.code},
-                url=f"/requirements/{requirement.pk}/#comment-{comment.pk}",
-            )
-            for user in mentioned
-        )
+    tell_commented(actor=actor, requirement=requirement, comment=comment, mentioned=mentioned)
     if actor.pk != requirement.created_by_id:
         fields = _mark_responded(requirement, timezone.now())
         if fields:

@@ -17,6 +17,7 @@ from needpool.core.text import human_join
 from needpool.core.validation import parse_id
 from needpool.requirements import lifecycle
 from needpool.requirements import sla as sla_rules
+from needpool.requirements.events import owner_of, tell_status_changed, watchers_of
 from needpool.requirements.models import (
     NOTE_MAX_LENGTH,
     Requirement,
@@ -99,6 +100,7 @@ def requirement_transition(
         raise _deny(_("您没有流转该需求状态的权限。"))
     note = check_note(note)
     read_status_id = requirement.status_id
+    read = requirement
     # Lock the requirement row alone, then read its status: a join in the locking query would drop the row
     # when a concurrent move changed its status (PostgreSQL re-checks the join against the old status).
     requirement = _lock_requirement(requirement.pk)
@@ -132,7 +134,17 @@ def requirement_transition(
     requirement.version += 1  # the row is locked: no other write read this version
     update = ["status", "version", "updated_at", *_mark_responded(requirement, now)]
     requirement.save(update_fields=update)
-    StatusChange.objects.create(requirement=requirement, source=source, target=target, actor=actor, note=note)
+    change = StatusChange.objects.create(requirement=requirement, source=source, target=target, actor=actor, note=note)
+    tell_status_changed(
+        actor=actor,
+        requirement=requirement,
+        source=source,
+        target=target,
+        change_id=change.pk,
+        owner=owner_of(requirement, prefetched=read),
+        watchers=watchers_of(requirement, prefetched=read),
+        note=note,
+    )
     audit_record(
         actor=actor,
         obj=requirement,

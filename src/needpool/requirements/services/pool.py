@@ -21,6 +21,7 @@ from needpool.requirements import lifecycle
 from needpool.requirements import sla as sla_rules
 from needpool.requirements.choices import Channel
 from needpool.requirements.dedup import index_changed_on_commit as dedup_index_changed_on_commit
+from needpool.requirements.events import owner_of, tell_owner_changed, tell_priority_changed, watchers_of
 from needpool.requirements.models import (
     ClassOption,
     Feedback,
@@ -173,9 +174,12 @@ def requirement_update(
     unknown = set(data) - set(AUDITED_FIELDS)
     if unknown:
         raise ValidationError({name: _("未知字段。") for name in sorted(unknown)})
+    read = requirement
     requirement = _lock_requirement(requirement.pk)
     _refuse_merged(requirement)
     check_version(requirement.version, expected_version)
+    old_owner = owner_of(requirement, prefetched=read) if "owner" in data else None
+    priority_before = requirement.priority
     before = {
         **snapshot(requirement, EDITABLE_FIELDS),
         "tags": sorted(t.label for t in requirement.tags.all()),
@@ -223,7 +227,42 @@ def requirement_update(
         audit_record(actor=actor, obj=requirement, action=AuditEntry.Action.UPDATE, changes=changes)
     if newly_breached:
         _record_breaches([requirement])
+    if changes.keys() & {"owner", "priority"}:
+        _tell_changes(actor, requirement, read, changes, old_owner, priority_before)
     return requirement
+
+
+def _tell_changes(
+    actor: User,
+    requirement: Requirement,
+    read: Requirement,
+    changes: dict[str, Any],
+    old_owner: User | None,
+    priority_before: str,
+) -> None:
+    """A new owner and a new priority are told to who they concern (the watchers read once for both)."""
+    watchers = watchers_of(requirement, prefetched=read)
+    occurrence = str(requirement.version)
+    owner = owner_of(requirement, prefetched=read)
+    if "owner" in changes:
+        tell_owner_changed(
+            actor=actor,
+            requirement=requirement,
+            old_owner=old_owner,
+            new_owner=owner,
+            watchers=watchers,
+            occurrence=occurrence,
+        )
+    if "priority" in changes:
+        tell_priority_changed(
+            actor=actor,
+            requirement=requirement,
+            before=priority_before,
+            after=requirement.priority,
+            occurrence=occurrence,
+            owner=owner,
+            watchers=watchers,
+        )
 
 
 gate_missing = lifecycle.standardisation_missing

@@ -1,4 +1,4 @@
-"""SLA breaches (every breach audited and told to the owner) and the one audited write of a requirement's priority."""
+"""SLA breaches (each audited and told to the owner and team lead) and the audited write of a priority."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record_many
 from needpool.core.bulk import bulk_set
-from needpool.core.models import AuditEntry, Notification
+from needpool.core.models import AuditEntry
 from needpool.requirements import sla as sla_rules
 from needpool.requirements.choices import Priority
+from needpool.requirements.events import owner_of, tell_priority_changed, tell_sla_breached
 from needpool.requirements.models import (
     Requirement,
 )
@@ -29,24 +30,14 @@ from needpool.requirements.services.common import _deny
 
 
 def _record_breaches(requirements: Sequence[Requirement]) -> None:
-    """Every breach leaves an audit row, and the owner gets an in-app notice (rows of the same transaction)."""
+    """Every breach leaves an audit row and tells the owner and the owner's team lead (in the same transaction)."""
     audit_record_many(
         actor=None,
         objs=requirements,
         action=AuditEntry.Action.SLA_BREACH,
         changes={"sla_breached": (False, True)},
     )
-    notices = [
-        Notification(
-            recipient_id=r.owner_id,
-            kind=Notification.Kind.SLA,
-            text=_("需求 %(code)s 已超过首次响应时限") % {"code": r.code},
-            url=f"/requirements/{r.pk}/",
-        )
-        for r in requirements
-        if r.owner_id
-    ]
-    Notification.objects.bulk_create(notices)
+    tell_sla_breached(requirements)
 
 
 def sla_mark_breaches(*, now: dt.datetime | None = None) -> int:
@@ -56,7 +47,7 @@ def sla_mark_breaches(*, now: dt.datetime | None = None) -> int:
         due = list(
             Requirement.objects.filter(sla_rules.due_unflagged_q(now), merged_into__isnull=True)
             .select_for_update(of=("self",), skip_locked=True)
-            .only("pk", "code", "title", "owner_id")
+            .only("pk", "code", "title", "owner_id", "first_response_due", "version")
             .order_by("pk")[:5000]
         )
         if not due:
@@ -85,7 +76,10 @@ def requirements_priority_set(*, actor: User | None, priorities: Sequence[tuple[
     if not wanted:
         return 0
     current = list(
-        Requirement.objects.filter(pk__in=list(wanted)).only("pk", "code", "title", "priority").order_by("pk")
+        Requirement.objects.filter(pk__in=list(wanted))
+        .only("pk", "code", "title", "priority", "owner", "version")
+        .select_related("owner")
+        .order_by("pk")
     )
     changed = [r for r in current if r.priority != wanted[r.pk]]
     if not changed:
@@ -99,4 +93,20 @@ def requirements_priority_set(*, actor: User | None, priorities: Sequence[tuple[
         action=AuditEntry.Action.UPDATE,
         changes_for=lambda r: {"priority": (r.priority, wanted[r.pk]), **extra},
     )
+    watchers: dict[int, list[User]] = {}
+    through = Requirement.watchers.through
+    for row in through.objects.filter(requirement_id__in=[r.pk for r in changed], user__is_active=True).select_related(
+        "user"
+    ):
+        watchers.setdefault(row.requirement_id, []).append(row.user)
+    for requirement in changed:
+        tell_priority_changed(
+            actor=actor,
+            requirement=requirement,
+            before=requirement.priority,
+            after=wanted[requirement.pk],
+            occurrence=str(requirement.version + 1),
+            owner=owner_of(requirement),
+            watchers=watchers.get(requirement.pk, []),
+        )
     return len(changed)

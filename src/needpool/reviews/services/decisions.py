@@ -6,8 +6,8 @@ given; 暂缓 deferred → the deferred status (with a revisit date); 拒绝 rej
 reason); 需修改 → back to the flow's initial status if that move is allowed, else it stays.
 
 The decision and the move are one transaction: a move the workflow refuses (not allowed, a gate) leaves the
-decision unsaved and its refusal is the message. The requester and the owner are told (in-app and by mail,
-once per item and decision).
+decision unsaved and its refusal is the message. The requester, the owner, the watchers and the participants are told
+(once per item and decision, each on the channels they chose).
 """
 
 from __future__ import annotations
@@ -20,16 +20,19 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record
 from needpool.core.concurrency import StaleVersion, check_version
-from needpool.core.models import AuditEntry, Notification
-from needpool.core.notify import notify
+from needpool.core.models import AuditEntry
 from needpool.core.validation import check_date
 from needpool.delivery.models import Iteration
 from needpool.delivery.services import iteration_plan_requirements
+from needpool.notify.kinds import EventKind
+from needpool.notify.services import emit
 from needpool.requirements.choices import StatusCategory
+from needpool.requirements.events import label, subject_of, teams_of, watchers_of
 from needpool.requirements.models import NOTE_MAX_LENGTH, Requirement, WorkflowStatus, WorkflowTransition
 from needpool.requirements.services import requirement_transition
 from needpool.reviews.models import AgendaItem, Decision
@@ -138,36 +141,60 @@ def _move_note(decision: str, note: str, revisit_date: dt.date | None) -> str:
     return text[:NOTE_MAX_LENGTH]
 
 
-def _tell(actor: User, item: AgendaItem, requirement: Requirement) -> None:
-    label = str(Decision(item.decision).label)
-    text = _("评审会议“%(meeting)s”对需求 %(code)s 的决策：%(decision)s") % {
-        "meeting": item.meeting.title,
-        "code": requirement.code,
-        "decision": label,
-    }
+_DECIDED = gettext_noop("评审会议“%(meeting)s”对需求 %(code)s 的决策：%(decision)s")
+_DECIDED_REJECTED = gettext_noop("评审会议“%(meeting)s”对需求 %(code)s 的决策：%(decision)s。理由：%(note)s")
+_DECIDED_CHANGES = gettext_noop("评审会议“%(meeting)s”对需求 %(code)s 的决策：%(decision)s。需要修改：%(note)s")
+_DECIDED_DEFERRED = gettext_noop("评审会议“%(meeting)s”对需求 %(code)s 的决策：%(decision)s。重新评审日期：%(date)s")
+_DECIDED_DEFERRED_NOTE = gettext_noop(
+    "评审会议“%(meeting)s”对需求 %(code)s 的决策：%(decision)s。重新评审日期：%(date)s。说明：%(note)s"
+)
+_DECIDED_PLANNED = gettext_noop("评审会议“%(meeting)s”对需求 %(code)s 的决策：%(decision)s。已排入迭代：%(name)s")
+
+
+def _decision_message(item: AgendaItem) -> str:
     if item.decision == Decision.REJECTED:
-        text += _("。理由：%(note)s") % {"note": item.decision_note}
-    elif item.decision == Decision.CHANGES:
-        text += _("。需要修改：%(note)s") % {"note": item.decision_note}
-    elif item.decision == Decision.DEFERRED and item.revisit_date:
-        text += _("。重新评审日期：%(date)s") % {"date": item.revisit_date.isoformat()}
-        if item.decision_note:
-            text += _("。说明：%(note)s") % {"note": item.decision_note}
-    elif item.decision == Decision.ACCEPTED and item.iteration_id and item.iteration:
-        text += _("。已排入迭代：%(name)s") % {"name": item.iteration.name}
-    url = reverse("requirements:detail", args=[requirement.pk])
-    body = "\n".join(
-        [text, "", _("需求：%(code)s %(title)s") % {"code": requirement.code, "title": requirement.title}, url]
-    )
-    notify(
-        recipients=[requirement.created_by, requirement.owner],
-        kind=Notification.Kind.REVIEW,
-        text=text,
-        url=url,
-        actor=actor,
-        mail_subject=_("需求 %(code)s 评审结果：%(decision)s") % {"code": requirement.code, "decision": label},
-        mail_body=body,
+        return _DECIDED_REJECTED
+    if item.decision == Decision.CHANGES:
+        return _DECIDED_CHANGES
+    if item.decision == Decision.DEFERRED and item.revisit_date:
+        return _DECIDED_DEFERRED_NOTE if item.decision_note else _DECIDED_DEFERRED
+    if item.decision == Decision.ACCEPTED and item.iteration_id and item.iteration:
+        return _DECIDED_PLANNED
+    return _DECIDED
+
+
+def _tell(actor: User, item: AgendaItem, requirement: Requirement) -> None:
+    """The requester, the owner, the watchers and the meeting's participants hear the decision (once per item
+    and decision)."""
+    meeting = item.meeting
+    participants = [seat.user for seat in meeting.attendees.select_related("user")]
+    owner = requirement.owner
+    emit(
+        kind=EventKind.REVIEW_DECISION,
         key=f"review:decision:{item.pk}:{item.decision}",
+        message=_decision_message(item),
+        params={
+            "meeting": meeting.title,
+            "code": requirement.code,
+            "title": requirement.title,
+            "decision": label(Decision(item.decision).label),
+            "note": item.decision_note,
+            "date": item.revisit_date.isoformat() if item.revisit_date else "",
+            "name": item.iteration.name if item.iteration_id and item.iteration else "",
+        },
+        url=reverse("requirements:detail", args=[requirement.pk]),
+        actor=actor,
+        recipients=[requirement.created_by, owner, *watchers_of(requirement), meeting.chair, *participants],
+        teams=teams_of(owner),
+        subject=subject_of(requirement),
+        data={
+            "decision": item.decision,
+            "decision_label": label(Decision(item.decision).label),
+            "meeting": {"id": meeting.pk, "title": meeting.title},
+            "note": item.decision_note,
+            "revisit_date": item.revisit_date.isoformat() if item.revisit_date else None,
+            "iteration": item.iteration_id,
+        },
     )
 
 

@@ -7,14 +7,20 @@ meeting is rescheduled. Each version is mailed once per person (the mail key nam
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from needpool.accounts.models import User
 from needpool.core.links import absolute
 from needpool.core.mail import mail_queue
+from needpool.notify.kinds import EventKind
+from needpool.notify.models import Event as NotifyEvent
+from needpool.notify.services import emit
 from needpool.reviews.models import ReviewMeeting
 
 PRODID = "-//Needpool//Reviews//ZH"
@@ -66,8 +72,9 @@ def invitation_ics(meeting: ReviewMeeting, *, now: dt.datetime | None = None) ->
     return str(calendar.to_ical().decode("utf-8"))
 
 
-def meeting_send_invitation(meeting: ReviewMeeting) -> int:
-    """Queue the invitation for this version of the meeting to the chair and each attendee (once each).
+def meeting_send_invitation(meeting: ReviewMeeting, *, actor: User | None = None) -> int:
+    """Queue the invitation for this version of the meeting to the chair and each attendee (once each), and
+    tell those not yet told of this version (an event REVIEW; ``actor``, who made the change, is not).
 
     Only while the meeting is being prepared; returns how many mails were queued now.
     """
@@ -103,4 +110,38 @@ def meeting_send_invitation(meeting: ReviewMeeting) -> int:
             attachments=[{"filename": "invite.ics", "content": ics, "mimetype": "text/calendar"}],
         )
         queued += mail is not None
+    _tell_invited(meeting, people, actor=actor, start=local)
     return queued
+
+
+def _tell_invited(meeting: ReviewMeeting, people: dict[int, User], *, actor: User | None, start: dt.datetime) -> None:
+    prefix = f"review:invite:{meeting.pk}:v{meeting.version}:"
+    told: set[int] = set()
+    for recipients in NotifyEvent.objects.filter(key__startswith=prefix).values_list("recipients", flat=True):
+        told.update(recipients)
+    actor_id = getattr(actor, "pk", None)
+    fresh = sorted(pk for pk, user in people.items() if pk not in told and pk != actor_id and user.is_active)
+    if not fresh:
+        return
+    digest = hashlib.sha256(",".join(map(str, fresh)).encode()).hexdigest()[:24]
+    chair = meeting.chair
+    emit(
+        kind=EventKind.REVIEW,
+        key=prefix + digest,
+        message=(
+            gettext_noop("评审会议更新：%(title)s") if meeting.version > 1 else gettext_noop("评审会议邀请：%(title)s")
+        ),
+        params={"title": meeting.title, "start": start.strftime("%Y-%m-%d %H:%M"), "place": meeting.place or "—"},
+        url=reverse("reviews:detail", args=[meeting.pk]),
+        actor=actor,
+        recipients=[people[pk] for pk in fresh],
+        teams=[chair.team_id] if chair.team_id else [],
+        subject={"type": "review", "id": meeting.pk, "code": "", "title": meeting.title},
+        data={
+            "event": "invitation",
+            "version": meeting.version,
+            "starts_at": meeting.starts_at.isoformat(),
+            "ends_at": meeting.ends_at.isoformat(),
+            "place": meeting.place,
+        },
+    )

@@ -137,7 +137,7 @@ def meeting_create(*, actor: User, attendees: Iterable[tuple[User, str]] = (), *
         action=AuditEntry.Action.CREATE,
         changes={"title": meeting.title, "attendees": ", ".join(str(u) for u, _r in seats)},
     )
-    meeting_send_invitation(meeting)
+    meeting_send_invitation(meeting, actor=actor)
     return meeting
 
 
@@ -163,7 +163,7 @@ def meeting_update(
     meeting.save()
     audit_record(actor=actor, obj=meeting, action=AuditEntry.Action.UPDATE, changes=changes)
     if set(changes) & set(SCHEDULE_FIELDS):
-        meeting_send_invitation(meeting)
+        meeting_send_invitation(meeting, actor=actor)
     return meeting
 
 
@@ -191,7 +191,7 @@ def attendees_set(*, actor: User, meeting: ReviewMeeting, attendees: Iterable[tu
             action=AuditEntry.Action.UPDATE,
             changes={"attendees": (", ".join(old), ", ".join(new))},
         )
-    meeting_send_invitation(meeting)
+    meeting_send_invitation(meeting, actor=actor)
     return meeting
 
 

@@ -7,11 +7,12 @@ import datetime as dt
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from needpool.core.models import Notification
-from needpool.core.notify import notify
+from needpool.notify.kinds import EventKind
+from needpool.notify.services import emit
 from needpool.requirements.choices import StatusCategory
+from needpool.requirements.events import subject_of, teams_of
 from needpool.reviews.models import AgendaItem, Decision
 
 
@@ -43,20 +44,22 @@ def revisit_remind(*, now: dt.datetime | None = None) -> int:
             if item is None or item.revisit_date is None:
                 continue
             requirement = item.requirement
-            text = _("需求 %(code)s 已到重新评审日期（%(date)s），请安排评审。暂缓说明：%(note)s") % {
-                "code": requirement.code,
-                "date": item.revisit_date.isoformat(),
-                "note": item.decision_note or "—",
-            }
-            url = reverse("reviews:agenda_choose") + f"?ids={requirement.pk}"
-            notify(
-                recipients=[item.meeting.chair, requirement.owner],
-                kind=Notification.Kind.REVIEW,
-                text=text,
-                url=url,
-                mail_subject=_("需求 %(code)s 到了重新评审日期") % {"code": requirement.code},
-                mail_body=text,
+            owner = requirement.owner
+            emit(
+                kind=EventKind.REVIEW,
                 key=f"review:revisit:{item.pk}:{item.revisit_date.isoformat()}",
+                message=gettext_noop("需求 %(code)s 已到重新评审日期（%(date)s），请安排评审。暂缓说明：%(note)s"),
+                params={
+                    "code": requirement.code,
+                    "title": requirement.title,
+                    "date": item.revisit_date.isoformat(),
+                    "note": item.decision_note or "—",
+                },
+                url=reverse("reviews:agenda_choose") + f"?ids={requirement.pk}",
+                recipients=[item.meeting.chair, owner],
+                teams=teams_of(owner),
+                subject=subject_of(requirement),
+                data={"event": "revisit", "revisit_date": item.revisit_date.isoformat(), "meeting": item.meeting_id},
             )
             item.revisit_reminded_at = now
             item.save(update_fields=["revisit_reminded_at"])
