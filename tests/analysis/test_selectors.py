@@ -198,6 +198,19 @@ def test_demand_counts_only_customers_the_user_sees(users, pm, tiered, outsider)
         assert row["demand"] == demand_of(user=user, requirement=wanted)[0].score
 
 
+def test_demand_ties_go_to_more_customers_then_the_newer_requirement(users, pm, tiered):
+    sales = users["sales"]
+    older = make_requirement(sales, "较早", tiered["medium"])  # 2 × 1 from one customer
+    newer = make_requirement(sales, "较新", tiered["medium"])
+    two_voters = make_requirement(sales, "两家", tiered["low"])  # 1 × 1 + 1 × 1 from two customers
+    add_feedback(sales, two_voters, tiered["high"], 0)
+    add_feedback(sales, two_voters, customer_create(actor=sales, name="丁低价值", yearly_purchase=10_000), 1)
+    ranking = [(row["requirement"], row["demand"], row["customers"]) for row in demand_ranking(user=pm)]
+    assert ranking == [(two_voters, 2, 3), (newer, 2, 1), (older, 2, 1)]
+    assert [row["requirement"] for row in demand_ranking(user=pm, limit=2)] == [two_voters, newer]
+    assert demand_ranking(user=pm, limit=0) == []
+
+
 def test_demand_ranking_query_count(users, pm, tiered, django_assert_max_num_queries):
     for k in range(8):
         make_requirement(users["sales"], f"需求{k}", tiered[("high", "medium", "low")[k % 3]])
