@@ -31,6 +31,8 @@ class FakeMailbox:
         self.password = "app-password-1"
         self.log: list[tuple[str, ...]] = []
         self.on_store: Callable[[int], None] | None = None
+        self.vanished: list[int] = []  # UIDs the search answers but that are gone when fetched
+        self.read_only = False  # STORE answers NO
         self.lock = threading.Lock()
 
     def add(self, raw: bytes | EmailMessage, *, seen: bool = False) -> int:
@@ -90,6 +92,7 @@ class FakeIMAP:
                 uids = [m["uid"] for m in self.mailbox.messages if m["uid"] >= low]
                 if not uids and self.mailbox.messages:  # as real servers do: n:* includes the highest UID
                     uids = [self.mailbox.messages[-1]["uid"]]
+            uids += [u for u in self.mailbox.vanished if u not in uids]
             return "OK", [" ".join(str(u) for u in uids).encode()]
         uid = int(args[0])
         found = [m for m in self.mailbox.messages if m["uid"] == uid]
@@ -99,6 +102,8 @@ class FakeIMAP:
             raw = found[0]["raw"]
             return "OK", [(f"1 (UID {uid} BODY[] {{{len(raw)}}}".encode(), raw), b")"]
         if command == "STORE":
+            if self.mailbox.read_only:
+                return "NO", [b"[READ-ONLY] Mailbox is read-only"]
             if self.mailbox.on_store is not None:
                 self.mailbox.on_store(uid)
             with self.mailbox.lock:

@@ -88,6 +88,25 @@ def test_an_unexpected_error_on_one_mail_is_recorded_and_the_poll_goes_on(source
     assert "RuntimeError" in InboundMail.objects.get(status=InboundStatus.FAILED).reason
 
 
+def test_a_mail_removed_between_search_and_fetch_is_passed_over(source, mailbox):
+    mailbox.add(make_mail(subject="在的"))
+    mailbox.vanished = [5]
+    result = mail_poll(source_id=source.pk)
+    assert result.error == "" and result.counts == {"created": 1}
+    source.refresh_from_db()
+    assert source.last_uid == 5  # not asked for again
+
+
+def test_a_folder_that_refuses_the_seen_flag_is_reported_and_not_polled_in_a_loop(source, mailbox):
+    mailbox.add(make_mail(subject="只读文件夹"))
+    mailbox.read_only = True
+    result = mail_poll(source_id=source.pk)
+    assert result.counts == {"created": 1} and "READ-ONLY" in result.error
+    source.refresh_from_db()
+    assert source.last_uid == 1 and "READ-ONLY" in source.last_error
+    assert mail_poll(source_id=source.pk).counts == {}
+
+
 def test_a_reply_in_the_same_poll_is_threaded(source, mailbox):
     mailbox.add(make_mail(message_id="<q@x>"))
     mailbox.add(make_mail(subject="Re: 导出功能太慢", message_id="<r@x>", in_reply_to="<q@x>"))
@@ -231,3 +250,36 @@ def test_arbitrary_bytes_never_crash_and_never_double(source, subject, sender, m
     assert len(ids) == len(set(ids))
     created = rows.filter(status=InboundStatus.CREATED).count()
     assert Feedback.objects.count() == created
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    mails=st.lists(
+        st.tuples(
+            st.sampled_from([b"<p1@x>", b"<p2@x>", b"", b"<bad"]),
+            header_value,
+            header_value,
+            st.binary(max_size=200),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_arbitrary_mails_never_crash_the_poll_and_never_double(db, mailbox, mails):
+    source = make_source(name=f"box-{MailSource.objects.count()}")
+    mailbox.messages.clear()
+    for message_id, sender, subject, body in mails:
+        raw = b"From: " + sender + b"\r\nSubject: " + subject + b"\r\nMessage-ID: " + message_id + b"\r\n\r\n" + body
+        mailbox.add(raw)
+    first = mail_poll(source_id=source.pk)
+    MailSource.objects.filter(pk=source.pk).update(last_uid=0)
+    for m in mailbox.messages:
+        m["flags"].clear()
+    second = mail_poll(source_id=source.pk)
+    assert first.error == second.error == ""
+    assert sum(first.counts.values()) == len(mails)
+    ids = list(InboundMail.objects.filter(source=source).values_list("message_id", flat=True))
+    assert len(ids) == len(set(ids)) <= len(mails)
+    created = InboundMail.objects.filter(source=source, status=InboundStatus.CREATED)
+    assert Feedback.objects.filter(pk__in=created.values("feedback_id")).count() == created.count()
+    assert all(mailbox.seen(m["uid"]) for m in mailbox.messages)

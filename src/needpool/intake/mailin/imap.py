@@ -33,6 +33,13 @@ def _check(result: tuple[str, Sequence[Any]], what: str) -> Sequence[Any]:
     return data
 
 
+def _uid(conn: imaplib.IMAP4, command: str, *args: str) -> Sequence[Any]:
+    try:
+        return _check(conn.uid(command, *args), command.lower())
+    except imaplib.IMAP4.error as exc:  # BAD answers and broken connections
+        raise MailboxError(f"{command.lower()}: {exc}"[:300]) from exc
+
+
 @contextmanager
 def connected(source: MailSource) -> Iterator[imaplib.IMAP4]:
     """A logged-in connection with the source's folder selected (read-write, to set \\Seen)."""
@@ -75,7 +82,7 @@ def uid_validity(conn: imaplib.IMAP4) -> int | None:
 def new_uids(conn: imaplib.IMAP4, *, after_uid: int, limit: int) -> list[int]:
     """UIDs above ``after_uid`` (the first poll of a mailbox: its unseen mails), oldest first, at most ``limit``."""
     criteria = "UNSEEN" if after_uid <= 0 else f"UID {after_uid + 1}:*"
-    data = _check(conn.uid("SEARCH", criteria), "search")
+    data = _uid(conn, "SEARCH", criteria)
     uids: list[int] = []
     for chunk in data:
         if isinstance(chunk, bytes):
@@ -84,14 +91,14 @@ def new_uids(conn: imaplib.IMAP4, *, after_uid: int, limit: int) -> list[int]:
     return sorted(uid for uid in set(uids) if uid > after_uid)[:limit]
 
 
-def fetch_raw(conn: imaplib.IMAP4, uid: int) -> bytes:
-    """The whole mail, without setting \\Seen (BODY.PEEK)."""
-    data = _check(conn.uid("FETCH", str(uid), "(BODY.PEEK[])"), "fetch")
+def fetch_raw(conn: imaplib.IMAP4, uid: int) -> bytes | None:
+    """The whole mail, without setting \\Seen (BODY.PEEK); None when it was removed since the search."""
+    data = _uid(conn, "FETCH", str(uid), "(BODY.PEEK[])")
     for item in data:
         if isinstance(item, tuple) and len(item) >= 2 and isinstance(item[1], bytes):
             return item[1]
-    raise MailboxError(f"fetch {uid}: no message")
+    return None
 
 
 def mark_seen(conn: imaplib.IMAP4, uid: int) -> None:
-    _check(conn.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"), "store")
+    _uid(conn, "STORE", str(uid), "+FLAGS", "(\\Seen)")

@@ -396,14 +396,20 @@ def mail_poll(*, source_id: int) -> PollResult:
                 MailSource.objects.filter(pk=source.pk).update(uid_validity=validity, last_uid=after)
             for uid in imap.new_uids(conn, after_uid=after, limit=POLL_BATCH):
                 raw = imap.fetch_raw(conn, uid)
-                try:
-                    mail = mail_ingest(source=source, raw=raw)
-                except Exception as exc:  # one bad mail must not stop the others
-                    logger.exception("mail %s of mailbox %s could not be taken in", uid, source.pk)
-                    mail = _failed(source, raw_key(raw), _("处理出错：%(error)s") % {"error": exc.__class__.__name__})
-                result.add(mail.status)
-                # Committed: only now is it marked read on the server and counted as done.
-                imap.mark_seen(conn, uid)
+                if raw is not None:  # else removed from the folder since the search: nothing to take in
+                    try:
+                        mail = mail_ingest(source=source, raw=raw)
+                    except Exception as exc:  # one bad mail must not stop the others
+                        logger.exception("mail %s of mailbox %s could not be taken in", uid, source.pk)
+                        reason = _("处理出错：%(error)s") % {"error": exc.__class__.__name__}
+                        mail = _failed(source, raw_key(raw), reason)
+                    result.add(mail.status)
+                    # Committed: only now is it marked read on the server. A folder that refuses the flag
+                    # (read-only) is reported, and the mail still counts as done.
+                    try:
+                        imap.mark_seen(conn, uid)
+                    except imap.MailboxError as exc:
+                        result.error = str(exc)
                 MailSource.objects.filter(pk=source.pk, last_uid__lt=uid).update(last_uid=uid)
     except (imap.MailboxError, OSError, EOFError) as exc:
         result.error = str(exc) or exc.__class__.__name__
