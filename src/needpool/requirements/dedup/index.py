@@ -66,7 +66,7 @@ def _curve(value: np.ndarray, hybrid: bool) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-slope * (np.clip(value, 0.0, 1.0) - middle))))
 
 
-def fuse(lexical: np.ndarray, semantic: np.ndarray) -> np.ndarray:
+def fuse(lexical: np.ndarray, semantic: np.ndarray, weight: float | None = None) -> np.ndarray:
     """The hybrid ranking value: ``(1 − w) · √lexical + w · embedding²`` (cosines clipped to 0–1).
 
     The square root lifts the small lexical cosines of short rewordings, the square sharpens the
@@ -75,7 +75,8 @@ def fuse(lexical: np.ndarray, semantic: np.ndarray) -> np.ndarray:
     """
     lex = np.sqrt(np.clip(np.asarray(lexical, dtype=np.float64), 0.0, 1.0))
     sem = np.clip(np.asarray(semantic, dtype=np.float64), 0.0, 1.0)
-    return np.asarray((1 - EMBED_WEIGHT) * lex + EMBED_WEIGHT * sem * sem)
+    w = EMBED_WEIGHT if weight is None else weight
+    return np.asarray((1 - w) * lex + w * sem * sem)
 
 
 def _aware(timestamp: float) -> dt.datetime:
