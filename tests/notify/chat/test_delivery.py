@@ -224,3 +224,18 @@ def test_a_private_address_is_refused_at_send_time(
     assert not bot.calls and delivery.status == Delivery.Status.PENDING and "内网" in delivery.error
     route.refresh_from_db()
     assert route.failing and "内网" in route.last_error
+
+
+def test_a_failure_is_logged_without_the_bots_key(
+    receiver: Callable[..., Receiver], admin_user: Any, caplog: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from tests.notify.chat.conftest import TOKEN
+
+    bot = receiver("dingtalk", secret=SECRET)
+    route = chat_route_create(actor=admin_user, name="坏签名", platform="dingtalk", webhook_url=bot.url, secret="bad")
+    with caplog.at_level("WARNING", logger="needpool.notify.chat.services"):
+        with django_capture_on_commit_callbacks(execute=True):
+            _emit([])
+    lines = [r.getMessage() for r in caplog.records if r.name == "needpool.notify.chat.services"]
+    assert lines == [f"chatroute {route.pk} (dingtalk) failed: 平台拒绝了消息：310000 sign not match"]
+    assert TOKEN not in caplog.text and "bad" not in lines[0].split("failed")[0]

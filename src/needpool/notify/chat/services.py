@@ -10,6 +10,7 @@ route while the retries run.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,8 @@ from needpool.notify.kinds import EventKind
 from needpool.notify.models import Delivery, Event
 from needpool.notify.registry import SendError, SendResult
 from needpool.notify.services import render, user_language
+
+logger = logging.getLogger(__name__)
 
 MAX_NAME = 80
 MAX_SECRET = 200
@@ -272,7 +275,10 @@ def _send(endpoint: BotEndpoint, message: Message) -> SendResult:
     try:
         answer = post(endpoint.platform, endpoint.webhook_url, endpoint.secret, message)
     except Exception as exc:
-        _note(endpoint, error=str(exc) or exc.__class__.__name__)
+        error = str(exc) or exc.__class__.__name__
+        # The URL and secret stay out of the log: the URL carries the bot's key.
+        logger.warning("%s %s (%s) failed: %s", endpoint._meta.model_name, endpoint.pk, endpoint.platform, error)
+        _note(endpoint, error=error)
         raise
     _note(endpoint)
     return SendResult(response_status=answer.status, response_excerpt=answer.excerpt)
