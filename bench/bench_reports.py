@@ -69,6 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--period", choices=("90", "365", "both"), default="both", help="which periods")
     parser.add_argument("--load-only", action="store_true", help="load (or check the load) and stop")
+    parser.add_argument(
+        "--no-analyze", action="store_true", help="reusing a load: keep the statistics taken when it was loaded"
+    )
     parser.add_argument("--proposals", action="store_true", help="also measure reports_proposals.py's changes")
     parser.add_argument("--output", default=None, help="also write the table to this file")
     parser.add_argument(
@@ -134,7 +137,8 @@ def prepare(args: argparse.Namespace) -> float:
     marker = reports_data.marker_read(connection)
     if marker is not None and marker[0] == args.requirements and marker[1] == args.seed:
         log(f"reusing the loaded database ({marker[0]:,} requirements, seed {marker[1]})")
-        reports_data.analyze(connection)
+        if not args.no_analyze:
+            reports_data.analyze(connection)
         return marker[2]
     if marker is not None:
         raise SystemExit(f"the database holds another load ({marker}); run with --fresh")

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -72,11 +72,18 @@ def result_from_query(
 
 
 def _result_context(result: services.DashboardResult | None, query: dict[str, str]) -> dict[str, Any]:
+    from_snapshot = result is not None and result.state in ("fresh", "stale")
+    snapshot = result.snapshot if result is not None else None
+    cache_key = ""
+    if from_snapshot and snapshot is not None and snapshot.computed_at is not None:
+        # A kept document's sections render the same for every reader of it: rendered once, then cached.
+        cache_key = f"{snapshot.pk}:{snapshot.computed_at.timestamp():.6f}:{translation.get_language()}"
     return {
         "report": result.report if result is not None else None,
         "building": result is not None and result.state == "building",
-        "from_snapshot": result is not None and result.state in ("fresh", "stale"),
+        "from_snapshot": from_snapshot,
         "snapshot_query": urlencode(query),
+        "sections_cache_key": cache_key,
     }
 
 
