@@ -696,3 +696,15 @@ def test_audit_rows_have_no_actor_for_provider_driven_changes(idp, db):
     sso(client, idp, claims_for("a@example.com"))
     entry = AuditEntry.objects.get(object_id=me(client).pk, action=AuditEntry.Action.CREATE)
     assert entry.actor is None and entry.changes == {"role": Role.VIEWER, "sso": idp.issuer}
+
+
+def test_an_admin_clears_a_binding_from_the_user_list(users, client):
+    sales = services.user_bind_sso(user=users["sales"], issuer="https://idp", subject="s1")
+    client.force_login(users["admin"])
+    response = client.post(
+        "/admin/accounts/user/", {"action": "unbind_sso", "_selected_action": [sales.pk]}, follow=True
+    )
+    assert response.status_code == 200 and "已清除所选用户的单点登录绑定" in response.content.decode()
+    sales.refresh_from_db()
+    assert sales.oidc_subject == ""
+    assert AuditEntry.objects.filter(object_id=sales.pk, actor=users["admin"]).exists()
