@@ -3,6 +3,8 @@ rows, the password never shown back, 立即收取 and 测试连接, the mail log
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -148,6 +150,8 @@ def test_the_mail_log_links_to_feedback_and_serves_files(admin_user, source):
     reply = mail_ingest(source=source, raw=make_mail(message_id="<p2@x>", in_reply_to="<p1@x>", body="补充").as_bytes())
     client = signed_in(admin_user)
     index = client.get(reverse("intake:mail")).content.decode()
+    counts = re.search(r'mail-source-row">(.*?)</tr>', index, re.S).group(1)
+    assert re.findall(r'text-end">([^<]*)</td>', counts) == ["1", "1", "0 / 0"]
     assert reverse("requirements:feedback_triage", args=[first.feedback_id]) in index
     page = client.get(reverse("intake:mail_log", args=[reply.pk])).content.decode()
     assert "补充" in page and "说明.pdf" in page  # the whole thread

@@ -3,6 +3,8 @@ without stopping the poll, server errors kept for the admin page, two polls at o
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from hypothesis import HealthCheck, given, settings
@@ -155,7 +157,9 @@ def test_inactive_mailboxes_are_not_polled(db, mailbox):
 def test_the_periodic_job_polls_every_active_mailbox(source, mailbox):
     mailbox.add(make_mail())
     assert mail_poll_all_job.call_local() == 1
-    assert mail_poll_all_job.task_class().validate_datetime  # a periodic task
+    task = mail_poll_all_job.task_class()
+    assert task.validate_datetime(dt.datetime(2030, 1, 1, 10, 2))  # every two minutes
+    assert not task.validate_datetime(dt.datetime(2030, 1, 1, 10, 3))
 
 
 def test_a_new_uidvalidity_starts_the_count_again(source, mailbox):
