@@ -233,9 +233,9 @@ def test_a_failure_is_logged_without_the_bots_key(
 
     bot = receiver("dingtalk", secret=SECRET)
     route = chat_route_create(actor=admin_user, name="坏签名", platform="dingtalk", webhook_url=bot.url, secret="bad")
-    with caplog.at_level("WARNING", logger="needpool.notify.chat.services"):
-        with django_capture_on_commit_callbacks(execute=True):
-            _emit([])
+    caplog.set_level("WARNING", logger="needpool.notify.chat.services")
+    with django_capture_on_commit_callbacks(execute=True):
+        _emit([])
     lines = [r.getMessage() for r in caplog.records if r.name == "needpool.notify.chat.services"]
     assert lines == [f"chatroute {route.pk} (dingtalk) failed: 平台拒绝了消息：310000 sign not match"]
     assert TOKEN not in caplog.text and "bad" not in lines[0].split("failed")[0]

@@ -302,3 +302,13 @@ def test_the_admin_site_never_shows_a_secret_or_url_key(admin_user: Any, make_us
         response = client.get(url)
         page = response.content.decode()
         assert response.status_code == 200 and SECRET not in page and TOKEN not in page, url
+
+
+def test_the_admin_site_cannot_change_or_delete_a_route_behind_the_services_back(admin_user: Any) -> None:
+    route = _route(admin_user)
+    client = client_for(admin_user)
+    change = client.post(reverse("admin:notify_chat_chatroute_change", args=[route.pk]), {"name": "x", "kinds": "[]"})
+    delete = client.post(reverse("admin:notify_chat_chatroute_delete", args=[route.pk]), {"post": "yes"})
+    assert change.status_code == 403 and delete.status_code == 403
+    route.refresh_from_db()
+    assert route.name == "产品群"

@@ -1,4 +1,4 @@
-"""The admin shows chat bots with their URL keys and secrets masked; they are set on the bot pages only."""
+"""The admin lists chat bots read-only, with their URL keys and secrets masked; they are set on the bot pages."""
 
 from __future__ import annotations
 
@@ -23,8 +23,15 @@ class _MaskedAdmin(admin.ModelAdmin):
     def masked_secret(self, obj: BotEndpoint) -> str:
         return mask_secret(obj.secret) or "—"
 
+    # Read-only: routes and bots are changed on their pages, whose services check the URL and write the audit row.
     def has_add_permission(self, request: object) -> bool:
-        return False  # a URL and secret are entered on the bot pages, which check them
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(ChatRoute)
