@@ -89,6 +89,7 @@ urlpatterns = [
     path("", include("needpool.requirements.api.bulk")),
     path("", include("needpool.recyclebin.api")),
     path("reports/", include("needpool.reports.api.urls")),
+    path("", include("needpool.notify.webhooks.api")),
     path("", include("needpool.notify.api")),
     path("", include(router.urls)),
 ]
