@@ -48,6 +48,29 @@ def test_an_unrelated_text_finds_nothing_above_the_floor(users, pool):
     assert dedup.similar_requirements(user=users["manager"], text="今天天气很好，我们去公园散步") == []
 
 
+def test_the_floor_trims_the_tail_but_never_hides_the_first_results(users, pool, monkeypatch):
+    """A right answer that the score curve rates low is still shown when it is among the first
+    ``KEEP_TOP`` (the floor hid such answers on text the curve was not fitted on); past them the floor
+    ends the list."""
+    words = "订单 客户 批量 折扣 导出"
+    everything = dedup.similar_requirements(user=users["manager"], text=words, min_score=0)
+    assert len(everything) > dedup.KEEP_TOP == 3
+    kept = dedup.similar_requirements(user=users["manager"], text=words, min_score=1.01)
+    assert ids(kept) == ids(everything)[: dedup.KEEP_TOP]
+    monkeypatch.setattr(dedup, "KEEP_TOP", 0)
+    assert dedup.similar_requirements(user=users["manager"], text=words, min_score=1.01) == []
+
+
+def test_the_first_results_kept_are_the_first_the_user_may_see(users, pool, other_sales, monkeypatch):
+    words = "订单 客户 批量 折扣 导出"
+    assert dedup.similar_requirements(user=other_sales, text=words, min_score=1.01) == []  # sees none of them
+    monkeypatch.setattr(dedup, "KEEP_TOP", 1)
+    best = dedup.similar_requirements(user=users["manager"], text=words, min_score=0)[0]
+    assert ids(dedup.similar_requirements(user=users["manager"], text=words, min_score=1.01)) == [best.id]
+    excluded = dedup.similar_requirements(user=users["manager"], text=words, min_score=1.01, exclude_ids=[best.id])
+    assert len(excluded) == 1 and excluded[0].id != best.id
+
+
 def test_limit_and_exclude(users, pool):
     everything = dedup.similar_requirements(user=users["manager"], text="订单 客户 批量 折扣 导出", min_score=0)
     assert len(everything) >= 2
@@ -116,7 +139,8 @@ def test_a_requirement_created_after_the_index_was_built_is_found(users, pool, d
 
 
 def test_an_edited_title_is_found_by_the_next_lookup(users, pool, django_capture_on_commit_callbacks):
-    assert dedup.similar_requirements(user=users["manager"], text="移动端扫码支付") == []
+    before = dedup.similar_requirements(user=users["manager"], text="移动端扫码支付")
+    assert all(c.score < dedup.DEFAULT_MIN_SCORE for c in before)  # at most the first few, all weak
     with django_capture_on_commit_callbacks(execute=True):
         requirement_update(actor=users["sales"], requirement=pool["stock"], title="移动端支持扫码支付")
     assert ids(dedup.similar_requirements(user=users["manager"], text="移动端扫码支付"))[0] == pool["stock"].pk
@@ -221,3 +245,20 @@ def test_fusion_lets_a_close_meaning_outrank_shared_characters_and_stays_monoton
     assert np.all(np.diff(dedup.fuse(np.full(11, 0.5), grid)) > 0)
     assert dedup.fuse(np.array([1.0]), np.array([1.0]))[0] == pytest.approx(1.0)
     assert dedup.fuse(np.array([-0.1]), np.array([-0.2]))[0] == 0.0
+
+
+def test_weight_one_ranks_by_the_embedding_alone():
+    """``EMBED_WEIGHT`` = 1.0 is a supported setting: the lexical stage only picks the candidates."""
+    lexical = np.array([0.9, 0.1, 0.5])
+    semantic = np.array([0.3, 0.8, 0.6])
+    assert list(np.argsort(-dedup.fuse(lexical, semantic, 1.0))) == [1, 2, 0]
+    assert list(np.argsort(-dedup.fuse(lexical, semantic, 0.0))) == [0, 2, 1]
+
+
+def test_the_product_answers_with_the_embedding_alone(users, pool, settings, monkeypatch):
+    settings.NEEDPOOL_DEDUP_EMBEDDINGS = True
+    monkeypatch.setattr(dedup, "EMBED_WEIGHT", 1.0)
+    found = dedup.similar_requirements(user=users["manager"], text="能不能用企业微信账号直接登录", min_score=0)
+    assert found[0].id == pool["sso"].pk
+    scores = [c.score for c in found]
+    assert scores == sorted(scores, reverse=True)
