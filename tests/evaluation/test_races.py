@@ -91,4 +91,4 @@ def test_two_reminder_runs_at_once_remind_once(launched: Any) -> None:
     )
     assert not errors, errors
     assert sorted(results) == [0, 1]
-    assert Notification.objects.filter(recipient=owner, kind=Notification.Kind.CLOSE_LOOP).count() == 1
+    assert Notification.objects.filter(recipient=owner, kind=Notification.Kind.EVALUATION).count() == 1

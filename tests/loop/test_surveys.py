@@ -125,7 +125,7 @@ def test_low_score_tells_the_account_owner(closed: Any, users: Any, django_captu
 def test_good_score_tells_nobody(closed: Any, users: Any, django_capture_on_commit_callbacks: Any) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         services.survey_answer(invitation=SurveyInvitation.objects.get(requirement=closed), score=3)
-    assert not Notification.objects.filter(recipient=users["sales"], kind=Notification.Kind.CLOSE_LOOP).exists()
+    assert not Notification.objects.filter(recipient=users["sales"], kind=Notification.Kind.LOW_SCORE).exists()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
