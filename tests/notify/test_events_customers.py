@@ -119,7 +119,8 @@ def test_a_finished_import_tells_the_importer(users: dict[str, User], settings: 
     rows = [INTAKE_HEADERS, *[[f"NTF{i:03d}", "", "", "销售沟通", "功能", f"通知导入 {i}", "", "", ""] for i in (1, 2)]]
     job = _run_job(users["sales"], settings, tmp_path, rows)
     done = import_execute(job_id=job.pk)
-    assert done is not None and done.status == BackgroundJob.Status.DONE, done.message
+    assert done is not None
+    assert done.status == BackgroundJob.Status.DONE, done.message
     import_execute(job_id=job.pk)  # run twice: a finished job is left alone, nobody told again
     (event,) = Event.objects.filter(kind__in=[EventKind.IMPORT, EventKind.IMPORT_FAILED])
     assert event.kind == EventKind.IMPORT and event.recipients == [users["sales"].pk]
