@@ -38,6 +38,7 @@ from needpool.demo.users import DEMO_PM
 from needpool.evaluation.models import Evaluation
 from needpool.evaluation.services import evaluation_complete
 from needpool.loop.models import CustomerNotice, SurveyInvitation
+from needpool.notify.models import Delivery
 from needpool.requirements.models import Requirement, StatusChange, WorkflowStatus
 from needpool.requirements.services import requirement_create, requirement_transition, requirement_update
 from needpool.reviews import services as reviews
@@ -142,7 +143,7 @@ def test_worked_example_1_through_the_services(
     assert IterationItem.objects.get(requirement=requirement).iteration_id == iteration.pk
     move = StatusChange.objects.filter(requirement=requirement).latest("at", "pk")
     assert move.note.startswith("评审决策：通过")
-    assert Notification.objects.filter(recipient=sales, kind="review", text__contains="通过").exists()
+    assert Notification.objects.filter(recipient=sales, kind="review_decision", text__contains="通过").exists()
 
     # 4. The plan with its acceptance criterion and the three tasks, each depending on the one before.
     plan = delivery.plan_create(
@@ -192,9 +193,9 @@ def test_worked_example_1_through_the_services(
     told = Notification.objects.filter(kind="task", text__contains="“开发”", text__icontains="已逾期")
     assert set(told.values_list("recipient__username", flat=True)) == {"manager", "engineer"}
     assert "已逾期 2 天" in told.get(recipient=manager).text
-    mails = OutboundMail.objects.filter(key__contains=f"task-overdue:{dev.pk}:2024-04-12")
-    assert [m.subject for m in mails if m.to == [manager.email]] == ["任务逾期提醒：开发"]
-    assert any(m.to == [manager.email] and "开发" in m.subject for m in mailoutbox)
+    mails = Delivery.objects.filter(event__key=f"task-overdue:{dev.pk}:2024-04-12", target=f"mail:{manager.pk}")
+    assert [m.status for m in mails] == [Delivery.Status.SENT]
+    assert len([m for m in mailoutbox if m.to == [manager.email] and "“开发”" in m.subject and "已逾期" in m.body]) == 1
     # Frozen at the same moment, a second run (or a second worker) reminds nobody again …
     with django_capture_on_commit_callbacks(execute=True):
         assert delivery.overdue_remind(now=slipped) == 0
