@@ -28,6 +28,7 @@ from needpool.core.models import Notification
 from needpool.core.schema import NamedChoiceField
 from needpool.core.selectors import notification_list
 from needpool.core.services import notifications_mark_read
+from needpool.core.validation import ID_MAX
 from needpool.notify import selectors, services
 from needpool.notify.kinds import Channel, EventKind
 
@@ -94,7 +95,10 @@ class UnreadCountView(GenericAPIView):
 
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=1000, help_text=gettext_lazy("通知 ID")
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+        required=False,
+        max_length=1000,
+        help_text=gettext_lazy("通知 ID"),
     )
     all = serializers.BooleanField(required=False, default=False, help_text=gettext_lazy("全部标为已读"))
 
