@@ -209,6 +209,8 @@ def test_demand_ties_go_to_more_customers_then_the_newer_requirement(users, pm, 
     assert ranking == [(two_voters, 2, 3), (newer, 2, 1), (older, 2, 1)]
     assert [row["requirement"] for row in demand_ranking(user=pm, limit=2)] == [two_voters, newer]
     assert demand_ranking(user=pm, limit=0) == []
+    assert demand_ranking(user=pm, base=Requirement.objects.none()) == []
+    assert demand_ranking(user=pm, base=Requirement.objects.filter(pk__in=[])) == []
 
 
 def test_demand_ranking_query_count(users, pm, tiered, django_assert_max_num_queries):
