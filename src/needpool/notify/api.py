@@ -171,6 +171,10 @@ class PreferencesView(GenericAPIView):
     filterset_class = None
     queryset = Notification.objects.none()
 
+    def get_object(self) -> Any:
+        """The caller's own settings are the object (an OPTIONS request describes the PUT with it)."""
+        return acting_user(self.request.user)
+
     @extend_schema(responses=PreferencesSerializer)
     def get(self, request: Request) -> Response:
         """The caller's language and, per kind, the channels they hear it on."""
