@@ -22,11 +22,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from needpool.core.models import Notification, OutboundMail
+from needpool.core.models import Notification
 from needpool.delivery import services as delivery
 from needpool.delivery.models import Acceptance, Plan, Task
 from needpool.evaluation.models import Evaluation
 from needpool.loop.models import CustomerNotice, SurveyInvitation
+from needpool.notify.models import Delivery
 from needpool.requirements.models import Requirement
 from needpool.reviews.models import AgendaItem, ReviewMeeting
 from tests.conftest import PASSWORD
@@ -183,8 +184,10 @@ def test_worked_example_1_through_the_pages(page: Any, browser: Any, users: Any,
     assert delivery.overdue_remind(now=slipped) == 0  # the same day again: nobody reminded twice
     reminder = Notification.objects.get(recipient=manager, kind="task")
     assert "已逾期 2 天" in reminder.text
-    assert OutboundMail.objects.filter(subject="任务逾期提醒：开发").count() == 2  # the developer and the manager
-    assert [m.subject for m in mailoutbox if m.to == [manager.email]] == ["任务逾期提醒：开发"]
+    mailed = Delivery.objects.filter(event__key__startswith="task-overdue:", target__startswith="mail:", status="sent")
+    assert mailed.count() == 2  # the developer and the manager
+    [subject] = [m.subject for m in mailoutbox if m.to == [manager.email]]
+    assert subject.startswith("【需求池】") and "开发" in subject and "已逾期 2 天" in subject
     with other_context(browser, page.base_url, "worked-example-1-manager-notices") as manager_page:
         sign_in(manager_page, "manager", PASSWORD)
         expect(manager_page.locator("#nav-notifications .unread-count")).to_have_text("1")

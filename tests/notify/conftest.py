@@ -14,6 +14,19 @@ from needpool.notify.kinds import EventKind
 from needpool.notify.models import Event
 from needpool.notify.services import emit
 
+#: The sentence the notification tests emit, and its English: the catalogue holds the product's own sentences,
+#: so the tests give this one its translation themselves (rendering per recipient language is what they prove).
+TEST_SENTENCE = "%(actor)s 把需求 %(code)s 指派给你"
+TEST_SENTENCE_EN = "%(actor)s assigned requirement %(code)s to you"
+
+
+@pytest.fixture(autouse=True)
+def _english_for_the_test_sentence() -> None:
+    """Adds the test sentence to the process's English catalogue (a msgid no product code uses, so it can stay)."""
+    from django.utils.translation import trans_real
+
+    trans_real.translation("en")._catalog[TEST_SENTENCE] = TEST_SENTENCE_EN  # type: ignore[attr-defined]
+
 
 @pytest.fixture
 def send_event(django_capture_on_commit_callbacks: Any) -> Callable[..., Event | None]:

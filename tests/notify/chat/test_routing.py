@@ -68,7 +68,7 @@ def test_an_event_reaches_exactly_the_matching_routes_once(
         ChatRoute.objects.all().delete()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_saves_of_ones_own_bot_at_once_keep_one_row(make_user: Any) -> None:
     user = make_user("sales", "twice")
     barrier = threading.Barrier(2)
