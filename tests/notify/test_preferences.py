@@ -160,9 +160,7 @@ def test_id_tampering_opens_nobody_elses_preferences(client: Any, users: dict[st
 
 # Field names and values a browser can carry intact in a form post (control characters and quotes break the
 # multipart encoding of the test client itself, so the server would not see the name that was generated).
-_FORM_TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters='"\\'), max_size=12
-)
+_FORM_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters='"\\'), max_size=12)
 NAMES = st.one_of(st.sampled_from(EventKind.values), _FORM_TEXT)
 VALUES = st.lists(st.one_of(st.sampled_from(Channel.values), _FORM_TEXT), max_size=4)
 
