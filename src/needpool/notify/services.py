@@ -167,6 +167,27 @@ def backoff_seconds(attempts: int) -> float:
     return float(min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
 
 
+def _retry_fields(attempts: int, failed_status: str) -> dict[str, Any]:
+    """After a failed attempt: the next try after the backoff, or given up after ``MAX_ATTEMPTS``."""
+    if attempts >= MAX_ATTEMPTS:
+        return {"status": failed_status, "next_attempt_at": None}
+    return {"next_attempt_at": timezone.now() + dt.timedelta(seconds=backoff_seconds(attempts))}
+
+
+def _due_ids(model: Any, pending: str, *, limit: int) -> list[int]:
+    """Pending rows of ``model`` whose retry time has come, and those whose job was lost (a minute old)."""
+    from django.db.models import Q
+
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=60)
+    return list(
+        model.objects.filter(status=pending)
+        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=stale))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def delivery_send(delivery_id: int, *, force: bool = False) -> str:
     """Send one delivery if it is pending and due (``force``: now, as the resend button does); returns its status.
 
@@ -214,26 +235,14 @@ def delivery_send(delivery_id: int, *, force: bool = False) -> str:
             response_status=getattr(error, "response_status", None),
             response_excerpt=str(getattr(error, "response_excerpt", ""))[:500],
         )
-        if delivery.attempts >= MAX_ATTEMPTS:
-            fields.update(status=Delivery.Status.FAILED, next_attempt_at=None)
-        else:
-            fields.update(next_attempt_at=timezone.now() + dt.timedelta(seconds=backoff_seconds(delivery.attempts)))
+        fields.update(_retry_fields(delivery.attempts, Delivery.Status.FAILED))
     Delivery.objects.filter(pk=delivery.pk).update(**fields)
     return str(fields.get("status", Delivery.Status.PENDING))
 
 
 def deliveries_due(*, limit: int = 500) -> list[int]:
     """Pending deliveries whose time has come (retries, and sends whose job was lost)."""
-    now = timezone.now()
-    stale = now - dt.timedelta(seconds=60)
-    from django.db.models import Q
-
-    return list(
-        Delivery.objects.filter(status=Delivery.Status.PENDING)
-        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=stale))
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+    return _due_ids(Delivery, Delivery.Status.PENDING, limit=limit)
 
 
 def delivery_resend(*, delivery: Delivery, actor: Any = None) -> Delivery:
@@ -461,10 +470,7 @@ def digest_send(run_id: int, *, force: bool = False, now: dt.datetime | None = N
         sent = digest_mail_send(run)
     except Exception as exc:  # any failure of a send is recorded and retried
         fields = {"error": str(exc)[:500] or exc.__class__.__name__}
-        if run.attempts >= MAX_ATTEMPTS:
-            fields.update(status=DigestRun.Status.FAILED, next_attempt_at=None)
-        else:
-            fields["next_attempt_at"] = timezone.now() + dt.timedelta(seconds=backoff_seconds(run.attempts))
+        fields.update(_retry_fields(run.attempts, DigestRun.Status.FAILED))
     else:
         fields = {
             "status": DigestRun.Status.SENT if sent else DigestRun.Status.SKIPPED,
@@ -478,13 +484,4 @@ def digest_send(run_id: int, *, force: bool = False, now: dt.datetime | None = N
 
 def digests_due(*, limit: int = 500) -> list[int]:
     """Pending digests whose retry time has come (and those whose job was lost)."""
-    from django.db.models import Q
-
-    now = timezone.now()
-    stale = now - dt.timedelta(seconds=60)
-    return list(
-        DigestRun.objects.filter(status=DigestRun.Status.PENDING)
-        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=stale))
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+    return _due_ids(DigestRun, DigestRun.Status.PENDING, limit=limit)
