@@ -248,6 +248,8 @@ def import_confirm(*, actor: User, preview: BackgroundJob) -> BackgroundJob:
     started = preview.params.get("run_job")
     if started:
         return BackgroundJob.objects.get(pk=started)
+    if preview.params.get("revised_by"):
+        raise ValidationError(_("这份预览已被更新的预览取代，请在最新的预览中导入。"))
     result = preview.params.get("result") or {}
     if preview.status != BackgroundJob.Status.DONE or not result:
         raise ValidationError(_("预览尚未完成，不能导入。"))
@@ -281,6 +283,37 @@ def import_confirm(*, actor: User, preview: BackgroundJob) -> BackgroundJob:
 
     transaction.on_commit(lambda: import_run_job(run.pk))
     return run
+
+
+@transaction.atomic
+def import_revise(*, actor: User, preview: BackgroundJob, changes: dict[str, Any]) -> BackgroundJob:
+    """Preview the same uploaded sheet again with some of its parameters changed (the value mapping, the
+    update policy per column, the options); returns the new preview job (the old one can no longer run).
+
+    ``changes`` are merged into the preview's params (``options`` is merged key by key)."""
+    preview = BackgroundJob.objects.select_for_update().get(pk=preview.pk)
+    if preview.kind != IMPORT_PREVIEW or preview.created_by_id != getattr(actor, "pk", None):
+        raise PermissionDenied(_("您没有执行此操作的权限。"))
+    if preview.params.get("run_job"):
+        raise ValidationError(_("这份表格已经开始导入，不能再修改。"))
+    if preview.params.get("revised_by"):
+        return BackgroundJob.objects.get(pk=preview.params["revised_by"])
+    if not default_storage.exists(preview.params.get("file", "")):
+        raise ValidationError(_("上传的文件已不存在，请重新上传。"))
+    params = {k: v for k, v in preview.params.items() if k not in ("result", "revised_by", "run_job")}
+    for key, value in changes.items():
+        if key == "options" and isinstance(value, dict):
+            params["options"] = {**params.get("options", {}), **value}
+        else:
+            params[key] = value
+    params["revises"] = preview.pk
+    job = BackgroundJob.objects.create(kind=IMPORT_PREVIEW, created_by=actor, message=preview.message, params=params)
+    preview.params = {**preview.params, "revised_by": job.pk}
+    preview.save(update_fields=["params"])
+    from needpool.intake.transfer.tasks import import_preview_job
+
+    transaction.on_commit(lambda: import_preview_job(job.pk))
+    return job
 
 
 def _summary(result: ImportResult, *, dry_run: bool) -> str:
@@ -437,7 +470,8 @@ def import_files_cleanup(*, older_than: dt.timedelta = dt.timedelta(days=7)) -> 
             left.unlink(missing_ok=True)
     for job in BackgroundJob.objects.filter(kind=IMPORT_PREVIEW, created_at__lt=cutoff).iterator():
         stored = job.params.get("file")
-        if job.params.get("run_job") or job.params.get("file_removed") or not stored:
+        # A revised preview shares its file with the newer one, which decides.
+        if job.params.get("run_job") or job.params.get("revised_by") or job.params.get("file_removed") or not stored:
             continue
         default_storage.delete(stored)
         BackgroundJob.objects.filter(pk=job.pk).update(params={**job.params, "file_removed": True})
