@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -12,13 +14,19 @@ from needpool.intake.transfer.imports.layouts import LAYOUTS
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("文件"),
-        help_text=_("Excel（.xlsx / .xls）或 CSV（UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030 编码）"),
+        help_text=_("Excel（.xlsx / .xls）、OpenDocument（.ods）或 CSV（UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030 编码）"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.xls,.ods,.csv,.tsv,.txt"}),
     )
     layout = forms.ChoiceField(
         label=_("表格类型"),
         required=False,
         choices=[("", _("按表头自动识别")), *((key, layout.name) for key, layout in LAYOUTS.items())],
+    )
+    sheet = forms.CharField(
+        label=_("工作表"),
+        required=False,
+        max_length=100,
+        help_text=_("工作簿中有多个工作表时要导入的工作表名称；留空则使用第一个能识别表头的工作表。"),
     )
     create_customers = forms.BooleanField(
         label=_("自动新建不存在的客户"),
@@ -45,3 +53,15 @@ class ImportUploadForm(forms.Form):
             apply_status=bool(data.get("apply_status")),
             needs_to_feedback=bool(data.get("needs_to_feedback")),
         )
+
+
+class ImportSheetForm(forms.Form):
+    """Preview the uploaded workbook again with another of its sheets (one the preview found a header in)."""
+
+    sheet = forms.ChoiceField(label=_("工作表"))
+
+    def __init__(self, *args: Any, sheets: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["sheet"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(name, name) for name in sheets]

@@ -41,10 +41,14 @@ from needpool.intake.transfer.imports.reading import (
     SPREADSHEET_EXTENSIONS,
     TEXT_EXTENSIONS,
     SheetError,
+    check_formulas,
     column_letter,
     data_rows,
     find_header,
+    ignored_columns,
     read_file,
+    row_ranges,
+    skipped_rows,
 )
 from needpool.intake.transfer.imports.snapshot import private_database
 from needpool.intake.transfer.imports.staging import Hooks, hold_after_commit, staged_import
@@ -82,6 +86,11 @@ class ImportResult:
     error_total: int = 0
     warning_total: int = 0
     encoding: str = ""
+    sheet: str = ""  # the sheet read, in a workbook
+    sheets: list[str] = field(default_factory=list)  # the workbook's sheets with a recognisable header
+    hidden_rows: list[list[int]] = field(default_factory=list)  # hidden rows skipped: [first, last] ranges
+    hidden_row_count: int = 0
+    hidden_columns: list[dict[str, str]] = field(default_factory=list)  # hidden columns ignored: letter, header
 
     def add(self, outcome: RowOutcome, keep_rows: int) -> None:
         self.total += 1
@@ -107,6 +116,11 @@ class ImportResult:
             "error_total": self.error_total,
             "warning_total": self.warning_total,
             "encoding": self.encoding,
+            "sheet": self.sheet,
+            "sheets": self.sheets,
+            "hidden_rows": self.hidden_rows,
+            "hidden_row_count": self.hidden_row_count,
+            "hidden_columns": self.hidden_columns,
         }
 
 
@@ -115,6 +129,7 @@ def run_import(
     actor: User,
     path: Path,
     layout: str = "",
+    sheet_name: str = "",
     options: ImportOptions | None = None,
     dry_run: bool,
     keep_rows: int = PREVIEW_ROWS,
@@ -130,7 +145,7 @@ def run_import(
     not write what this layout writes at all.
     """
     options = options or ImportOptions()
-    sheet = read_file(path)
+    sheet = read_file(path, sheet_name, LAYOUTS.get(layout))
     header = find_header(sheet, LAYOUTS.get(layout))
     if header.missing:
         raise SheetError(
@@ -139,6 +154,8 @@ def run_import(
         )
     if not any(user_can(actor, cap) for cap in header.layout.needs):
         raise PermissionDenied(_("您没有导入“%(layout)s”的权限。") % {"layout": header.layout.name})
+    check_formulas(sheet, header)
+    skipped = skipped_rows(sheet, header)
     rows = list(data_rows(sheet, header))
     result = ImportResult(
         layout=header.layout.key,
@@ -149,6 +166,11 @@ def run_import(
         ],
         ignored=header.ignored,
         encoding=sheet.encoding,
+        sheet=sheet.name,
+        sheets=sheet.sheets,
+        hidden_rows=row_ranges(skipped),
+        hidden_row_count=len(skipped),
+        hidden_columns=ignored_columns(sheet, header),
     )
     handler = HANDLERS[header.layout.key](actor=actor, header=header, options=options, lookups=Lookups())
     total = len(rows)
@@ -197,6 +219,7 @@ def import_start(
     layout: str = "",
     options: ImportOptions | None = None,
     language: str = "",
+    sheet: str = "",
 ) -> BackgroundJob:
     """Keep the uploaded sheet and queue its preview (a dry run) as a background job."""
     if not can_import(actor):
@@ -228,6 +251,7 @@ def import_start(
             "file": stored,
             "filename": name,
             "layout": layout,
+            "sheet": sheet,
             "options": (options or ImportOptions()).as_dict(),
             "language": language or translation.get_language() or settings.LANGUAGE_CODE,
         },
@@ -266,6 +290,7 @@ def import_confirm(*, actor: User, preview: BackgroundJob) -> BackgroundJob:
             "file": preview.params["file"],
             "filename": preview.params.get("filename", ""),
             "layout": result.get("layout", ""),
+            "sheet": result.get("sheet", ""),
             "options": preview.params.get("options", {}),
             "language": preview.params.get("language", ""),
             "preview": preview.pk,
@@ -358,6 +383,7 @@ def _execute(job: BackgroundJob) -> BackgroundJob:
                     actor=actor,
                     path=Path(default_storage.path(params["file"])),
                     layout=params.get("layout", ""),
+                    sheet_name=params.get("sheet", ""),
                     options=ImportOptions.from_dict(params.get("options") or {}),
                     dry_run=dry_run,
                     on_progress=report,

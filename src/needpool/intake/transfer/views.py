@@ -23,12 +23,12 @@ from needpool.customers.filters import CustomerFilter
 from needpool.customers.forms import customer_filter_args
 from needpool.customers.models import Customer
 from needpool.intake.transfer import exports
-from needpool.intake.transfer.forms import ImportUploadForm
+from needpool.intake.transfer.forms import ImportSheetForm, ImportUploadForm
 from needpool.intake.transfer.imports.layouts import LAYOUTS
 from needpool.intake.transfer.permissions import can_import
 from needpool.intake.transfer.selectors import import_job_get, import_jobs
 from needpool.intake.transfer.selectors import import_job_progress as job_progress
-from needpool.intake.transfer.services import IMPORT_PREVIEW, import_confirm, import_start
+from needpool.intake.transfer.services import IMPORT_PREVIEW, import_confirm, import_revise, import_start
 from needpool.requirements.filters import RequirementFilter
 from needpool.requirements.models import Requirement
 
@@ -57,6 +57,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
                 layout=form.cleaned_data.get("layout") or "",
                 options=form.options(),
                 language=get_language() or "",
+                sheet=form.cleaned_data.get("sheet") or "",
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -131,6 +132,24 @@ def import_job_run(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error_text(exc))
         return redirect("intake:import_job", pk=preview.pk)
     return redirect("intake:import_job", pk=run.pk)
+
+
+@require_POST
+def import_job_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """Preview the same workbook again with another of its sheets."""
+    preview = import_job_get(user=request.user, pk=pk)
+    form = ImportSheetForm(request.POST, sheets=list((preview.params.get("result") or {}).get("sheets") or []))
+    if not form.is_valid():
+        messages.error(request, _("请选择这份文件中能识别表头的工作表。"))
+        return redirect("intake:import_job", pk=preview.pk)
+    try:
+        job = import_revise(
+            actor=acting_user(request.user), preview=preview, changes={"sheet": form.cleaned_data["sheet"]}
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("intake:import_job", pk=preview.pk)
+    return redirect("intake:import_job", pk=job.pk)
 
 
 # ---------------------------------------------------------------- export
