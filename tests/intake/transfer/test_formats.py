@@ -348,23 +348,42 @@ def test_the_streaming_scan_finds_the_same_marks_whatever_the_chunk_size(tmp_pat
     assert sorted(marks.uncomputed) == sorted((number, 2) for number in formulas)
 
 
-def test_a_namespace_prefixed_sheet_is_scanned_too(tmp_path):
-    path = tmp_path / "prefixed.xlsx"
+def _book_with_sheet_xml(path: Path, xml: bytes) -> Path:
     write_book(path, {"数据": [["a"], ["b"]]})
     with zipfile.ZipFile(path) as source:
         members = {info.filename: source.read(info) for info in source.infolist()}
-    members["xl/worksheets/sheet1.xml"] = (
+    members["xl/worksheets/sheet1.xml"] = xml
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+    return path
+
+
+def test_a_namespace_prefixed_sheet_is_scanned_too(tmp_path):
+    path = _book_with_sheet_xml(
+        tmp_path / "prefixed.xlsx",
         b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         b'<x:cols><x:col min="2" max="3" hidden="1"/></x:cols><x:sheetData>'
         b'<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>a</x:t></x:is></x:c></x:row>'
         b'<x:row r="2" hidden="1"><x:c r="A2"><x:f>1+1</x:f></x:c></x:row>'
-        b"</x:sheetData></x:worksheet>"
+        b"</x:sheetData></x:worksheet>",
     )
-    with zipfile.ZipFile(path, "w") as target:
-        for name, data in members.items():
-            target.writestr(name, data)
     marks = xlsx_scan.read_marks(path, "数据")
     assert (marks.hidden_rows, marks.hidden_columns, marks.uncomputed) == ({2}, {1, 2}, [(2, 0)])
+
+
+def test_a_formula_whose_result_is_empty_text_is_a_value(tmp_path):
+    path = _book_with_sheet_xml(
+        tmp_path / "empty.xlsx",
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        b'<row r="1" spans="1:3"><c r="A1" t="str"><f>IF(B1="","",B1)</f><v></v></c>'  # Excel: the empty text
+        b'<c r="B1" s="1"/><c r="C1"><f t="shared" ref="C1:C2" si="0">B1*2</f><v>0</v></c></row>'
+        b'<row r="2" hidden="0"><c r="C2"><f t="shared" si="0"/><v>0</v></c>'
+        b'<c r="D2"><f t="shared" si="1"/></c><c r="E2"><f>1+1</f></c></row>'  # no results
+        b"</sheetData></worksheet>",
+    )
+    marks = xlsx_scan.read_marks(path, "数据")
+    assert (marks.hidden_rows, sorted(marks.uncomputed)) == (set(), [(2, 3), (2, 4)])
 
 
 # ---------------------------------------------------------------- the pages

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -278,32 +278,30 @@ def find_header(sheet: Sheet, layout: Layout | None = None) -> Header:
     return header
 
 
-def _filled_rows(sheet: Sheet, header: Header) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(sheet row number, column key → raw cell) of every row below the header with a cell to import."""
+def _filled_rows(sheet: Sheet, header: Header, numbers: Iterable[int]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(sheet row number, column key → raw cell) of the rows ``numbers`` that have a cell to import."""
     positions = sorted(header.columns.items())
-    for index in range(header.row, len(sheet.rows)):
-        row = sheet.rows[index]
+    for number in numbers:
+        row = sheet.rows[number - 1]
         if all(is_blank(cell) for cell in row):
             continue
         values = {key: (row[p] if p < len(row) else "") for p, key in positions}
         if all(is_blank(v) for v in values.values()):
             continue  # only ignored columns are filled
-        yield index + 1, values
+        yield number, values
 
 
 def data_rows(sheet: Sheet, header: Header) -> Iterator[tuple[int, dict[str, Any]]]:
     """(sheet row number, column key → raw cell) of every non-blank, visible row below the header."""
+    numbers = range(header.row + 1, len(sheet.rows) + 1)
     hidden = sheet.hidden_rows
-    for number, values in _filled_rows(sheet, header):
-        if number not in hidden:
-            yield number, values
+    return _filled_rows(sheet, header, (n for n in numbers if n not in hidden) if hidden else numbers)
 
 
 def skipped_rows(sheet: Sheet, header: Header) -> list[int]:
     """The sheet row numbers of the hidden rows below the header that have something to import (skipped)."""
-    if not sheet.hidden_rows:
-        return []
-    return [number for number, _values in _filled_rows(sheet, header) if number in sheet.hidden_rows]
+    hidden = sorted(n for n in sheet.hidden_rows if header.row < n <= len(sheet.rows))
+    return [number for number, _values in _filled_rows(sheet, header, hidden)]
 
 
 def row_ranges(numbers: list[int], limit: int = RANGES_KEPT) -> list[list[int]]:
