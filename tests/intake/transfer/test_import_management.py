@@ -65,7 +65,12 @@ def test_status_moves_only_along_the_workflow(users, customer, sheet, run_sheet)
 
 def test_unknown_owner_type_and_internal_requester(users, sheet, run_sheet):
     bad = run_sheet(users["product_manager"], sheet([MANAGEMENT_HEADERS, _row(负责人="查无此人", 需求类型="神秘需求")]))
-    assert errors_of(bad) == [(2, "需求类型", "神秘需求"), (2, "负责人", "查无此人")]
+    # Every error of the row at once: the unknown requester too (no customer in the pool).
+    assert errors_of(bad) == [
+        (2, "提出方信息", "A科技公司、王总"),
+        (2, "需求类型", "神秘需求"),
+        (2, "负责人", "查无此人"),
+    ]
     internal = run_sheet(
         users["product_manager"],
         sheet([MANAGEMENT_HEADERS, _row(需求来源="销售部门提案", 提出方信息="销售部", 需求编号="202405-002")]),

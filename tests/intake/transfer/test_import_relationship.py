@@ -161,7 +161,7 @@ def test_someone_elses_customer_code_is_not_found_and_not_overwritten(users, mak
 def test_needs_without_a_contact_time_and_a_bad_priority(users, sheet, run_sheet):
     rows = [RELATIONSHIP_HEADERS, ["", "D公司", "", "", "", "", "", "", "", "希望开放接口", "", "很高", "", "", "", ""]]
     result = run_sheet(users["sales"], sheet(rows))
-    assert errors_of(result) == [(2, "需求优先级", "很高")]
+    assert errors_of(result) == [(2, "最近接触时间", ""), (2, "需求优先级", "很高")]  # both at once
     rows[1][11] = "高"
     result = run_sheet(users["sales"], sheet(rows))
     assert errors_of(result) == [(2, "最近接触时间", "")]

@@ -86,6 +86,10 @@ class ImportResult:
     error_total: int = 0
     warning_total: int = 0
     encoding: str = ""
+    # Rows (not in error) flagged for the preview: created but not standardised, values read by interpretation.
+    flag_counts: dict[str, int] = field(default_factory=lambda: {"not_standardised": 0, "interpreted": 0})
+    rows_selected: bool = False  # some plain rows were left out of ``rows`` for rows with errors or flags
+    plain_kept: int = 0  # rows in ``rows`` without errors or flags
     sheet: str = ""  # the sheet read, in a workbook
     sheets: list[str] = field(default_factory=list)  # the workbook's sheets with a recognisable header
     hidden_rows: list[list[int]] = field(default_factory=list)  # hidden rows skipped: [first, last] ranges
@@ -100,8 +104,22 @@ class ImportResult:
         room = MAX_ERRORS - len(self.errors)
         if room > 0:
             self.errors.extend(e.as_dict() for e in outcome.errors[:room])
+        if outcome.action != "error":
+            for flag in outcome.flags:
+                self.flag_counts[flag["kind"]] = self.flag_counts.get(flag["kind"], 0) + 1
+        marked = bool(outcome.errors or outcome.flags)
         if len(self.rows) < keep_rows:
             self.rows.append(outcome.as_dict())
+            self.plain_kept += not marked
+        elif marked and self.plain_kept:
+            # The page shows rows with errors or flags before plain ones: the last plain row kept gives way.
+            plain = next(
+                i for i in range(len(self.rows) - 1, -1, -1) if not (self.rows[i]["errors"] or self.rows[i]["flags"])
+            )
+            del self.rows[plain]
+            self.rows.append(outcome.as_dict())
+            self.plain_kept -= 1
+            self.rows_selected = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +134,8 @@ class ImportResult:
             "error_total": self.error_total,
             "warning_total": self.warning_total,
             "encoding": self.encoding,
+            "flag_counts": self.flag_counts,
+            "rows_selected": self.rows_selected,
             "sheet": self.sheet,
             "sheets": self.sheets,
             "hidden_rows": self.hidden_rows,

@@ -119,22 +119,34 @@ def _from_serial(number: float) -> dt.datetime:
     return dt.datetime.combine(EXCEL_EPOCH + dt.timedelta(days=days), dt.time()) + dt.timedelta(seconds=seconds)
 
 
-def _parse_moment(raw: Any) -> tuple[dt.datetime, bool]:
-    """(naive date-time, has_time) of a date cell; raises CellProblem."""
+def _interpreted_note(kind: str) -> str:
+    """Why a date cell was read by interpretation (shown on the preview); "" when read as written."""
+    notes = {
+        "serial": lambda: _("Excel 日期序号按日期读取"),
+        "quarter": lambda: _("季度按其最后一天读取"),
+        "month": lambda: _("月份按当月最后一天读取"),
+        "year": lambda: _("年份按当年最后一天读取"),
+    }
+    return notes[kind]() if kind in notes else ""
+
+
+def _read_moment(raw: Any) -> tuple[dt.datetime, bool, str]:
+    """(naive date-time, has_time, how it was interpreted: "", serial, quarter, month or year); raises
+    CellProblem."""
     if isinstance(raw, dt.datetime):
         value = raw.replace(microsecond=0) + dt.timedelta(seconds=round(raw.microsecond / 1e6))
         if timezone.is_aware(value):
             value = timezone.make_naive(value)
-        return value, bool(value.time() != dt.time())
+        return value, bool(value.time() != dt.time()), ""
     if isinstance(raw, dt.date):
-        return dt.datetime.combine(raw, dt.time()), False
+        return dt.datetime.combine(raw, dt.time()), False, ""
     if isinstance(raw, bool):
         raise CellProblem(_("无法识别的日期。"))
     if isinstance(raw, int | float):
         if float(raw).is_integer() and (19000101 <= raw <= 29991231 or 1900 <= raw <= 2999):
-            return _parse_moment(str(int(raw)))
+            return _read_moment(str(int(raw)))
         value = _from_serial(float(raw))
-        return value, bool(value.time() != dt.time())
+        return value, bool(value.time() != dt.time()), "serial"
     text = normalize(str(raw))
     try:
         for pattern in (_YMD, _CN_YMD):
@@ -142,25 +154,25 @@ def _parse_moment(raw: Any) -> tuple[dt.datetime, bool]:
             if match:
                 day = dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
                 if match["h"] is None:
-                    return dt.datetime.combine(day, dt.time()), False
+                    return dt.datetime.combine(day, dt.time()), False, ""
                 moment = dt.time(int(match["h"]), int(match["mi"]), int(match["s"] or 0))
-                return dt.datetime.combine(day, moment), True
+                return dt.datetime.combine(day, moment), True, ""
         match = _COMPACT.match(text)
         if match:
-            return dt.datetime(int(match["y"]), int(match["m"]), int(match["d"])), False
+            return dt.datetime(int(match["y"]), int(match["m"]), int(match["d"])), False, ""
         match = _QUARTER.match(text)
         if match:
             quarter = _QUARTER_DIGITS.get(match["q"]) or int(match["q"])
-            return dt.datetime.combine(_period_end(int(match["y"]), quarter * 3), dt.time()), False
+            return dt.datetime.combine(_period_end(int(match["y"]), quarter * 3), dt.time()), False, "quarter"
         match = _YM.match(text)
         if match:
-            return dt.datetime.combine(_period_end(int(match["y"]), int(match["m"])), dt.time()), False
+            return dt.datetime.combine(_period_end(int(match["y"]), int(match["m"])), dt.time()), False, "month"
         match = _YEAR.match(text)
         if match:
-            return dt.datetime(int(match["y"]), 12, 31), False
+            return dt.datetime(int(match["y"]), 12, 31), False, "year"
         if re.fullmatch(r"\d+(\.\d+)?", text):
             value = _from_serial(float(text))
-            return value, bool(value.time() != dt.time())
+            return value, bool(value.time() != dt.time()), "serial"
     except ValueError as exc:  # 2024-02-30, month 13, hour 25
         if isinstance(exc, CellProblem):
             raise
@@ -169,17 +181,29 @@ def _parse_moment(raw: Any) -> tuple[dt.datetime, bool]:
 
 
 def parse_date(raw: Any) -> dt.date | None:
-    if is_blank(raw):
-        return None
-    return _parse_moment(raw)[0].date()
+    return parse_date_ex(raw)[0]
 
 
 def parse_datetime(raw: Any) -> dt.datetime | None:
     """An aware date-time in the site's time zone; a date alone means its midnight."""
+    return parse_datetime_ex(raw)[0]
+
+
+def parse_date_ex(raw: Any) -> tuple[dt.date | None, str]:
+    """(the date, why it was read by interpretation or ""): a quarter, a month or a year stands for its last
+    day, a number for an Excel serial; the note lets the preview flag the value."""
     if is_blank(raw):
-        return None
-    moment, _has_time = _parse_moment(raw)
-    return timezone.make_aware(moment)
+        return None, ""
+    moment, _has_time, kind = _read_moment(raw)
+    return moment.date(), _interpreted_note(kind)
+
+
+def parse_datetime_ex(raw: Any) -> tuple[dt.datetime | None, str]:
+    """(the aware date-time, why it was read by interpretation or ""): see ``parse_date_ex``."""
+    if is_blank(raw):
+        return None, ""
+    moment, _has_time, kind = _read_moment(raw)
+    return timezone.make_aware(moment), _interpreted_note(kind)
 
 
 def leading_date(text: str) -> dt.date | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
@@ -22,7 +23,10 @@ from needpool.intake.transfer.imports.values import (
     Lookup,
     display,
     is_blank,
+    local_moment,
     normalize,
+    parse_date_ex,
+    parse_datetime_ex,
     parse_text,
     pick_one,
     split_list,
@@ -83,6 +87,63 @@ class RowHandler:
         except CellProblem as problem:
             self.error(key, problem.message)
             return None
+
+    def date_cell(self, key: str, *, with_time: bool = False) -> Any:
+        """The date (``with_time``: aware date-time) a cell holds, or None; a value read by interpretation
+        (a quarter, a month, a year, an Excel serial) is flagged for the preview."""
+        if key not in self.raw:
+            return None
+        raw = self._unquote(self.raw[key])
+        value: dt.date | dt.datetime | None
+        try:
+            if with_time:
+                value, note = parse_datetime_ex(raw)
+                shown = display(local_moment(value))
+            else:
+                value, note = parse_date_ex(raw)
+                shown = display(value)
+        except CellProblem as problem:
+            self.error(key, problem.message)
+            return None
+        if note and value is not None:
+            self.flag_interpreted(key, shown, note)
+        return value
+
+    def flag_interpreted(self, key: str, read_as: str, why: str) -> None:
+        """Note for the preview that the cell ``key`` was read as ``read_as`` by interpretation (``why``)."""
+        column, value = self.title(key), display(self._unquote(self.raw.get(key, "")))
+        self.outcome.flags.append(
+            {
+                "kind": "interpreted",
+                "column": column,
+                "value": value,
+                "read_as": read_as,
+                "message": _("%(column)s“%(value)s”读作“%(read_as)s”：%(why)s。")
+                % {"column": column, "value": value, "read_as": read_as, "why": why},
+            }
+        )
+
+    def check_contact_details(self, key: str, phone: str, email: str) -> None:
+        """The contact privacy rule (work phone, no personal mobile or mailbox) on a cell, without writing."""
+        from needpool.core.config import personal_email_domains
+        from needpool.customers.privacy import check_contact_privacy
+
+        try:
+            check_contact_privacy(phone=phone, email=email, personal_domains=personal_email_domains())
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.error(key, message)
+
+    def check_contact_name(self, key: str, name: str) -> bool:
+        """A contact name fits the record (noted as an error otherwise)."""
+        if len(name) > CONTACT_NAME_MAX:
+            self.error(
+                key,
+                _("联系人姓名最多 %(limit)s 个字，现在 %(length)s 个。")
+                % {"limit": CONTACT_NAME_MAX, "length": len(name)},
+            )
+            return False
+        return True
 
     @staticmethod
     def _unquote(raw: Any) -> Any:
@@ -257,12 +318,8 @@ class RowHandler:
             return None
         if customer is None:
             raise self.fail(key, _("填写联系人时必须同时填写客户。"))
-        if len(name) > CONTACT_NAME_MAX:
-            raise self.fail(
-                key,
-                _("联系人姓名最多 %(limit)s 个字，现在 %(length)s 个。")
-                % {"limit": CONTACT_NAME_MAX, "length": len(name)},
-            )
+        if not self.check_contact_name(key, name):
+            raise RowFailed
         cached = self._contacts.get((customer.pk, name))
         if cached is not None:
             return cached

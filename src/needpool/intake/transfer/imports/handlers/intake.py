@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from needpool.customers.models import Customer
 from needpool.intake.transfer.imports.handlers.common import (
     LIST_JOIN,
     title_from,
@@ -20,7 +21,6 @@ from needpool.intake.transfer.imports.layouts import INTAKE
 from needpool.intake.transfer.imports.values import (
     choice_label,
     local_moment,
-    parse_datetime,
 )
 from needpool.requirements.choices import Channel
 from needpool.requirements.models import Requirement
@@ -37,15 +37,21 @@ class IntakeRows(RequirementRows):
         customer_text = self.text("customer", max_length=200) or ""
         contact_name = self.text("contact", max_length=60) or ""
         channel = self.choice("channel", self.lookups.channels, Channel) if self.present("channel") else None
-        submitted_at = self.cell("submitted_at", parse_datetime)
+        submitted_at = self.date_cell("submitted_at", with_time=True)
         values = self.read_common()
-        requirement = self.find_requirement(code)
+        # Every cell of the row is read and checked before it stops: all its errors are reported at once.
+        requirement, known = self.find_target(code)
         self.check_inactive(values, requirement)
-        if requirement is None:
+        customer: Customer | None = None
+        missing = ""
+        if requirement is None and known:
             customer, missing = self.lookup_customer("customer", customer_text)
             if not description:
                 self.error("description", _("新需求必须填写描述内容。"))
-            self.check()
+            if contact_name and not customer_text:
+                self.error("contact", _("填写联系人时必须同时填写客户。"))
+        self.check()
+        if requirement is None:
             if missing:
                 customer = self.create_customer("customer", missing)
             contact = self.resolve_contact("contact", contact_name, customer)
@@ -64,8 +70,8 @@ class IntakeRows(RequirementRows):
                 **{k: v for k, v in values.items() if v is not None and k != "urgency"},
             )
             self.outcome.action, self.outcome.code = "create", made.code
+            self.flag_not_standardised(made)
             return
-        self.check()
         self.outcome.code = requirement.code
         self.warn_source(requirement, ("customer", "contact", "channel"), submitted_at)
         changes = {**self.description_change(requirement, description), **self.option_changes(requirement, values)}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -25,10 +26,18 @@ from needpool.intake.transfer.imports.values import (
     choice_label,
     local_moment,
     normalize,
-    parse_datetime,
 )
 from needpool.requirements.choices import Channel, Priority
 from needpool.requirements.models import Requirement, WorkflowStatus
+
+
+class _Requester(NamedTuple):
+    """Who a 提出方信息 cell names: a customer found, or the name of one to create, and a contact name."""
+
+    customer: Customer | None = None
+    missing: str = ""
+    contact_name: str = ""
+
 
 _SEPARATOR = re.compile(r"\s*[、，,/|–—]\s*|\s+-\s+")
 
@@ -52,6 +61,7 @@ class ManagementRows(RequirementRows):
                 self.outcome.warnings.append(
                     _("需求来源“%(text)s”识别为“%(channel)s”。") % {"text": text, "channel": Channel(channel).label}
                 )
+                self.flag_interpreted("channel", str(Channel(channel).label), _("按关键词识别"))
                 return str(channel)
         self.error(
             "channel",
@@ -60,10 +70,12 @@ class ManagementRows(RequirementRows):
         )
         return None
 
-    def requester(self, channel: str | None) -> tuple[Customer | None, Contact | None]:
+    def read_requester(self, channel: str | None) -> _Requester:
+        """Who the 提出方信息 cell names, checked without writing (unknown or ambiguous customers, a contact
+        name too long are noted as errors); ``write_requester`` creates what is missing."""
         text = self.text("requester", max_length=300) or ""
         if not text:
-            return None, None
+            return _Requester()
         parts = _SEPARATOR.split(text, maxsplit=2)
         name = parts[0].strip()
         contact_name = parts[1].strip() if len(parts) > 1 else ""
@@ -71,16 +83,25 @@ class ManagementRows(RequirementRows):
         if len(found) == 1:
             if normalize(text) in (normalize(found[0].name), normalize(found[0].code)):
                 contact_name = ""
-            return found[0], self.resolve_contact("requester", contact_name, found[0])
+            if contact_name:
+                self.check_contact_name("requester", contact_name)
+            return _Requester(found[0], "", contact_name)
         if len(found) > 1:
-            raise self.fail("requester", _("有多个客户名为“%(name)s”，请改填客户编号。") % {"name": name})
+            self.error("requester", _("有多个客户名为“%(name)s”，请改填客户编号。") % {"name": name})
+            return _Requester()
         if channel == Channel.INTERNAL:
             self.outcome.warnings.append(_("提出方“%(text)s”为内部部门，需求不关联客户。") % {"text": text})
-            return None, None
+            return _Requester()
+        if channel is None and self.filled("channel"):
+            return _Requester()  # the source is unreadable (noted): whether a customer is meant is not known
         found_customer, missing = self.lookup_customer("requester", name)
-        self.check()
-        customer = self.create_customer("requester", missing) if missing else found_customer
-        return customer, self.resolve_contact("requester", contact_name, customer)
+        if contact_name:
+            self.check_contact_name("requester", contact_name)
+        return _Requester(found_customer, missing, contact_name)
+
+    def write_requester(self, requester: _Requester) -> tuple[Customer | None, Contact | None]:
+        customer = self.create_customer("requester", requester.missing) if requester.missing else requester.customer
+        return customer, self.resolve_contact("requester", requester.contact_name, customer)
 
     def status(self, workflow_id: int) -> WorkflowStatus | None:
         text = self.text("status")
@@ -126,17 +147,24 @@ class ManagementRows(RequirementRows):
         values = self.read_common()
         priority = self.choice("priority", self.lookups.priorities, Priority) if self.present("priority") else None
         owner = self.user("owner") if self.present("owner") else None
-        submitted_at = self.cell("submitted_at", parse_datetime)
-        self.check()
-        requirement = self.find_requirement(code)
+        submitted_at = self.date_cell("submitted_at", with_time=True)
+        # Every cell of the row is read and checked before it stops: all its errors are reported at once.
+        requirement, known = self.find_target(code)
         self.check_inactive(values, requirement)
-        if requirement is None:
+        workflow_id = requirement.status.workflow_id if requirement is not None else active_workflow().pk
+        target = self.status(workflow_id) if self.present("status") else None
+        requester = _Requester()
+        if requirement is None and known:
             if not description:
-                raise self.fail("description", _("新需求必须填写需求描述。"))
-            workflow = active_workflow()
-            target = self.status(workflow.pk) if self.present("status") else None
-            self.check()
-            customer, contact = self.requester(channel)
+                self.error("description", _("新需求必须填写需求描述。"))
+            requester = self.read_requester(channel)
+        if self.outcome.errors:
+            if known:
+                has_customer = requester.customer is not None or bool(requester.missing)
+                self.precheck_status(requirement, target, values, priority, has_customer=has_customer)
+            raise RowFailed
+        if requirement is None:
+            customer, contact = self.write_requester(requester)
             made: Requirement = self.call(
                 requirement_create,
                 self.fields,
@@ -152,11 +180,10 @@ class ManagementRows(RequirementRows):
                 **{k: v for k, v in values.items() if v is not None},
             )
             self.outcome.action, self.outcome.code = "create", made.code
+            self.flag_not_standardised(made)
             self.transition(made, target)
             return
         self.outcome.code = requirement.code
-        target = self.status(requirement.status.workflow_id) if self.present("status") else None
-        self.check()
         self.warn_source(requirement, ("channel", "requester"), submitted_at)
         changes = {**self.description_change(requirement, description), **self.option_changes(requirement, values)}
         if self.present("priority") and self.compare("priority", priority or "", requirement.priority):
@@ -166,6 +193,77 @@ class ManagementRows(RequirementRows):
             changes["owner"] = owner
         requirement = self.update_requirement(requirement, changes)
         self.transition(requirement, target)
+
+    def precheck_status(
+        self,
+        requirement: Requirement | None,
+        target: WorkflowStatus | None,
+        values: dict[str, Any],
+        priority: str | None,
+        *,
+        has_customer: bool,
+    ) -> None:
+        """A row with errors stops before its status move, so the move's first step is checked here without
+        writing (allowed by the flow, its gates on what the row would write) and a refusal is reported with
+        the row's other errors. Without other errors the move itself decides."""
+        from needpool.requirements import lifecycle
+        from needpool.requirements import workflow as flow_rules
+        from needpool.requirements.models import WorkflowTransition
+        from needpool.requirements.services import active_workflow, initial_status
+
+        if target is None or not self.options.apply_status:
+            return
+        source = requirement.status if requirement is not None else initial_status(active_workflow())
+        if target.pk == source.pk:
+            return
+        step = target
+        if not WorkflowTransition.objects.filter(source=source, target=step).exists():
+            allowed = [t.target for t in WorkflowTransition.objects.filter(source=source).select_related("target")]
+            refusals = [
+                _("不允许从“%(source)s”流转到“%(target)s”。可流转到：%(allowed)s。")
+                % {"source": source, "target": target, "allowed": human_join([str(s) for s in allowed]) or _("无")}
+            ]
+        else:
+            keys = flow_rules.gate_keys_for(exit_gates=source.exit_gates or [], entry_gates=step.entry_gates or [])
+            registered = lifecycle.registered_gates()
+            gates = [registered[key] for key in keys if key in registered]
+            date_known = "expected_date" in values and (
+                values["expected_date"] is not None or not self.filled("expected_date")
+            )
+            priority_known = self.present("priority") and (priority is not None or not self.filled("priority"))
+            facts: dict[str, Any]
+            if requirement is not None:
+                subject = copy.copy(requirement)  # what the row would write, not saved
+                if date_known:
+                    subject.expected_date = values["expected_date"]
+                if priority_known:
+                    subject.priority = priority or ""
+                facts = {name: lifecycle.fact(name, subject) for gate in gates for name in gate.facts}
+            else:
+                facts = {
+                    "standardisation_missing": flow_rules.missing_for_leaving_initial(
+                        has_customer=has_customer,
+                        background="",
+                        concrete_ask="",
+                        expected_date=values.get("expected_date"),
+                    ),
+                    "priority": priority or "",
+                }
+                # A new requirement's other facts are only known once it is written.
+                gates = [gate for gate in gates if all(name in facts for name in gate.facts)]
+            note = _("导入表格第 %(row)s 行：%(status)s") % {"row": self.outcome.row, "status": target}
+            move = flow_rules.Move(
+                source_key=source.key,
+                source_label=str(source),
+                source_category=source.category,
+                target_key=step.key,
+                target_label=str(step),
+                target_category=step.category,
+                note=note,
+            )
+            refusals = flow_rules.gate_refusals(gates, move, facts)
+        for message in refusals:
+            self.error("status", message + " " + _("（若只想导入其他列，可在上传时选择不修改状态。）"))
 
     @classmethod
     def export_row(cls, record: Requirement) -> dict[str, Any]:

@@ -25,6 +25,10 @@ class RowOutcome:
     changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[CellError] = field(default_factory=list)
+    # What the preview points out so nobody is surprised later: a new requirement that is not standardised
+    # ({"kind": "not_standardised", "missing": [...], "message": ...}), a value read by interpretation
+    # ({"kind": "interpreted", "column": header, "value": raw, "read_as": ..., "message": ...}).
+    flags: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -34,6 +38,7 @@ class RowOutcome:
             "changes": self.changes,
             "warnings": self.warnings,
             "errors": [e.as_dict() for e in self.errors],
+            "flags": self.flags,
         }
 
 

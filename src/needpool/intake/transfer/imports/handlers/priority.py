@@ -52,17 +52,19 @@ class PriorityRows(RequirementRows):
         insights = {key: self.text(key) or "" for key in INSIGHT_COLUMNS if self.present(key)}
         priority = self.choice("priority", self.lookups.priorities, Priority) if self.present("priority") else None
         reason = self.text("override_reason", max_length=500) or ""
+        # Every cell of the row is read and checked before it stops: all its errors are reported at once.
+        requirement, known = self.find_target(code)
+        if requirement is None and known and not description:
+            self.error("description", _("新需求必须填写需求描述。"))
         self.check()
-        requirement = self.find_requirement(code)
         if requirement is None:
-            if not description:
-                raise self.fail("description", _("新需求必须填写需求描述。"))
             from needpool.requirements.services import requirement_create
 
             requirement = self.call(
                 requirement_create, self.fields, code=code, title=title_from(description), description=description
             )
             self.outcome.action = "create"
+            self.flag_not_standardised(requirement)
             current: dict[str, Any] = {"priority": ""}
             analysis_changes = {k: v for k, v in {**scores, **insights}.items() if v not in (None, "")}
         else:

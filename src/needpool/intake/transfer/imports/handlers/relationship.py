@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -28,9 +28,20 @@ from needpool.intake.transfer.imports.values import (
     display,
     leading_date,
     local_moment,
-    parse_datetime,
     split_list,
 )
+
+
+class _Talk(NamedTuple):
+    """The interaction cells of a row, read."""
+
+    occurred_at: dt.datetime | None
+    channel: str | None
+    key_content: str
+    explicit: list[str]
+    implicit: list[str]
+    plan: str
+    importance: int | None
 
 
 def interaction_importance(interaction: Interaction) -> int | None:
@@ -111,23 +122,40 @@ class RelationshipRows(RowHandler):
         contact_name = self.text("contact", max_length=60) or ""
         title = self.text("title", max_length=60)
         info = self.contact_info() if self.present("contact_info") else None
+        talk = self._read_interaction()
+        # Every cell of the row is read and checked before it stops (all its errors are reported at once);
+        # what only a write can tell comes from the services afterwards.
+        customer, known = self._find_customer(code)
+        if customer is None and known and not self.filled("name"):
+            self.error("name", _("新客户必须填写客户名称。"))
+        if not contact_name and (title or (info and any(info))):
+            self.error("contact", _("填写职位或联系方式时必须填写对接人。"))
+        if info is not None and any(info):
+            existing = customer.contacts.filter(name=contact_name).order_by("id").first() if customer else None
+            if existing is None or info != (existing.phone, existing.email):
+                # The privacy rule of contacts (no personal mobile or mailbox), on what would be written.
+                self.check_contact_details("contact_info", *info)
         self.check()
-        customer = self._customer(code, data)
+        customer = self._customer(customer, code, data)
         contact = self._contact(customer, contact_name, title, info)
-        self._interaction(customer, contact)
+        if talk is not None:
+            self._interaction(customer, contact, talk)
 
-    def _customer(self, code: str, data: dict[str, Any]) -> Customer:
+    def _find_customer(self, code: str) -> tuple[Customer | None, bool]:
+        """(the customer the row's code names, or None; whether that is known: a code in use elsewhere is an
+        error)."""
+        if not code:
+            return None, True
+        customer = visible_customers(self.actor).filter(code__in={code, code.upper()}).first()
+        if customer is None and Customer.all_objects.filter(code__in={code, code.upper()}).exists():
+            self.error("code", _("客户编号“%(code)s”已被使用，或您无权修改该客户。") % {"code": code})
+            return None, False
+        return customer, True
+
+    def _customer(self, customer: Customer | None, code: str, data: dict[str, Any]) -> Customer:
         from needpool.customers.services import customer_create, customer_update
 
-        customer = None
-        if code:
-            visible = visible_customers(self.actor)
-            customer = visible.filter(code__in={code, code.upper()}).first()
-            if customer is None and Customer.all_objects.filter(code__in={code, code.upper()}).exists():
-                raise self.fail("code", _("客户编号“%(code)s”已被使用，或您无权修改该客户。") % {"code": code})
         if customer is None:
-            if not data.get("name"):
-                raise self.fail("name", _("新客户必须填写客户名称。"))
             if not code and Customer.objects.filter(name=data["name"]).exists():
                 self.outcome.warnings.append(_("已有同名客户；未填客户编号，将新建一个客户。"))
             fields = {k: v for k, v in data.items() if v not in (None, "")}
@@ -153,9 +181,7 @@ class RelationshipRows(RowHandler):
     ) -> Contact | None:
         from needpool.customers.services import contact_create, contact_update
 
-        if not name:
-            if title or (info and any(info)):
-                raise self.fail("contact", _("填写职位或联系方式时必须填写对接人。"))
+        if not name:  # a title or contact details without a name were refused with the row's other cells
             return None
         existing = customer.contacts.filter(name=name).order_by("id").first()
         if existing is None:
@@ -181,10 +207,11 @@ class RelationshipRows(RowHandler):
             existing = self.call(contact_update, self.contact_fields, contact=existing, **changes)
         return existing
 
-    def _interaction(self, customer: Customer, contact: Contact | None) -> None:
+    def _read_interaction(self) -> _Talk | None:
+        """The interaction cells of the row, read and checked (None when none is filled)."""
         if not any(self.filled(key) for key in self.interaction_keys):
-            return
-        occurred_at = self.cell("occurred_at", parse_datetime)
+            return None
+        occurred_at = self.date_cell("occurred_at", with_time=True)
         channel = self.choice("channel", self.lookups.interaction_channels, InteractionChannel)
         key_content = self.text("key_content") or ""
         explicit = split_list(self.raw.get("explicit", ""), lines_only=True)
@@ -198,9 +225,13 @@ class RelationshipRows(RowHandler):
                 self.error("need_priority", _("需求优先级只能是高、中或低。"))
             else:
                 importance = next(iter(found))
-        self.check()
-        if occurred_at is None:
-            raise self.fail("occurred_at", _("填写了沟通内容或需求时必须填写最近接触时间。"))
+        if occurred_at is None and not self.filled("occurred_at"):
+            self.error("occurred_at", _("填写了沟通内容或需求时必须填写最近接触时间。"))
+        return _Talk(occurred_at, channel, key_content, explicit, implicit, plan, importance)
+
+    def _interaction(self, customer: Customer, contact: Contact | None, talk: _Talk) -> None:
+        occurred_at, channel, key_content, explicit, implicit, plan, importance = talk
+        assert occurred_at is not None  # checked with the row's cells
         asks = explicit + [IMPLICIT_PREFIX + line for line in implicit]
         existing = (
             customer.interactions.filter(

@@ -9,14 +9,15 @@ from typing import Any, ClassVar
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from needpool.core.text import human_join
 from needpool.intake.transfer.imports.handlers.base import RowHandler
 from needpool.intake.transfer.imports.handlers.common import (
     clean,
     same_moment,
 )
+from needpool.intake.transfer.imports.handlers.outcomes import RowFailed
 from needpool.intake.transfer.imports.values import (
     display,
-    parse_date,
     parse_text,
 )
 from needpool.requirements.choices import Dimension
@@ -107,7 +108,7 @@ class RequirementRows(RowHandler):
         if self.present("tags"):
             values["tags"] = self.tags("tags")
         if self.present("expected_date"):
-            values["expected_date"] = self.cell("expected_date", parse_date)
+            values["expected_date"] = self.date_cell("expected_date")
             day = values["expected_date"]
             if day is not None and day < timezone.localdate():
                 # Old sheets hold old dates: imported as written, but nobody is surprised later (an existing
@@ -121,6 +122,29 @@ class RequirementRows(RowHandler):
 
     def code(self) -> str:
         return self.text("code", max_length=40) or ""
+
+    def find_target(self, code: str) -> tuple[Requirement | None, bool]:
+        """(the requirement the row's code names or None, whether that is known): an unusable code is noted as
+        an error and the row's other cells are still checked."""
+        try:
+            return self.find_requirement(code), True
+        except RowFailed:
+            return None, False
+
+    def flag_not_standardised(self, requirement: Requirement) -> None:
+        """Flag a new requirement the standardisation gate (信息标准化) would still stop, and what it misses."""
+        from needpool.requirements.lifecycle import GATE_LABELS, standardisation_missing
+
+        missing = standardisation_missing(requirement)
+        if missing:
+            self.outcome.flags.append(
+                {
+                    "kind": "not_standardised",
+                    "missing": missing,
+                    "message": _("新需求尚未标准化：缺少%(missing)s，离开初始状态前需补齐。")
+                    % {"missing": human_join([GATE_LABELS[m]() for m in missing])},
+                }
+            )
 
     def check_inactive(self, values: dict[str, Any], requirement: Requirement | None) -> None:
         """A disabled option may stay where it already is (so old records round-trip), not be newly chosen."""
