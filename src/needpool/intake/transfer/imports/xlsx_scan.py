@@ -99,13 +99,10 @@ class _Patterns:
         self.sheet_data = re.compile(b"<" + p + rb"sheetData\b")
         self.row_end = b"</" + prefix + b"row>"
         self.cell_end = b"</" + prefix + b"c>"
-        # The end of a formula (</f>, or a shared formula's <f .../>) followed by no value or an empty one,
-        # then the end of the cell.
+        # A formula (<f>…</f>, or a shared formula's <f …/>) followed by no value or an empty one, then the end
+        # of the cell.
         value = rb"\s*(?:<" + p + rb"v\s*/>|<" + p + rb"v>\s*</" + p + rb"v>)?\s*</" + p + rb"c>"
-        self.uncomputed = (
-            re.compile(b"</" + p + b"f>" + value),
-            re.compile(b"<" + p + rb"f\b[^<>]*/>" + value),
-        )
+        self.uncomputed = re.compile(b"<" + p + rb"f\b[^<>]*?(?:/>|>[^<]*</" + p + rb"f>)" + value)
 
 
 def _patterns(head: bytes) -> _Patterns:
@@ -129,15 +126,14 @@ def _scan_rows(data: bytes, patterns: _Patterns, marks: Marks) -> None:
             number = _ROW_NUMBER.search(data, start, data.find(b">", match.start()))
             if number:
                 marks.hidden_rows.add(int(number.group(1)))
-    for pattern in patterns.uncomputed:
-        for match in pattern.finditer(data):
-            start = data.rfind(patterns.cell, 0, match.start())
-            attributes = _attributes(data[start : data.find(b">", start)])
-            if attributes.get("t") == "str":  # a formula whose result is the empty text
-                continue
-            cell = _CELL_REF.fullmatch(attributes.get("r", ""))
-            if cell:
-                marks.uncomputed.append((int(cell.group(2)), column_index(cell.group(1))))
+    for match in patterns.uncomputed.finditer(data):
+        start = data.rfind(patterns.cell, 0, match.start())
+        attributes = _attributes(data[start : data.find(b">", start)])
+        if attributes.get("t") == "str":  # a formula whose result is the empty text
+            continue
+        cell = _CELL_REF.fullmatch(attributes.get("r", ""))
+        if cell:
+            marks.uncomputed.append((int(cell.group(2)), column_index(cell.group(1))))
 
 
 def _head(stream: IO[bytes]) -> tuple[bytes, bytes, _Patterns]:
