@@ -145,3 +145,13 @@ def test_property_the_reported_columns_are_exactly_the_bad_cells(users, customer
     columns = [e["column"] for e in result.errors]
     assert columns == [h for h in MANAGEMENT_HEADERS if h in bad]  # each once, in the sheet's column order
     assert result.counts["error" if bad else "create"] == 1
+
+
+def test_an_unreadable_source_leaves_the_requester_unjudged(users, sheet, run_sheet):
+    """An internal source needs no customer: with the source unreadable, a requester that is no customer is
+    not reported as one (only the source is)."""
+    row = _management(需求来源="飞鸽传书", 提出方信息="销售部", 负责人="查无此人")
+    result = run_sheet(users["product_manager"], sheet([MANAGEMENT_HEADERS, row]))
+    assert [e[1] for e in errors_of(result)] == ["需求来源", "负责人"]
+    fixed = run_sheet(users["product_manager"], sheet([MANAGEMENT_HEADERS, _management(提出方信息="销售部")]))
+    assert [e[1] for e in errors_of(fixed)] == ["提出方信息"]  # a customer source names a customer

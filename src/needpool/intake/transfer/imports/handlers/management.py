@@ -70,7 +70,7 @@ class ManagementRows(RequirementRows):
         )
         return None
 
-    def read_requester(self, channel: str | None) -> _Requester:
+    def read_requester(self, channel: str | None, *, unknown_channel: bool = False) -> _Requester:
         """Who the 提出方信息 cell names, checked without writing (unknown or ambiguous customers, a contact
         name too long are noted as errors); ``write_requester`` creates what is missing."""
         text = self.text("requester", max_length=300) or ""
@@ -92,7 +92,7 @@ class ManagementRows(RequirementRows):
         if channel == Channel.INTERNAL:
             self.outcome.warnings.append(_("提出方“%(text)s”为内部部门，需求不关联客户。") % {"text": text})
             return _Requester()
-        if channel is None and self.filled("channel"):
+        if unknown_channel:
             return _Requester()  # the source is unreadable (noted): whether a customer is meant is not known
         found_customer, missing = self.lookup_customer("requester", name)
         if contact_name:
@@ -143,7 +143,9 @@ class ManagementRows(RequirementRows):
 
         code = self.code()
         description = self.text("description") or ""
+        noted = len(self.outcome.errors)
         channel = self.channel() if self.present("channel") else None
+        unknown_channel = len(self.outcome.errors) > noted
         values = self.read_common()
         priority = self.choice("priority", self.lookups.priorities, Priority) if self.present("priority") else None
         owner = self.user("owner") if self.present("owner") else None
@@ -157,7 +159,7 @@ class ManagementRows(RequirementRows):
         if requirement is None and known:
             if not description:
                 self.error("description", _("新需求必须填写需求描述。"))
-            requester = self.read_requester(channel)
+            requester = self.read_requester(channel, unknown_channel=unknown_channel)
         if self.outcome.errors:
             if known:
                 has_customer = requester.customer is not None or bool(requester.missing)
