@@ -400,7 +400,7 @@ def test_the_preview_names_the_sheet_and_another_can_be_previewed_instead(
 ):
     client.login(username="sales", password=PASSWORD)
     with capture_jobs(execute=True), open(_three_sheets(tmp_path), "rb") as stream:
-        response = client.post("/intake/import/", {"file": stream, "layout": ""})
+        response = client.post("/intake/import/", {"file": stream, "layout": "intake"})
     first = BackgroundJob.objects.get()
     assert first.params["sheet"] == ""
     assert first.params["result"]["sheet"] == "需求"
@@ -416,6 +416,7 @@ def test_the_preview_names_the_sheet_and_another_can_be_previewed_instead(
     second = BackgroundJob.objects.exclude(pk=first.pk).get()
     assert response["Location"] == f"/intake/import/jobs/{second.pk}/"
     assert second.params["sheet"] == "客户"
+    assert second.params["layout"] == ""  # the layout chosen for the first sheet is found again on this one
     assert second.params["result"]["sheet"] == "客户"
     assert second.params["result"]["layout"] == "relationship"
     page = client.get(response["Location"]).content.decode()

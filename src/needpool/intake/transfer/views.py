@@ -142,10 +142,10 @@ def import_job_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请选择这份文件中能识别表头的工作表。"))
         return redirect("intake:import_job", pk=preview.pk)
+    # Another sheet is another table: its layout is found again and its values are mapped afresh.
+    changes = {"sheet": form.cleaned_data["sheet"], "layout": "", "mapping": {}, "mapping_confirmed": False}
     try:
-        job = import_revise(
-            actor=acting_user(request.user), preview=preview, changes={"sheet": form.cleaned_data["sheet"]}
-        )
+        job = import_revise(actor=acting_user(request.user), preview=preview, changes=changes)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("intake:import_job", pk=preview.pk)
