@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from needpool.core.models import AuditEntry
+
+# The background job (an import) whose run writes the audit rows of this context, or None.
+_job: ContextVar[int | None] = ContextVar("audit_job", default=None)
+
+
+@contextmanager
+def audit_job(job_id: int | None) -> Iterator[None]:
+    """Mark every audit row written inside as part of the background job ``job_id`` (``AuditEntry.job``)."""
+    token = _job.set(job_id)
+    try:
+        yield
+    finally:
+        _job.reset(token)
 
 
 def _plain(value: Any) -> Any:
@@ -42,6 +57,7 @@ def audit_record(*, actor: Any, obj: models.Model, action: str, changes: dict[st
         action=action,
         changes=_plain_changes(changes),
         actor=actor if getattr(actor, "pk", None) else None,
+        job_id=_job.get(),
     )
 
 
@@ -70,6 +86,7 @@ def audit_record_many(
             action=action,
             changes=_plain_changes(changes_for(obj) if changes_for is not None else changes),
             actor=actor,
+            job_id=_job.get(),
         )
         for obj in objs
     ]

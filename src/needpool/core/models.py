@@ -90,6 +90,15 @@ class AuditEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("操作人")
     )
     at = models.DateTimeField(_("时间"), auto_now_add=True)
+    # The import (a background job) this change was part of: its changes can be found, and undone, together.
+    job = models.ForeignKey(
+        "core.BackgroundJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("所属导入"),
+    )
 
     class Meta:
         verbose_name = _("审计记录")

@@ -36,6 +36,7 @@ from needpool.core.permissions import user_can
 from needpool.core.text import human_join
 from needpool.intake.transfer.imports import progress
 from needpool.intake.transfer.imports.handlers import HANDLERS, CellError, ImportOptions, Lookups, RowFailed, RowOutcome
+from needpool.intake.transfer.imports.journal import recorded_run
 from needpool.intake.transfer.imports.layouts import LAYOUTS
 from needpool.intake.transfer.imports.reading import (
     SPREADSHEET_EXTENSIONS,
@@ -398,6 +399,8 @@ def _execute(job: BackgroundJob) -> BackgroundJob:
                 raise PermissionDenied(_("发起导入的用户已不存在。"))
             actor = job.created_by
 
+            # What an import changes is noted, so that an admin can undo it (``undo``).
+            @recorded_run(job_id=job.pk, params=params, failed=lambda r: bool(r.error_total), active=not dry_run)
             def work(hooks: Hooks | None) -> ImportResult:
                 return run_import(
                     actor=actor,

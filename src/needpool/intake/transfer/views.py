@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from needpool.accounts.models import acting_user
 from needpool.core.jobs import RETRYABLE
 from needpool.core.models import BackgroundJob
-from needpool.core.permissions import can_retry_job
+from needpool.core.permissions import can_retry_job, visible_jobs
 from needpool.core.selectors import job_retry_of
 from needpool.core.views import add_service_errors, error_text, is_htmx
 from needpool.customers.filters import CustomerFilter
@@ -29,6 +29,7 @@ from needpool.intake.transfer.permissions import can_import
 from needpool.intake.transfer.selectors import import_job_get, import_jobs
 from needpool.intake.transfer.selectors import import_job_progress as job_progress
 from needpool.intake.transfer.services import IMPORT_PREVIEW, import_confirm, import_revise, import_start
+from needpool.intake.transfer.undo import can_undo_import, import_undo, may_undo
 from needpool.requirements.filters import RequirementFilter
 from needpool.requirements.models import Requirement
 
@@ -103,6 +104,7 @@ def _job_context(job: BackgroundJob, user: Any) -> dict[str, Any]:
         ),
         "run_job": job.params.get("run_job"),
         "may_retry": job.status in RETRYABLE and can_retry_job(user, job),
+        "may_undo": may_undo(user, job),
         "retry": job_retry_of(user=user, job=job),
     }
 
@@ -149,6 +151,23 @@ def import_job_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("intake:import_job", pk=preview.pk)
+    return redirect("intake:import_job", pk=job.pk)
+
+
+@require_POST
+def import_job_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """An admin undoes a finished import (the page asks to confirm first)."""
+    if not can_undo_import(request.user):
+        raise PermissionDenied(_("只有管理员可以撤销导入。"))
+    job = visible_jobs(request.user).filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    try:
+        counts = import_undo(actor=acting_user(request.user), job=job)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("已撤销本次导入：删除 %(deleted)s 条记录，恢复 %(restored)s 条记录。") % counts)
     return redirect("intake:import_job", pk=job.pk)
 
 
