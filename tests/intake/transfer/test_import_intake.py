@@ -58,7 +58,10 @@ def test_reimport_updates_instead_of_duplicating(users, customer, sheet, run_she
     assert again.counts == {"create": 0, "update": 0, "unchanged": 1, "error": 0}
     rows[1][6] = "2024年Q3"
     rows[1][4] = "体验需求"  # the management sheet's wording of 体验 is understood too
-    changed = run_sheet(users["sales"], sheet(rows))
+    kept = run_sheet(users["sales"], sheet(rows))  # filled fields are kept unless the column is overwritten
+    assert kept.counts["unchanged"] == 1 and [d["applied"] for d in kept.rows[0]["diffs"]] == [False, False]
+    overwrite = {"type": "overwrite", "expected_date": "overwrite"}
+    changed = run_sheet(users["sales"], sheet(rows), update_policy=overwrite)
     assert changed.counts["update"] == 1
     assert changed.rows[0]["changes"] == ["需求类型", "期望时间"]
     assert Requirement.objects.count() == 1
@@ -196,7 +199,7 @@ def test_a_code_twice_in_one_sheet_creates_then_updates(users, customer, sheet, 
         ["DEM7", "A科技公司", "", "", "功能", "第一次写的描述", "", "", ""],
         ["DEM7", "A科技公司", "", "", "功能", "第二次改过的描述", "", "", ""],
     ]
-    result = run_sheet(users["sales"], sheet(rows))
+    result = run_sheet(users["sales"], sheet(rows), update_policy={"description": "overwrite"})
     assert [r["action"] for r in result.rows] == ["create", "update"], result.errors
     assert Requirement.objects.get(code="DEM7").description == "第二次改过的描述"
 

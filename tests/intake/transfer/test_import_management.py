@@ -85,7 +85,12 @@ def test_priority_edit_on_an_analysed_requirement_is_refused_by_the_service(user
 
     analysis_update(actor=users["product_manager"], requirement=requirement, urgency_score=5, importance_score=5)
     row = _row(需求编号=requirement.code, 优先级="P3")
-    result = run_sheet(users["product_manager"], sheet([MANAGEMENT_HEADERS, row]), apply_status=False)
+    result = run_sheet(
+        users["product_manager"],
+        sheet([MANAGEMENT_HEADERS, row]),
+        apply_status=False,
+        update_policy={"priority": "overwrite"},
+    )
     assert errors_of(result)[0][:2] == (2, "优先级")
     assert "分析" in result.errors[0]["message"]
 

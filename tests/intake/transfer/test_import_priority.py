@@ -52,7 +52,12 @@ def test_changed_priority_is_an_override_that_needs_a_reason(users, requirement,
         "大客户续约",
     )
     # New scores with the old priority still in the sheet: the computed priority moves, no override is asked for.
-    moved = run_sheet(users["product_manager"], sheet([headers, [requirement.code, "", 5, 5, "P1", "大客户续约"]]))
+    scores = {"urgency_score": "overwrite", "importance_score": "overwrite"}  # the scores are filled already
+    moved = run_sheet(
+        users["product_manager"],
+        sheet([headers, [requirement.code, "", 5, 5, "P1", "大客户续约"]]),
+        update_policy=scores,
+    )
     assert moved.error_total == 0, moved.errors
     analysis.refresh_from_db()
     assert analysis.computed_priority == "P0" and analysis.override_priority == "P1"

@@ -94,7 +94,7 @@ def test_reimport_is_unchanged_and_a_new_contact_time_adds_an_interaction(users,
     later[1][6] = "2024-04-02 14:00"
     later[1][8] = "演示实时监控原型"
     later[1][12] = "已解决"
-    result = run_sheet(users["sales"], sheet(later))
+    result = run_sheet(users["sales"], sheet(later), update_policy={"follow_status": "overwrite"})
     assert result.counts["update"] == 1
     assert result.rows[0]["changes"] == ["当前状态", "最近接触时间"]
     assert Interaction.objects.filter(customer__code="C2024001").count() == 2

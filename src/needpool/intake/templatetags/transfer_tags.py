@@ -23,3 +23,11 @@ def requirement_export_layouts() -> list[tuple[str, str]]:
     from needpool.intake.transfer.imports.layouts import LAYOUTS
 
     return [(key, str(LAYOUTS[key].name)) for key in REQUIREMENT_LAYOUTS]
+
+
+@register.simple_tag
+def update_policy_columns(job: Any) -> list[dict[str, Any]]:
+    """The preview's columns that differ from existing records, with the update policy to choose for each."""
+    from needpool.intake.transfer.policy_views import policy_columns
+
+    return policy_columns(job)

@@ -283,3 +283,82 @@ def pick_one(found: set[Any], raw: Any, *, unknown: Callable[[], str], ambiguous
     if len(found) > 1:
         raise CellProblem(ambiguous())
     return next(iter(found))
+
+
+# ---------------------------------------------------------------- customer names and shortened texts
+
+# Trailing words that say what kind of company it is, not which one (longest first; Latin ones as words).
+COMPANY_SUFFIXES: tuple[tuple[str, ...], ...] = (
+    tuple("有限责任公司"),
+    tuple("股份有限公司"),
+    tuple("有限公司"),
+    tuple("公司"),
+    tuple("集团"),
+    ("co", "ltd"),
+    ("co", "limited"),
+    ("coltd",),
+    ("ltd",),
+    ("limited",),
+    ("inc",),
+)
+_COMPANY_TOKENS = re.compile(r"[a-z0-9]+|[^\W_]")
+
+
+def _fold(text: str) -> str:
+    """Width and case folded (NFKC, casefold, NFKC: the caseless match of Unicode)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _company_pass(name: str) -> str:
+    tokens = _COMPANY_TOKENS.findall(_fold(name))
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in COMPANY_SUFFIXES:
+            if len(tokens) > len(suffix) and tuple(tokens[-len(suffix) :]) == suffix:
+                tokens = tokens[: -len(suffix)]
+                stripped = True
+                break
+    return "".join(tokens) or "".join(_fold(name).split())  # a name of punctuation only keeps it
+
+
+def company_key(name: str) -> str:
+    """What two spellings of one customer's name have in common, for matching a sheet's name to a customer.
+
+    Full-width and half-width folded, case folded, spaces and punctuation dropped, and the trailing words
+    that only say what kind of company it is (有限责任公司, 股份有限公司, 有限公司, 公司, 集团, Co., Ltd.,
+    Ltd, Limited, Inc) stripped, repeatedly: "A科技公司", "Ａ科技有限公司" and "A 科技公司" all give "a科技".
+    A Latin suffix counts only as a word of its own ("Zinc" keeps its "inc"). A name that is nothing but
+    such words ("公司"), or only of punctuation, keeps them: the key of a non-blank name is never blank.
+    Idempotent.
+    """
+    key = _company_pass(name)
+    for _round in range(10):
+        again = _company_pass(key)
+        if again == key:
+            break
+        key = again
+    return key
+
+
+_ELLIPSIS = re.compile(r"(?:…+|\.{2,}|。{2,}|等)+$")
+
+
+def _text_key(text: str) -> str:
+    """The words of a text: width and case folded, without spaces and punctuation, a trailing … or 等 dropped."""
+    folded = _ELLIPSIS.sub("", _fold(text).strip())
+    return "".join(ch for ch in folded if not (ch.isspace() or unicodedata.category(ch)[0] in "PSZ"))
+
+
+def is_shortened(new: str, old: str) -> bool:
+    """Whether ``new`` is a shortened form of ``old``: a text that must not replace it.
+
+    The rule: compare the words of both texts (width and case folded, spaces and punctuation ignored, a
+    trailing "…", "..." or "等" dropped); ``new`` is a shortened form of ``old`` when its words are fewer
+    and appear, contiguous and in order, within ``old``'s. "批量订单折扣功能" shortens "希望增加批量订单
+    折扣功能,支持按客户等级设置不同折扣规则"; so do "希望增加批量订单…" (a cut-off copy) and "". A text that
+    says something ``old`` does not ("批量订单折扣功能（新）", or one that leaves words out of the middle)
+    is an edit, not a shortening.
+    """
+    short, full = _text_key(new), _text_key(old)
+    return len(short) < len(full) and short in full

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from needpool.accounts.models import User
@@ -15,14 +15,23 @@ from needpool.core.text import human_join
 from needpool.customers.models import Contact, Customer
 from needpool.customers.permissions import visible_customers
 from needpool.intake.transfer.imports.handlers.lookups import Lookups
-from needpool.intake.transfer.imports.handlers.outcomes import CellError, ImportOptions, RowFailed, RowOutcome
+from needpool.intake.transfer.imports.handlers.outcomes import (
+    OVERWRITE,
+    SKIP,
+    CellError,
+    ImportOptions,
+    RowFailed,
+    RowOutcome,
+)
 from needpool.intake.transfer.imports.layouts import Layout
 from needpool.intake.transfer.imports.reading import Header
 from needpool.intake.transfer.imports.values import (
     CellProblem,
     Lookup,
+    company_key,
     display,
     is_blank,
+    is_shortened,
     local_moment,
     normalize,
     parse_date_ex,
@@ -36,6 +45,13 @@ from needpool.requirements.models import ClassOption, Feedback, Requirement
 from needpool.requirements.permissions import visible_requirements
 
 CONTACT_NAME_MAX = 60  # Contact.name
+
+
+def _empty(value: Any) -> bool:
+    """A record's field with nothing in it (None, "", no tags; a contact without phone and mail)."""
+    if isinstance(value, list | tuple):
+        return all(_empty(v) for v in value)
+    return value is None or value == ""
 
 
 class RowHandler:
@@ -261,6 +277,59 @@ class RowHandler:
             return True
         return False
 
+    def decide(
+        self,
+        key: str,
+        new: Any,
+        current: Any,
+        *,
+        new_shown: str | None = None,
+        old_shown: str | None = None,
+        text: bool = False,
+        policy: str = "",
+    ) -> bool:
+        """Whether the sheet's ``new`` value of column ``key`` replaces the record's ``current`` one.
+
+        The column's update policy decides (``ImportOptions.update_policy``; ``policy`` is the default for a
+        column nobody chose for): "fill" (the default) fills an empty field and keeps a filled one,
+        "overwrite" replaces it, "skip" leaves it alone. A text (``text``) never replaces a longer text it
+        is a shortened form of (``is_shortened``), whatever the policy. Every difference is noted in
+        ``outcome.diffs`` with what was done and why; an applied one also in ``outcome.changes``.
+        """
+        if not self.present(key) or new == current:
+            return False
+        chosen = self.options.policy(key, policy) if policy else self.options.policy(key)
+        shortened = text and isinstance(new, str) and isinstance(current, str) and is_shortened(new, current)
+        if chosen == SKIP:
+            applied, reason = False, _("按所选方式跳过此列。")
+        elif _empty(current):
+            applied, reason = True, _("原为空，已填入。")
+        elif shortened:
+            applied, reason = False, _("表中内容是现有内容的缩写：较短的内容不会替换较长的内容。")
+            if chosen == OVERWRITE:
+                self.outcome.warnings.append(
+                    _("“%(column)s”未覆盖：表中“%(sheet)s”是现有内容的缩写。")
+                    % {"column": self.title(key), "sheet": display(new)}
+                )
+        elif chosen == OVERWRITE:
+            applied, reason = True, _("按所选方式覆盖原值。")
+        else:
+            applied, reason = False, _("已有值：只填空值时保留原值。")
+        self.outcome.diffs.append(
+            {
+                "column": self.title(key),
+                "key": key,
+                "old": display(current) if old_shown is None else old_shown,
+                "new": display(new) if new_shown is None else new_shown,
+                "applied": applied,
+                "reason": reason,
+                "policy": chosen,
+            }
+        )
+        if applied:
+            self.outcome.changes.append(self.title(key))
+        return applied
+
     def warn_if_different(self, key: str, shown: str, message: str, *, also: Iterable[str] = ()) -> None:
         if not self.present(key):
             return
@@ -274,17 +343,59 @@ class RowHandler:
     # -- records
 
     def find_customers(self, text: str) -> list[Customer]:
-        if text in self._customers:
-            return [self._customers[text]]
         token = text.split()[0] if text.split() else text
         codes = {token, token.upper()}
-        # One query for both readings; a code ("C2024001" or "C2024001 A科技公司") wins over a name.
-        candidates = list(visible_customers(self.actor).filter(Q(code__in=codes) | Q(name=text)).order_by("id")[:3])
-        found = [c for c in candidates if c.code in codes] or [c for c in candidates if c.name == text][:2]
+        if text in self._customers:
+            found = [self._customers[text]]
+        else:
+            # A code ("C2024001" or "C2024001 A科技公司") wins over a name; a name matches by its company_key.
+            found = list(visible_customers(self.actor).filter(code__in=codes).order_by("id")[:2])
+            found = found or self.match_name(text)
         if len(found) == 1 and self.cache_customers:
             # Found by a query, so it exists in the transaction for good (not created by a row rolled back later).
             self._customers[text] = found[0]
+        if len(found) == 1 and found[0].code not in codes:
+            self.note_spelling(text, found[0])
         return found
+
+    # The company_key of every visible customer's name → their ids, read once per run (see customer_names).
+    _customer_names: dict[str, set[int]] | None = None
+
+    def customer_names(self) -> dict[str, set[int]]:
+        """Visible customers by the company_key of their name: one query per run instead of one per row;
+        customers a row creates or renames are added (``remember_customer``)."""
+        if self._customer_names is None:
+            names: dict[str, set[int]] = {}
+            for pk, name in visible_customers(self.actor).values_list("pk", "name").iterator(chunk_size=5000):
+                names.setdefault(company_key(name), set()).add(pk)
+            self._customer_names = names
+        return self._customer_names
+
+    def remember_customer(self, customer: Customer) -> None:
+        if self._customer_names is not None:
+            self._customer_names.setdefault(company_key(customer.name), set()).add(customer.pk)
+
+    def match_name(self, text: str) -> list[Customer]:
+        """The visible customers ``text`` names, however it is spelled (``company_key``): one, or two or more
+        when it is ambiguous. A customer written exactly as ``text`` (width and spaces aside) wins over the
+        other spellings."""
+        key = company_key(text)
+        ids = self.customer_names().get(key)
+        if not key or not ids:
+            return []
+        # A row rolled back takes the customer it created with it, a renamed one keeps its old key: re-check.
+        candidates = visible_customers(self.actor).filter(pk__in=ids).order_by("id")
+        found = [c for c in candidates if company_key(c.name) == key]
+        exact = [c for c in found if normalize(c.name) == normalize(text)]
+        return exact if len(exact) == 1 else found
+
+    def note_spelling(self, text: str, customer: Customer) -> None:
+        """A customer matched by a different spelling of its name is named in a warning."""
+        if normalize(text) != normalize(customer.name):
+            self.outcome.warnings.append(
+                _("“%(text)s”按名称匹配到已有客户“%(name)s”（%(code)s）。")
+                % {"text": text, "name": customer.name, "code": customer.code}
+            )
 
     def lookup_customer(self, key: str, text: str) -> tuple[Customer | None, str]:
         """(the customer ``text`` names, or "" ; the name to create when it is missing and creating is allowed).
@@ -308,6 +419,7 @@ class RowHandler:
         from needpool.customers.services import customer_create
 
         created: Customer = self.call(customer_create, {"name": key}, name=name)
+        self.remember_customer(created)
         self.outcome.warnings.append(
             _("新建客户“%(name)s”（%(code)s）。") % {"name": created.name, "code": created.code}
         )

@@ -15,7 +15,7 @@ from needpool.intake.transfer.imports.handlers.common import (
     title_from,
     user_label,
 )
-from needpool.intake.transfer.imports.handlers.outcomes import RowFailed
+from needpool.intake.transfer.imports.handlers.outcomes import OVERWRITE, SKIP, RowFailed
 from needpool.intake.transfer.imports.handlers.requirement import (
     RequirementRows,
     first_feedback,
@@ -118,13 +118,30 @@ class ManagementRows(RequirementRows):
             return None
         return objects[next(iter(found))]
 
+    def status_policy(self) -> str:
+        """How 当前状态 updates an existing requirement: the policy chosen for the column, else the upload's
+        choice (apply_status: overwrite, otherwise skip). A status is never empty, so "fill" keeps it."""
+        return self.options.policy("status", OVERWRITE if self.options.apply_status else SKIP)
+
     def transition(self, requirement: Requirement, target: WorkflowStatus | None) -> None:
         if target is None or target.pk == requirement.status_id:
             return
-        if not self.options.apply_status:
-            self.outcome.warnings.append(
-                _("“%(column)s”与现有状态不同：已选择不通过导入修改状态。") % {"column": self.title("status")}
+        if self.outcome.action == "create":
+            moves = self.options.apply_status
+        else:
+            moves = self.decide(
+                "status",
+                target.pk,
+                requirement.status_id,
+                new_shown=str(target),
+                old_shown=str(requirement.status),
+                policy=self.status_policy(),
             )
+        if not moves:
+            if not self.options.apply_status and "status" not in self.options.update_policy:
+                self.outcome.warnings.append(
+                    _("“%(column)s”与现有状态不同：已选择不通过导入修改状态。") % {"column": self.title("status")}
+                )
             return
         from needpool.requirements.services import requirement_transition
 
@@ -135,8 +152,6 @@ class ManagementRows(RequirementRows):
         except RowFailed:
             self.outcome.errors[-1].message += " " + _("（若只想导入其他列，可在上传时选择不修改状态。）")
             raise
-        if self.outcome.action != "create":
-            self.outcome.changes.append(self.title("status"))
 
     def handle(self) -> None:
         from needpool.requirements.services import active_workflow, requirement_create
@@ -188,10 +203,16 @@ class ManagementRows(RequirementRows):
         self.outcome.code = requirement.code
         self.warn_source(requirement, ("channel", "requester"), submitted_at)
         changes = {**self.description_change(requirement, description), **self.option_changes(requirement, values)}
-        if self.present("priority") and self.compare("priority", priority or "", requirement.priority):
+        if self.present("priority") and self.decide("priority", priority or "", requirement.priority):
             changes["priority"] = priority or ""
         # A blank owner keeps the current one (a new requirement gets the importing user, as on the form).
-        if owner is not None and self.compare("owner", owner.pk, requirement.owner_id):
+        if owner is not None and self.decide(
+            "owner",
+            owner.pk,
+            requirement.owner_id,
+            new_shown=user_label(owner),
+            old_shown=user_label(requirement.owner),
+        ):
             changes["owner"] = owner
         requirement = self.update_requirement(requirement, changes)
         self.transition(requirement, target)
@@ -213,7 +234,9 @@ class ManagementRows(RequirementRows):
         from needpool.requirements.models import WorkflowTransition
         from needpool.requirements.services import active_workflow, initial_status
 
-        if target is None or not self.options.apply_status:
+        if target is None or not (
+            self.options.apply_status if requirement is None else self.status_policy() == OVERWRITE
+        ):
             return
         source = requirement.status if requirement is not None else initial_status(active_workflow())
         if target.pk == source.pk:

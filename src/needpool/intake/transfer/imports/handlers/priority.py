@@ -73,7 +73,7 @@ class PriorityRows(RequirementRows):
             self.update_requirement(requirement, changes)
             analysis_changes = {}
             for key, value in {**scores, **insights}.items():
-                if self.compare(key, value, current[key]):
+                if self.decide(key, value, current[key], text=key in INSIGHT_COLUMNS):
                     analysis_changes[key] = value
         assert requirement is not None
         self.outcome.code = requirement.code

@@ -125,7 +125,7 @@ class RelationshipRows(RowHandler):
         talk = self._read_interaction()
         # Every cell of the row is read and checked before it stops (all its errors are reported at once);
         # what only a write can tell comes from the services afterwards.
-        customer, known = self._find_customer(code)
+        customer, known = self._find_customer(code, data.get("name") or "")
         if customer is None and known and not self.filled("name"):
             self.error("name", _("新客户必须填写客户名称。"))
         if not contact_name and (title or (info and any(info))):
@@ -141,11 +141,18 @@ class RelationshipRows(RowHandler):
         if talk is not None:
             self._interaction(customer, contact, talk)
 
-    def _find_customer(self, code: str) -> tuple[Customer | None, bool]:
+    def _find_customer(self, code: str, name: str = "") -> tuple[Customer | None, bool]:
         """(the customer the row's code names, or None; whether that is known: a code in use elsewhere is an
-        error)."""
+        error). A row without a code names an existing customer by its name, however it is spelled
+        (``company_key``); a name two customers share is an error (the code tells them apart)."""
         if not code:
-            return None, True
+            found = self.match_name(name) if name else []
+            if len(found) > 1:
+                self.error("name", _("有多个客户名为“%(name)s”，请改填客户编号。") % {"name": name})
+                return None, False
+            if found:
+                self.note_spelling(name, found[0])
+            return (found[0] if found else None), True
         customer = visible_customers(self.actor).filter(code__in={code, code.upper()}).first()
         if customer is None and Customer.all_objects.filter(code__in={code, code.upper()}).exists():
             self.error("code", _("客户编号“%(code)s”已被使用，或您无权修改该客户。") % {"code": code})
@@ -158,22 +165,42 @@ class RelationshipRows(RowHandler):
         if customer is None:
             if not code and Customer.objects.filter(name=data["name"]).exists():
                 self.outcome.warnings.append(_("已有同名客户；未填客户编号，将新建一个客户。"))
+            elif code and (alike := self.match_name(data["name"])):
+                self.outcome.warnings.append(
+                    _("已有名称相同的客户“%(name)s”（%(code)s）；表中的客户编号不同，将新建一个客户。")
+                    % {"name": alike[0].name, "code": alike[0].code}
+                )
             fields = {k: v for k, v in data.items() if v not in (None, "")}
             made: Customer = self.call(customer_create, self.customer_fields, code=code, **fields)
+            self.remember_customer(made)
             self.outcome.action, self.outcome.code = "create", made.code
             return made
         self.outcome.code = customer.code
+        # Each column updates the customer by its update policy (RowHandler.decide).
         changes: dict[str, Any] = {}
         for key in ("name", "industry", "notes"):
-            if key in data and self.compare(key, data[key], clean(getattr(customer, key))):
+            if key in data and self.decide(key, data[key], clean(getattr(customer, key)), text=True):
                 changes[key] = data[key]
-        if data.get("follow_status") and self.compare("follow_status", data["follow_status"], customer.follow_status):
+        if data.get("follow_status") and self.decide(
+            "follow_status",
+            data["follow_status"],
+            customer.follow_status,
+            new_shown=str(FollowStatus(data["follow_status"]).label),
+            old_shown=customer.get_follow_status_display(),
+        ):
             changes["follow_status"] = data["follow_status"]
         # A blank owner keeps the current one (a new customer gets the importing user, as on the form).
-        if data.get("owner") and self.compare("owner", data["owner"].pk, customer.owner_id):
+        if data.get("owner") and self.decide(
+            "owner",
+            data["owner"].pk,
+            customer.owner_id,
+            new_shown=user_label(data["owner"]),
+            old_shown=user_label(customer.owner),
+        ):
             changes["owner"] = data["owner"]
         if changes:
             customer = self.call(customer_update, self.customer_fields, customer=customer, **changes)
+            self.remember_customer(customer)
         return customer
 
     def _contact(
@@ -199,9 +226,15 @@ class RelationshipRows(RowHandler):
                 self.outcome.changes.append(self.title("contact"))
             return contact
         changes: dict[str, Any] = {}
-        if title is not None and self.compare("title", title, clean(existing.title)):
+        if title is not None and self.decide("title", title, clean(existing.title), text=True):
             changes["title"] = title
-        if info is not None and self.compare("contact_info", info, (existing.phone, existing.email)):
+        if info is not None and self.decide(
+            "contact_info",
+            info,
+            (existing.phone, existing.email),
+            new_shown=ASKS_JOIN.join(part for part in info if part),
+            old_shown=contact_details(existing),
+        ):
             changes["phone"], changes["email"] = info
         if changes:
             existing = self.call(contact_update, self.contact_fields, contact=existing, **changes)

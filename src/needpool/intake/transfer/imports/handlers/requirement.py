@@ -79,21 +79,37 @@ class RequirementRows(RowHandler):
 
     def description_change(self, requirement: Requirement, description: str | None) -> dict[str, Any]:
         # A blank description keeps the record's; the title is never rewritten from the sheet on update.
-        if description and self.compare("description", description, requirement_description(requirement)):
+        if description and self.decide("description", description, requirement_description(requirement), text=True):
             return {"description": description}
         return {}
 
     def option_changes(self, requirement: Requirement, values: dict[str, Any]) -> dict[str, Any]:
+        """What the sheet changes of a requirement's classification, by each column's update policy."""
         changes: dict[str, Any] = {}
         for key in ("type", "urgency"):
-            if key in values and self.compare(key, getattr(values[key], "pk", None), getattr(requirement, f"{key}_id")):
-                changes[key] = values[key]
+            if key in values:
+                current = getattr(requirement, key) if getattr(requirement, f"{key}_id") else None
+                if self.decide(
+                    key,
+                    getattr(values[key], "pk", None),
+                    getattr(current, "pk", None),
+                    new_shown=str(values[key] or ""),
+                    old_shown=str(current or ""),
+                ):
+                    changes[key] = values[key]
         if "tags" in values and values["tags"] is not None:
             new = sorted(t.pk for t in values["tags"])
-            if self.compare("tags", new, sorted(t.pk for t in requirement.tags.all())):
+            tags = requirement_tags(requirement)
+            if self.decide(
+                "tags",
+                new,
+                sorted(t.pk for t in tags),
+                new_shown="/".join(str(t) for t in values["tags"]),
+                old_shown="/".join(str(t) for t in tags),
+            ):
                 changes["tags"] = values["tags"]
         if "expected_date" in values:
-            if self.compare("expected_date", values["expected_date"], requirement.expected_date):
+            if self.decide("expected_date", values["expected_date"], requirement.expected_date):
                 changes["expected_date"] = values["expected_date"]
             elif getattr(self, "_past_date", "") in self.outcome.warnings:
                 self.outcome.warnings.remove(self._past_date)

@@ -1,0 +1,79 @@
+"""The preview's update policy: per column with differences, how an existing record is updated (fill its
+empty fields, overwrite them, or skip the column); choosing previews the same sheet again with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from needpool.accounts.models import acting_user
+from needpool.core.models import BackgroundJob
+from needpool.core.views import error_text
+from needpool.intake.transfer.imports.handlers.outcomes import FILL, OVERWRITE, SKIP, UPDATE_POLICIES
+from needpool.intake.transfer.selectors import import_job_get
+from needpool.intake.transfer.services import IMPORT_PREVIEW, import_revise
+
+POLICY_LABELS = {
+    FILL: gettext_lazy("只填空值"),
+    OVERWRITE: gettext_lazy("覆盖"),
+    SKIP: gettext_lazy("跳过"),
+}
+FIELD_PREFIX = "policy-"
+
+
+def policy_columns(job: BackgroundJob) -> list[dict[str, Any]]:
+    """The columns whose sheet values differ from existing records in the rows the preview keeps, in the
+    order of the sheet: key, header, the policy the preview ran with, how many differences and how many
+    were applied. Empty unless the preview can still be revised."""
+    result = job.params.get("result") or {}
+    if (
+        job.kind != IMPORT_PREVIEW
+        or job.status != BackgroundJob.Status.DONE
+        or job.params.get("run_job")
+        or job.params.get("revised_by")
+    ):
+        return []
+    found: dict[str, dict[str, Any]] = {}
+    for row in result.get("rows") or []:
+        for diff in row.get("diffs") or []:
+            column = found.setdefault(
+                diff["key"],
+                {"key": diff["key"], "column": diff["column"], "policy": diff.get("policy", FILL), "count": 0},
+            )
+            column["count"] += 1
+            column["applied"] = column.get("applied", 0) + bool(diff.get("applied"))
+    order = {c["column"]: n for n, c in enumerate(result.get("columns") or [])}
+    columns = sorted(found.values(), key=lambda c: order.get(c["key"], len(order)))
+    for column in columns:
+        column["field"] = FIELD_PREFIX + column["key"]
+        column["choices"] = [
+            {"value": value, "label": POLICY_LABELS[value], "selected": value == column["policy"]}
+            for value in UPDATE_POLICIES
+        ]
+    return columns
+
+
+@require_POST
+def import_job_policy(request: HttpRequest, pk: int) -> HttpResponse:
+    """Preview the sheet again with the update policy chosen per column (only its creator can: others'
+    previews are not found, and the service refuses anything but one's own preview)."""
+    preview = import_job_get(user=request.user, pk=pk)
+    chosen = dict((preview.params.get("options") or {}).get("update_policy") or {})
+    for column in policy_columns(preview):
+        value = request.POST.get(column["field"])
+        if value in UPDATE_POLICIES:
+            chosen[column["key"]] = value
+    try:
+        job = import_revise(
+            actor=acting_user(request.user), preview=preview, changes={"options": {"update_policy": chosen}}
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("intake:import_job", pk=preview.pk)
+    return redirect("intake:import_job", pk=job.pk)
