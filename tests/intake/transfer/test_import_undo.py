@@ -14,11 +14,11 @@ from django.db import connection
 from django.urls import reverse
 
 from needpool.core.models import AuditEntry, BackgroundJob
-from needpool.customers.models import Contact, Customer
+from needpool.customers.models import Contact, Customer, Interaction
 from needpool.intake.transfer.services import IMPORT_RUN, import_execute
 from needpool.intake.transfer.undo import import_undo
 from needpool.requirements.models import ClassOption, Feedback, Requirement
-from tests.intake.transfer.conftest import INTAKE_HEADERS
+from tests.intake.transfer.conftest import INTAKE_HEADERS, RELATIONSHIP_HEADERS, write_csv
 from tests.intake.transfer.test_import_switch import file_database  # noqa: F401 (a fixture)
 from tests.races import at_once
 
@@ -34,10 +34,12 @@ def mode(request: Any) -> str:
     return str(request.param)
 
 
-def _run(user: Any, rows: list[list[str]], settings: Any, name: str = "undo.csv", **options: Any) -> BackgroundJob:
+def _run(
+    user: Any, rows: list[list[str]], settings: Any, name: str = "undo.csv", headers: Any = None, **options: Any
+) -> BackgroundJob:
     stored = settings.MEDIA_ROOT / "imports" / name
     stored.parent.mkdir(parents=True, exist_ok=True)
-    stored.write_text("\n".join(",".join(r) for r in [INTAKE_HEADERS, *rows]), encoding="utf-8")
+    write_csv(stored, [headers or INTAKE_HEADERS, *rows])
     job = BackgroundJob.objects.create(
         kind=IMPORT_RUN,
         created_by=user,
@@ -120,6 +122,40 @@ def test_an_update_import_undone_restores_the_values_it_changed(users, requireme
     assert after.version > imported.version  # a form opened on the imported values cannot save over the undo
     restored = _entries(Requirement, [requirement.pk]).filter(changes__has_key="undo_import").get()
     assert restored.actor == admin and restored.changes["description"][0] == "导入改写的描述"
+
+
+def test_contacts_interactions_and_feedback_an_import_added_to_a_customer_are_undone(users, settings, mode):
+    from tests.intake.transfer.test_import_relationship import SEED
+
+    admin = users["admin"]
+    first = _run(admin, SEED[1:], settings, "seed.csv", RELATIONSHIP_HEADERS)
+    customer = Customer.objects.get(code="C2024001")
+    kept = {
+        "contacts": set(Contact.all_objects.values_list("pk", flat=True)),
+        "interactions": set(Interaction.objects.values_list("pk", flat=True)),
+        "feedback": set(Feedback.all_objects.values_list("pk", flat=True)),
+    }
+    later = [row[:] for row in SEED[1:2]]
+    later[0][3] = "赵*"  # a new contact
+    later[0][6] = "2024-04-02 14:00"  # a new interaction, its needs new feedback
+    later[0][8] = "演示实时监控原型"
+    later[0][12] = "已解决"
+    second = _run(
+        admin, later, settings, "later.csv", RELATIONSHIP_HEADERS, update_policy={"follow_status": "overwrite"}
+    )
+    customer.refresh_from_db()
+    assert customer.follow_status == "resolved" and Interaction.objects.filter(customer=customer).count() == 2
+
+    # the first import cannot be undone any more: the second changed its customer since
+    with pytest.raises(ValidationError, match=r"C2024001|A科技公司"):
+        import_undo(actor=admin, job=first)
+    import_undo(actor=admin, job=second)
+
+    customer.refresh_from_db()
+    assert customer.follow_status != "resolved"
+    assert set(Contact.all_objects.values_list("pk", flat=True)) == kept["contacts"]
+    assert set(Interaction.objects.values_list("pk", flat=True)) == kept["interactions"]
+    assert set(Feedback.all_objects.values_list("pk", flat=True)) == kept["feedback"]
 
 
 def test_a_later_edit_of_an_imported_requirement_blocks_the_undo_and_is_named(users, customer, settings, mode):
