@@ -14,6 +14,7 @@ keep in the database, and read back after the switch from the job's params. Rows
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -121,7 +122,7 @@ class Journal:
             "before": {label: {str(pk): row for pk, row in rows.items()} for label, rows in self.before.items()},
             "lists": {label: {str(pk): names for pk, names in rows.items()} for label, rows in self.lists.items()},
         }
-        loaded: dict[str, Any] = json.loads(json.dumps(plain, cls=DjangoJSONEncoder))
+        loaded: dict[str, Any] = json.loads(json.dumps(plain, cls=_Exact))
         return loaded
 
     @classmethod
@@ -151,6 +152,15 @@ class Journal:
             for label, rows in source.items():
                 found.setdefault(label, set()).update(rows)
         return found
+
+
+class _Exact(DjangoJSONEncoder):
+    """Times to the microsecond (Django's encoder keeps milliseconds): a restored value is the value it was."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.datetime | dt.time):
+            return o.isoformat()
+        return super().default(o)
 
 
 _current: ContextVar[Journal | None] = ContextVar("import_journal", default=None)
