@@ -365,5 +365,6 @@ def test_an_import_records_the_rule_version_through_the_same_services(users, cus
     assert Requirement.objects.get(code="DEM20240301001").rule_version == current_rule_version()
     option_update(actor=users["admin"], option=option("type", "experience"), description="体验")
     row[4] = "体验"
-    assert run_sheet(users["sales"], sheet([INTAKE_HEADERS, row])).counts["update"] == 1
+    changed = run_sheet(users["sales"], sheet([INTAKE_HEADERS, row]), update_policy={"type": "overwrite"})
+    assert changed.counts["update"] == 1
     assert Requirement.objects.get(code="DEM20240301001").rule_version == current_rule_version()
