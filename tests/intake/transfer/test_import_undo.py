@@ -245,3 +245,28 @@ def test_the_job_page_offers_the_undo_to_an_admin_only(client, users, customer, 
     # refused: the message says why
     response = client.post(undo, follow=True)
     assert "不能再次撤销" in response.content.decode()
+
+
+def test_a_status_change_and_scores_an_import_made_are_undone(users, requirement, settings):
+    from needpool.analysis.models import RequirementAnalysis
+    from needpool.requirements.models import StatusChange
+    from needpool.requirements.services.life import allowed_targets
+    from tests.intake.transfer.conftest import MANAGEMENT_HEADERS, PRIORITY_HEADERS
+
+    admin = users["admin"]
+    before = Requirement.objects.get(pk=requirement.pk)
+    changes_before = StatusChange.objects.filter(requirement=requirement).count()
+    target = allowed_targets(before)[0]
+    row = [requirement.code, "", "", "", "", "", "", "", "", "", str(target)]
+    moved = _run(admin, [row], settings, "status.csv", MANAGEMENT_HEADERS)
+    assert Requirement.objects.get(pk=requirement.pk).status_id == target.pk
+    scored = _run(admin, [[requirement.code, "", "5", "4"]], settings, "scores.csv", PRIORITY_HEADERS)
+    assert RequirementAnalysis.objects.filter(requirement=requirement).exists()
+
+    import_undo(actor=admin, job=scored)
+    assert not RequirementAnalysis.objects.filter(requirement=requirement).exists()
+    import_undo(actor=admin, job=moved)  # the scores' undo changed nothing of the status the import set
+
+    after = Requirement.objects.get(pk=requirement.pk)
+    assert after.status_id == before.status_id and after.priority == before.priority
+    assert StatusChange.objects.filter(requirement=requirement).count() == changes_before

@@ -6,7 +6,10 @@ the fields and tag lists of existing rows it changed, with their values before. 
 
 * refuses when anything changed the same rows after the import: an audit row on one of them that is not the
   import's, a row saved after the import finished (``updated_at``), or a requirement, feedback item, customer,
-  contact or interaction made since that points to a row the import created. The message names the records;
+  contact or interaction made since that points to a row the import created. The message names the records.
+  A later import that was undone since does not count (nor does its undo): it left the rows as it found them;
+* a field a service changed with a bulk update (a requirement's priority after new scores) is not in the
+  journal: the import's audit row holds its value before, and that is put back (plain fields only);
 * puts back the fields and tag lists the import changed (each restored row gets an audit row and a new
   ``version``, so a form opened before the undo cannot save over it);
 * deletes the rows the import created, for good (not into the recycle bin): the undone import leaves no
@@ -27,6 +30,7 @@ from typing import Any, cast
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.db.models import F
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -37,7 +41,7 @@ from needpool.core.audit import audit_record, audit_record_many, diff, snapshot
 from needpool.core.models import AuditEntry, BackgroundJob
 from needpool.core.permissions import is_admin
 from needpool.core.text import human_join
-from needpool.intake.transfer.imports.journal import CHUNK, PARAM, Journal, label_of, model_of
+from needpool.intake.transfer.imports.journal import CHUNK, PARAM, Journal, content_fields, label_of, model_of
 from needpool.intake.transfer.services import IMPORT_RUN
 
 # What an import imports: a later one of these pointing to a row the import created blocks the undo.
@@ -117,19 +121,28 @@ def _later_changes(job: BackgroundJob, journal: Journal, settled_at: dt.datetime
     for label, pks in journal.touched().items():
         kind = ContentType.objects.get_for_model(model_of(label), for_concrete_model=True)
         objects.setdefault(kind.pk, set()).update(pks)
-    later: set[tuple[int, int]] = set()
+    later: dict[tuple[int, int], set[int]] = {}  # object → the later imports (or their undos) that changed it
     for ct, oids in objects.items():
         for chunk in _chunks(oids):
             entries = (
                 AuditEntry.objects.filter(content_type_id=ct, object_id__in=chunk, at__gte=start[0])
                 .exclude(job_id=job.pk)
-                .values_list("object_id", "at", "pk")
+                .values_list("object_id", "at", "pk", "job_id", "changes")
             )
-            for oid, at, pk in entries:
+            for oid, at, pk, by_job, changes in entries:
                 if (at, pk) > first.get((ct, oid), start):
-                    later.add((ct, oid))
+                    undo_of = changes.get("undo_import") if isinstance(changes, dict) else None
+                    later.setdefault((ct, oid), set()).add(int(by_job or undo_of or 0))
+    # A later import undone since (it and its undo) changed nothing: the undo put back what it found.
+    jobs = {j for js in later.values() for j in js if j}
+    undone = set(
+        BackgroundJob.objects.filter(pk__in=jobs, kind=IMPORT_RUN, params__has_key="undone_at").values_list(
+            "pk", flat=True
+        )
+    )
+    changed = sorted(key for key, js in later.items() if not js <= undone)
     found: list[models.Model] = []
-    for ct, oid in sorted(later):
+    for ct, oid in changed:
         model = ContentType.objects.get_for_id(ct).model_class()
         obj = model._base_manager.filter(pk=oid).first() if model is not None else None
         if obj is not None:
@@ -146,40 +159,68 @@ def _later_changes(job: BackgroundJob, journal: Journal, settled_at: dt.datetime
     return found
 
 
+def _add_audited(job: BackgroundJob, journal: Journal) -> None:
+    """Add to the journal what only the import's audit rows tell: fields a service changed with a bulk update
+    (a requirement's priority after new scores). Plain fields only (the audit row holds their value as is);
+    what the journal noted itself wins, and the first audit row of a field gives its value before."""
+    job_type = ContentType.objects.get_for_model(BackgroundJob)
+    entries = (
+        AuditEntry.objects.filter(job_id=job.pk, action=AuditEntry.Action.UPDATE)
+        .exclude(content_type=job_type)
+        .order_by("at", "pk")
+        .values_list("content_type_id", "object_id", "changes")
+    )
+    noted: set[tuple[str, int, str]] = set()
+    for ct, oid, changes in entries:
+        model = ContentType.objects.get_for_id(ct).model_class()
+        if model is None or not isinstance(changes, dict):
+            continue
+        label = label_of(model)
+        if journal.is_new(label, oid):
+            continue
+        plain = {f.name: f for f in content_fields(model) if not f.is_relation and f.attname == f.name}
+        row = journal.before.setdefault(label, {}).setdefault(oid, {})
+        for name, pair in changes.items():
+            if name not in plain or not isinstance(pair, list) or len(pair) != 2 or (label, oid, name) in noted:
+                continue
+            noted.add((label, oid, name))
+            if name not in row:
+                row[name] = plain[name].to_python(pair[0])
+        if not row:
+            del journal.before[label][oid]
+
+
 # ---------------------------------------------------------------- put back, delete
 
 
 def _restore(actor: User, job: BackgroundJob, journal: Journal) -> int:
     """Put back the fields and lists the import changed; how many records."""
     restored = 0
-    labels = sorted(set(journal.before) | set(journal.lists))
-    for label in labels:
+    for label in sorted(set(journal.before) | set(journal.lists)):
         model = model_of(label)
         fields = {f.attname: f for f in model._meta.concrete_fields}
         rows = journal.before.get(label, {})
         lists = journal.lists.get(label, {})
         for obj in _rows(label, set(rows) | set(lists)):
-            values = rows.get(obj.pk, {})
-            names = [fields[a].name for a in values if a in fields]
+            values = {a: v for a, v in rows.get(obj.pk, {}).items() if a in fields}
+            names = [fields[a].name for a in values if a != "updated_at"]
             shown_before = snapshot(obj, names)
-            for attname, value in values.items():
-                if attname in fields:
-                    setattr(obj, attname, value)
-            update = [a for a in values if a in fields]
             if "version" in fields:
-                obj.version += 1  # type: ignore[attr-defined]
-                update.append("version")
-            if "updated_at" in fields:
-                update.append("updated_at")
-            obj.save(update_fields=update)
+                values["version"] = F("version") + 1
+            # An update, not a save: the row gets exactly its old values (``updated_at`` too, where the import
+            # saved the row; a field only a bulk update changed leaves it as it is), and no signals fire.
+            model._base_manager.filter(pk=obj.pk).update(**values)
+            obj.refresh_from_db()
             changes: dict[str, Any] = diff(shown_before, snapshot(obj, names))
             for name, ids in lists.get(obj.pk, {}).items():
                 relation = getattr(obj, name)
                 old = sorted(str(o) for o in relation.all())
                 relation.set(ids)
                 changes[name] = (", ".join(old), ", ".join(sorted(str(o) for o in relation.all())))
-            changes["undo_import"] = job.pk
-            audit_record(actor=actor, obj=obj, action=AuditEntry.Action.UPDATE, changes=changes)
+            if changes:
+                audit_record(
+                    actor=actor, obj=obj, action=AuditEntry.Action.UPDATE, changes={**changes, "undo_import": job.pk}
+                )
             restored += 1
     return restored
 
@@ -287,6 +328,7 @@ def import_undo(*, actor: User, job: BackgroundJob) -> dict[str, int]:
         raise ValidationError(_("这次导入没有记录撤销所需的信息，不能撤销。"))
     journal = Journal.from_dict(data)
     settled_at = parse_datetime(str(data.get("settled_at") or ""))
+    _add_audited(job, journal)
     _lock(journal.touched())
     later = _later_changes(job, journal, settled_at)
     if later:

@@ -9,7 +9,8 @@ holds the values themselves, ids included, so ``intake.transfer.undo`` can put t
 
 On SQLite the import runs on a private copy (``staging``): the journal is written there, with the ids the rows
 keep in the database, and read back after the switch from the job's params. Rows written with
-``QuerySet.update`` or ``bulk_create`` are not seen (nor undone): the import's services save what they change.
+``QuerySet.update`` or ``bulk_create`` are not seen: the undo takes such a field's old value from the import's
+audit row where there is one (a requirement's priority set by new scores), else it stays as the import left it.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from django.utils import timezone
 
 from needpool.core.audit import audit_job
 
-# Bookkeeping, not content: never restored (an undo sets them anew).
-BOOKKEEPING = frozenset({"updated_at", "version"})
+# Bookkeeping: never restored (an undo gives a row a new version, so a form opened before cannot save over it).
+# ``updated_at`` is restored: after an undo the row is as the import found it (and an earlier import's undo
+# does not take the later import's undone write for someone else's change).
+BOOKKEEPING = frozenset({"version"})
 # Rows of these apps are records about the work (audit, jobs, notices), not what the import imported.
 NOT_RECORDED_APPS = frozenset({"core", "contenttypes", "sessions", "admin", "auth", "accounts", "notify"})
 CHUNK = 500
