@@ -10,6 +10,7 @@ from django.http import Http404
 
 from needpool.accounts.models import User
 from needpool.core.models import BackgroundJob
+from needpool.core.permissions import is_admin, visible_jobs
 from needpool.intake.transfer.imports import progress
 from needpool.intake.transfer.services import IMPORT_KINDS
 
@@ -21,9 +22,11 @@ def import_jobs(*, user: User | AnonymousUser) -> QuerySet[BackgroundJob]:
 
 
 def import_job_get(*, user: User | AnonymousUser, pk: Any) -> BackgroundJob:
-    """One of the user's import jobs; Http404 for anyone else's (not found and forbidden look the same)."""
+    """One of the user's import jobs (an admin: anyone's, to review or undo it); Http404 for anyone else's
+    (not found and forbidden look the same)."""
+    jobs = visible_jobs(user).filter(kind__in=IMPORT_KINDS) if is_admin(user) else import_jobs(user=user)
     try:
-        return import_jobs(user=user).select_related("created_by").get(pk=pk)
+        return jobs.select_related("created_by").get(pk=pk)
     except (BackgroundJob.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
