@@ -140,3 +140,57 @@ def test_upload_preview_and_import_a_relationship_sheet(page, users, tmp_path, _
         link.click()
     assert download.value.suggested_filename.endswith(".xlsx")
     assert download.value.suggested_filename.startswith("客户需求与关系管理记录表")
+
+
+def test_the_mapping_step_in_the_browser(page, users, tmp_path, _jobs_run_immediately):
+    from needpool.requirements.models import ClassOption, Requirement
+    from tests.intake.transfer.conftest import INTAKE_HEADERS
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["客户需求信息表（2024年一季度）"])
+    sheet.append(INTAKE_HEADERS)
+    sheet.append(
+        [
+            "DEM1",
+            "新客户有限公司",
+            "",
+            "客户访谈",
+            "功能改进",
+            "希望支持批量折扣",
+            "2030-06-30",
+            "批量操作/价格策略",
+            "",
+        ]
+    )
+    sheet.append(["DEM2", "新客户公司", "", "问卷调查", "体验优化", "导出太慢", "2030/9/30", "价格策略", ""])
+    path = tmp_path / "客户需求信息表.xlsx"
+    workbook.save(path)
+    sign_in(page, "admin", PASSWORD)
+    page.goto(page.base_url + "/intake/import/")
+    page.set_input_files("#id_file", str(path))
+    page.locator("#import-upload").click()
+    page.wait_for_url("**/intake/import/jobs/*/")
+    form = page.locator("#mapping-form")
+    expect(form).to_be_visible()
+    expect(form.locator(".mapping-column")).to_have_count(4)
+    # One row per distinct value, the two spellings of one new company counted together.
+    customer = form.locator(".mapping-column[data-column='customer'] .mapping-value")
+    expect(customer).to_have_count(1)
+    expect(customer).to_contain_text("2")
+    expect(form.locator("select[name='v-channel-0'] option:checked")).to_have_text("访谈")
+    expect(form.locator("select[name='v-tags-0'] option:checked")).to_contain_text("新建")
+    screenshot(page, "import-mapping")
+    form.locator("select[name='all-type']").select_option("ignore")
+    form.locator("#mapping-confirm").click()
+    page.wait_for_url("**/intake/import/jobs/*/")
+    expect(page.locator("#mapping-applied")).to_be_visible()
+    expect(page.locator("#count-create")).to_have_text("2")
+    screenshot(page, "import-mapping-applied")
+    page.locator("#run-import-button").click()
+    page.wait_for_url("**/intake/import/jobs/*/")
+    expect(page.locator("#job-message")).to_contain_text("导入完成", timeout=15_000)
+    assert Requirement.objects.count() == 2
+    assert not Requirement.objects.filter(type__isnull=False).exists()
+    assert ClassOption.objects.filter(dimension="tag", label="价格策略").count() == 1
+    assert Customer.objects.filter(name__startswith="新客户").count() == 1

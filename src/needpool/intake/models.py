@@ -289,3 +289,4 @@ class IdempotencyRecord(models.Model):
 
 # Feedback by mail keeps its models in its own module; the intake app owns them.
 from needpool.intake.mailin.models import InboundMail, InboundMailAttachment, MailSource  # noqa: E402, F401
+from needpool.intake.transfer.models import ImportValueMapping  # noqa: E402, F401

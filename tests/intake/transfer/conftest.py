@@ -119,8 +119,27 @@ def sheet(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture
 def run_sheet() -> Callable[..., ImportResult]:
-    def run(user: Any, path: Path, *, dry_run: bool = False, layout: str = "", **options: Any) -> ImportResult:
-        return run_import(actor=user, path=path, layout=layout, options=ImportOptions(**options), dry_run=dry_run)
+    def run(
+        user: Any,
+        path: Path,
+        *,
+        dry_run: bool = False,
+        layout: str = "",
+        mapping: Any = None,
+        mapping_confirmed: bool = True,
+        **options: Any,
+    ) -> ImportResult:
+        """Run a sheet; by default without the mapping step (unknown values are errors, as after a confirmed
+        mapping that leaves them unmapped); ``mapping_confirmed=False`` runs the mapping step."""
+        return run_import(
+            actor=user,
+            path=path,
+            layout=layout,
+            options=ImportOptions(**options),
+            dry_run=dry_run,
+            mapping=mapping,
+            mapping_confirmed=mapping_confirmed,
+        )
 
     return run
 

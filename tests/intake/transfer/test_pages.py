@@ -92,13 +92,13 @@ def test_preview_with_errors_lists_them_and_cannot_be_imported(
     users, customer, client, sheet, django_capture_on_commit_callbacks
 ):
     _signed_in(client, users["sales"])
-    path = sheet([INTAKE_HEADERS, ["DEM1", "无此客户", "", "", "", "x", "2024-02-30", "", ""]])
+    path = sheet([INTAKE_HEADERS, ["DEM1", "A科技公司", "王" * 61, "", "", "x", "2024-02-30", "", ""]])
     response = _upload(client, path, django_capture_on_commit_callbacks)
     preview = BackgroundJob.objects.get()
     page = client.get(response["Location"]).content.decode()
     rows = re.findall(r'<tr class="error-row" data-row="(\d+)">', page)
     assert rows == ["2", "2"]
-    assert "无此客户" in page and "2024-02-30" in page and "日期不存在" in page
+    assert "王" * 61 in page and "2024-02-30" in page and "日期不存在" in page
     assert 'id="run-import-button"' not in page
     refused = client.post(f"/intake/import/jobs/{preview.pk}/run/", follow=True)
     assert "预览中有错误" in refused.content.decode()

@@ -11,6 +11,8 @@ from django.http import Http404
 from needpool.accounts.models import User
 from needpool.core.models import BackgroundJob
 from needpool.core.permissions import is_admin, visible_jobs
+from needpool.customers.models import Customer
+from needpool.customers.permissions import visible_customers
 from needpool.intake.transfer.imports import progress
 from needpool.intake.transfer.services import IMPORT_KINDS
 
@@ -38,3 +40,10 @@ def import_job_progress(job: BackgroundJob) -> tuple[int, int]:
         if found:
             return int(found.get("done") or 0), int(found.get("total") or 0)
     return int(job.done), int(job.total)
+
+
+def customer_by_code(*, user: User | AnonymousUser, code: str) -> Customer | None:
+    """A customer the user may see, by its code as typed on the mapping form (None when there is none)."""
+    if not (user and user.is_authenticated) or not code:
+        return None
+    return visible_customers(user).filter(code__iexact=code.strip()[:30]).first()

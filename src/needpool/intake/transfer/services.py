@@ -38,6 +38,18 @@ from needpool.intake.transfer.imports import progress
 from needpool.intake.transfer.imports.handlers import HANDLERS, CellError, ImportOptions, Lookups, RowFailed, RowOutcome
 from needpool.intake.transfer.imports.journal import recorded_run
 from needpool.intake.transfer.imports.layouts import LAYOUTS
+from needpool.intake.transfer.imports.mapping import (
+    Mapping,
+    apply_mapping,
+    clean_mapping,
+    mapping_from_params,
+    mapping_to_params,
+    needs_confirmation,
+    proposals,
+    remembered_mapping,
+    scan,
+    value_texts,
+)
 from needpool.intake.transfer.imports.reading import (
     SPREADSHEET_EXTENSIONS,
     TEXT_EXTENSIONS,
@@ -87,15 +99,18 @@ class ImportResult:
     error_total: int = 0
     warning_total: int = 0
     encoding: str = ""
-    # Rows (not in error) flagged for the preview: created but not standardised, values read by interpretation.
-    flag_counts: dict[str, int] = field(default_factory=lambda: {"not_standardised": 0, "interpreted": 0})
-    rows_selected: bool = False  # some plain rows were left out of ``rows`` for rows with errors or flags
-    plain_kept: int = 0  # rows in ``rows`` without errors or flags
     sheet: str = ""  # the sheet read, in a workbook
     sheets: list[str] = field(default_factory=list)  # the workbook's sheets with a recognisable header
     hidden_rows: list[list[int]] = field(default_factory=list)  # hidden rows skipped: [first, last] ranges
     hidden_row_count: int = 0
     hidden_columns: list[dict[str, str]] = field(default_factory=list)  # hidden columns ignored: letter, header
+    # Rows (not in error) flagged for the preview: created but not standardised, values read by interpretation.
+    flag_counts: dict[str, int] = field(default_factory=lambda: {"not_standardised": 0, "interpreted": 0})
+    rows_selected: bool = False  # some plain rows were left out of ``rows`` for rows with errors or flags
+    plain_kept: int = 0  # rows in ``rows`` without errors or flags
+    mapping: list[dict[str, Any]] = field(default_factory=list)  # the mapping step's unknown values per column
+    needs_mapping: bool = False  # the rows were not run: the user confirms the mapping first
+    mapping_used: dict[str, Any] = field(default_factory=dict)  # the mapping the rows ran with (params form)
 
     def add(self, outcome: RowOutcome, keep_rows: int) -> None:
         self.total += 1
@@ -135,13 +150,16 @@ class ImportResult:
             "error_total": self.error_total,
             "warning_total": self.warning_total,
             "encoding": self.encoding,
-            "flag_counts": self.flag_counts,
-            "rows_selected": self.rows_selected,
             "sheet": self.sheet,
             "sheets": self.sheets,
             "hidden_rows": self.hidden_rows,
             "hidden_row_count": self.hidden_row_count,
             "hidden_columns": self.hidden_columns,
+            "flag_counts": self.flag_counts,
+            "rows_selected": self.rows_selected,
+            "mapping": self.mapping,
+            "needs_mapping": self.needs_mapping,
+            "mapping_used": self.mapping_used,
         }
 
 
@@ -156,11 +174,19 @@ def run_import(
     keep_rows: int = PREVIEW_ROWS,
     on_progress: Callable[[int, int], None] | None = None,
     hooks: Hooks | None = None,
+    mapping: Mapping | None = None,
+    mapping_confirmed: bool = False,
+    ask_mapping: bool = False,
 ) -> ImportResult:
     """Read ``path`` and import its rows as ``actor``; with ``dry_run`` (or any error) nothing is kept.
 
     With ``hooks``, what the services ask to run after commit is put there instead of run when this commits
     (the import commits into a private copy first: ``staging``).
+
+    Unknown values (options, choices, statuses, owners, customers the pool does not know) go through the
+    mapping step first (``mapping.scan``): unless ``mapping_confirmed``, a run that finds one without a
+    remembered choice stops before the rows with ``needs_mapping`` and the proposals in ``mapping``.
+    ``mapping`` is the user's confirmed choice (remembered choices fill in what it does not name).
 
     Raises SheetError when the file or its header cannot be read, PermissionDenied when the user may
     not write what this layout writes at all.
@@ -193,11 +219,28 @@ def run_import(
         hidden_row_count=len(skipped),
         hidden_columns=ignored_columns(sheet, header),
     )
-    handler = HANDLERS[header.layout.key](actor=actor, header=header, options=options, lookups=Lookups())
+    lookups = Lookups()
+    result.mapping = scan(
+        actor=actor, header=header, rows=rows, lookups=lookups, remembered=remembered_mapping(header.layout.key)
+    )
+    if not mapping_confirmed and result.mapping and (ask_mapping or needs_confirmation(result.mapping)):
+        result.needs_mapping = True
+        return result
+    chosen = {**proposals(result.mapping), **(mapping or {})} if not mapping_confirmed else dict(mapping or {})
+    result.mapping_used = mapping_to_params(chosen)
+    handler = HANDLERS[header.layout.key](actor=actor, header=header, options=options, lookups=lookups)
     total = len(rows)
     if on_progress:
         on_progress(0, total)
     with transaction.atomic():
+        # Options to create are created here, so a preview or a failed import leaves none behind.
+        apply_mapping(
+            actor=actor,
+            layout=header.layout.key,
+            mapping=chosen,
+            lookups=lookups,
+            texts=value_texts(header, rows, chosen),
+        )
         for done, (number, raw) in enumerate(rows, start=1):
             if done % PREPARE_EVERY == 1:
                 handler.prepare([r for _n, r in rows[done - 1 : done - 1 + PREPARE_EVERY]])
@@ -298,6 +341,8 @@ def import_confirm(*, actor: User, preview: BackgroundJob) -> BackgroundJob:
     result = preview.params.get("result") or {}
     if preview.status != BackgroundJob.Status.DONE or not result:
         raise ValidationError(_("预览尚未完成，不能导入。"))
+    if result.get("needs_mapping"):
+        raise ValidationError(_("请先确认表中未知值的处理方式。"))
     if result.get("error_total"):
         raise ValidationError(_("预览中有错误：请修正表格后重新上传。"))
     if not default_storage.exists(preview.params["file"]):
@@ -315,6 +360,9 @@ def import_confirm(*, actor: User, preview: BackgroundJob) -> BackgroundJob:
             "options": preview.params.get("options", {}),
             "language": preview.params.get("language", ""),
             "preview": preview.pk,
+            # The mapping the preview ran with, remembered choices included: the import does exactly that.
+            "mapping": result.get("mapping_used") or {},
+            "mapping_confirmed": True,
         },
     )
     preview.params = {**preview.params, "run_job": run.pk}
@@ -362,7 +410,64 @@ def import_revise(*, actor: User, preview: BackgroundJob, changes: dict[str, Any
     return job
 
 
+def import_mapping_confirm(*, actor: User, preview: BackgroundJob, data: Mapping) -> BackgroundJob:
+    """Confirm the mapping step of a preview: check every choice, remember it for the layout's next
+    imports, and preview the sheet again with it (returns the new preview job)."""
+    result = preview.params.get("result") or {}
+    layout = str(result.get("layout") or "")
+    if preview.kind != IMPORT_PREVIEW or preview.created_by_id != getattr(actor, "pk", None):
+        raise PermissionDenied(_("您没有执行此操作的权限。"))
+    if not result.get("mapping"):
+        raise ValidationError(_("这份预览没有需要确认的值。"))
+    known = {c["column"]: {v["key"]: v["text"] for v in c["values"]} for c in result["mapping"]}
+    stray = [key for column, values in data.items() for key in values if key not in known.get(column, {})]
+    if stray:
+        raise ValidationError(_("提交的值不在这份表格中：%(values)s。") % {"values": human_join(stray[:5])})
+    missing = sum(1 for column, values in known.items() for key in values if key not in data.get(column, {}))
+    if missing:
+        raise ValidationError(_("还有 %(n)s 个值没有选择处理方式。") % {"n": missing})
+    cleaned = clean_mapping(actor=actor, layout=layout, data=data)
+    with transaction.atomic():
+        mappings_remember(actor=actor, layout=layout, mapping=cleaned, texts=known)
+        return import_revise(
+            actor=actor,
+            preview=preview,
+            changes={
+                "mapping": mapping_to_params(cleaned),
+                "mapping_confirmed": True,
+                "ask_mapping": False,
+                "layout": layout,
+            },
+        )
+
+
+def mappings_remember(*, actor: User, layout: str, mapping: Mapping, texts: dict[str, dict[str, str]]) -> int:
+    """Keep each choice for the layout's next imports (the latest choice for a value wins); returns how many."""
+    from needpool.intake.transfer.models import ImportValueMapping
+
+    count = 0
+    for column, values in mapping.items():
+        for key, choice in values.items():
+            ImportValueMapping.objects.update_or_create(
+                layout=layout,
+                column=column,
+                value_key=key[:200],
+                defaults={
+                    "value": texts.get(column, {}).get(key, "")[:200],
+                    "action": choice.action,
+                    "target": choice.target[:64],
+                    "updated_by": actor if getattr(actor, "pk", None) else None,
+                },
+            )
+            count += 1
+    return count
+
+
 def _summary(result: ImportResult, *, dry_run: bool) -> str:
+    if result.needs_mapping:
+        return _("表中有 %(n)s 个系统中没有的值：请确认每个值的处理方式，然后预览。") % {
+            "n": sum(int(c.get("total") or 0) for c in result.mapping)
+        }
     counts = {key: result.counts.get(key, 0) for key in ("create", "update", "unchanged", "error")}
     if dry_run:
         return _("预览：新建 %(create)s，更新 %(update)s，无变化 %(unchanged)s，有错误 %(error)s 行。") % counts
@@ -411,6 +516,9 @@ def _execute(job: BackgroundJob) -> BackgroundJob:
                     dry_run=dry_run,
                     on_progress=report,
                     hooks=hooks,
+                    mapping=mapping_from_params(params.get("mapping")),
+                    mapping_confirmed=bool(params.get("mapping_confirmed")),
+                    ask_mapping=bool(params.get("ask_mapping")),
                 )
 
             # On SQLite neither holds the database's write lock for long: a preview runs on a private copy, an

@@ -25,10 +25,17 @@ from needpool.customers.models import Customer
 from needpool.intake.transfer import exports
 from needpool.intake.transfer.forms import ImportSheetForm, ImportUploadForm
 from needpool.intake.transfer.imports.layouts import LAYOUTS
+from needpool.intake.transfer.imports.mapping import SHOWN_VALUES, Choice
 from needpool.intake.transfer.permissions import can_import
-from needpool.intake.transfer.selectors import import_job_get, import_jobs
+from needpool.intake.transfer.selectors import customer_by_code, import_job_get, import_jobs
 from needpool.intake.transfer.selectors import import_job_progress as job_progress
-from needpool.intake.transfer.services import IMPORT_PREVIEW, import_confirm, import_revise, import_start
+from needpool.intake.transfer.services import (
+    IMPORT_PREVIEW,
+    import_confirm,
+    import_mapping_confirm,
+    import_revise,
+    import_start,
+)
 from needpool.intake.transfer.undo import can_undo_import, import_undo, may_undo
 from needpool.requirements.filters import RequirementFilter
 from needpool.requirements.models import Requirement
@@ -103,10 +110,59 @@ def _job_context(job: BackgroundJob, user: Any) -> dict[str, Any]:
             and not job.params.get("run_job")
         ),
         "run_job": job.params.get("run_job"),
+        "mapping_columns": _mapping_columns(result) if result.get("needs_mapping") else [],
+        "status_errors": _status_errors(result, layout),
+        "mapping_applied": sum(len(v) for v in (result.get("mapping_used") or {}).values()),
+        "may_remap": job.kind == IMPORT_PREVIEW and bool(result.get("mapping")) and not job.params.get("run_job"),
         "may_retry": job.status in RETRYABLE and can_retry_job(user, job),
         "may_undo": may_undo(user, job),
         "retry": job_retry_of(user=user, job=job),
     }
+
+
+def _status_errors(result: dict[str, Any], layout: Any) -> int:
+    """How many of the errors kept for the page are in the 当前状态 column of a requirement sheet."""
+    if layout is None or "status" not in [c.key for c in layout.columns] or layout.key == "relationship":
+        return 0
+    titles = {c["header"] for c in result.get("columns", []) if c.get("column") == "status"}
+    return sum(1 for e in result.get("errors") or [] if e.get("column") in titles)
+
+
+def _choice_label(domain: str, action: str, value: dict[str, Any]) -> str:
+    if action == "create":
+        return _("新建客户") if domain == "customer" else _("新建“%(value)s”") % {"value": value["text"]}
+    if domain == "owner":
+        return _("不指定负责人")
+    if domain == "status":
+        return _("保持初始状态")
+    return _("留空")
+
+
+def _mapping_columns(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The mapping step's columns with, per value shown, the choices of its select (the proposal selected)."""
+    columns = []
+    for column in result.get("mapping") or []:
+        domain = column["domain"]
+        targets = [(f"map:{t['id']}", str(t["label"])) for t in column.get("targets", [])]
+        teams = [
+            (f"team:{t['id']}", _("团队：%(team)s（负责人）") % {"team": t["label"]}) for t in column.get("teams", [])
+        ]
+        shown = []
+        for value in column["values"][:SHOWN_VALUES]:
+            own = [(f"{a}:", _choice_label(domain, a, value)) for a in column["actions"] if a in ("create", "ignore")]
+            mapped = list(targets)
+            if domain == "customer" and value.get("action") == "map" and value.get("target"):
+                mapped = [
+                    (f"map:{value['target']}", _("对应到 %(customer)s") % {"customer": value.get("target_label")})
+                ]
+            proposal = f"{value.get('action')}:{value.get('target') or ''}"
+            choices = [
+                {"value": v, "label": label, "selected": v == proposal}
+                for v, label in (*own, *(mapped if "map" in column["actions"] else []), *teams)
+            ]
+            shown.append({**value, "choices": choices})
+        columns.append({**column, "shown": shown, "hidden": max(len(column["values"]) - SHOWN_VALUES, 0)})
+    return columns
 
 
 def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
@@ -258,3 +314,64 @@ def export_interactions(request: HttpRequest, fmt: str) -> HttpResponseBase:
     back = reverse("customers:list") + (f"?{request.GET.urlencode()}" if request.GET else "")
     records = exports.interaction_records(user=request.user, filters=filters)
     return _send(request, fmt, exports.RELATIONSHIP, records, query.count, back)
+
+
+# ---------------------------------------------------------------- the mapping step
+
+
+def _posted_mapping(request: HttpRequest, columns: list[dict[str, Any]]) -> dict[str, dict[str, Choice]]:
+    """The choices posted on the mapping form: one select per value (``v-<column>-<index>``: "map:<id>",
+    "create:", "ignore:" or "team:<id>"), a customer code typed instead (``code-…``), and a bulk choice per
+    column (``all-<column>``) that overrides the values' own selects."""
+    data: dict[str, dict[str, Choice]] = {}
+    for column in columns:
+        name = column["column"]
+        bulk = request.POST.get(f"all-{name}", "")
+        chosen: dict[str, Choice] = {}
+        for index, value in enumerate(column["values"]):
+            raw = bulk if bulk in ("create", "ignore") else request.POST.get(f"v-{name}-{index}", "")
+            if not raw and index >= SHOWN_VALUES:
+                raw = f"{value['action']}:{value['target']}"  # not shown one by one: the proposal stands
+            action, _sep, target = raw.partition(":")
+            code = request.POST.get(f"code-{name}-{index}", "").strip()
+            if code and column["domain"] == "customer" and bulk not in ("create", "ignore"):
+                found = customer_by_code(user=request.user, code=code)
+                action, target = ("map", str(found.pk)) if found is not None else ("map", f"code:{code}")
+            if action:
+                chosen[value["key"]] = Choice(action, target)
+        data[name] = chosen
+    return data
+
+
+@require_POST
+def import_job_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm the mapping step (then the sheet is previewed again with it), or ask for it again."""
+    preview = import_job_get(user=request.user, pk=pk)
+    actor = acting_user(request.user)
+    try:
+        if request.POST.get("ask"):
+            job = import_revise(actor=actor, preview=preview, changes={"ask_mapping": True, "mapping_confirmed": False})
+        else:
+            columns = (preview.params.get("result") or {}).get("mapping") or []
+            job = import_mapping_confirm(actor=actor, preview=preview, data=_posted_mapping(request, columns))
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("intake:import_job", pk=preview.pk)
+    return redirect("intake:import_job", pk=job.pk)
+
+
+@require_POST
+def import_job_options(request: HttpRequest, pk: int) -> HttpResponse:
+    """Preview the same sheet again with the upload's options changed (e.g. statuses left as they are)."""
+    preview = import_job_get(user=request.user, pk=pk)
+    changes = {
+        name: request.POST[name] in ("1", "on", "true")
+        for name in ("apply_status", "create_customers", "needs_to_feedback")
+        if name in request.POST
+    }
+    try:
+        job = import_revise(actor=acting_user(request.user), preview=preview, changes={"options": changes})
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("intake:import_job", pk=preview.pk)
+    return redirect("intake:import_job", pk=job.pk)

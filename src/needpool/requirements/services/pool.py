@@ -77,8 +77,11 @@ def requirement_create(
     feedback: Iterable[Feedback] = (),
     submitted_at: dt.datetime | None = None,
     code: str = "",
+    unassigned: bool = False,
 ) -> Requirement:
-    """Create a requirement with its evidence: the given feedback items, or the customer's words as new."""
+    """Create a requirement with its evidence: the given feedback items, or the customer's words as new.
+
+    Without an ``owner`` the creating user owns it, unless ``unassigned`` (an import told to leave it to nobody)."""
     if not can_create_requirement(actor):
         raise _deny()
     fields = {
@@ -108,7 +111,7 @@ def requirement_create(
         created_by=actor if getattr(actor, "pk", None) else None,
         submitted_at=submitted,
     )
-    if requirement.owner is None and getattr(actor, "pk", None):
+    if requirement.owner is None and getattr(actor, "pk", None) and not unassigned:
         requirement.owner = actor
     breached_on_entry = sla_rules.apply_due(requirement, now=now)
     stamp_rule_version(requirement)

@@ -237,8 +237,12 @@ def split_list(raw: Any, *, lines_only: bool = False) -> list[str]:
     return [part.strip() for part in pattern.split(text) if part.strip()]
 
 
-def _key(text: str) -> str:
+def value_key(text: str) -> str:
+    """How a name is matched: width, case, spaces, _ and - ignored."""
     return re.sub(r"[\s_\-]+", "", normalize(text).lower())
+
+
+_key = value_key
 
 
 @dataclass

@@ -14,7 +14,7 @@ from needpool.accounts.models import User
 from needpool.core.text import human_join
 from needpool.customers.models import Contact, Customer
 from needpool.customers.permissions import visible_customers
-from needpool.intake.transfer.imports.handlers.lookups import Lookups
+from needpool.intake.transfer.imports.handlers.lookups import CREATE, IGNORE, Lookups
 from needpool.intake.transfer.imports.handlers.outcomes import (
     OVERWRITE,
     SKIP,
@@ -195,6 +195,8 @@ class RowHandler:
         except CellProblem as problem:
             self.error(key, problem.message)
             return None
+        if pk == IGNORE:  # mapped to "leave empty" in the mapping step
+            return None
         return self.lookups.options[pk]
 
     def tags(self, key: str) -> list[ClassOption] | None:
@@ -204,6 +206,8 @@ class RowHandler:
         lookup = self.lookups.by_dimension.get(Dimension.TAG, Lookup())
         for name in split_list(self._unquote(self.raw[key])):
             pks = lookup.find(name)
+            if pks == {IGNORE}:
+                continue
             if len(pks) != 1:
                 choices = human_join(
                     [str(o) for o in self.lookups.options.values() if o.dimension == Dimension.TAG and o.is_active]
@@ -220,7 +224,7 @@ class RowHandler:
         if not text:
             return None
         try:
-            return pick_one(
+            value = pick_one(
                 lookup.find(text),
                 text,
                 unknown=lambda: (
@@ -232,6 +236,7 @@ class RowHandler:
         except CellProblem as problem:
             self.error(key, problem.message)
             return None
+        return None if value == IGNORE else value
 
     def user(self, key: str) -> User | None:
         text = self.text(key)
@@ -246,6 +251,9 @@ class RowHandler:
             )
         except CellProblem as problem:
             self.error(key, problem.message)
+            return None
+        if pk == IGNORE:  # mapped to "nobody" in the mapping step
+            self.unassigned = True
             return None
         return self.lookups.user_objects[pk]
 
@@ -342,7 +350,17 @@ class RowHandler:
 
     # -- records
 
+    def mapped_customer(self, text: str) -> Customer | str | None:
+        """The customer the mapping step chose for ``text``, CREATE when it is to be created, else None."""
+        alias = self.lookups.customer_aliases.get(company_key(text)) if self.lookups.customer_aliases else None
+        if alias is None or alias == CREATE:
+            return alias
+        return visible_customers(self.actor).filter(pk=int(alias)).first()
+
     def find_customers(self, text: str) -> list[Customer]:
+        mapped = self.mapped_customer(text)
+        if isinstance(mapped, Customer):
+            return [mapped]
         token = text.split()[0] if text.split() else text
         codes = {token, token.upper()}
         if text in self._customers:
@@ -409,7 +427,7 @@ class RowHandler:
             return found[0], ""
         if len(found) > 1:
             self.error(key, _("有多个客户名为“%(name)s”，请改填客户编号。") % {"name": text})
-        elif self.options.create_customers:
+        elif self.options.create_customers or self.mapped_customer(text) == CREATE:
             return None, text
         else:
             self.error(key, _("客户不存在或您无权访问。可勾选“自动新建不存在的客户”。"))
@@ -492,6 +510,7 @@ class RowHandler:
         """Handle one row; raises RowFailed (after noting errors) so the caller rolls the row back."""
         self.outcome = RowOutcome(row=number)
         self.raw = raw
+        self.unassigned = False
         try:
             self.handle()
         finally:

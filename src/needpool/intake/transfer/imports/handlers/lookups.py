@@ -17,6 +17,9 @@ from needpool.intake.transfer.imports.values import (
 from needpool.requirements.choices import Channel, Dimension, Priority
 from needpool.requirements.models import ClassOption, WorkflowStatus
 
+IGNORE = "__ignore__"  # what a lookup finds for a value mapped to "leave empty" in the mapping step
+CREATE = "__create__"  # a customer alias for a name mapped to "create it"
+
 
 class Lookups:
     """Options, users, choices and statuses, loaded once per run (none of them is created by an import)."""
@@ -57,6 +60,8 @@ class Lookups:
             for name in names:
                 self.need_priorities.add(name, value)
         self._statuses: dict[int, tuple[Lookup, dict[int, WorkflowStatus]]] = {}
+        # Customer names mapped in the import's mapping step: value key → customer id, or CREATE.
+        self.customer_aliases: dict[str, str] = {}
 
     def statuses(self, workflow_id: int) -> tuple[Lookup, dict[int, WorkflowStatus]]:
         if workflow_id not in self._statuses:

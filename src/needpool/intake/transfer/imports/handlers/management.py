@@ -15,6 +15,7 @@ from needpool.intake.transfer.imports.handlers.common import (
     title_from,
     user_label,
 )
+from needpool.intake.transfer.imports.handlers.lookups import IGNORE
 from needpool.intake.transfer.imports.handlers.outcomes import OVERWRITE, SKIP, RowFailed
 from needpool.intake.transfer.imports.handlers.requirement import (
     RequirementRows,
@@ -42,6 +43,42 @@ class _Requester(NamedTuple):
 _SEPARATOR = re.compile(r"\s*[、，,/|–—]\s*|\s+-\s+")
 
 
+def requester_company(text: str) -> str:
+    """The company part of a 提出方信息 cell ("A科技公司、张经理" → "A科技公司")."""
+    return _SEPARATOR.split(text, maxsplit=2)[0].strip()
+
+
+def move_path(source_id: int, target: WorkflowStatus) -> list[str]:
+    """The status keys from ``source_id`` to ``target`` along the flow's allowed moves (shortest; just the
+    target when there is no path, so the flow's own refusal is what the user reads)."""
+    from collections import deque
+
+    from needpool.requirements.models import WorkflowTransition
+
+    edges: dict[int, list[int]] = {}
+    for source, goal in WorkflowTransition.objects.filter(workflow_id=target.workflow_id).values_list(
+        "source_id", "target_id"
+    ):
+        edges.setdefault(source, []).append(goal)
+    if target.pk in edges.get(source_id, []):
+        return [target.key]
+    came: dict[int, int] = {source_id: source_id}
+    queue = deque([source_id])
+    while queue:
+        at = queue.popleft()
+        for nxt in edges.get(at, []):
+            if nxt not in came:
+                came[nxt] = at
+                queue.append(nxt)
+    if target.pk not in came:
+        return [target.key]
+    path = [target.pk]
+    while path[-1] != source_id:
+        path.append(came[path[-1]])
+    keys = dict(WorkflowStatus.objects.filter(pk__in=path).values_list("pk", "key"))
+    return [keys[pk] for pk in reversed(path[:-1])]
+
+
 class ManagementRows(RequirementRows):
     """客户需求管理表: a requirement with its source, requester, classification, owner and status."""
 
@@ -53,6 +90,8 @@ class ManagementRows(RequirementRows):
         if not text:
             return None
         found = self.lookups.channels.find(text)
+        if found == {IGNORE}:
+            return None
         if len(found) == 1:
             return str(next(iter(found)))
         lowered = normalize(text).lower()
@@ -109,6 +148,8 @@ class ManagementRows(RequirementRows):
             return None
         lookup, objects = self.lookups.statuses(workflow_id)
         found = lookup.find(text)
+        if found == {IGNORE}:
+            return None
         if len(found) != 1:
             self.error(
                 "status",
@@ -146,9 +187,13 @@ class ManagementRows(RequirementRows):
         from needpool.requirements.services import requirement_transition
 
         try:
-            # The sheet's status is an explicit decision (e.g. 已拒绝); its note says where it came from.
+            # The sheet's status is an explicit decision (e.g. 已拒绝); its note says where it came from. Where the
+            # flow has no direct move, the requirement goes along the shortest path of allowed moves.
             note = _("导入表格第 %(row)s 行：%(status)s") % {"row": self.outcome.row, "status": target}
-            self.call(requirement_transition, self.fields, requirement=requirement, to=target.key, note=note)
+            for step in move_path(requirement.status_id, target):
+                requirement = self.call(
+                    requirement_transition, self.fields, requirement=requirement, to=step, note=note
+                )
         except RowFailed:
             self.outcome.errors[-1].message += " " + _("（若只想导入其他列，可在上传时选择不修改状态。）")
             raise
@@ -194,6 +239,7 @@ class ManagementRows(RequirementRows):
                 submitted_at=submitted_at,
                 priority=priority or "",
                 owner=owner,
+                unassigned=self.unassigned,
                 **{k: v for k, v in values.items() if v is not None},
             )
             self.outcome.action, self.outcome.code = "create", made.code
@@ -241,8 +287,9 @@ class ManagementRows(RequirementRows):
         source = requirement.status if requirement is not None else initial_status(active_workflow())
         if target.pk == source.pk:
             return
-        step = target
-        if not WorkflowTransition.objects.filter(source=source, target=step).exists():
+        step_key = move_path(source.pk, target)[0]
+        step = WorkflowStatus.objects.filter(workflow_id=source.workflow_id, key=step_key).first()
+        if step is None or not WorkflowTransition.objects.filter(source=source, target=step).exists():
             allowed = [t.target for t in WorkflowTransition.objects.filter(source=source).select_related("target")]
             refusals = [
                 _("不允许从“%(source)s”流转到“%(target)s”。可流转到：%(allowed)s。")

@@ -100,6 +100,14 @@ class PriorityRows(RequirementRows):
         effective = (analysis.effective_priority if analysis else "") or requirement.priority
         if priority == effective and (not analysis or reason == analysis.override_reason):
             return
+        if not self.present("override_reason"):
+            # A sheet without a 调整理由 column cannot give the reason a manual override needs (the rule of the
+            # analysis desk), so its priority is read as information: the preview says which priority stands.
+            self.outcome.warnings.append(
+                _("“%(column)s”为 %(sheet)s，与按评分得出的 %(effective)s 不同；没有填写调整理由，不作人工调整。")
+                % {"column": self.title("priority"), "sheet": priority, "effective": effective or "—"}
+            )
+            return
         self.call(priority_override, self.fields, requirement=requirement, priority=priority, reason=reason)
         if self.outcome.action != "create":
             self.outcome.changes.append(self.title("priority"))
