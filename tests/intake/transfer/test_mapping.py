@@ -424,3 +424,22 @@ def test_status_errors_offer_a_preview_that_leaves_statuses_as_they_are(
     assert third.params["options"]["apply_status"] is False and third.params["mapping_confirmed"]
     done = client.get(response["Location"]).content.decode()
     assert 'id="run-import-button"' in done and 'id="keep-status-button"' not in done
+
+
+def test_a_value_offers_its_proposal_and_the_nearest_targets_when_there_are_many():
+    from needpool.intake.transfer.views import MANY_TARGETS, _mapping_columns
+
+    targets = [{"id": str(i), "label": f"用户{i}号"} for i in range(MANY_TARGETS + 40)]
+    targets.append({"id": "999", "label": "王小明"})
+    column = {
+        "column": "owner",
+        "domain": "owner",
+        "actions": ["map", "team", "ignore"],
+        "targets": targets,
+        "teams": [],
+        "values": [{"key": "王小名", "text": "王小名", "action": "map", "target": "5", "count": 1, "first_row": 2}],
+    }
+    (shown,) = _mapping_columns({"mapping": [column]})[0]["shown"]
+    values = [c["value"] for c in shown["choices"]]
+    assert len(values) <= 22 and "map:5" in values and "map:999" in values
+    assert [c["value"] for c in shown["choices"] if c["selected"]] == ["map:5"]

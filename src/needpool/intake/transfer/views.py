@@ -138,6 +138,23 @@ def _choice_label(domain: str, action: str, value: dict[str, Any]) -> str:
     return _("留空")
 
 
+MANY_TARGETS = 60  # above this, a value's select offers its proposal and the targets most like it
+
+
+def _nearest(value: dict[str, Any], targets: list[tuple[str, str]], keep: int = 20) -> list[tuple[str, str]]:
+    """The targets whose labels share the most characters with the value (and the proposed one)."""
+    chars = set(str(value.get("text", "")).lower())
+    proposal = f"map:{value.get('target')}" if value.get("action") == "map" else ""
+
+    def overlap(target: tuple[str, str]) -> float:
+        other = set(target[1].lower())
+        return len(chars & other) / (len(chars | other) or 1)
+
+    ranked = sorted(targets, key=overlap, reverse=True)[:keep]
+    chosen = [t for t in targets if t[0] == proposal]
+    return chosen + [t for t in ranked if t[0] != proposal]
+
+
 def _mapping_columns(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The mapping step's columns with, per value shown, the choices of its select (the proposal selected)."""
     columns = []
@@ -150,7 +167,7 @@ def _mapping_columns(result: dict[str, Any]) -> list[dict[str, Any]]:
         shown = []
         for value in column["values"][:SHOWN_VALUES]:
             own = [(f"{a}:", _choice_label(domain, a, value)) for a in column["actions"] if a in ("create", "ignore")]
-            mapped = list(targets)
+            mapped = list(targets) if len(targets) <= MANY_TARGETS else _nearest(value, targets)
             if domain == "customer" and value.get("action") == "map" and value.get("target"):
                 mapped = [
                     (f"map:{value['target']}", _("对应到 %(customer)s") % {"customer": value.get("target_label")})
