@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 
 from needpool.core.models import SiteConfig
+from needpool.core.txcache import forget_on_change, transaction_cached
+
+SITE_CONFIG_KEY = "core.site_config"
+forget_on_change(SiteConfig, SITE_CONFIG_KEY)
 
 
 def site_config() -> SiteConfig:
+    """The configuration row, read once per transaction (``core.txcache``); each caller gets its own copy."""
+    return copy.copy(transaction_cached(SITE_CONFIG_KEY, _read_site_config))
+
+
+def _read_site_config() -> SiteConfig:
     config = SiteConfig.objects.filter(pk=1).first()
     if config is None:
         config, _created = SiteConfig.objects.get_or_create(

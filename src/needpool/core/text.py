@@ -24,9 +24,18 @@ def _clean_tokens(tokens: list[str]) -> list[str]:
 
 
 def segment_for_index(*texts: str | None) -> str:
-    """Fine-grained words (search mode) of all ``texts``, space-separated, for the index column."""
-    joined = " ".join(t for t in texts if t)
-    return " ".join(_clean_tokens(list(jieba.cut_for_search(joined))))
+    """Fine-grained words (search mode) of all ``texts``, space-separated, for the index column.
+
+    Each text is segmented on its own: jieba never joins words across the space between two texts, so this is
+    the segmentation of the joined texts, and a text met again (a title that repeats the description, an edit
+    that left the description as it was) is not segmented twice.
+    """
+    return " ".join(words for words in (_segment_text(t) for t in texts if t) if words)
+
+
+@lru_cache(maxsize=256)
+def _segment_text(text: str) -> str:
+    return " ".join(_clean_tokens(list(jieba.cut_for_search(text))))
 
 
 @lru_cache(maxsize=2048)

@@ -36,6 +36,7 @@ from needpool.core.audit import audit_record, diff, snapshot
 from needpool.core.concurrency import check_version, retry_on_conflict
 from needpool.core.models import AuditEntry, SiteConfig
 from needpool.core.permissions import is_admin
+from needpool.core.txcache import forget_on_change, transaction_cached
 from needpool.notify.kinds import EventKind
 from needpool.notify.services import emit
 from needpool.requirements.choices import Dimension
@@ -73,9 +74,15 @@ def current_rule_version() -> int:
     return int(ClassificationRuleVersion.objects.aggregate(n=Max("number"))["n"] or 1)
 
 
+RULE_VERSION_KEY = "requirements.rule_version"
+forget_on_change(ClassificationRuleVersion, RULE_VERSION_KEY)
+
+
 def stamp_rule_version(requirement: Requirement) -> int:
-    """Record on ``requirement`` (in memory; the caller saves) the rule version it is classified under now."""
-    requirement.rule_version = current_rule_version()
+    """Record on ``requirement`` (in memory; the caller saves) the rule version it is classified under now.
+
+    The number is read once per transaction (``core.txcache``; a new version made in it is seen at once)."""
+    requirement.rule_version = transaction_cached(RULE_VERSION_KEY, current_rule_version)
     return requirement.rule_version
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from needpool.core.codes import next_code
 from needpool.core.config import site_config
 from needpool.core.text import segment_for_index
+from needpool.core.txcache import forget_on_change, transaction_cached
 from needpool.customers.choices import InteractionChannel, ValueTier
 from needpool.requirements import lifecycle
 from needpool.requirements import sla as sla_rules
@@ -93,6 +95,20 @@ def initial_status(workflow: Workflow) -> WorkflowStatus:
     if status is None:
         raise ValidationError(_("状态流程“%(name)s”没有初始状态。") % {"name": workflow.name})
     return status
+
+
+INITIAL_STATUS_KEY = "requirements.initial_status"
+forget_on_change(Workflow, INITIAL_STATUS_KEY)
+forget_on_change(WorkflowStatus, INITIAL_STATUS_KEY)
+
+
+def entry_status() -> WorkflowStatus:
+    """The initial status of the active flow, where a new requirement enters.
+
+    Read once per transaction (``core.txcache``): an import creating thousands of requirements reads the flow once.
+    Each caller gets its own copy of the row.
+    """
+    return copy.copy(transaction_cached(INITIAL_STATUS_KEY, lambda: initial_status(active_workflow())))
 
 
 def _check_options(data: dict[str, Any]) -> None:

@@ -10,10 +10,11 @@ from needpool.core.audit import audit_record
 from needpool.core.codes import validate_pattern
 from needpool.core.config import site_config
 from needpool.core.models import AuditEntry
+from needpool.core.txcache import forget
 from needpool.requirements.models import (
     Workflow,
 )
-from needpool.requirements.services.common import initial_status
+from needpool.requirements.services.common import INITIAL_STATUS_KEY, initial_status
 
 # ---------------------------------------------------------------- configuration
 
@@ -30,6 +31,7 @@ def workflow_activate(*, actor: User, workflow: Workflow) -> Workflow:
     before = next((str(w) for w in flows if w.is_active), "")
     Workflow.objects.filter(is_active=True).exclude(pk=workflow.pk).update(is_active=False)
     Workflow.objects.filter(pk=workflow.pk).update(is_active=True)
+    forget(INITIAL_STATUS_KEY)  # QuerySet.update sends no model signal
     workflow.is_active = True
     audit_record(
         actor=actor,

@@ -43,8 +43,7 @@ from needpool.requirements.services.common import (
     _index_text,
     _lock_requirement,
     _refuse_merged,
-    active_workflow,
-    initial_status,
+    entry_status,
     new_requirement_code,
 )
 from needpool.requirements.services.feedback import _check_customer_contact
@@ -107,7 +106,7 @@ def requirement_create(
     requirement = Requirement(
         **fields,
         code=code.strip() or "pending",
-        status=initial_status(active_workflow()),
+        status=entry_status(),
         created_by=actor if getattr(actor, "pk", None) else None,
         submitted_at=submitted,
     )
@@ -133,7 +132,7 @@ def requirement_create(
     requirement.customer_value = {r: t for t, r in _TIER_RANK.items()}.get(max(ranks, default=0), "")
     requirement.save()
     if tag_list:
-        requirement.tags.set(tag_list)
+        requirement.tags.add(*tag_list)  # a new row has no tags: nothing for set() to read or remove
     for item in feedback_items:
         if item.requirement_id not in (None, requirement.pk):
             raise ValidationError({"feedback": _("反馈“%(text)s”已属于其他需求。") % {"text": item.raw_text[:30]}})
