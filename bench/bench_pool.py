@@ -33,7 +33,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_DB = "needpool_bench"
+# Another name (NEEDPOOL_BENCH_DB) lets two benchmarks run side by side.
+PG_BENCH_DB = os.environ.get("NEEDPOOL_BENCH_DB", "needpool_bench")
 SEARCHES = ("批量折扣", "实时监控", "导出 Excel", "对接ERP系统", "配送时效", "审批流程过长", "客户等级")
 
 

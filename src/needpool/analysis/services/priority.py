@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +26,9 @@ from needpool.requirements.choices import Priority
 from needpool.requirements.models import Requirement
 from needpool.requirements.services import requirements_priority_set
 
-RECOMPUTE_BATCH = 2000
+# Rows per batch (one transaction and one progress step each): scored in SQL, or in Python (weighted, RICE).
+RECOMPUTE_BATCH = 10000
+RECOMPUTE_BATCH_PYTHON = 2000
 SCORE_FIELDS = (
     "urgency_score",
     "importance_score",
@@ -74,21 +78,27 @@ def score(analysis: RequirementAnalysis, config: AnalysisSettings) -> scoring.Sc
     return scoring.moscow(analysis.moscow or None)
 
 
-def _apply_score(analysis: RequirementAnalysis, config: AnalysisSettings) -> None:
+def computed_values(analysis: RequirementAnalysis, config: AnalysisSettings) -> tuple[str, float | None, str, Any, str]:
+    """What the active model makes of one requirement's inputs: (model, score, priority, parts, error).
+
+    The reference for every write of the computed priority: a single edit stores it, and the recompute
+    job builds its SQL from it (see ``_lookup``), so the two cannot differ.
+    """
     try:
         result = score(analysis, config)
     except scoring.ScoringError as exc:
-        analysis.computed_model = config.active_model
-        analysis.computed_score = None
-        analysis.computed_priority = ""
-        analysis.computed_parts = {}
-        analysis.computed_error = f"{exc.field}: {exc.message}"[:200]
-    else:
-        analysis.computed_model = result.model
-        analysis.computed_score = result.score
-        analysis.computed_priority = result.priority
-        analysis.computed_parts = result.parts
-        analysis.computed_error = ""
+        return (config.active_model, None, "", {}, f"{exc.field}: {exc.message}"[:200])
+    return (result.model, result.score, result.priority, result.parts, "")
+
+
+def _apply_score(analysis: RequirementAnalysis, config: AnalysisSettings) -> None:
+    (
+        analysis.computed_model,
+        analysis.computed_score,
+        analysis.computed_priority,
+        analysis.computed_parts,
+        analysis.computed_error,
+    ) = computed_values(analysis, config)
     analysis.computed_version = config.version
 
 
@@ -223,43 +233,192 @@ def priority_override(*, actor: User, requirement: Requirement, priority: str, r
     return analysis
 
 
+# Models whose inputs take few values. Every combination of them is scored once by computed_values and the
+# rows are joined to that table in SQL, so a recompute is one UPDATE per batch and cannot drift from a single
+# edit. "Missing" and "out of range" each give one message whatever the stored value (scoring._check_range),
+# so one representative stands for each.
+SMALL_MODEL_INPUTS: dict[str, tuple[str, ...]] = {
+    PriorityModelKind.MATRIX: ("urgency_score", "importance_score"),
+    PriorityModelKind.MATRIX_3D: ("importance_score", "urgency_score", "resource_cost"),
+    PriorityModelKind.VALUE_COST: ("value_score", "cost_score"),
+    PriorityModelKind.MOSCOW: ("moscow",),
+}
+_KEY_BASE = 8  # more than the values one input can take (missing, out of range, 1–5)
+
+
+def _domain(name: str) -> list[Any]:
+    """One representative per distinct outcome of an input, in the order of its code (0, 1, …)."""
+    if name == "moscow":
+        return ["", *scoring.MOSCOW]
+    low, high = scoring.SCORE_RANGE
+    return [None, low - 1, *range(low, high + 1)]
+
+
+def _code_sql(name: str, table: str) -> tuple[str, list[Any]]:
+    """SQL giving an input's code: its representative's index in ``_domain``."""
+    column = f"{table}.{connection.ops.quote_name(name)}"
+    if name == "moscow":
+        categories = list(scoring.MOSCOW)
+        whens = " ".join(f"WHEN %s THEN {i + 1}" for i in range(len(categories)))
+        return f"CASE {column} {whens} ELSE 0 END", categories
+    low, high = scoring.SCORE_RANGE
+    return (
+        f"CASE WHEN {column} IS NULL THEN 0 WHEN {column} BETWEEN %s AND %s THEN {column} - %s + 2 ELSE 1 END",
+        [low, high, low],
+    )
+
+
+def _key_sql(names: tuple[str, ...], table: str) -> tuple[str, list[Any]]:
+    terms, params = [], []
+    for position, name in enumerate(names):
+        sql, more = _code_sql(name, table)
+        terms.append(f"{_KEY_BASE**position} * ({sql})")
+        params.extend(more)
+    return " + ".join(terms), params
+
+
+def _lookup(config: AnalysisSettings, names: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """A derived table ``l(k, model, score, priority, parts, error)``: computed_values of every input combination."""
+    parts_field = RequirementAnalysis._meta.get_field("computed_parts")
+    params: list[Any] = []
+    domains = [list(enumerate(_domain(name))) for name in names]
+    combinations = list(itertools.product(*domains))
+    for combination in combinations:
+        analysis = RequirementAnalysis(**{name: value for name, (_code, value) in zip(names, combination, strict=True)})
+        model, result, priority, parts, error = computed_values(analysis, config)
+        key = sum(code * _KEY_BASE**position for position, (code, _value) in enumerate(combination))
+        params.extend([key, model, result, priority, parts_field.get_db_prep_save(parts, connection), error])
+    if connection.vendor == "postgresql":
+        one = "(%s::integer, %s::varchar, %s::double precision, %s::varchar, %s::jsonb, %s::varchar)"
+    else:
+        one = "(%s, %s, %s, %s, %s, %s)"
+    values = ", ".join([one] * len(combinations))
+    return (
+        "(SELECT column1 AS k, column2 AS model, column3 AS score, column4 AS priority, column5 AS parts, "
+        f"column6 AS error FROM (VALUES {values}) AS v) AS l",
+        params,
+    )
+
+
+def _batch_end(last_pk: int, version: int, size: int) -> int | None:
+    """The primary key of the batch's last row, or None when fewer than ``size`` rows are left."""
+    end = (
+        RequirementAnalysis.objects.filter(pk__gt=last_pk, computed_version__lt=version)
+        .order_by("pk")
+        .values_list("pk", flat=True)[size - 1 : size]
+    )
+    found = list(end)
+    return found[0] if found else None
+
+
+def _recompute_batch_sql(
+    config: AnalysisSettings,
+    names: tuple[str, ...],
+    lookup: tuple[str, list[Any]],
+    *,
+    last_pk: int,
+    end: int | None,
+    version: int,
+) -> tuple[int, list[tuple[int, str]]]:
+    """Score one batch in SQL; returns (rows written, requirements whose priority follows)."""
+    qn = connection.ops.quote_name
+    table = qn(RequirementAnalysis._meta.db_table)
+    requirements = qn(Requirement._meta.db_table)
+    lookup_sql, lookup_params = lookup
+    key, key_params = _key_sql(names, "t")
+    where = "t.id > %s AND t.computed_version < %s" + ("" if end is None else " AND t.id <= %s")
+    where_params = [last_pk, version] + ([] if end is None else [end])
+    effective = "CASE WHEN t.override_priority <> '' THEN t.override_priority ELSE l.priority END"
+    # The rows drive the joins (CROSS JOIN keeps that order on SQLite; the table of combinations is small).
+    # A priority entered by hand stays until the analysis gives one (as in analysis_update); only
+    # requirements whose priority differs are handed on.
+    follow_sql = (
+        f"SELECT t.requirement_id, {effective} FROM {table} AS t CROSS JOIN {lookup_sql} "
+        f"CROSS JOIN {requirements} AS r WHERE l.k = {key} AND r.id = t.requirement_id AND {where} "
+        f"AND r.priority <> {effective} "
+        f"AND ({effective} <> '' OR t.override_priority <> '' OR t.computed_priority <> '') ORDER BY t.id"
+    )
+    if connection.vendor == "postgresql":
+        assignments = (
+            "computed_model = l.model, computed_score = l.score, computed_priority = l.priority, "
+            "computed_parts = l.parts, computed_error = l.error, computed_version = %s"
+        )
+        update_sql = f"UPDATE {table} AS t SET {assignments} FROM {lookup_sql} WHERE l.k = {key} AND {where}"
+    else:
+        # SQLite would scan the batch once per combination in a joined UPDATE; a row-value subquery
+        # looks each row's combination up through an automatic index instead.
+        update_sql = (
+            f"UPDATE {table} AS t SET ({', '.join(COMPUTED_FIELDS)}) = "
+            f"(SELECT l.model, l.score, l.priority, l.parts, l.error, %s FROM {lookup_sql} WHERE l.k = {key}) "
+            f"WHERE {where}"
+        )
+    update_params = [config.version, *lookup_params, *key_params, *where_params]
+    with connection.cursor() as cursor:
+        cursor.execute(follow_sql, [*lookup_params, *key_params, *where_params])
+        follow = [(int(pk), str(priority)) for pk, priority in cursor.fetchall()]
+        cursor.execute(update_sql, update_params)
+        written = cursor.rowcount
+    return written, follow
+
+
+def _recompute_batch_python(
+    config: AnalysisSettings, *, last_pk: int, end: int | None, version: int
+) -> tuple[int, list[tuple[int, str]]]:
+    """Score one batch row by row (models over continuous inputs: weighted, RICE); inputs read as tuples."""
+    rows = RequirementAnalysis.objects.filter(pk__gt=last_pk, computed_version__lt=version).order_by("pk")
+    if end is not None:
+        rows = rows.filter(pk__lte=end)
+    values = rows.values_list(
+        "pk", "requirement_id", "override_priority", "computed_priority", "requirement__priority", *SCORE_FIELDS
+    )
+    memo: dict[str, tuple[str, float | None, str, Any, str]] = {}
+    written: list[tuple[Any, ...]] = []
+    follow: list[tuple[int, str]] = []
+    for pk, requirement_id, override, previous, current, *inputs in values:
+        known = json.dumps(inputs, sort_keys=True, default=str)
+        if known not in memo:
+            memo[known] = computed_values(RequirementAnalysis(**dict(zip(SCORE_FIELDS, inputs, strict=True))), config)
+        result = memo[known]
+        written.append((pk, *result, config.version))
+        effective = override or result[2]
+        if (effective or override or previous) and current != effective:
+            follow.append((requirement_id, effective))
+    bulk_set(RequirementAnalysis, COMPUTED_FIELDS, written)
+    return len(written), follow
+
+
 def priorities_recompute(*, version: int, job: BackgroundJob | None = None, batch_size: int | None = None) -> int:
     """Bring every requirement's computed priority to settings ``version``, batch by batch; safe to rerun.
 
-    Each batch is read by primary key, scored in Python (the same function as a single edit) and written
-    back with one joined UPDATE per table (core.bulk), so a million rows take minutes, not hours.
+    Per batch (by primary key): the models over 1–5 scores and MoSCoW are one joined UPDATE against a
+    table of every input combination scored by computed_values; weighted scoring and RICE are scored
+    in Python from the inputs and written with one joined UPDATE (core.bulk). Requirements whose
+    effective priority changes follow through requirements_priority_set (audit and notifications), and
+    the job's progress is written after every batch.
     """
     config = analysis_settings()
-    size = batch_size or RECOMPUTE_BATCH
+    names = SMALL_MODEL_INPUTS.get(config.active_model)
+    size = batch_size or (RECOMPUTE_BATCH if names else RECOMPUTE_BATCH_PYTHON)
+    lookup = _lookup(config, names) if names else None
     done = 0
     last_pk = 0
-    inputs = ("requirement_id", "override_priority", "computed_priority", *SCORE_FIELDS)
     while True:
         with transaction.atomic():
-            batch = list(
-                RequirementAnalysis.objects.filter(pk__gt=last_pk, computed_version__lt=version)
-                .order_by("pk")
-                .only(*inputs)[:size]
-            )
-            if not batch:
+            end = _batch_end(last_pk, version, size)
+            if names and lookup:
+                written, follow = _recompute_batch_sql(config, names, lookup, last_pk=last_pk, end=end, version=version)
+            else:
+                written, follow = _recompute_batch_python(config, last_pk=last_pk, end=end, version=version)
+            if not written:
                 break
-            sync = []
-            for analysis in batch:
-                previous = analysis.effective_priority
-                _apply_score(analysis, config)
-                # A priority entered by hand stays until the analysis gives one (as in analysis_update).
-                if analysis.effective_priority or previous:
-                    sync.append((analysis.requirement_id, analysis.effective_priority))
-            bulk_set(
-                RequirementAnalysis,
-                COMPUTED_FIELDS,
-                [(a.pk, *(getattr(a, f) for f in COMPUTED_FIELDS)) for a in batch],
-            )
-            requirements_priority_set(actor=None, priorities=sync)
-            done += len(batch)
-            last_pk = batch[-1].pk
+            if follow:
+                requirements_priority_set(actor=None, priorities=follow)
+            done += written
             if job is not None:
                 BackgroundJob.objects.filter(pk=job.pk).update(
-                    done=F("done") + len(batch), status=BackgroundJob.Status.RUNNING
+                    done=F("done") + written, status=BackgroundJob.Status.RUNNING
                 )
+        if end is None:
+            break
+        last_pk = end
     return done
