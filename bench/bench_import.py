@@ -141,21 +141,21 @@ def raw_insert(rows: int, user_id: int, customers: list[tuple[int, str, int]]) -
             submitted = now - dt.timedelta(minutes=i)
             requirement_rows.append(
                 (pk, f"RAW{i:07d}", text[:60], text, "", "", dt.date(2024, 6, 30), type_ids[i % len(type_ids)],
-                 status_id, "", "high", user_id, user_id, submitted, False, "", now, now)
+                 status_id, "", "high", user_id, user_id, submitted, False, "", now, now, 1)
             )  # fmt: skip
-            feedback_rows.append((customer, contact, "sales", text, submitted, "", 1, pk, user_id, now, now))
+            feedback_rows.append((customer, contact, "sales", text, submitted, "", 1, pk, user_id, now, now, False))
             tag_rows.append((pk, tag_ids[i % len(tag_ids)]))
         cursor.executemany(
             "INSERT INTO requirements_requirement (id, code, title, description, background, concrete_ask, "
             "expected_date, type_id, status_id, priority, customer_value, owner_id, created_by_id, submitted_at, "
-            "sla_breached, search_text, created_at, updated_at) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "sla_breached, search_text, created_at, updated_at, version) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             requirement_rows,
         )
         cursor.executemany(
             "INSERT INTO requirements_feedback (customer_id, contact_id, channel, raw_text, received_at, sentiment, "
-            "importance, requirement_id, created_by_id, created_at, updated_at) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "importance, requirement_id, created_by_id, created_at, updated_at, scope_vote) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             feedback_rows,
         )
         cursor.executemany(
