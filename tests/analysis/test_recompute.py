@@ -147,3 +147,15 @@ def test_a_batch_takes_a_bounded_number_of_queries(users, customer, model, djang
         assert priorities_recompute(version=version + 1, job=job, batch_size=6) == 12
     job.refresh_from_db()
     assert job.done == 12
+
+
+def test_batches_skip_gaps_in_the_primary_keys(users, customer):
+    made = [make_requirement(users["sales"], f"需求 {n}", customer) for n in range(6)]
+    rows = [RequirementAnalysis.objects.get_or_create(requirement=r)[0] for r in made]
+    RequirementAnalysis.objects.filter(pk__in=[a.pk for a in rows[1:5]]).delete()
+    RequirementAnalysis.objects.filter(pk__in=[rows[0].pk, rows[5].pk]).update(urgency_score=5, importance_score=5)
+    AnalysisSettings.objects.filter(pk=analysis_settings().pk).update(version=F("version") + 1)
+    version = analysis_settings().version
+    assert priorities_recompute(version=version, batch_size=2) == 2
+    assert set(RequirementAnalysis.objects.values_list("computed_version", "computed_priority")) == {(version, "P0")}
+    assert [Requirement.objects.get(pk=r.pk).priority for r in (made[0], made[5])] == ["P0", "P0"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 import json
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -300,15 +300,10 @@ def _lookup(config: AnalysisSettings, names: tuple[str, ...]) -> tuple[str, list
     )
 
 
-def _batch_end(last_pk: int, version: int, size: int) -> int | None:
-    """The primary key of the batch's last row, or None when fewer than ``size`` rows are left."""
-    end = (
-        RequirementAnalysis.objects.filter(pk__gt=last_pk, computed_version__lt=version)
-        .order_by("pk")
-        .values_list("pk", flat=True)[size - 1 : size]
-    )
-    found = list(end)
-    return found[0] if found else None
+def _next_start(after: int, version: int) -> int | None:
+    """The first primary key after ``after`` still below ``version``, or None when none is left."""
+    found = RequirementAnalysis.objects.filter(pk__gt=after, computed_version__lt=version).aggregate(first=Min("pk"))
+    return cast("int | None", found["first"])
 
 
 def _recompute_batch_sql(
@@ -317,7 +312,7 @@ def _recompute_batch_sql(
     lookup: tuple[str, list[Any]],
     *,
     last_pk: int,
-    end: int | None,
+    end: int,
     version: int,
 ) -> tuple[int, list[tuple[int, str]]]:
     """Score one batch in SQL; returns (rows written, requirements whose priority follows)."""
@@ -326,8 +321,8 @@ def _recompute_batch_sql(
     requirements = qn(Requirement._meta.db_table)
     lookup_sql, lookup_params = lookup
     key, key_params = _key_sql(names, "t")
-    where = "t.id > %s AND t.computed_version < %s" + ("" if end is None else " AND t.id <= %s")
-    where_params = [last_pk, version] + ([] if end is None else [end])
+    where = "t.id > %s AND t.id <= %s AND t.computed_version < %s"
+    where_params = [last_pk, end, version]
     effective = "CASE WHEN t.override_priority <> '' THEN t.override_priority ELSE l.priority END"
     # The rows drive the joins (CROSS JOIN keeps that order on SQLite; the table of combinations is small).
     # A priority entered by hand stays until the analysis gives one (as in analysis_update); only
@@ -362,12 +357,10 @@ def _recompute_batch_sql(
 
 
 def _recompute_batch_python(
-    config: AnalysisSettings, *, last_pk: int, end: int | None, version: int
+    config: AnalysisSettings, *, last_pk: int, end: int, version: int
 ) -> tuple[int, list[tuple[int, str]]]:
     """Score one batch row by row (models over continuous inputs: weighted, RICE); inputs read as tuples."""
-    rows = RequirementAnalysis.objects.filter(pk__gt=last_pk, computed_version__lt=version).order_by("pk")
-    if end is not None:
-        rows = rows.filter(pk__lte=end)
+    rows = RequirementAnalysis.objects.filter(pk__gt=last_pk, pk__lte=end, computed_version__lt=version).order_by("pk")
     values = rows.values_list(
         "pk", "requirement_id", "override_priority", "computed_priority", "requirement__priority", *SCORE_FIELDS
     )
@@ -390,10 +383,11 @@ def _recompute_batch_python(
 def priorities_recompute(*, version: int, job: BackgroundJob | None = None, batch_size: int | None = None) -> int:
     """Bring every requirement's computed priority to settings ``version``, batch by batch; safe to rerun.
 
-    Per batch (by primary key): the models over 1–5 scores and MoSCoW are one joined UPDATE against a
-    table of every input combination scored by computed_values; weighted scoring and RICE are scored
-    in Python from the inputs and written with one joined UPDATE (core.bulk). Requirements whose
-    effective priority changes follow through requirements_priority_set (audit and notifications), and
+    Per batch (a range of primary keys): the models over 1–5 scores and MoSCoW are one UPDATE that looks
+    each row's inputs up in a table of every combination scored by computed_values (the function a
+    single edit uses); weighted scoring and RICE are scored in Python from the inputs read as tuples and
+    written with one joined UPDATE (core.bulk). Requirements whose priority must follow the effective
+    one go through requirements_priority_set (audit and notifications), and
     the job's progress is written after every batch.
     """
     config = analysis_settings()
@@ -401,24 +395,23 @@ def priorities_recompute(*, version: int, job: BackgroundJob | None = None, batc
     size = batch_size or (RECOMPUTE_BATCH if names else RECOMPUTE_BATCH_PYTHON)
     lookup = _lookup(config, names) if names else None
     done = 0
-    last_pk = 0
-    while True:
+    start = _next_start(0, version)
+    while start is not None:
+        # Batches are ranges of primary keys (no query to find where one ends); a range without a row
+        # left jumps to the next row.
+        last_pk, end = start - 1, start - 1 + size
         with transaction.atomic():
-            end = _batch_end(last_pk, version, size)
             if names and lookup:
                 written, follow = _recompute_batch_sql(config, names, lookup, last_pk=last_pk, end=end, version=version)
             else:
                 written, follow = _recompute_batch_python(config, last_pk=last_pk, end=end, version=version)
-            if not written:
-                break
             if follow:
                 requirements_priority_set(actor=None, priorities=follow)
-            done += written
-            if job is not None:
-                BackgroundJob.objects.filter(pk=job.pk).update(
-                    done=F("done") + written, status=BackgroundJob.Status.RUNNING
-                )
-        if end is None:
-            break
-        last_pk = end
+            if written:
+                done += written
+                if job is not None:
+                    BackgroundJob.objects.filter(pk=job.pk).update(
+                        done=F("done") + written, status=BackgroundJob.Status.RUNNING
+                    )
+        start = end + 1 if written else _next_start(end, version)
     return done
