@@ -6,8 +6,14 @@ every requirement random matrix inputs (1–5) once, then measures in one run:
 * raw SQL: a single ``UPDATE analysis_requirementanalysis SET computed_priority = CASE … END`` —
   the quadrant rule written by hand, nothing else;
 * Needpool: the background job a weight change queues (``analysis.tasks.recompute_priorities``):
-  batches of the analysis rows, the scoring function per row (score, priority and the "why" parts),
-  and the requirement's effective priority kept in step, with progress written to the job row.
+  per range of primary keys, the requirements whose priority has to follow (one SELECT joined to the
+  requirements) and one UPDATE of score, priority, "why" parts, error and version, each row's inputs
+  looked up in a table of every input combination scored by the Python function; the requirements'
+  effective priority kept in step (audit and notices for those that change), progress on the job row.
+
+The first run after loading changes almost every requirement's priority (the loaded priorities are
+random), so its time is mostly the audit rows and notices of those changes; run it twice and read the
+second for the recompute itself. ``NEEDPOOL_BENCH_DB`` names the PostgreSQL bench database.
 
     scripts/bench --requirements 1000000 --keep                         # load once (bench_pool)
     .venv/bin/python bench/bench_recompute.py --requirements 1000000    # then this
