@@ -5,19 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from needpool.accounts.models import acting_user
 from needpool.core.models import BackgroundJob
-from needpool.core.views import error_text
 from needpool.intake.transfer.imports.handlers.outcomes import FILL, OVERWRITE, SKIP, UPDATE_POLICIES
 from needpool.intake.transfer.selectors import import_job_get
-from needpool.intake.transfer.services import IMPORT_PREVIEW, import_revise
+from needpool.intake.transfer.services import IMPORT_PREVIEW
+from needpool.intake.transfer.views import revise_to_job
 
 POLICY_LABELS = {
     FILL: gettext_lazy("只填空值"),
@@ -69,11 +65,4 @@ def import_job_policy(request: HttpRequest, pk: int) -> HttpResponse:
         value = request.POST.get(column["field"])
         if value in UPDATE_POLICIES:
             chosen[column["key"]] = value
-    try:
-        job = import_revise(
-            actor=acting_user(request.user), preview=preview, changes={"options": {"update_policy": chosen}}
-        )
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-        return redirect("intake:import_job", pk=preview.pk)
-    return redirect("intake:import_job", pk=job.pk)
+    return revise_to_job(request, preview, {"options": {"update_policy": chosen}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -198,15 +199,27 @@ def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "intake/transfer/_progress.html", context)
 
 
-@require_POST
-def import_job_run(request: HttpRequest, pk: int) -> HttpResponse:
-    preview = import_job_get(user=request.user, pk=pk)
+def to_job(request: HttpRequest, preview: BackgroundJob, make: Callable[[], BackgroundJob]) -> HttpResponse:
+    """The page of the job ``make`` starts, or back to ``preview`` with the service's reason it did not."""
     try:
-        run = import_confirm(actor=acting_user(request.user), preview=preview)
+        job = make()
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("intake:import_job", pk=preview.pk)
-    return redirect("intake:import_job", pk=run.pk)
+    return redirect("intake:import_job", pk=job.pk)
+
+
+def revise_to_job(request: HttpRequest, preview: BackgroundJob, changes: dict[str, Any]) -> HttpResponse:
+    """Preview the same sheet again with ``changes`` (``import_revise``) and go to the new preview."""
+    return to_job(
+        request, preview, lambda: import_revise(actor=acting_user(request.user), preview=preview, changes=changes)
+    )
+
+
+@require_POST
+def import_job_run(request: HttpRequest, pk: int) -> HttpResponse:
+    preview = import_job_get(user=request.user, pk=pk)
+    return to_job(request, preview, lambda: import_confirm(actor=acting_user(request.user), preview=preview))
 
 
 @require_POST
@@ -219,12 +232,9 @@ def import_job_sheet(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("intake:import_job", pk=preview.pk)
     # Another sheet is another table: its layout is found again and its values are mapped afresh.
     changes = {"sheet": form.cleaned_data["sheet"], "layout": "", "mapping": {}, "mapping_confirmed": False}
-    try:
-        job = import_revise(actor=acting_user(request.user), preview=preview, changes=changes)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-        return redirect("intake:import_job", pk=preview.pk)
-    return redirect("intake:import_job", pk=job.pk)
+    return to_job(
+        request, preview, lambda: import_revise(actor=acting_user(request.user), preview=preview, changes=changes)
+    )
 
 
 @require_POST
@@ -365,16 +375,11 @@ def import_job_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm the mapping step (then the sheet is previewed again with it), or ask for it again."""
     preview = import_job_get(user=request.user, pk=pk)
     actor = acting_user(request.user)
-    try:
-        if request.POST.get("ask"):
-            job = import_revise(actor=actor, preview=preview, changes={"ask_mapping": True, "mapping_confirmed": False})
-        else:
-            columns = (preview.params.get("result") or {}).get("mapping") or []
-            job = import_mapping_confirm(actor=actor, preview=preview, data=_posted_mapping(request, columns))
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-        return redirect("intake:import_job", pk=preview.pk)
-    return redirect("intake:import_job", pk=job.pk)
+    if request.POST.get("ask"):
+        return revise_to_job(request, preview, {"ask_mapping": True, "mapping_confirmed": False})
+    columns = (preview.params.get("result") or {}).get("mapping") or []
+    data = _posted_mapping(request, columns)
+    return to_job(request, preview, lambda: import_mapping_confirm(actor=actor, preview=preview, data=data))
 
 
 @require_POST
@@ -386,9 +391,8 @@ def import_job_options(request: HttpRequest, pk: int) -> HttpResponse:
         for name in ("apply_status", "create_customers", "needs_to_feedback")
         if name in request.POST
     }
-    try:
-        job = import_revise(actor=acting_user(request.user), preview=preview, changes={"options": changes})
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-        return redirect("intake:import_job", pk=preview.pk)
-    return redirect("intake:import_job", pk=job.pk)
+    return to_job(
+        request,
+        preview,
+        lambda: import_revise(actor=acting_user(request.user), preview=preview, changes={"options": changes}),
+    )
