@@ -57,7 +57,8 @@ def _facts_for(gates: Sequence[flow_rules.Gate], requirement: Requirement) -> di
     return {name: fact(name, requirement) for name in names}
 
 
-def _move(source: WorkflowStatus, target: WorkflowStatus, note: str) -> flow_rules.Move:
+def move_between(source: WorkflowStatus, target: WorkflowStatus, note: str) -> flow_rules.Move:
+    """The move ``source`` → ``target`` as the flow's gates judge it."""
     return flow_rules.Move(
         source_key=source.key,
         source_label=str(source),
@@ -80,7 +81,7 @@ def refusals(requirement: Requirement, source: WorkflowStatus, target: WorkflowS
     gates = _gates_named(keys)
     if not gates:
         return []
-    return flow_rules.gate_refusals(gates, _move(source, target, note), _facts_for(gates, requirement))
+    return flow_rules.gate_refusals(gates, move_between(source, target, note), _facts_for(gates, requirement))
 
 
 def exit_blockers(requirement: Requirement, source: WorkflowStatus) -> list[str]:

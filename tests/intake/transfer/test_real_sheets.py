@@ -16,6 +16,7 @@ import pytest
 from needpool.customers.models import Customer, Interaction
 from needpool.intake.transfer.imports.mapping import proposals
 from needpool.requirements.models import ClassOption, Requirement
+from tests.intake.transfer.conftest import RELATIONSHIP_HEADERS
 
 pytestmark = pytest.mark.django_db
 
@@ -207,24 +208,7 @@ def test_a_priority_assessment_sheet(users, requirement, tmp_path, run_sheet):
 
 
 def test_a_customer_relationship_sheet(users, customer, tmp_path, run_sheet):
-    header = [
-        "客户编号",
-        "客户名称",
-        "所属行业",
-        "对接人",
-        "职位",
-        "联系方式",
-        "最近接触时间",
-        "接触方式",
-        "沟通要点",
-        "显性需求",
-        "隐性需求",
-        "需求优先级",
-        "当前状态",
-        "负责人",
-        "下次跟进计划",
-        "备注",
-    ]
+    header = RELATIONSHIP_HEADERS
     rows = [
         [
             "",

@@ -324,16 +324,7 @@ class ManagementRows(RequirementRows):
                 # A new requirement's other facts are only known once it is written.
                 gates = [gate for gate in gates if all(name in facts for name in gate.facts)]
             note = _("导入表格第 %(row)s 行：%(status)s") % {"row": self.outcome.row, "status": target}
-            move = flow_rules.Move(
-                source_key=source.key,
-                source_label=str(source),
-                source_category=source.category,
-                target_key=step.key,
-                target_label=str(step),
-                target_category=step.category,
-                note=note,
-            )
-            refusals = flow_rules.gate_refusals(gates, move, facts)
+            refusals = flow_rules.gate_refusals(gates, lifecycle.move_between(source, step, note), facts)
         for message in refusals:
             self.error("status", message + " " + _("（若只想导入其他列，可在上传时选择不修改状态。）"))
 
