@@ -302,3 +302,22 @@ def test_only_a_preview_can_be_revised(users, client):
 def test_any_policy_survives_the_job_params(policy):
     options = ImportOptions(update_policy=policy)
     assert ImportOptions.from_dict(options.as_dict()).update_policy == policy
+
+
+def test_a_difference_beyond_the_rows_kept_for_the_page_still_offers_its_column(users, long_requirement, sheet):
+    from needpool.intake.transfer import services
+    from needpool.intake.transfer.policy_views import policy_columns
+
+    new_rows = [["", "", "", "", "", f"新需求{i}", "2030-01-01", "", ""] for i in range(3)]
+    rows = [INTAKE_HEADERS, *new_rows, _intake(long_requirement.code, "改为按会员积分抵扣运费")[1]]
+    result = services.run_import(
+        actor=users["sales"], path=sheet(rows), dry_run=True, mapping_confirmed=True, keep_rows=2
+    )
+    assert result.error_total == 0, result.errors
+    # The flagged new rows are kept for the page; the update row with the differences is not.
+    assert len(result.rows) == 2 and all(not row["diffs"] for row in result.rows)
+    assert result.diff_columns["description"]["count"] == 1
+    job = BackgroundJob.objects.create(
+        kind="import_preview", created_by=users["sales"], status="done", params={"result": result.as_dict()}
+    )
+    assert "description" in [c["key"] for c in policy_columns(job)]

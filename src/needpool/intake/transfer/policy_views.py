@@ -24,7 +24,7 @@ FIELD_PREFIX = "policy-"
 
 
 def policy_columns(job: BackgroundJob) -> list[dict[str, Any]]:
-    """The columns whose sheet values differ from existing records in the rows the preview keeps, in the
+    """The columns whose sheet values differ from existing records in any row of the sheet, in the
     order of the sheet: key, header, the policy the preview ran with, how many differences and how many
     were applied. Empty unless the preview can still be revised."""
     result = job.params.get("result") or {}
@@ -35,15 +35,10 @@ def policy_columns(job: BackgroundJob) -> list[dict[str, Any]]:
         or job.params.get("revised_by")
     ):
         return []
-    found: dict[str, dict[str, Any]] = {}
-    for row in result.get("rows") or []:
-        for diff in row.get("diffs") or []:
-            column = found.setdefault(
-                diff["key"],
-                {"key": diff["key"], "column": diff["column"], "policy": diff.get("policy", FILL), "count": 0},
-            )
-            column["count"] += 1
-            column["applied"] = column.get("applied", 0) + bool(diff.get("applied"))
+    found = {
+        key: {**column, "policy": column.get("policy") or FILL}
+        for key, column in (result.get("diff_columns") or {}).items()
+    }
     order = {c["column"]: n for n, c in enumerate(result.get("columns") or [])}
     columns = sorted(found.values(), key=lambda c: order.get(c["key"], len(order)))
     for column in columns:

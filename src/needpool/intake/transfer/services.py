@@ -108,6 +108,7 @@ class ImportResult:
     flag_counts: dict[str, int] = field(default_factory=lambda: {"not_standardised": 0, "interpreted": 0})
     rows_selected: bool = False  # some plain rows were left out of ``rows`` for rows with errors or flags
     plain_kept: int = 0  # rows in ``rows`` without errors or flags
+    diff_columns: dict[str, dict[str, Any]] = field(default_factory=dict)  # column key → differences in all rows
     mapping: list[dict[str, Any]] = field(default_factory=list)  # the mapping step's unknown values per column
     needs_mapping: bool = False  # the rows were not run: the user confirms the mapping first
     mapping_used: dict[str, Any] = field(default_factory=dict)  # the mapping the rows ran with (params form)
@@ -120,6 +121,20 @@ class ImportResult:
         room = MAX_ERRORS - len(self.errors)
         if room > 0:
             self.errors.extend(e.as_dict() for e in outcome.errors[:room])
+        for diff in outcome.diffs:
+            # Every column that differs anywhere in the sheet, not only in the rows kept for the page.
+            column = self.diff_columns.setdefault(
+                diff["key"],
+                {
+                    "key": diff["key"],
+                    "column": diff["column"],
+                    "policy": diff.get("policy", ""),
+                    "count": 0,
+                    "applied": 0,
+                },
+            )
+            column["count"] += 1
+            column["applied"] += bool(diff.get("applied"))
         if outcome.action != "error":
             for flag in outcome.flags:
                 self.flag_counts[flag["kind"]] = self.flag_counts.get(flag["kind"], 0) + 1
@@ -157,6 +172,7 @@ class ImportResult:
             "hidden_columns": self.hidden_columns,
             "flag_counts": self.flag_counts,
             "rows_selected": self.rows_selected,
+            "diff_columns": self.diff_columns,
             "mapping": self.mapping,
             "needs_mapping": self.needs_mapping,
             "mapping_used": self.mapping_used,
