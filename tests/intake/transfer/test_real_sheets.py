@@ -16,7 +16,7 @@ import pytest
 from needpool.customers.models import Customer, Interaction
 from needpool.intake.transfer.imports.mapping import proposals
 from needpool.requirements.models import ClassOption, Requirement
-from tests.intake.transfer.conftest import RELATIONSHIP_HEADERS
+from tests.intake.transfer.conftest import MANAGEMENT_HEADERS, RELATIONSHIP_HEADERS
 
 pytestmark = pytest.mark.django_db
 
@@ -115,19 +115,7 @@ def test_a_customer_needs_information_sheet(users, customer, tmp_path, run_sheet
 
 
 def test_a_needs_management_sheet(users, customer, tmp_path, run_sheet):
-    header = [
-        "需求编号",
-        "需求来源",
-        "提出方信息",
-        "需求类型",
-        "需求描述",
-        "紧急程度",
-        "优先级",
-        "提出时间",
-        "期望完成时间",
-        "负责人",
-        "当前状态",
-    ]
+    header = MANAGEMENT_HEADERS
     rows = [
         [
             "XQ-2024-001",

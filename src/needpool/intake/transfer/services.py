@@ -48,7 +48,7 @@ from needpool.intake.transfer.imports.mapping import (
     proposals,
     remembered_mapping,
     scan,
-    value_texts,
+    scanned_texts,
 )
 from needpool.intake.transfer.imports.reading import (
     SPREADSHEET_EXTENSIONS,
@@ -255,7 +255,7 @@ def run_import(
             layout=header.layout.key,
             mapping=chosen,
             lookups=lookups,
-            texts=value_texts(header, rows, chosen),
+            texts=scanned_texts(result.mapping),
         )
         for done, (number, raw) in enumerate(rows, start=1):
             if done % PREPARE_EVERY == 1:

@@ -33,7 +33,6 @@ from django.utils.translation import gettext_lazy
 
 from needpool.accounts.models import Team, User
 from needpool.customers.choices import FollowStatus, InteractionChannel
-from needpool.customers.models import Customer
 from needpool.customers.permissions import visible_customers
 from needpool.intake.transfer.imports.handlers.common import CHANNEL_KEYWORDS, NEED_PRIORITY
 from needpool.intake.transfer.imports.handlers.lookups import CREATE, IGNORE, Lookups
@@ -48,7 +47,7 @@ from needpool.intake.transfer.imports.values import (
     value_key,
 )
 from needpool.requirements.choices import Channel, Dimension, Priority
-from needpool.requirements.models import ClassOption, Workflow, WorkflowStatus
+from needpool.requirements.models import Workflow, WorkflowStatus
 
 SHOWN_VALUES = 300  # distinct values listed one by one per column; the rest follow the column's bulk action
 GUESS_FLOOR = 0.6  # similarity from which an existing option is proposed instead of a new one
@@ -202,6 +201,7 @@ class Catalogue:
         self.workflow: Workflow = active_workflow()
         self._customers: dict[str, set[int]] | None = None
         self._customer_labels: dict[int, str] = {}
+        self._other_statuses: list[WorkflowStatus] | None = None
 
     # -- targets per domain
 
@@ -230,17 +230,7 @@ class Catalogue:
     # -- known values
 
     def lookup(self, domain: str) -> Lookup | None:
-        if domain in OPTION_DOMAINS:
-            return self.lookups.by_dimension.get(OPTION_DOMAINS[domain], Lookup())
-        return {
-            "channel": self.lookups.channels,
-            "priority": self.lookups.priorities,
-            "interaction_channel": self.lookups.interaction_channels,
-            "follow_status": self.lookups.follow_statuses,
-            "need_priority": self.lookups.need_priorities,
-            "owner": self.lookups.users,
-            "status": self.lookups.statuses(self.workflow.pk)[0],
-        }.get(domain)
+        return domain_lookup(self.lookups, domain, self.workflow.pk)
 
     def known(self, domain: str, text: str) -> bool:
         if domain == "customer":
@@ -316,17 +306,26 @@ class Catalogue:
             return Choice(TEAM, team)
         return Choice(SKIP)
 
+    def other_statuses(self) -> list[WorkflowStatus]:
+        """The statuses of the flows that are not active, in each flow's order (read once per scan)."""
+        if self._other_statuses is None:
+            self._other_statuses = list(
+                WorkflowStatus.objects.exclude(workflow=self.workflow).order_by("workflow_id", "order", "pk")
+            )
+        return self._other_statuses
+
     def _guess_status(self, text: str) -> Choice:
         _lookup, objects = self.lookups.statuses(self.workflow.pk)
         active = sorted(objects.values(), key=lambda s: (s.order, s.pk))
         key = value_key(text)
         # A status of another flow: the active flow's status of the same kind, nearest in its place.
-        for other in WorkflowStatus.objects.exclude(workflow=self.workflow).select_related("workflow"):
+        others = self.other_statuses()
+        for other in others:
             if key in {value_key(other.label), value_key(other.label_en), value_key(other.key)}:
                 same = [s for s in active if s.category == other.category]
                 if same:
-                    siblings = list(other.workflow.statuses.filter(category=other.category).order_by("order", "pk"))
-                    place = siblings.index(other) / max(len(siblings) - 1, 1) if other in siblings else 0.0
+                    siblings = [o for o in others if (o.workflow_id, o.category) == (other.workflow_id, other.category)]
+                    place = siblings.index(other) / max(len(siblings) - 1, 1)
                     index = round(place * (len(same) - 1))
                     return Choice(MAP, str(same[index].pk))
         best, score = _best(text, ((str(s.pk), (s.label, s.label_en)) for s in active))
@@ -449,17 +448,11 @@ def scan(
                 "targets": [t.__dict__ for t in catalogue.targets(domain)],
                 "teams": [t.__dict__ for t in catalogue.teams()] if domain == "owner" else [],
                 "values": [u.as_dict() for u in unknown],
-                "more": max(len(unknown) - SHOWN_VALUES, 0),
-                "rest": _rest_default(domain, actions),
                 "total": len(unknown),
                 "all_remembered": all(u.remembered for u in unknown),
             }
         )
     return columns
-
-
-def _rest_default(domain: str, actions: list[str]) -> str:
-    return NEW if NEW in actions else SKIP if SKIP in actions else actions[0]
 
 
 def _internal_row(raw: dict[str, Any], lookups: Lookups) -> bool:
@@ -558,9 +551,10 @@ def apply_mapping(*, actor: User, layout: str, mapping: Mapping, lookups: Lookup
     """Teach ``lookups`` the mapped names; create the options to be created (call inside the run's transaction).
 
     ``texts`` gives, per value key, the value as written (the label of a created option)."""
-    from needpool.requirements.services import option_create
+    from needpool.requirements.services import active_workflow, option_create
 
     domains = COLUMN_DOMAINS.get(layout, {})
+    workflow_id = active_workflow().pk
     for column, values in mapping.items():
         domain = domains.get(column)
         if domain is None:
@@ -579,7 +573,7 @@ def apply_mapping(*, actor: User, layout: str, mapping: Mapping, lookups: Lookup
                     continue
                 lookups.users.entries[key] = {IGNORE} if choice.action == SKIP else {int(choice.target)}
                 continue
-            lookup = _lookup_for(lookups, domain)
+            lookup = domain_lookup(lookups, domain, workflow_id)
             if lookup is None:
                 continue
             if choice.action == SKIP:
@@ -602,44 +596,26 @@ def apply_mapping(*, actor: User, layout: str, mapping: Mapping, lookups: Lookup
                 lookup.entries[key] = {choice.target}
 
 
-def _lookup_for(lookups: Lookups, domain: str) -> Lookup | None:
-    from needpool.requirements.services import active_workflow
-
+def domain_lookup(lookups: Lookups, domain: str, workflow_id: int) -> Lookup | None:
+    """The run's lookup that answers for ``domain`` (statuses: those of the flow ``workflow_id``); None for
+    customers, which are not matched by a lookup."""
     if domain in OPTION_DOMAINS:
         return lookups.by_dimension.setdefault(OPTION_DOMAINS[domain], Lookup())
     if domain == "status":
-        return lookups.statuses(active_workflow().pk)[0]
+        return lookups.statuses(workflow_id)[0]
     return {
         "channel": lookups.channels,
         "priority": lookups.priorities,
         "interaction_channel": lookups.interaction_channels,
         "follow_status": lookups.follow_statuses,
         "need_priority": lookups.need_priorities,
+        "owner": lookups.users,
     }.get(domain)
 
 
-def value_texts(header: Header, rows: list[tuple[int, dict[str, Any]]], mapping: Mapping) -> dict[str, str]:
-    """The first spelling of each mapped value as written in the sheet (``column:key`` → text)."""
-    domains = COLUMN_DOMAINS.get(header.layout.key, {})
-    wanted = {(column, key) for column, values in mapping.items() for key in values}
-    texts: dict[str, str] = {}
-    for column, domain in domains.items():
-        if column not in mapping:
-            continue
-        for _number, raw in rows:
-            for text in cell_values(column, domain, raw.get(column)):
-                key = mapping_key(domain, text)
-                if (column, key) in wanted and f"{column}:{key}" not in texts:
-                    texts[f"{column}:{key}"] = text
-    return texts
-
-
-def option_of(pk: int) -> ClassOption | None:
-    return ClassOption.objects.filter(pk=pk).first()
-
-
-def customer_of(pk: int) -> Customer | None:
-    return Customer.objects.filter(pk=pk).first()
+def scanned_texts(columns: list[dict[str, Any]]) -> dict[str, str]:
+    """The first spelling of each unknown value as the scan found it in the sheet (``column:key`` → text)."""
+    return {f"{c['column']}:{v['key']}": v["text"] for c in columns for v in c["values"]}
 
 
 def remembered_mapping(layout: str) -> Mapping:

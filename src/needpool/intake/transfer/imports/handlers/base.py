@@ -66,6 +66,7 @@ class RowHandler:
         self.raw: dict[str, Any] = {}
         self._customers: dict[str, Customer] = {}
         self._contacts: dict[tuple[int, str], Contact] = {}
+        self._mapped_customers: dict[str, Customer | None] = {}
 
     # Requirement sheets never rename customers or contacts, so what a query found stays right for the run.
     cache_customers: ClassVar[bool] = True
@@ -355,7 +356,10 @@ class RowHandler:
         alias = self.lookups.customer_aliases.get(company_key(text)) if self.lookups.customer_aliases else None
         if alias is None or alias == CREATE:
             return alias
-        return visible_customers(self.actor).filter(pk=int(alias)).first()
+        # A customer chosen on the mapping form existed before the run: read once, not once per row.
+        if alias not in self._mapped_customers:
+            self._mapped_customers[alias] = visible_customers(self.actor).filter(pk=int(alias)).first()
+        return self._mapped_customers[alias]
 
     def find_customers(self, text: str) -> list[Customer]:
         mapped = self.mapped_customer(text)
