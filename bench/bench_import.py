@@ -10,8 +10,13 @@ Then measures, in one run:
 * the import itself (one transaction, committed);
 * a second preview of the same file, now "unchanged" on every row (lookups and comparisons only);
 * exporting the imported rows to XLSX and to CSV;
-* the baseline: plain ``INSERT`` statements (executemany) of the same requirement, feedback and tag
-  rows with every foreign key already resolved — no parsing, no validation, no audit, no index text.
+* the baseline, as the import issue defines it: read the same sheet with calamine, then plain ``INSERT``
+  statements (executemany, one transaction) of the same requirement (index text included, as the import
+  stored it), feedback and tag rows with every foreign key already resolved — no parsing, no validation, no
+  audit, no history, no segmenting.
+
+"end to end" is the preview plus the import (the upload only stores the file); its rows/s as a share of the
+baseline's is the issue's measure (goal ≥ 50 %).
 
     .venv/bin/python bench/bench_import.py                       # 100,000 rows, SQLite
     .venv/bin/python bench/bench_import.py --rows 10000 --database postgres
@@ -116,13 +121,21 @@ def prepare(rows: int, path: Path) -> tuple[object, list[tuple[int, str, int]]]:
     return user, customers
 
 
-def raw_insert(rows: int, user_id: int, customers: list[tuple[int, str, int]]) -> None:
-    """The same rows as plain INSERTs, every id resolved beforehand: the database's own share of the work."""
+def raw_insert(
+    rows: int, user_id: int, customers: list[tuple[int, str, int]], path: Path, index_texts: list[str]
+) -> None:
+    """Read the same sheet with calamine, then insert the same rows as plain INSERTs (executemany, one
+    transaction), every id resolved beforehand and the index text taken from what the import stored: the
+    database's and the file reader's own share of the work."""
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from needpool.intake.transfer.imports.reading import data_rows, find_header, read_file
     from needpool.requirements.models import ClassOption, WorkflowStatus
     from needpool.requirements.services import active_workflow
+
+    sheet = read_file(path)
+    assert sum(1 for _row in data_rows(sheet, find_header(sheet))) == rows
 
     status_id = WorkflowStatus.objects.get(workflow=active_workflow(), is_initial=True).pk
     type_ids = list(ClassOption.objects.filter(dimension="type").values_list("pk", flat=True))
@@ -141,7 +154,8 @@ def raw_insert(rows: int, user_id: int, customers: list[tuple[int, str, int]]) -
             submitted = now - dt.timedelta(minutes=i)
             requirement_rows.append(
                 (pk, f"RAW{i:07d}", text[:60], text, "", "", dt.date(2024, 6, 30), type_ids[i % len(type_ids)],
-                 status_id, "", "high", user_id, user_id, submitted, False, "", now, now, 1)
+                 status_id, "", "high", user_id, user_id, submitted, False, index_texts[i % len(index_texts)], now, now,
+                 1)
             )  # fmt: skip
             feedback_rows.append((customer, contact, "sales", text, submitted, "", 1, pk, user_id, now, now, False))
             tag_rows.append((pk, tag_ids[i % len(tag_ids)]))
@@ -231,18 +245,27 @@ def main(argv: list[str] | None = None) -> int:
 
     timed("export XLSX (write-only openpyxl)", export_xlsx)
     timed("export CSV (streamed)", export_csv)
-    timed("raw SQL INSERT of the same rows (baseline)", lambda: raw_insert(args.rows, user.pk, customers))  # type: ignore[attr-defined]
+    index_texts = list(
+        Requirement.objects.filter(code__startswith="IMP").order_by("code").values_list("search_text", flat=True)
+    )
+    timed(
+        "raw: read with calamine + SQL INSERT of the same rows (baseline)",
+        lambda: raw_insert(args.rows, user.pk, customers, path, index_texts),  # type: ignore[attr-defined]
+    )
 
     raw = timings[-1][1]
+    end_to_end = timings[1][1] + timings[2][1]
+    timings.insert(3, ("end to end: preview + import", end_to_end, ""))
     version = connection.vendor
     lines = [
         f"Import / export of {args.rows:,} rows (客户需求信息表), {where} ({version}), {len(customers)} customers",
         "",
-        "| operation | seconds | rows/s | × raw SQL insert |",
-        "| --- | ---: | ---: | ---: |",
+        "| operation | seconds | rows/s | × raw | rows/s as % of raw |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for name, seconds, _note in timings:
-        lines.append(f"| {name} | {seconds:.1f} | {args.rows / seconds:,.0f} | {seconds / raw:.1f}× |")
+        share = 100 * raw / seconds
+        lines.append(f"| {name} | {seconds:.1f} | {args.rows / seconds:,.0f} | {seconds / raw:.1f}× | {share:.1f} % |")
     table = "\n".join(lines)
     print(table)
     if args.output:

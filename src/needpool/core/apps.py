@@ -28,6 +28,23 @@ class CoreConfig(AppConfig):
         register_warmup("url routes", _load_routes)
         register_warmup("templates", _compile_templates)
 
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(_sqlite_parameter_limit, dispatch_uid="needpool.sqlite_parameter_limit")
+
+
+def _sqlite_parameter_limit(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """Django assumes SQLite takes 999 parameters per statement (the limit before SQLite 3.32); the library this
+    process loaded says what it takes (32,766 since 3.32), so a bulk insert of an import's rows needs ~30 times
+    fewer statements."""
+    if connection.vendor != "sqlite":
+        return
+    import sqlite3
+
+    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    if limit > connection.features.max_query_params:
+        connection.features.max_query_params = limit
+
 
 def _load_routes() -> None:
     """Import every view module and build the reverse lookup table in each language (the first request and the

@@ -94,3 +94,19 @@ def next_code(pattern: str, day: dt.date, *, namespace: str, taken: Callable[[st
         code = f"{prefix}{number:0{width}d}{suffix}"
         if taken is None or not taken(code):
             return code
+
+
+def codes_block(
+    *, pattern: str, day: dt.date, namespace: str, count: int, taken: Callable[[list[str]], set[str]]
+) -> list[str]:
+    """``count`` fresh codes for ``day`` from one counter, skipping codes already taken (as next_code does)."""
+    prefix, suffix, width = render_prefix(pattern, day)
+    key = f"{namespace}:{prefix}|{suffix}"
+    out: list[str] = []
+    while len(out) < count:
+        need = count - len(out)
+        first = reserve_numbers(key, need)
+        codes = [f"{prefix}{n:0{width}d}{suffix}" for n in range(first, first + need)]
+        used = taken(codes)
+        out.extend(c for c in codes if c not in used)
+    return out

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, models
 
-from needpool.core.codes import render_prefix, reserve_numbers
 from needpool.customers.models import Customer
 from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import ClassOption, Requirement, Workflow, WorkflowStatus, WorkflowTransition
@@ -54,22 +53,6 @@ def explicit_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
     finally:
         for f, auto_now, auto_now_add in saved:
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
-
-
-def codes_block(
-    *, pattern: str, day: dt.date, namespace: str, count: int, taken: Callable[[list[str]], set[str]]
-) -> list[str]:
-    """``count`` fresh codes for ``day`` from one counter, skipping codes already taken (as next_code does)."""
-    prefix, suffix, width = render_prefix(pattern, day)
-    key = f"{namespace}:{prefix}|{suffix}"
-    out: list[str] = []
-    while len(out) < count:
-        need = count - len(out)
-        first = reserve_numbers(key, need)
-        codes = [f"{prefix}{n:0{width}d}{suffix}" for n in range(first, first + need)]
-        used = taken(codes)
-        out.extend(c for c in codes if c not in used)
-    return out
 
 
 def insert_many(model: type[models.Model], names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:

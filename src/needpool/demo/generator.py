@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from needpool.accounts.models import User
 from needpool.core.audit import _plain, snapshot
+from needpool.core.codes import codes_block
 from needpool.core.config import site_config
 from needpool.core.models import AuditEntry
 from needpool.customers.choices import FollowStatus, Segment, ValueTier
@@ -44,7 +45,6 @@ from needpool.demo.bulk import (
     Evidence,
     GenerateResult,
     PoolCustomer,
-    codes_block,
     explicit_timestamps,
     insert_many,
     plan_statuses,

@@ -74,7 +74,6 @@ IMPORT_RUN = "import_run"
 IMPORT_KINDS = (IMPORT_PREVIEW, IMPORT_RUN)
 PREVIEW_ROWS = 200  # rows shown one by one on the preview page; every row is counted and checked
 MAX_ERRORS = 2000  # errors kept for the page (all are counted)
-PROGRESS_EVERY = 50
 PREPARE_EVERY = 500  # rows whose records are read ahead together
 UPLOAD_DIR = "imports"
 
@@ -257,9 +256,23 @@ def run_import(
             lookups=lookups,
             texts=scanned_texts(result.mapping),
         )
+        waiting: list[RowOutcome] = []  # rows handled whose writes may wait for the handler's next flush
+
+        def settle(done: int) -> None:
+            handler.flush()
+            for outcome in waiting:
+                result.add(outcome, keep_rows)
+            waiting.clear()
+            if on_progress:
+                on_progress(done, total)
+
         for done, (number, raw) in enumerate(rows, start=1):
             if done % PREPARE_EVERY == 1:
+                if done > 1:
+                    settle(done - 1)
                 handler.prepare([r for _n, r in rows[done - 1 : done - 1 + PREPARE_EVERY]])
+            elif handler.wants_flush(raw):
+                handler.flush()
             try:
                 with transaction.atomic():
                     outcome = handler.process(number, raw)
@@ -274,9 +287,8 @@ def run_import(
                         row=number, column="", value="", message=_("数据库拒绝了这一行：%(error)s") % {"error": exc}
                     )
                 )
-            result.add(outcome, keep_rows)
-            if on_progress and (done % PROGRESS_EVERY == 0 or done == total):
-                on_progress(done, total)
+            waiting.append(outcome)
+        settle(total)
         if dry_run or result.error_total:
             transaction.set_rollback(True)
         elif hooks is not None:

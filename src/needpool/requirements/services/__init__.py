@@ -37,7 +37,13 @@ from needpool.requirements.services.feedback import (
     feedback_record,
 )
 from needpool.requirements.services.life import allowed_targets, check_note, requirement_transition
-from needpool.requirements.services.pool import gate_missing, requirement_create, requirement_update
+from needpool.requirements.services.pool import (
+    NewRequirement,
+    gate_missing,
+    requirement_create,
+    requirement_update,
+    requirements_create_many,
+)
 from needpool.requirements.services.sla_priority import requirements_priority_set, sla_mark_breaches
 
 __all__ = [
@@ -45,6 +51,7 @@ __all__ = [
     "EDITABLE_FIELDS",
     "GATE_LABELS",
     "INTERACTION_TO_FEEDBACK_CHANNEL",
+    "NewRequirement",
     "_index_text",
     "active_workflow",
     "allowed_targets",
@@ -69,6 +76,7 @@ __all__ = [
     "requirement_create",
     "requirement_transition",
     "requirement_update",
+    "requirements_create_many",
     "requirements_priority_set",
     "requirements_refresh_customer_value",
     "rules_review_mark",

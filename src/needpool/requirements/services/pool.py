@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,11 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needpool.accounts.models import User
-from needpool.core.audit import audit_record, diff, snapshot
+from needpool.core.audit import audit_record, audit_record_many, diff, snapshot
+from needpool.core.bulk import create_many
+from needpool.core.codes import codes_block
 from needpool.core.concurrency import check_version, retry_on_conflict
+from needpool.core.config import site_config
 from needpool.core.models import AuditEntry
 from needpool.customers.choices import ValueTier
 from needpool.customers.models import Contact, Customer
+from needpool.customers.permissions import visible_customers
 from needpool.requirements import lifecycle
 from needpool.requirements import sla as sla_rules
 from needpool.requirements.choices import Channel
@@ -52,6 +57,98 @@ from needpool.requirements.services.sla_priority import _record_breaches
 # ---------------------------------------------------------------- requirements
 
 
+@dataclass
+class NewRequirement:
+    """One requirement to create with ``requirements_create_many``: ``requirement_create``'s arguments (the customer's
+    words become its first feedback item)."""
+
+    title: str
+    description: str = ""
+    background: str = ""
+    concrete_ask: str = ""
+    expected_date: dt.date | None = None
+    type: ClassOption | None = None
+    urgency: ClassOption | None = None
+    nature: ClassOption | None = None
+    source: ClassOption | None = None
+    category: ClassOption | None = None
+    tags: Sequence[ClassOption] = ()
+    owner: User | None = None
+    priority: str = ""
+    customer: Customer | None = None
+    contact: Contact | None = None
+    channel: str = Channel.SALES
+    feedback_text: str = ""
+    submitted_at: dt.datetime | None = None
+    code: str = ""
+    unassigned: bool = False
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "title": (self.title or "").strip(),
+            "description": self.description or "",
+            "background": self.background or "",
+            "concrete_ask": self.concrete_ask or "",
+            "expected_date": self.expected_date,
+            "type": self.type,
+            "urgency": self.urgency,
+            "nature": self.nature,
+            "source": self.source,
+            "category": self.category,
+            "owner": self.owner,
+            "priority": self.priority or "",
+        }
+
+
+@dataclass
+class _Built:
+    requirement: Requirement
+    tags: list[ClassOption]
+    breached: bool
+
+
+def _build(
+    actor: User, draft: NewRequirement, *, now: dt.datetime, evidence_customers: Sequence[Customer | None]
+) -> _Built:
+    """The unsaved requirement ``draft`` describes, checked as a single create checks it (not its code)."""
+    fields = draft.fields()
+    _check_options(fields)
+    tag_list = _check_tags(draft.tags)
+    requirement = Requirement(
+        **fields,
+        code=draft.code.strip() or "pending",
+        status=entry_status(),
+        created_by=actor if getattr(actor, "pk", None) else None,
+        submitted_at=draft.submitted_at or now,
+    )
+    if requirement.owner is None and getattr(actor, "pk", None) and not draft.unassigned:
+        requirement.owner = actor
+    breached = sla_rules.apply_due(requirement, now=now)
+    stamp_rule_version(requirement)
+    requirement.full_clean(
+        exclude=["status", "created_by", "owner", "type", "urgency", "nature", "source", "category"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    # The new requirement's customers are known here: its value is the best tier among them (no refresh query).
+    tiers = [c.value_tier for c in evidence_customers if c is not None and c.value_tier]
+    ranks = [_TIER_RANK.get(ValueTier(tier), 0) for tier in tiers]
+    requirement.customer_value = {r: t for t, r in _TIER_RANK.items()}.get(max(ranks, default=0), "")
+    return _Built(requirement, tag_list, breached)
+
+
+def _first_words(draft: NewRequirement, requirement: Requirement) -> str:
+    return (draft.feedback_text or draft.description or draft.concrete_ask or requirement.title).strip()
+
+
+def _created_changes(requirement: Requirement, tags: Sequence[ClassOption]) -> dict[str, Any]:
+    return {**snapshot(requirement, ("code", *EDITABLE_FIELDS)), "tags": [t.label for t in tags]}
+
+
+def _code_taken(code: str) -> ValidationError:
+    return ValidationError({"code": _("需求编号 %(code)s 已存在。") % {"code": code}})
+
+
 @transaction.atomic
 def requirement_create(
     *,
@@ -80,72 +177,59 @@ def requirement_create(
 ) -> Requirement:
     """Create a requirement with its evidence: the given feedback items, or the customer's words as new.
 
-    Without an ``owner`` the creating user owns it, unless ``unassigned`` (an import told to leave it to nobody)."""
+    Without an ``owner`` the creating user owns it, unless ``unassigned`` (an import told to leave it to nobody).
+    ``requirements_create_many`` creates many at once, with the same result."""
     if not can_create_requirement(actor):
         raise _deny()
-    fields = {
-        "title": (title or "").strip(),
-        "description": description or "",
-        "background": background or "",
-        "concrete_ask": concrete_ask or "",
-        "expected_date": expected_date,
-        "type": type,
-        "urgency": urgency,
-        "nature": nature,
-        "source": source,
-        "category": category,
-        "owner": owner,
-        "priority": priority or "",
-    }
-    _check_options(fields)
-    tag_list = _check_tags(tags)
+    draft = NewRequirement(
+        title=title,
+        description=description,
+        background=background,
+        concrete_ask=concrete_ask,
+        expected_date=expected_date,
+        type=type,
+        urgency=urgency,
+        nature=nature,
+        source=source,
+        category=category,
+        tags=list(tags),
+        owner=owner,
+        priority=priority,
+        customer=customer,
+        contact=contact,
+        channel=channel,
+        feedback_text=feedback_text,
+        submitted_at=submitted_at,
+        code=code,
+        unassigned=unassigned,
+    )
     feedback_items = list(feedback)
     _check_customer_contact(actor, customer, contact)
     now = timezone.now()
-    submitted = submitted_at or now
-    requirement = Requirement(
-        **fields,
-        code=code.strip() or "pending",
-        status=entry_status(),
-        created_by=actor if getattr(actor, "pk", None) else None,
-        submitted_at=submitted,
-    )
-    if requirement.owner is None and getattr(actor, "pk", None) and not unassigned:
-        requirement.owner = actor
-    breached_on_entry = sla_rules.apply_due(requirement, now=now)
-    stamp_rule_version(requirement)
-    requirement.full_clean(
-        exclude=["status", "created_by", "owner", "type", "urgency", "nature", "source", "category"],
-        validate_unique=False,
-        validate_constraints=False,
-    )
+    evidence_customers = [f.customer for f in feedback_items if f.customer_id] if feedback_items else [customer]
+    built = _build(actor, draft, now=now, evidence_customers=evidence_customers)
+    requirement = built.requirement
     if code.strip():
         if Requirement.all_objects.filter(code=requirement.code).exists():
-            raise ValidationError({"code": _("需求编号 %(code)s 已存在。") % {"code": requirement.code}})
+            raise _code_taken(requirement.code)
     else:
-        requirement.code = new_requirement_code(timezone.localdate(submitted))
+        requirement.code = new_requirement_code(timezone.localdate(requirement.submitted_at))
     requirement.search_text = _index_text(requirement)
-    # The new requirement's customers are known here: its value is the best tier among them (no refresh query).
-    evidence_customers = [f.customer for f in feedback_items if f.customer_id] if feedback_items else [customer]
-    tiers = [c.value_tier for c in evidence_customers if c is not None and c.value_tier]
-    ranks = [_TIER_RANK.get(ValueTier(tier), 0) for tier in tiers]
-    requirement.customer_value = {r: t for t, r in _TIER_RANK.items()}.get(max(ranks, default=0), "")
     requirement.save()
-    if tag_list:
-        requirement.tags.add(*tag_list)  # a new row has no tags: nothing for set() to read or remove
+    if built.tags:
+        requirement.tags.add(*built.tags)  # a new row has no tags: nothing for set() to read or remove
     for item in feedback_items:
         if item.requirement_id not in (None, requirement.pk):
             raise ValidationError({"feedback": _("反馈“%(text)s”已属于其他需求。") % {"text": item.raw_text[:30]}})
     if feedback_items:
         Feedback.objects.filter(pk__in=[f.pk for f in feedback_items]).update(requirement=requirement)
     else:
-        words = (feedback_text or description or concrete_ask or requirement.title).strip()
         Feedback.objects.create(
             customer=customer,
             contact=contact,
             channel=channel,
-            raw_text=words,
-            received_at=submitted,
+            raw_text=_first_words(draft, requirement),
+            received_at=requirement.submitted_at,
             requirement=requirement,
             created_by=requirement.created_by,
         )
@@ -154,14 +238,109 @@ def requirement_create(
     )
     dedup_index_changed_on_commit()
     audit_record(
-        actor=actor,
-        obj=requirement,
-        action=AuditEntry.Action.CREATE,
-        changes={**snapshot(requirement, ("code", *EDITABLE_FIELDS)), "tags": [t.label for t in tag_list]},
+        actor=actor, obj=requirement, action=AuditEntry.Action.CREATE, changes=_created_changes(requirement, built.tags)
     )
-    if breached_on_entry:
+    if built.breached:
         _record_breaches([requirement])
     return requirement
+
+
+@transaction.atomic
+def requirements_create_many(*, actor: User, drafts: Sequence[NewRequirement]) -> list[Requirement | ValidationError]:
+    """Create many requirements at once, each with its first feedback item, status history and audit row, as
+    ``requirement_create`` would one by one (an import's new rows): a few queries per call, not per requirement.
+
+    Returns, in the order of ``drafts``, the created requirement or why that one was refused (the others are
+    still created; a code given twice is refused the second time). Codes not given are taken in one block per
+    day from the same counters.
+    """
+    if not can_create_requirement(actor):
+        raise _deny()
+    now = timezone.now()
+    customer_ids = {d.customer.pk for d in drafts if d.customer is not None}
+    visible = set(visible_customers(actor).filter(pk__in=customer_ids).values_list("pk", flat=True))
+    given = {d.code.strip() for d in drafts if d.code.strip()}
+    taken = set(Requirement.all_objects.filter(code__in=given).values_list("code", flat=True)) if given else set()
+    out: list[Requirement | ValidationError] = []
+    built: list[tuple[NewRequirement, _Built]] = []
+    for draft in drafts:
+        try:
+            if draft.customer is not None and draft.customer.pk not in visible:
+                raise ValidationError({"customer": _("客户不存在或您无权访问。")})
+            if draft.contact is not None and (draft.customer is None or draft.contact.customer_id != draft.customer.pk):
+                raise ValidationError({"contact": _("联系人不属于所选客户。")})
+            one = _build(actor, draft, now=now, evidence_customers=[draft.customer])
+            if draft.code.strip():
+                if one.requirement.code in taken:
+                    raise _code_taken(one.requirement.code)
+                taken.add(one.requirement.code)
+        except ValidationError as exc:
+            out.append(exc)
+            continue
+        out.append(one.requirement)
+        built.append((draft, one))
+    _number([b.requirement for d, b in built if not d.code.strip()])
+    requirements = [b.requirement for _d, b in built]
+    for requirement in requirements:
+        requirement.search_text = _index_text(requirement)
+    create_many(Requirement, requirements, batch_size=500)
+    through = Requirement.tags.through
+    through.objects.bulk_create(
+        [through(requirement_id=b.requirement.pk, classoption_id=t.pk) for _d, b in built for t in b.tags],
+        batch_size=1000,
+    )
+    create_many(
+        Feedback,
+        [
+            Feedback(
+                customer=d.customer,
+                contact=d.contact,
+                channel=d.channel,
+                raw_text=_first_words(d, b.requirement),
+                received_at=b.requirement.submitted_at,
+                requirement=b.requirement,
+                created_by=b.requirement.created_by,
+            )
+            for d, b in built
+        ],
+        batch_size=500,
+    )
+    create_many(
+        StatusChange,
+        [StatusChange(requirement=r, source=None, target=r.status, actor=r.created_by) for r in requirements],
+        batch_size=1000,
+    )
+    if requirements:
+        dedup_index_changed_on_commit()
+    tags_of = {id(b.requirement): b.tags for _d, b in built}
+    audit_record_many(
+        actor=actor,
+        objs=requirements,
+        action=AuditEntry.Action.CREATE,
+        changes_for=lambda r: _created_changes(r, tags_of[id(r)]),
+    )
+    breached = [b.requirement for _d, b in built if b.breached]
+    if breached:
+        _record_breaches(breached)
+    return out
+
+
+def _number(requirements: Sequence[Requirement]) -> None:
+    """Give requirements without a code one each: a block per day of submission, as ``new_requirement_code``."""
+    by_day: dict[dt.date, list[Requirement]] = {}
+    for requirement in requirements:
+        by_day.setdefault(timezone.localdate(requirement.submitted_at), []).append(requirement)
+    pattern = site_config().requirement_code_pattern
+    for day, group in by_day.items():
+        codes = codes_block(
+            pattern=pattern,
+            day=day,
+            namespace="requirement",
+            count=len(group),
+            taken=lambda c: set(Requirement.all_objects.filter(code__in=c).values_list("code", flat=True)),
+        )
+        for requirement, code in zip(group, codes, strict=True):
+            requirement.code = code
 
 
 @retry_on_conflict()

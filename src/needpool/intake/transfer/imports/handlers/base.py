@@ -66,6 +66,7 @@ class RowHandler:
         self.raw: dict[str, Any] = {}
         self._customers: dict[str, Customer] = {}
         self._contacts: dict[tuple[int, str], Contact] = {}
+        self._contacts_read: set[int] = set()  # customers whose contacts are all in ``_contacts``
         self._mapped_customers: dict[str, Customer | None] = {}
 
     # Requirement sheets never rename customers or contacts, so what a query found stays right for the run.
@@ -73,6 +74,13 @@ class RowHandler:
 
     def prepare(self, raws: list[dict[str, Any]]) -> None:
         """Read ahead what a chunk of rows names (optional)."""
+
+    def wants_flush(self, raw: dict[str, Any]) -> bool:
+        """Whether what earlier rows left to ``flush`` must be written before the row ``raw`` is read."""
+        return False
+
+    def flush(self) -> None:
+        """Write what the rows since the last flush left to be written together (optional: see RequirementRows)."""
 
     # -- reading cells
 
@@ -268,16 +276,20 @@ class RowHandler:
             self.error("", str(exc) or _("您没有执行此操作的权限。"), value="")
             raise RowFailed from exc
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for name, errors in exc.error_dict.items():
-                    key = fields.get(name, "")
-                    for error in errors:
-                        for message in error.messages:
-                            self.error(key, message, value=None if key else "")
-            else:
-                for message in exc.messages:
-                    self.error("", message, value="")
+            self.note_refusal(exc, fields)
             raise RowFailed from exc
+
+    def note_refusal(self, exc: ValidationError, fields: dict[str, str]) -> None:
+        """A service's validation errors, each on the column it concerns (``fields``: service field → column)."""
+        if hasattr(exc, "error_dict"):
+            for name, errors in exc.error_dict.items():
+                key = fields.get(name, "")
+                for error in errors:
+                    for message in error.messages:
+                        self.error(key, message, value=None if key else "")
+        else:
+            for message in exc.messages:
+                self.error("", message, value="")
 
     def compare(self, key: str, new: Any, current: Any) -> bool:
         """Note ``key`` as changed when the sheet's value differs from the record's."""
@@ -457,6 +469,14 @@ class RowHandler:
         cached = self._contacts.get((customer.pk, name))
         if cached is not None:
             return cached
+        if self.cache_customers and customer.pk not in self._contacts_read:
+            # The customer's contacts are read once for the run (a sheet names the same few again and again).
+            self._contacts_read.add(customer.pk)
+            for known in customer.contacts.order_by("-id"):
+                self._contacts[(customer.pk, known.name)] = known  # the first of a name wins, as below
+            cached = self._contacts.get((customer.pk, name))
+            if cached is not None:
+                return cached
         found = customer.contacts.filter(name=name).order_by("id").first()
         if found is not None:
             if self.cache_customers:
@@ -465,6 +485,7 @@ class RowHandler:
         from needpool.customers.services import contact_create
 
         contact: Contact = self.call(contact_create, {"name": key}, customer=customer, name=name)
+        self._row_contacts.append(contact)  # known to later rows once this row has gone through (``process``)
         self.outcome.warnings.append(
             _("为客户“%(customer)s”新建联系人“%(name)s”。") % {"customer": customer.name, "name": name}
         )
@@ -515,6 +536,7 @@ class RowHandler:
         self.outcome = RowOutcome(row=number)
         self.raw = raw
         self.unassigned = False
+        self._row_contacts: list[Contact] = []
         try:
             self.handle()
         finally:
@@ -523,6 +545,9 @@ class RowHandler:
             self.outcome.errors.sort(key=lambda e: order.get(e.column, -1))
         if self.outcome.errors:
             raise RowFailed
+        for contact in self._row_contacts:
+            if contact.customer_id in self._contacts_read:
+                self._contacts.setdefault((contact.customer_id, contact.name), contact)
         if not self.outcome.action:
             self.outcome.action = "update" if self.outcome.changes else "unchanged"
         if self.outcome.action == "create" and hasattr(self, "_existing"):

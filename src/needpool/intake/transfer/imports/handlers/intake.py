@@ -24,6 +24,7 @@ from needpool.intake.transfer.imports.values import (
 )
 from needpool.requirements.choices import Channel
 from needpool.requirements.models import Requirement
+from needpool.requirements.services.pool import NewRequirement
 
 
 class IntakeRows(RequirementRows):
@@ -55,22 +56,18 @@ class IntakeRows(RequirementRows):
             if missing:
                 customer = self.create_customer("customer", missing)
             contact = self.resolve_contact("contact", contact_name, customer)
-            from needpool.requirements.services import requirement_create
-
-            made: Requirement = self.call(
-                requirement_create,
-                self.fields,
-                code=code,
-                title=title_from(description),
-                description=description,
-                customer=customer,
-                contact=contact,
-                channel=channel or Channel.SALES,
-                submitted_at=submitted_at,
-                **{k: v for k, v in values.items() if v is not None and k != "urgency"},
+            self.create_later(
+                NewRequirement(
+                    code=code,
+                    title=title_from(description),
+                    description=description,
+                    customer=customer,
+                    contact=contact,
+                    channel=channel or Channel.SALES,
+                    submitted_at=submitted_at,
+                    **{k: v for k, v in values.items() if v is not None and k != "urgency"},
+                )
             )
-            self.outcome.action, self.outcome.code = "create", made.code
-            self.flag_not_standardised(made)
             return
         self.outcome.code = requirement.code
         self.warn_source(requirement, ("customer", "contact", "channel"), submitted_at)

@@ -30,6 +30,7 @@ from needpool.intake.transfer.imports.values import (
 )
 from needpool.requirements.choices import Channel, Priority
 from needpool.requirements.models import Requirement, WorkflowStatus
+from needpool.requirements.services.pool import NewRequirement
 
 
 class _Requester(NamedTuple):
@@ -199,7 +200,7 @@ class ManagementRows(RequirementRows):
             raise
 
     def handle(self) -> None:
-        from needpool.requirements.services import active_workflow, requirement_create
+        from needpool.requirements.services import active_workflow, entry_status, requirement_create
 
         code = self.code()
         description = self.text("description") or ""
@@ -227,9 +228,7 @@ class ManagementRows(RequirementRows):
             raise RowFailed
         if requirement is None:
             customer, contact = self.write_requester(requester)
-            made: Requirement = self.call(
-                requirement_create,
-                self.fields,
+            draft = NewRequirement(
                 code=code,
                 title=title_from(description),
                 description=description,
@@ -242,6 +241,10 @@ class ManagementRows(RequirementRows):
                 unassigned=self.unassigned,
                 **{k: v for k, v in values.items() if v is not None},
             )
+            if target is None or target.pk == entry_status().pk:
+                self.create_later(draft)  # no move to make after: created with the chunk's others
+                return
+            made: Requirement = self.call(requirement_create, self.fields, **vars(draft))
             self.outcome.action, self.outcome.code = "create", made.code
             self.flag_not_standardised(made)
             self.transition(made, target)

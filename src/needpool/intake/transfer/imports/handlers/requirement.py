@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,13 +17,15 @@ from needpool.intake.transfer.imports.handlers.common import (
     clean,
     same_moment,
 )
-from needpool.intake.transfer.imports.handlers.outcomes import RowFailed
+from needpool.intake.transfer.imports.handlers.outcomes import RowFailed, RowOutcome
 from needpool.intake.transfer.imports.values import (
     display,
     parse_text,
 )
+from needpool.requirements import workflow
 from needpool.requirements.choices import Dimension
 from needpool.requirements.models import ClassOption, Feedback, Requirement
+from needpool.requirements.services.pool import NewRequirement
 
 
 def first_feedback(requirement: Requirement) -> Feedback | None:
@@ -58,6 +62,64 @@ class RequirementRows(RowHandler):
         "submitted_at": "submitted_at",
         "to": "status",
     }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # New requirements wait here and are created together (``flush``): a few queries per chunk, not per row.
+        self._pending: list[tuple[RowOutcome, dict[str, Any], NewRequirement]] = []
+        self._pending_codes: set[str] = set()
+
+    def create_later(self, draft: NewRequirement) -> None:
+        """Note the row's new requirement for the next ``flush``; the row counts as created unless that refuses it."""
+        self.outcome.action, self.outcome.code = "create", draft.code
+        self._pending.append((self.outcome, self.raw, draft))
+        if draft.code:
+            self._pending_codes.update((draft.code, draft.code.upper()))
+        self.flag_missing(
+            workflow.missing_for_leaving_initial(
+                has_customer=draft.customer is not None,
+                background=draft.background,
+                concrete_ask=draft.concrete_ask,
+                expected_date=draft.expected_date,
+            )
+        )
+
+    def wants_flush(self, raw: dict[str, Any]) -> bool:
+        """A row naming the code of a requirement still waiting to be created finds it created."""
+        code = parse_text(self._unquote(raw.get("code", "")))
+        return bool(code) and code in self._pending_codes
+
+    def flush(self) -> None:
+        """Create the waiting requirements at once (``requirements_create_many``); a refused one turns its row into
+        an error, as a refusal by ``requirement_create`` would."""
+        from needpool.requirements.services import requirements_create_many
+
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        self._pending_codes.clear()
+        made: list[Requirement | ValidationError | DatabaseError]
+        try:
+            with transaction.atomic():
+                made = list(requirements_create_many(actor=self.actor, drafts=[draft for _o, _r, draft in pending]))
+        except DatabaseError as exc:
+            made = [exc] * len(pending)
+        own_outcome, own_raw = self.outcome, self.raw
+        try:
+            for (outcome, raw, _draft), item in zip(pending, made, strict=True):
+                self.outcome, self.raw = outcome, raw
+                if isinstance(item, ValidationError):
+                    outcome.action = "error"
+                    self.note_refusal(item, self.fields)
+                elif isinstance(item, DatabaseError):
+                    outcome.action = "error"
+                    self.error("", _("数据库拒绝了这一行：%(error)s") % {"error": item}, value="")
+                else:
+                    outcome.code = item.code
+                    if hasattr(self, "_existing"):
+                        self._existing.add(item.code)
+        finally:
+            self.outcome, self.raw = own_outcome, own_raw
 
     def prepare(self, raws: list[dict[str, Any]]) -> None:
         """Read the requirements a chunk of rows names in a few queries, instead of a few queries per row."""
@@ -149,9 +211,13 @@ class RequirementRows(RowHandler):
 
     def flag_not_standardised(self, requirement: Requirement) -> None:
         """Flag a new requirement the standardisation gate (信息标准化) would still stop, and what it misses."""
-        from needpool.requirements.lifecycle import GATE_LABELS, standardisation_missing
+        from needpool.requirements.lifecycle import standardisation_missing
 
-        missing = standardisation_missing(requirement)
+        self.flag_missing(standardisation_missing(requirement))
+
+    def flag_missing(self, missing: list[str]) -> None:
+        from needpool.requirements.lifecycle import GATE_LABELS
+
         if missing:
             self.outcome.flags.append(
                 {
