@@ -1,0 +1,74 @@
+"""New requirements of a sheet are created a chunk at a time (``requirements_create_many``): what one refuses lands
+on its row, a database error on the chunk's new rows, and the queries do not grow with the rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+
+from needpool.requirements import services as requirement_services
+from needpool.requirements.models import Feedback, Requirement
+from tests.intake.transfer.conftest import INTAKE_HEADERS
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(n: int, prefix: str = "BULK") -> list[list[Any]]:
+    return [
+        INTAKE_HEADERS,
+        *(
+            [f"{prefix}{i:04d}", "A科技公司", "王总", "销售沟通", "功能", f"客户希望批量导出第 {i} 号报表", "", "", ""]
+            for i in range(n)
+        ),
+    ]
+
+
+def test_a_refusal_of_the_bulk_create_lands_on_its_row_and_nothing_is_kept(
+    users: Any, customer: Any, sheet: Any, run_sheet: Any, monkeypatch: Any
+) -> None:
+    real = requirement_services.requirements_create_many
+
+    def refuse_second(*, actor: Any, drafts: Any) -> Any:
+        made = real(actor=actor, drafts=[d for i, d in enumerate(drafts) if i != 1])
+        return [*made[:1], ValidationError({"title": "标题不合规"}), *made[1:]]
+
+    monkeypatch.setattr(requirement_services, "requirements_create_many", refuse_second)
+    result = run_sheet(users["sales"], sheet(_rows(3)))
+    assert [r["action"] for r in result.rows] == ["create", "error", "create"]
+    assert [(e["row"], e["column"], e["message"]) for e in result.errors] == [(3, "描述内容", "标题不合规")]
+    assert not Requirement.objects.filter(code__startswith="BULK").exists()  # all or nothing
+
+
+def test_a_database_error_while_creating_a_chunk_fails_its_new_rows(
+    users: Any, customer: Any, sheet: Any, run_sheet: Any, monkeypatch: Any
+) -> None:
+    def broken(**kwargs: Any) -> Any:
+        raise DatabaseError("disk I/O error")
+
+    monkeypatch.setattr(requirement_services, "requirements_create_many", broken)
+    result = run_sheet(users["sales"], sheet(_rows(2)))
+    assert result.counts["error"] == 2
+    assert all("disk I/O error" in e["message"] for e in result.errors)
+    assert not Requirement.objects.filter(code__startswith="BULK").exists()
+
+
+def test_new_rows_cost_no_query_of_their_own_beyond_the_row_savepoint(
+    users: Any, customer: Any, sheet: Any, run_sheet: Any
+) -> None:
+    def queries(n: int, prefix: str) -> int:
+        path = sheet(_rows(n, prefix))
+        with CaptureQueriesContext(connection) as captured:
+            result = run_sheet(users["sales"], path)
+        assert result.counts["create"] == n, result.errors
+        return len(captured.captured_queries)
+
+    small, large = queries(20, "S"), queries(220, "L")
+    # Each row opens and releases its savepoint (2 statements); the rest is per chunk, not per row.
+    assert large - small <= 200 * 2 + 10
+    made = Requirement.objects.filter(code__startswith="L")
+    assert made.count() == 220
+    assert Feedback.objects.filter(requirement__in=made, contact__name="王总").count() == 220
