@@ -97,7 +97,7 @@ def _state(made: list[Requirement | ValidationError], specs: list[dict[str, Any]
         r = Requirement.all_objects.get(pk=item.pk)
         code = r.code if spec["code"] else "<generated>"
 
-        def plain(value: Any, r: Requirement = r, code: str = code) -> Any:
+        def plain(value: Any, r: Requirement = r, code: str = code, spec: dict[str, Any] = spec) -> Any:
             text = str(value).replace(r.code, code)
             return text if spec["submitted"] else "<now>" if "20" in text and ":" in text else text
 
