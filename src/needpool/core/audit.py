@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from needpool.core.bulk import create_many
 from needpool.core.models import AuditEntry
 
 # The background job (an import) whose run writes the audit rows of this context, or None.
@@ -90,7 +91,7 @@ def audit_record_many(
         )
         for obj in objs
     ]
-    AuditEntry.objects.bulk_create(rows, batch_size=1000)
+    create_many(AuditEntry, rows)
     return len(rows)
 
 

@@ -285,9 +285,8 @@ def requirements_create_many(*, actor: User, drafts: Sequence[NewRequirement]) -
         requirement.search_text = _index_text(requirement)
     create_many(Requirement, requirements, batch_size=500)
     through = Requirement.tags.through
-    through.objects.bulk_create(
-        [through(requirement_id=b.requirement.pk, classoption_id=t.pk) for _d, b in built for t in b.tags],
-        batch_size=1000,
+    create_many(
+        through, [through(requirement_id=b.requirement.pk, classoption_id=t.pk) for _d, b in built for t in b.tags]
     )
     create_many(
         Feedback,

@@ -477,7 +477,10 @@ class RowHandler:
             cached = self._contacts.get((customer.pk, name))
             if cached is not None:
                 return cached
-        found = customer.contacts.filter(name=name).order_by("id").first()
+        # A customer whose contacts were read holds, besides them, the contacts rows of this run created (those
+        # that went through: ``process``), so a name not among them is new; otherwise ask the database.
+        read = self.cache_customers and customer.pk in self._contacts_read
+        found = None if read else customer.contacts.filter(name=name).order_by("id").first()
         if found is not None:
             if self.cache_customers:
                 self._contacts[(customer.pk, name)] = found
