@@ -29,6 +29,15 @@ def classification_review_reminder() -> int:
 
 
 @db_task()
+def dedup_embeddings_job() -> bool:
+    """After many requirements arrived at once (an import): compute and store the embeddings of the new rows in
+    the worker, so the web processes load them instead of computing them while people look up duplicates."""
+    from needpool.requirements.dedup.index import prepare_embeddings
+
+    return prepare_embeddings()
+
+
+@db_task()
 def refresh_customer_value(customer_ids: list[int]) -> int:
     return requirements_refresh_customer_value(customer_ids=customer_ids)
 

@@ -162,3 +162,70 @@ def test_nothing_is_stored_or_read_when_embeddings_are_off(settings, users, pool
     index = built()
     assert index.main is not None and index.main.embeddings is None
     assert set(stored()) == {pool["sso"].pk}
+
+
+def test_many_new_rows_are_embedded_in_the_background_and_the_api_says_so(
+    settings, users, pool, encoded, monkeypatch, api
+):
+    """An import's new rows are not embedded on a lookup's path: meanwhile they are ranked by their words and the
+    API's ranking header says "lexical"; once the background pass has them, "hybrid"."""
+    import threading
+
+    from needpool.requirements.services import NewRequirement, requirements_create_many
+
+    settings.NEEDPOOL_DEDUP_EMBEDDINGS = True
+    monkeypatch.setattr(dedup, "SMALL_INDEX", 0)  # the delta path of a large index
+    monkeypatch.setattr(dedup, "SYNC_EMBED_ROWS", 2)
+    built(dedup.get_index())
+    go = threading.Event()
+    fill = dedup.DedupIndex._fill
+
+    def held(self: dedup.DedupIndex, segment: Any) -> None:
+        go.wait(60)
+        fill(self, segment)
+
+    monkeypatch.setattr(dedup.DedupIndex, "_fill", held)
+    texts = ["移动端扫码签到", "合同到期自动提醒", "报表按部门汇总", "客户生日短信祝福"]
+    made = requirements_create_many(
+        actor=users["sales"], drafts=[NewRequirement(title=t, description=t + "，客户提出。") for t in texts]
+    )
+    encoded.clear()
+    client = api(users["manager"])
+    answer = client.get("/api/v1/requirements/similar/", {"text": "合同快到期时提醒销售"})
+    assert answer.status_code == 200
+    assert answer["X-Needpool-Ranking"] == "lexical"
+    assert encoded == []  # nothing of the new rows computed on the lookup's path
+    assert made[1].pk in [row["id"] for row in answer.json()]  # found by its words meanwhile
+    go.set()
+    assert dedup.get_index().wait_for_embeddings(timeout=120)
+    assert sorted(encoded) == sorted(dedup.embedded_text(t, t + "，客户提出。") for t in texts)
+    assert client.get("/api/v1/requirements/similar/", {"text": "合同快到期"})["X-Needpool-Ranking"] == "hybrid"
+
+
+def test_the_job_after_an_import_stores_the_new_rows_vectors(settings, users, pool, encoded):
+    """``dedup_embeddings_job`` (queued when an import created requirements) computes and stores what is missing,
+    so the web processes load the vectors instead of computing them."""
+    from needpool.requirements.tasks import dedup_embeddings_job
+
+    settings.NEEDPOOL_DEDUP_EMBEDDINGS = True
+    assert not stored()
+    assert dedup_embeddings_job.call_local()
+    assert set(stored()) == {r.pk for r in pool.values()}
+    encoded.clear()
+    dedup.reset_index()
+    built(dedup.get_index())
+    assert encoded == []
+
+
+def test_an_import_that_created_requirements_queues_the_embeddings(monkeypatch):
+    from needpool.core.models import BackgroundJob
+    from needpool.intake.transfer import tasks
+
+    calls: list[int] = []
+    job = BackgroundJob(status=BackgroundJob.Status.DONE, total=3, params={"result": {"counts": {"create": 3}}})
+    monkeypatch.setattr(tasks, "import_run", lambda job_id: job)
+    monkeypatch.setattr(tasks, "dedup_embeddings_job", lambda: calls.append(1))
+    tasks.import_run_job.call_local(1)
+    job.params = {"result": {"counts": {"create": 0, "update": 3}}}
+    tasks.import_run_job.call_local(1)
+    assert calls == [1]

@@ -17,6 +17,7 @@ from needpool.intake.transfer.services import (
     import_preview,
     import_run,
 )
+from needpool.requirements.tasks import dedup_embeddings_job
 
 
 @db_task()
@@ -31,8 +32,12 @@ STATISTICS_AFTER_ROWS = 1000
 @db_task()
 def import_run_job(job_id: int) -> None:
     job = import_run(job_id=job_id)
-    if job is not None and job.status == BackgroundJob.Status.DONE and job.total >= STATISTICS_AFTER_ROWS:
+    if job is None or job.status != BackgroundJob.Status.DONE:
+        return
+    if job.total >= STATISTICS_AFTER_ROWS:
         planner_statistics_refresh()
+    if (job.params.get("result") or {}).get("counts", {}).get("create"):
+        dedup_embeddings_job()  # the new rows' embeddings, computed once here rather than by every web process
 
 
 @db_periodic_task(crontab(hour="3", minute="17"))

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from needpool.core.validation import ID_MAX, ID_MIN, ID_SCHEMA, parse_id
-from needpool.requirements.dedup.index import MAX_TEXT, similar_requirements
+from needpool.requirements.dedup.index import MAX_TEXT, get_index, similar_requirements
 
 MAX_LIMIT = 20
 MAX_EXCLUDE = 100
@@ -110,6 +110,10 @@ DESCRIPTION = _(
     "若有高度相似的需求属于你无权查看的客户，也会返回其中最相似的一条（in_scope 为 false），"
     "只含编号、标题和状态。对接方在提交反馈前可先调用本接口去重。"
 )
+RANKING = _(
+    "响应头 X-Needpool-Ranking 为 hybrid 时，所有需求都按文字和语义一起排序；为 lexical 时，"
+    "部分需求（如刚导入的）的语义向量仍在后台计算，暂时只按文字排序。"
+)
 RESPONSES = {
     200: SimilarRequirementSerializer(many=True),
     400: OpenApiResponse(SimilarErrorSerializer, description=str(_("参数错误：按字段给出原因"))),
@@ -138,7 +142,7 @@ class SimilarRequirementsView(APIView):
         tags=["requirements"],
         operation_id="requirements_similar",
         summary=str(_("查找相似需求（查重）")),
-        description=str(DESCRIPTION),
+        description=str(DESCRIPTION) + str(RANKING),
         parameters=[
             OpenApiParameter("text", OpenApiTypes.STR, required=True, description=str(_("要查重的文本，最多 2000 字"))),
             OpenApiParameter("limit", OpenApiTypes.INT, description=str(_("返回条数，1–20，默认 5"))),
@@ -158,7 +162,7 @@ class SimilarRequirementsView(APIView):
         tags=["requirements"],
         operation_id="requirements_similar_post",
         summary=str(_("查找相似需求（查重，长文本）")),
-        description=str(DESCRIPTION) + str(_("与 GET 相同，文本放在 JSON 请求体中（适合长文本）。")),
+        description=str(DESCRIPTION) + str(RANKING) + str(_("与 GET 相同，文本放在 JSON 请求体中（适合长文本）。")),
         request=SimilarBodySerializer,
         responses=RESPONSES,
     )
@@ -174,7 +178,10 @@ class SimilarRequirementsView(APIView):
             exclude_ids=query.validated_data.get("exclude", ()),
             with_hidden=True,
         )
-        return Response(SimilarRequirementSerializer(found, many=True).data)
+        response = Response(SimilarRequirementSerializer(found, many=True).data)
+        # Says how the rows were ranked: rows not embedded yet (just imported) are ranked by their words alone.
+        response["X-Needpool-Ranking"] = "hybrid" if get_index().semantic_ready else "lexical"
+        return response
 
 
 urlpatterns: list[URLPattern | URLResolver] = [

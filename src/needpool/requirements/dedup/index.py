@@ -204,9 +204,10 @@ class DedupIndex:
             keep_texts=True,
         )
         fresh.carry_embeddings(delta)
-        if embeddings_enabled():
-            self._embed_now(fresh)
         self.delta = fresh
+        # A few new rows are embedded here; many (an import) in the background, taking the vectors the import's
+        # job stored (``prepare_embeddings``): meanwhile lookups rank them by their words (``semantic_ready``).
+        self._start_embedding(fresh)
 
     def _reconcile(self) -> None:
         """Mark rows that left the table dead and index the ones that are missing."""
@@ -265,7 +266,7 @@ class DedupIndex:
         try:
             segment.load_stored(load_vectors)
             done: list[np.ndarray] = []
-            while not segment.fully_embedded and segment is self.main:
+            while not segment.fully_embedded and (segment is self.main or segment is self.delta):
                 rows = segment.embed_missing(_background, at_most=64)
                 if rows is None:
                     break
@@ -318,6 +319,14 @@ class DedupIndex:
                 break
             writer = self._writer
         return self.main is None or not embeddings_enabled() or self.main.fully_embedded
+
+    @property
+    def semantic_ready(self) -> bool:
+        """Whether every row is ranked with its embedding too (else rows not embedded yet, e.g. just imported,
+        are ranked by their words alone until the background pass has them)."""
+        if not embeddings_enabled() or self.main is None:
+            return False
+        return self.main.fully_embedded and (self.delta is None or self.delta.fully_embedded)
 
     @property
     def size(self) -> int:
@@ -379,6 +388,14 @@ _index = DedupIndex()
 
 def get_index() -> DedupIndex:
     return _index
+
+
+def prepare_embeddings(timeout: float | None = None) -> bool:
+    """Bring this process's index up to date and compute and store the embeddings it lacks (a background job
+    after an import): the web processes then load them instead of computing them. True when all are there."""
+    index = get_index()
+    index.ensure_fresh()
+    return index.wait_for_embeddings(timeout)
 
 
 def reset_index() -> None:
