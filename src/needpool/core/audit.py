@@ -73,8 +73,10 @@ def audit_record_many(
     action: str,
     changes: dict[str, Any] | None = None,
     changes_for: Callable[[Any], dict[str, Any]] | None = None,
+    changes_each: Sequence[dict[str, Any]] | None = None,
 ) -> int:
-    """One audit row per object in a single insert: the same ``changes``, or ``changes_for(obj)`` each."""
+    """One audit row per object in a single insert: the same ``changes``, or ``changes_for(obj)`` each, or the
+    ``changes_each`` at the object's place (an object may come more than once)."""
     if not objs:
         return 0
     content_type = ContentType.objects.get_for_model(objs[0].__class__)
@@ -85,11 +87,17 @@ def audit_record_many(
             object_id=obj.pk,
             object_repr=str(obj)[:200],
             action=action,
-            changes=_plain_changes(changes_for(obj) if changes_for is not None else changes),
+            changes=_plain_changes(
+                changes_each[at]
+                if changes_each is not None
+                else changes_for(obj)
+                if changes_for is not None
+                else changes
+            ),
             actor=actor,
             job_id=_job.get(),
         )
-        for obj in objs
+        for at, obj in enumerate(objs)
     ]
     create_many(AuditEntry, rows)
     return len(rows)

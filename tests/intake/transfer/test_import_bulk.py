@@ -72,3 +72,51 @@ def test_new_rows_cost_no_query_of_their_own_beyond_the_row_savepoint(
     made = Requirement.objects.filter(code__startswith="L")
     assert made.count() == 220
     assert Feedback.objects.filter(requirement__in=made, contact__name="王总").count() == 220
+
+
+def test_new_contacts_wait_for_the_chunk_and_serve_every_row_naming_them(
+    users: Any, customer: Any, sheet: Any, run_sheet: Any
+) -> None:
+    from needpool.core.models import AuditEntry
+    from needpool.customers.models import Contact
+
+    rows = [
+        INTAKE_HEADERS,
+        *(
+            [f"NC{i}", "A科技公司", "赵经理" if i % 2 else "钱主管", "", "功能", f"需求 {i}", "", "", ""]
+            for i in range(6)
+        ),
+    ]
+    since = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    result = run_sheet(users["sales"], sheet(rows))
+    assert result.counts["create"] == 6, result.errors
+    made = {c.name: c for c in Contact.objects.filter(customer=customer, name__in=["赵经理", "钱主管"])}
+    assert set(made) == {"赵经理", "钱主管"}  # one contact per name, however many rows name it
+    for i in range(6):
+        feedback = Feedback.objects.get(requirement__code=f"NC{i}")
+        assert feedback.contact_id == made["赵经理" if i % 2 else "钱主管"].pk
+    audited = AuditEntry.objects.filter(
+        pk__gt=since, object_id=customer.pk, action="create", changes__has_key="contact"
+    )
+    assert sorted(a.changes["contact"] for a in audited) == ["赵经理", "钱主管"]
+    warned = [w for r in result.rows for w in r["warnings"] if "新建联系人" in w]
+    assert len(warned) == 2
+
+
+def test_new_contacts_cost_no_query_of_their_own(users: Any, customer: Any, sheet: Any, run_sheet: Any) -> None:
+    def queries(n: int, prefix: str) -> int:
+        rows = [
+            INTAKE_HEADERS,
+            *(
+                [f"{prefix}{i}", "A科技公司", f"联系人{prefix}{i}", "", "功能", f"需求 {i}", "", "", ""]
+                for i in range(n)
+            ),
+        ]
+        path = sheet(rows)
+        with CaptureQueriesContext(connection) as captured:
+            result = run_sheet(users["sales"], path)
+        assert result.counts["create"] == n, result.errors
+        return len(captured.captured_queries)
+
+    small, large = queries(20, "S"), queries(220, "L")
+    assert large - small <= 200 * 2 + 10

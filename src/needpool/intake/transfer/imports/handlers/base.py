@@ -67,10 +67,15 @@ class RowHandler:
         self._customers: dict[str, Customer] = {}
         self._contacts: dict[tuple[int, str], Contact] = {}
         self._contacts_read: set[int] = set()  # customers whose contacts are all in ``_contacts``
+        self._may_add_contacts: dict[int, bool] = {}
+        # New contacts of rows that went through, saved together at the next flush (``defer_contacts``).
+        self._pending_contacts: list[Contact] = []
         self._mapped_customers: dict[str, Customer | None] = {}
 
     # Requirement sheets never rename customers or contacts, so what a query found stays right for the run.
     cache_customers: ClassVar[bool] = True
+    # New contacts wait for the handler's flush (only where everything that uses them waits too).
+    defer_contacts: ClassVar[bool] = False
 
     def prepare(self, raws: list[dict[str, Any]]) -> None:
         """Read ahead what a chunk of rows names (optional)."""
@@ -485,14 +490,33 @@ class RowHandler:
             if self.cache_customers:
                 self._contacts[(customer.pk, name)] = found
             return found
-        from needpool.customers.services import contact_create
+        if self.defer_contacts:
+            contact = self.contact_later(key, customer, name)
+        else:
+            from needpool.customers.services import contact_create
 
-        contact: Contact = self.call(contact_create, {"name": key}, customer=customer, name=name)
+            contact = self.call(contact_create, {"name": key}, customer=customer, name=name)
         self._row_contacts.append(contact)  # known to later rows once this row has gone through (``process``)
         self.outcome.warnings.append(
             _("为客户“%(customer)s”新建联系人“%(name)s”。") % {"customer": customer.name, "name": name}
         )
         return contact
+
+    def contact_later(self, key: str, customer: Customer, name: str) -> Contact:
+        """A new contact checked now (permission, fields) and saved with the chunk's others (``flush``)."""
+        from needpool.customers.permissions import can_write_customer
+        from needpool.customers.services import contact_prepare
+
+        allowed = self._may_add_contacts.get(customer.pk)
+        if allowed is None:
+            allowed = self._may_add_contacts[customer.pk] = can_write_customer(self.actor, customer)
+        if not allowed:
+            raise self.fail("", _("您没有维护该客户的权限。"))
+        try:
+            return contact_prepare(customer=customer, name=name)
+        except ValidationError as exc:
+            self.note_refusal(exc, {"name": key})
+            raise RowFailed from exc
 
     def _requirements(self) -> QuerySet[Requirement]:
         return (
@@ -551,6 +575,8 @@ class RowHandler:
         for contact in self._row_contacts:
             if contact.customer_id in self._contacts_read:
                 self._contacts.setdefault((contact.customer_id, contact.name), contact)
+            if contact.pk is None:
+                self._pending_contacts.append(contact)
         if not self.outcome.action:
             self.outcome.action = "update" if self.outcome.changes else "unchanged"
         if self.outcome.action == "create" and hasattr(self, "_existing"):

@@ -31,6 +31,7 @@ class IntakeRows(RequirementRows):
     """客户需求信息表: one requirement and the customer's words as its first feedback item."""
 
     layout = INTAKE
+    defer_contacts = True  # a new contact serves only the new requirements, which wait for the flush too
 
     def handle(self) -> None:
         code = self.code()

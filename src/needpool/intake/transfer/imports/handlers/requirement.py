@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -92,17 +92,20 @@ class RequirementRows(RowHandler):
     def flush(self) -> None:
         """Create the waiting requirements at once (``requirements_create_many``); a refused one turns its row into
         an error, as a refusal by ``requirement_create`` would."""
+        from needpool.customers.services import contacts_create_many
         from needpool.requirements.services import requirements_create_many
 
         if not self._pending:
-            return
+            return  # new contacts wait only for the new requirements that name them
         pending, self._pending = self._pending, []
         self._pending_codes.clear()
-        made: list[Requirement | ValidationError | DatabaseError]
+        contacts, self._pending_contacts = self._pending_contacts, []
+        made: list[Requirement | ValidationError | DatabaseError | PermissionDenied]
         try:
             with transaction.atomic():
+                contacts_create_many(actor=self.actor, contacts=contacts)  # the new contacts the drafts name
                 made = list(requirements_create_many(actor=self.actor, drafts=[draft for _o, _r, draft in pending]))
-        except DatabaseError as exc:
+        except (DatabaseError, PermissionDenied) as exc:
             made = [exc] * len(pending)
         own_outcome, own_raw = self.outcome, self.raw
         try:
@@ -114,6 +117,9 @@ class RequirementRows(RowHandler):
                 elif isinstance(item, DatabaseError):
                     outcome.action = "error"
                     self.error("", _("数据库拒绝了这一行：%(error)s") % {"error": item}, value="")
+                elif isinstance(item, PermissionDenied):
+                    outcome.action = "error"
+                    self.error("", str(item), value="")
                 else:
                     outcome.code = item.code
                     if hasattr(self, "_existing"):
