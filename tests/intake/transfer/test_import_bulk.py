@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from needpool.requirements import services as requirement_services
 from needpool.requirements.models import Feedback, Requirement
@@ -120,3 +122,40 @@ def test_new_contacts_cost_no_query_of_their_own(users: Any, customer: Any, shee
 
     small, large = queries(20, "S"), queries(220, "L")
     assert large - small <= 200 * 2 + 10
+
+
+ROW_KINDS = st.sampled_from(["new", "again", "taken", "no-code", "bad-contact", "no-description"])
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(ROW_KINDS, min_size=1, max_size=9), chunk=st.integers(2, 4))
+def test_the_preview_says_what_the_import_does(
+    users: Any, customer: Any, requirement: Any, sheet: Any, run_sheet: Any, kinds: list[str], chunk: int
+) -> None:
+    """A preview only checks its new rows (it writes none of them), yet reports each row as the import then does
+    it: a code met again in a later chunk is an update there, a taken code an update of that requirement, an
+    unusable contact an error — whatever the chunk size."""
+    from needpool.intake.transfer import services as transfer
+
+    rows: list[list[Any]] = [INTAKE_HEADERS]
+    for i, kind in enumerate(kinds):
+        code = {"new": f"P{i}", "again": "P-SAME", "taken": requirement.code, "no-code": ""}.get(kind, f"P{i}")
+        contact = "x" * 61 if kind == "bad-contact" else "王总"
+        description = "" if kind == "no-description" else f"需求描述 {i}"
+        rows.append([code, "A科技公司", contact, "", "功能", description, "", "", ""])
+    path = sheet(rows)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transfer, "PREPARE_EVERY", chunk)
+        with transaction.atomic():
+            with CaptureQueriesContext(connection) as captured:
+                preview = run_sheet(users["sales"], path, dry_run=True, update_policy={"description": "overwrite"})
+            written = sum('INSERT INTO "requirements_requirement" ' in q["sql"] for q in captured.captured_queries)
+            transaction.set_rollback(True)
+        with transaction.atomic():
+            done = run_sheet(users["sales"], path, update_policy={"description": "overwrite"})
+            transaction.set_rollback(True)
+    assert written == (kinds.count("again") > 1)  # only a new row a later row names again is written
+    assert [r["action"] for r in preview.rows] == [r["action"] for r in done.rows]
+    assert [(e["row"], e["column"], e["message"]) for e in preview.errors] == [
+        (e["row"], e["column"], e["message"]) for e in done.errors
+    ]

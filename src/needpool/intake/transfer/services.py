@@ -244,6 +244,8 @@ def run_import(
     chosen = {**proposals(result.mapping), **(mapping or {})} if not mapping_confirmed else dict(mapping or {})
     result.mapping_used = mapping_to_params(chosen)
     handler = HANDLERS[header.layout.key](actor=actor, header=header, options=options, lookups=lookups)
+    # A preview checks the new rows as the import will create them, without writing them (a few times faster).
+    handler.check_only = dry_run
     total = len(rows)
     if on_progress:
         on_progress(0, total)
@@ -272,7 +274,7 @@ def run_import(
                     settle(done - 1)
                 handler.prepare([r for _n, r in rows[done - 1 : done - 1 + PREPARE_EVERY]])
             elif handler.wants_flush(raw):
-                handler.flush()
+                handler.flush(write=True)
             try:
                 with transaction.atomic():
                     outcome = handler.process(number, raw)

@@ -246,13 +246,16 @@ def requirement_create(
 
 
 @transaction.atomic
-def requirements_create_many(*, actor: User, drafts: Sequence[NewRequirement]) -> list[Requirement | ValidationError]:
+def requirements_create_many(
+    *, actor: User, drafts: Sequence[NewRequirement], check_only: bool = False
+) -> list[Requirement | ValidationError]:
     """Create many requirements at once, each with its first feedback item, status history and audit row, as
     ``requirement_create`` would one by one (an import's new rows): a few queries per call, not per requirement.
 
     Returns, in the order of ``drafts``, the created requirement or why that one was refused (the others are
     still created; a code given twice is refused the second time). Codes not given are taken in one block per
-    day from the same counters.
+    day from the same counters. ``check_only``: check them as this would, write nothing (the requirements given
+    back have no code unless the draft gave one, no id and no index text).
     """
     if not can_create_requirement(actor):
         raise _deny()
@@ -279,6 +282,8 @@ def requirements_create_many(*, actor: User, drafts: Sequence[NewRequirement]) -
             continue
         out.append(one.requirement)
         built.append((draft, one))
+    if check_only:
+        return out
     _number([b.requirement for d, b in built if not d.code.strip()])
     requirements = [b.requirement for _d, b in built]
     for requirement in requirements:

@@ -68,8 +68,8 @@ class RowHandler:
         self._contacts: dict[tuple[int, str], Contact] = {}
         self._contacts_read: set[int] = set()  # customers whose contacts are all in ``_contacts``
         self._may_add_contacts: dict[int, bool] = {}
-        # New contacts of rows that went through, saved together at the next flush (``defer_contacts``).
-        self._pending_contacts: list[Contact] = []
+        # A preview: what waits for ``flush`` is only checked there, not written (see RequirementRows).
+        self.check_only = False
         self._mapped_customers: dict[str, Customer | None] = {}
 
     # Requirement sheets never rename customers or contacts, so what a query found stays right for the run.
@@ -84,7 +84,7 @@ class RowHandler:
         """Whether what earlier rows left to ``flush`` must be written before the row ``raw`` is read."""
         return False
 
-    def flush(self) -> None:
+    def flush(self, *, write: bool | None = None) -> None:
         """Write what the rows since the last flush left to be written together (optional: see RequirementRows)."""
 
     # -- reading cells
@@ -503,7 +503,8 @@ class RowHandler:
         return contact
 
     def contact_later(self, key: str, customer: Customer, name: str) -> Contact:
-        """A new contact checked now (permission, fields) and saved with the chunk's others (``flush``)."""
+        """A new contact checked now (permission, fields) and saved with the new requirements that name it
+        (``flush``)."""
         from needpool.customers.permissions import can_write_customer
         from needpool.customers.services import contact_prepare
 
@@ -575,8 +576,6 @@ class RowHandler:
         for contact in self._row_contacts:
             if contact.customer_id in self._contacts_read:
                 self._contacts.setdefault((contact.customer_id, contact.name), contact)
-            if contact.pk is None:
-                self._pending_contacts.append(contact)
         if not self.outcome.action:
             self.outcome.action = "update" if self.outcome.changes else "unchanged"
         if self.outcome.action == "create" and hasattr(self, "_existing"):

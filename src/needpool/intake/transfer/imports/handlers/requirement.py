@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needpool.core.text import human_join
+from needpool.customers.models import Contact
 from needpool.intake.transfer.imports.handlers.base import RowHandler
 from needpool.intake.transfer.imports.handlers.common import (
     clean,
@@ -68,6 +69,9 @@ class RequirementRows(RowHandler):
         # New requirements wait here and are created together (``flush``): a few queries per chunk, not per row.
         self._pending: list[tuple[RowOutcome, dict[str, Any], NewRequirement]] = []
         self._pending_codes: set[str] = set()
+        # A preview only checks its new requirements (``check_only``); those with a code wait here, in case a later
+        # row names the code: then that one is created first, so the later row updates it as the import will.
+        self._checked: dict[str, NewRequirement] = {}
 
     def create_later(self, draft: NewRequirement) -> None:
         """Note the row's new requirement for the next ``flush``; the row counts as created unless that refuses it."""
@@ -87,26 +91,26 @@ class RequirementRows(RowHandler):
     def wants_flush(self, raw: dict[str, Any]) -> bool:
         """A row naming the code of a requirement still waiting to be created finds it created."""
         code = parse_text(self._unquote(raw.get("code", "")))
-        return bool(code) and code in self._pending_codes
+        if not code:
+            return False
+        checked = self._checked.pop(code, None) or self._checked.pop(code.upper(), None)
+        if checked is not None:
+            self._write([checked])  # checked by an earlier chunk of the preview: now the row finds it
+            self._existing_add(checked.code)
+        return code in self._pending_codes
 
-    def flush(self) -> None:
+    def flush(self, *, write: bool | None = None) -> None:
         """Create the waiting requirements at once (``requirements_create_many``); a refused one turns its row into
-        an error, as a refusal by ``requirement_create`` would."""
-        from needpool.customers.services import contacts_create_many
-        from needpool.requirements.services import requirements_create_many
-
+        an error, as a refusal by ``requirement_create`` would. A preview (``check_only``) only checks them, unless
+        ``write``."""
         if not self._pending:
-            return  # new contacts wait only for the new requirements that name them
+            return
         pending, self._pending = self._pending, []
         self._pending_codes.clear()
-        contacts, self._pending_contacts = self._pending_contacts, []
-        made: list[Requirement | ValidationError | DatabaseError | PermissionDenied]
-        try:
-            with transaction.atomic():
-                contacts_create_many(actor=self.actor, contacts=contacts)  # the new contacts the drafts name
-                made = list(requirements_create_many(actor=self.actor, drafts=[draft for _o, _r, draft in pending]))
-        except (DatabaseError, PermissionDenied) as exc:
-            made = [exc] * len(pending)
+        drafts = [draft for _o, _r, draft in pending]
+        if write is None:
+            write = not self.check_only
+        made = self._write(drafts) if write else self._check(drafts)
         own_outcome, own_raw = self.outcome, self.raw
         try:
             for (outcome, raw, _draft), item in zip(pending, made, strict=True):
@@ -120,12 +124,41 @@ class RequirementRows(RowHandler):
                 elif isinstance(item, PermissionDenied):
                     outcome.action = "error"
                     self.error("", str(item), value="")
-                else:
+                elif write:
                     outcome.code = item.code
-                    if hasattr(self, "_existing"):
-                        self._existing.add(item.code)
+                    self._existing_add(item.code)
         finally:
             self.outcome, self.raw = own_outcome, own_raw
+
+    def _existing_add(self, code: str) -> None:
+        if hasattr(self, "_existing"):
+            self._existing.add(code)
+
+    def _write(self, drafts: list[NewRequirement]) -> list[Any]:
+        """Create ``drafts``, with the new contacts they name first; what refuses the whole chunk is given for each."""
+        from needpool.customers.services import contacts_create_many
+        from needpool.requirements.services import requirements_create_many
+
+        contacts: dict[int, Contact] = {}
+        for draft in drafts:
+            if draft.contact is not None and draft.contact.pk is None:
+                contacts[id(draft.contact)] = draft.contact
+        try:
+            with transaction.atomic():
+                contacts_create_many(actor=self.actor, contacts=list(contacts.values()))
+                return list(requirements_create_many(actor=self.actor, drafts=drafts))
+        except (DatabaseError, PermissionDenied) as exc:
+            return [exc] * len(drafts)
+
+    def _check(self, drafts: list[NewRequirement]) -> list[Any]:
+        """Check ``drafts`` as the import will create them, writing nothing (a preview)."""
+        from needpool.requirements.services import requirements_create_many
+
+        made = requirements_create_many(actor=self.actor, drafts=drafts, check_only=True)
+        for draft, item in zip(drafts, made, strict=True):
+            if draft.code and not isinstance(item, Exception):
+                self._checked[draft.code] = draft
+        return made
 
     def prepare(self, raws: list[dict[str, Any]]) -> None:
         """Read the requirements a chunk of rows names in a few queries, instead of a few queries per row."""
