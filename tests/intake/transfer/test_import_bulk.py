@@ -19,11 +19,24 @@ from tests.intake.transfer.conftest import INTAKE_HEADERS
 pytestmark = pytest.mark.django_db
 
 
-def _rows(n: int, prefix: str = "BULK") -> list[list[Any]]:
+def _rows(n: int, prefix: str = "BULK", *, new_contacts: bool = False) -> list[list[Any]]:
+    def contact(i: int) -> str:
+        return f"人{prefix}{i}" if new_contacts else "王总"
+
     return [
         INTAKE_HEADERS,
         *(
-            [f"{prefix}{i:04d}", "A科技公司", "王总", "销售沟通", "功能", f"客户希望批量导出第 {i} 号报表", "", "", ""]
+            [
+                f"{prefix}{i:04d}",
+                "A科技公司",
+                contact(i),
+                "销售沟通",
+                "功能",
+                f"客户希望批量导出第 {i} 号报表",
+                "",
+                "",
+                "",
+            ]
             for i in range(n)
         ),
     ]
@@ -58,11 +71,14 @@ def test_a_database_error_while_creating_a_chunk_fails_its_new_rows(
     assert not Requirement.objects.filter(code__startswith="BULK").exists()
 
 
+@pytest.mark.parametrize("contacts", ["known", "new"])
 def test_new_rows_cost_no_query_of_their_own_beyond_the_row_savepoint(
-    users: Any, customer: Any, sheet: Any, run_sheet: Any
+    users: Any, customer: Any, sheet: Any, run_sheet: Any, contacts: str
 ) -> None:
+    """Known contacts are read once per customer; new ones are saved with the chunk."""
+
     def queries(n: int, prefix: str) -> int:
-        path = sheet(_rows(n, prefix))
+        path = sheet(_rows(n, prefix, new_contacts=contacts == "new"))
         with CaptureQueriesContext(connection) as captured:
             result = run_sheet(users["sales"], path)
         assert result.counts["create"] == n, result.errors
@@ -73,7 +89,9 @@ def test_new_rows_cost_no_query_of_their_own_beyond_the_row_savepoint(
     assert large - small <= 200 * 2 + 10
     made = Requirement.objects.filter(code__startswith="L")
     assert made.count() == 220
-    assert Feedback.objects.filter(requirement__in=made, contact__name="王总").count() == 220
+    named = Feedback.objects.filter(requirement__in=made, contact__isnull=False)
+    assert named.count() == 220
+    assert named.filter(contact__name="王总").count() == (220 if contacts == "known" else 0)
 
 
 def test_new_contacts_wait_for_the_chunk_and_serve_every_row_naming_them(
@@ -103,25 +121,6 @@ def test_new_contacts_wait_for_the_chunk_and_serve_every_row_naming_them(
     assert sorted(a.changes["contact"] for a in audited) == ["赵经理", "钱主管"]
     warned = [w for r in result.rows for w in r["warnings"] if "新建联系人" in w]
     assert len(warned) == 2
-
-
-def test_new_contacts_cost_no_query_of_their_own(users: Any, customer: Any, sheet: Any, run_sheet: Any) -> None:
-    def queries(n: int, prefix: str) -> int:
-        rows = [
-            INTAKE_HEADERS,
-            *(
-                [f"{prefix}{i}", "A科技公司", f"联系人{prefix}{i}", "", "功能", f"需求 {i}", "", "", ""]
-                for i in range(n)
-            ),
-        ]
-        path = sheet(rows)
-        with CaptureQueriesContext(connection) as captured:
-            result = run_sheet(users["sales"], path)
-        assert result.counts["create"] == n, result.errors
-        return len(captured.captured_queries)
-
-    small, large = queries(20, "S"), queries(220, "L")
-    assert large - small <= 200 * 2 + 10
 
 
 ROW_KINDS = st.sampled_from(["new", "again", "taken", "no-code", "bad-contact", "no-description"])
@@ -159,3 +158,22 @@ def test_the_preview_says_what_the_import_does(
     assert [(e["row"], e["column"], e["message"]) for e in preview.errors] == [
         (e["row"], e["column"], e["message"]) for e in done.errors
     ]
+
+
+@pytest.mark.parametrize("chunk", [2, 3, 500])
+def test_a_code_met_again_in_a_later_chunk_is_previewed_as_an_update(
+    users: Any, customer: Any, sheet: Any, run_sheet: Any, chunk: int
+) -> None:
+    from needpool.intake.transfer import services as transfer
+
+    rows = [
+        INTAKE_HEADERS,
+        *(
+            [code, "A科技公司", "王总", "", "功能", f"描述 {i}", "", "", ""]
+            for i, code in enumerate(["N", "S", "S", "S"])
+        ),
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transfer, "PREPARE_EVERY", chunk)
+        preview = run_sheet(users["sales"], sheet(rows), dry_run=True, update_policy={"description": "overwrite"})
+    assert [r["action"] for r in preview.rows] == ["create", "create", "update", "update"], preview.errors

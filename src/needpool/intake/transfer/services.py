@@ -269,12 +269,12 @@ def run_import(
                 on_progress(done, total)
 
         for done, (number, raw) in enumerate(rows, start=1):
-            if done % PREPARE_EVERY == 1:
-                if done > 1:
-                    settle(done - 1)
-                handler.prepare([r for _n, r in rows[done - 1 : done - 1 + PREPARE_EVERY]])
-            elif handler.wants_flush(raw):
+            if done % PREPARE_EVERY == 1 and done > 1:
+                settle(done - 1)
+            if handler.wants_flush(raw):
                 handler.flush(write=True)
+            if done % PREPARE_EVERY == 1:
+                handler.prepare([r for _n, r in rows[done - 1 : done - 1 + PREPARE_EVERY]])
             try:
                 with transaction.atomic():
                     outcome = handler.process(number, raw)

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from needpool.customers.models import Customer
 from needpool.intake.transfer.imports.handlers.common import (
     LIST_JOIN,
-    title_from,
 )
 from needpool.intake.transfer.imports.handlers.requirement import (
     RequirementRows,
@@ -24,7 +23,6 @@ from needpool.intake.transfer.imports.values import (
 )
 from needpool.requirements.choices import Channel
 from needpool.requirements.models import Requirement
-from needpool.requirements.services.pool import NewRequirement
 
 
 class IntakeRows(RequirementRows):
@@ -58,15 +56,14 @@ class IntakeRows(RequirementRows):
                 customer = self.create_customer("customer", missing)
             contact = self.resolve_contact("contact", contact_name, customer)
             self.create_later(
-                NewRequirement(
+                self.draft(
                     code=code,
-                    title=title_from(description),
                     description=description,
                     customer=customer,
                     contact=contact,
-                    channel=channel or Channel.SALES,
+                    channel=channel,
                     submitted_at=submitted_at,
-                    **{k: v for k, v in values.items() if v is not None and k != "urgency"},
+                    values=values,
                 )
             )
             return

@@ -12,7 +12,6 @@ from needpool.core.text import human_join
 from needpool.customers.models import Contact, Customer
 from needpool.intake.transfer.imports.handlers.common import (
     CHANNEL_KEYWORDS,
-    title_from,
     user_label,
 )
 from needpool.intake.transfer.imports.handlers.lookups import IGNORE
@@ -30,7 +29,6 @@ from needpool.intake.transfer.imports.values import (
 )
 from needpool.requirements.choices import Channel, Priority
 from needpool.requirements.models import Requirement, WorkflowStatus
-from needpool.requirements.services.pool import NewRequirement
 
 
 class _Requester(NamedTuple):
@@ -228,18 +226,17 @@ class ManagementRows(RequirementRows):
             raise RowFailed
         if requirement is None:
             customer, contact = self.write_requester(requester)
-            draft = NewRequirement(
+            draft = self.draft(
                 code=code,
-                title=title_from(description),
                 description=description,
                 customer=customer,
                 contact=contact,
-                channel=channel or Channel.SALES,
+                channel=channel,
                 submitted_at=submitted_at,
+                values=values,
                 priority=priority or "",
                 owner=owner,
                 unassigned=self.unassigned,
-                **{k: v for k, v in values.items() if v is not None},
             )
             if target is None or target.pk == entry_status().pk:
                 self.create_later(draft)  # no move to make after: created with the chunk's others

@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needpool.core.text import human_join
-from needpool.customers.models import Contact
+from needpool.customers.models import Contact, Customer
 from needpool.intake.transfer.imports.handlers.base import RowHandler
 from needpool.intake.transfer.imports.handlers.common import (
     clean,
     same_moment,
+    title_from,
 )
 from needpool.intake.transfer.imports.handlers.outcomes import RowFailed, RowOutcome
 from needpool.intake.transfer.imports.values import (
@@ -24,7 +25,7 @@ from needpool.intake.transfer.imports.values import (
     parse_text,
 )
 from needpool.requirements import workflow
-from needpool.requirements.choices import Dimension
+from needpool.requirements.choices import Channel, Dimension
 from needpool.requirements.models import ClassOption, Feedback, Requirement
 from needpool.requirements.services.pool import NewRequirement
 
@@ -72,6 +73,31 @@ class RequirementRows(RowHandler):
         # A preview only checks its new requirements (``check_only``); those with a code wait here, in case a later
         # row names the code: then that one is created first, so the later row updates it as the import will.
         self._checked: dict[str, NewRequirement] = {}
+
+    def draft(
+        self,
+        *,
+        code: str,
+        description: str,
+        customer: Customer | None,
+        contact: Contact | None,
+        channel: str | None,
+        submitted_at: dt.datetime | None,
+        values: dict[str, Any],
+        **more: Any,
+    ) -> NewRequirement:
+        """The new requirement a row describes (its title taken from the description)."""
+        return NewRequirement(
+            code=code,
+            title=title_from(description),
+            description=description,
+            customer=customer,
+            contact=contact,
+            channel=channel or Channel.SALES,
+            submitted_at=submitted_at,
+            **{k: v for k, v in values.items() if v is not None},
+            **more,
+        )
 
     def create_later(self, draft: NewRequirement) -> None:
         """Note the row's new requirement for the next ``flush``; the row counts as created unless that refuses it."""
