@@ -87,7 +87,7 @@ def test_a_large_finished_import_refreshes_statistics(
     from needpool.intake.transfer import tasks
 
     calls: list[str] = []
-    monkeypatch.setattr(tasks, "import_run", lambda job_id: SimpleNamespace(status=status, total=total))
+    monkeypatch.setattr(tasks, "import_run", lambda job_id: SimpleNamespace(status=status, total=total, params={}))
     monkeypatch.setattr(tasks, "planner_statistics_refresh", lambda: calls.append("x") or 0.1)
     tasks.import_run_job.call_local(7)
     assert bool(calls) is refreshed
