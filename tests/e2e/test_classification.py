@@ -21,8 +21,17 @@ def _open_from_menu(page, phone: bool) -> None:
     page.goto(page.base_url + "/")
     if phone:
         page.locator(".navbar-toggler").click()
-    page.locator("#nav-admin").click()
-    page.locator("#nav-classification").click()
+        expect(page.locator("#nav-admin")).to_be_visible()  # the menu has finished unfolding
+    item = page.locator("#nav-classification")
+    for _attempt in range(3):
+        # On a loaded machine a click during the menu's animation can be lost: open the dropdown until it shows.
+        page.locator("#nav-admin").click()
+        try:
+            expect(item).to_be_visible(timeout=3000)
+            break
+        except AssertionError:
+            continue
+    item.click()
     page.wait_for_url("**/settings/classification/")
 
 

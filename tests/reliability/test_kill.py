@@ -18,7 +18,7 @@ from tests.reliability.harness import Installation, free_port, wait_for
 
 pytestmark = pytest.mark.slow  # real processes and a fresh database each: ~30-45 s a test
 
-ROWS = 400
+ROWS = 3000  # several chunks of new rows (written 500 at a time): the kill lands mid-way
 
 SETUP = f"""
 import csv, json

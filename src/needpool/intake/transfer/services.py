@@ -74,7 +74,8 @@ IMPORT_RUN = "import_run"
 IMPORT_KINDS = (IMPORT_PREVIEW, IMPORT_RUN)
 PREVIEW_ROWS = 200  # rows shown one by one on the preview page; every row is counted and checked
 MAX_ERRORS = 2000  # errors kept for the page (all are counted)
-PREPARE_EVERY = 500  # rows whose records are read ahead together
+PROGRESS_EVERY = 50
+PREPARE_EVERY = 500  # rows whose records are read ahead together, and whose new records are written together
 UPLOAD_DIR = "imports"
 
 
@@ -290,6 +291,8 @@ def run_import(
                     )
                 )
             waiting.append(outcome)
+            if on_progress and done % PROGRESS_EVERY == 0:
+                on_progress(done, total)  # rows read and checked; their new records are written at the chunk's end
         settle(total)
         if dry_run or result.error_total:
             transaction.set_rollback(True)
