@@ -233,8 +233,9 @@ def test_kanban_shows_every_column_at_laptop_width_and_a_collapsed_column_takes_
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=15)
     # keep hovering until the placeholder sits in the narrow column (a busy machine may drop dragover events)
     ghost = page.locator('.kanban-column[data-status="deferred"] .kanban-card-ghost')
+    hovered = page.locator('.kanban-column.kanban-drop-hover[data-status="deferred"]')
     for dy in range(1, 30):
-        if ghost.count():
+        if ghost.count() and hovered.count():
             break
         page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2 + (dy % 5) * 3, steps=2)
     expect(ghost).to_have_count(1)
