@@ -7,7 +7,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.urls import reverse
 from django.utils import timezone
 
@@ -184,3 +187,62 @@ def test_dossier_queries_do_not_grow_with_the_feedback(closed: Any, users: Any, 
             requirement=closed,
         )
     assert count_queries(client, url) <= before + 1  # the audit log may gain rows, not queries
+
+
+class _Rollback(Exception):
+    pass
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    histories=st.lists(st.lists(st.integers(min_value=0, max_value=9), min_size=0, max_size=3), min_size=4, max_size=4),
+    start=st.one_of(st.none(), st.integers(min_value=0, max_value=9)),
+    length=st.one_of(st.none(), st.integers(min_value=0, max_value=9)),
+)
+def test_the_archive_period_is_the_day_of_the_last_status_change(
+    users: Any, make_requirements: Any, histories: list[list[int]], start: int | None, length: int | None
+) -> None:
+    """Generated histories (days of each status change, in any order, none at all) and periods (open at
+    either end): the archive lists exactly the finished requirements whose last change falls in the period,
+    the most recently finished first."""
+    from needpool.loop.dossier import archived_requirements
+    from needpool.requirements.models import StatusChange
+
+    base = dt.date(2026, 3, 1)
+    noon = dt.time(12)
+    try:
+        with transaction.atomic():
+            made = make_requirements(4)
+            for requirement in made[:3]:
+                requirement_transition(actor=users["admin"], requirement=requirement, to="rejected", note="不做")
+            expected: dict[int, dt.datetime | None] = {}
+            for requirement, days in zip(made, histories, strict=True):
+                StatusChange.objects.filter(requirement=requirement).delete()
+                moments = [timezone.make_aware(dt.datetime.combine(base + dt.timedelta(days=d), noon)) for d in days]
+                for moment in moments:
+                    change = StatusChange.objects.create(requirement=requirement, target=requirement.status)
+                    StatusChange.objects.filter(pk=change.pk).update(at=moment)
+                if requirement in made[:3]:
+                    expected[requirement.pk] = max(moments, default=None)
+            first = base + dt.timedelta(days=start) if start is not None else None
+            last = (first or base) + dt.timedelta(days=length) if length is not None else None
+            found = list(archived_requirements(user=users["admin"], start=first, end=last))
+
+            def inside(at: dt.datetime | None) -> bool:
+                if first is None and last is None:
+                    return True
+                if at is None:
+                    return False
+                day = timezone.localtime(at).date()
+                return (first is None or day >= first) and (last is None or day <= last)
+
+            wanted = sorted(
+                (pk for pk, at in expected.items() if inside(at)),
+                key=lambda pk: (expected[pk] is not None, expected[pk] or base, pk),
+                reverse=True,
+            )
+            assert [r.pk for r in found] == wanted
+            assert {r.pk: r.finished_at for r in found} == {pk: expected[pk] for pk in wanted}
+            raise _Rollback
+    except _Rollback:
+        pass

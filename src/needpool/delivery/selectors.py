@@ -23,8 +23,8 @@ from needpool.delivery.choices import ChangeStatus, TaskStatus
 from needpool.delivery.models import Acceptance, ChangeRequest, Iteration, IterationItem, Milestone, Plan, Task
 from needpool.delivery.permissions import can_see_delivery
 from needpool.requirements.choices import StatusCategory
-from needpool.requirements.models import Requirement
-from needpool.requirements.permissions import visible_requirements
+from needpool.requirements.models import Requirement, WorkflowStatus
+from needpool.requirements.permissions import visible_requirements, visible_through
 
 TASK_RELATED = ("owner", "plan")
 
@@ -113,9 +113,13 @@ UNPLANNED_LIMIT = 30
 
 def _accepted_unplanned(user: Viewer) -> QuerySet[Requirement]:
     """Requirements that are being worked on (active, not merged, not done) but in no iteration yet."""
+    # NOT EXISTS and the statuses as a list, not LEFT JOIN … IS NULL and a join on the category: PostgreSQL
+    # estimated that shape at one row and sorted the whole pool through a nested loop (0.4 s at 100,000).
+    active = WorkflowStatus.objects.filter(category=StatusCategory.ACTIVE).values("pk")
     return (
         visible_requirements(user)
-        .filter(merged_into__isnull=True, status__category=StatusCategory.ACTIVE, iteration_item__isnull=True)
+        .filter(merged_into__isnull=True, status__in=active)
+        .exclude(Exists(IterationItem.objects.filter(requirement=OuterRef("pk"))))
         .select_related("status")
         .order_by("priority", "-submitted_at", "-id")
     )
@@ -129,7 +133,7 @@ def roadmap(*, user: Viewer) -> Roadmap:
         .prefetch_related(
             Prefetch(
                 "items",
-                queryset=IterationItem.objects.filter(requirement__in=visible_requirements(user))
+                queryset=IterationItem.objects.filter(visible_through(user))
                 .select_related("requirement__status")
                 .order_by("position", "id"),
             )
@@ -272,7 +276,7 @@ def overdue_tasks(user: Viewer, *, today: dt.date | None = None, limit: int = 20
 def acceptance_list(*, user: Viewer, requirement: Requirement | None = None) -> QuerySet[Acceptance]:
     if not can_see_delivery(user):
         return Acceptance.objects.none()
-    qs = Acceptance.objects.filter(requirement__in=visible_requirements(user))
+    qs = Acceptance.objects.filter(visible_through(user))
     if requirement is not None:
         qs = qs.filter(requirement=requirement)
     return qs.select_related(
@@ -288,7 +292,7 @@ def acceptance_get(*, user: Viewer, pk: Any) -> Acceptance:
 def change_list(*, user: Viewer, requirement: Requirement | None = None, status: str = "") -> QuerySet[ChangeRequest]:
     if not _signed_in(user):
         return ChangeRequest.objects.none()
-    qs = ChangeRequest.objects.filter(requirement__in=visible_requirements(user))
+    qs = ChangeRequest.objects.filter(visible_through(user))
     if requirement is not None:
         qs = qs.filter(requirement=requirement)
     if status in ChangeStatus.values:

@@ -17,7 +17,7 @@ from needpool.accounts.models import User, Viewer
 from needpool.accounts.roles import Cap
 from needpool.core.permissions import user_can
 from needpool.evaluation.models import Evaluation
-from needpool.requirements.permissions import visible_requirements
+from needpool.requirements.permissions import visible_through
 
 
 def deny(message: str | None = None) -> PermissionDenied:
@@ -34,7 +34,7 @@ def visible_evaluations(user: Viewer) -> QuerySet[Evaluation]:
     """Evaluations of requirements ``user`` may see."""
     if not (user and user.is_authenticated):
         return Evaluation.objects.none()
-    return Evaluation.objects.filter(requirement__in=visible_requirements(user).values("pk"))
+    return Evaluation.objects.filter(visible_through(user))
 
 
 def can_list_all(user: Viewer, obj: Any = None) -> bool:

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.db.models import Max, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -25,7 +25,7 @@ from needpool.core.pdf import pdf_response
 from needpool.core.validation import DateFormField as BoundedDateField
 from needpool.core.views import paginate
 from needpool.requirements.choices import StatusCategory
-from needpool.requirements.models import Requirement
+from needpool.requirements.models import Requirement, StatusChange
 from needpool.requirements.sections import render_sections
 from needpool.requirements.selectors import requirement_get, requirement_history_visible, requirement_list
 
@@ -41,16 +41,25 @@ def archived_requirements(
     """Visible finished requirements, the most recently finished first; ``start``/``end`` bound the day of
     their last status change (local dates, both inclusive)."""
     categories = [category] if category in ARCHIVED_CATEGORIES else list(ARCHIVED_CATEGORIES)
-    qs = (
-        requirement_list(user=user)
-        .filter(status__category__in=categories)
-        .annotate(finished_at=Max("status_changes__at"))
+    # The time of the last status change, one index lookup per requirement: a join with GROUP BY groups on
+    # every selected column on SQLite (0.8 s for 34,000 finished requirements of 100,000, against 0.1 s).
+    last_change = (
+        StatusChange.objects.filter(requirement=OuterRef("pk"))
+        .order_by()
+        .values("requirement")
+        .annotate(at=Max("at"))
+        .values("at")
     )
+    qs = requirement_list(user=user).filter(status__category__in=categories).annotate(finished_at=Subquery(last_change))
+    # The period as index probes (requirement, at) rather than conditions on the subquery above, which
+    # SQLite would evaluate again for every requirement in WHERE and again in the count: the last change is
+    # in [start, end) when some change is at or after start and none at or after end.
+    changes = StatusChange.objects.filter(requirement=OuterRef("pk"))
     if start is not None:
-        qs = qs.filter(finished_at__gte=_day_start(start))
+        qs = qs.filter(Exists(changes.filter(at__gte=_day_start(start))))
     if end is not None:
-        qs = qs.filter(finished_at__lt=_day_start(end + dt.timedelta(days=1)))
-    return qs.order_by("-finished_at", "-id")
+        qs = qs.filter(Exists(changes)).exclude(Exists(changes.filter(at__gte=_day_start(end + dt.timedelta(days=1)))))
+    return qs.order_by(F("finished_at").desc(nulls_last=True), "-id")
 
 
 def _day_start(day: dt.date) -> dt.datetime:

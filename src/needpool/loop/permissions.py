@@ -18,7 +18,7 @@ from needpool.accounts.models import User
 from needpool.accounts.roles import Cap
 from needpool.core.permissions import user_can
 from needpool.loop.models import CustomerNotice, NpsCampaign, ReleaseNote, SurveyInvitation
-from needpool.requirements.permissions import visible_requirements
+from needpool.requirements.permissions import visible_through
 
 Asker = User | AnonymousUser | None
 
@@ -46,15 +46,13 @@ def can_configure(user: Asker, obj: Any = None) -> bool:
 def visible_notices(user: Asker) -> QuerySet[CustomerNotice]:
     if not (user and user.is_authenticated):
         return CustomerNotice.objects.none()
-    return CustomerNotice.objects.filter(requirement__in=visible_requirements(user).values("pk"))
+    return CustomerNotice.objects.filter(visible_through(user))
 
 
 def visible_csat(user: Asker) -> QuerySet[SurveyInvitation]:
     if not (user and user.is_authenticated):
         return SurveyInvitation.objects.none()
-    return SurveyInvitation.objects.filter(
-        kind=SurveyInvitation.Kind.CSAT, requirement__in=visible_requirements(user).values("pk")
-    )
+    return SurveyInvitation.objects.filter(visible_through(user), kind=SurveyInvitation.Kind.CSAT)
 
 
 def visible_release_notes(user: Asker) -> QuerySet[ReleaseNote]:

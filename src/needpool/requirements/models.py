@@ -249,6 +249,12 @@ class Requirement(SoftDeletable, TimeStampedModel):
                 condition=Q(first_responded_at__isnull=True),
                 name="req_sla_pending_idx",
             ),
+            # The home page's overdue list (``sla_breaches``: breached OR pending past due, soonest due first)
+            # walks this in order and stops at its 20th row; the partial index above cannot serve the OR.
+            models.Index(fields=["first_response_due", "id"], name="req_response_due_idx"),
+            # Lists by priority, newest first within one (the delivery backlog, the analysis ranking): read in
+            # order and stop at the page's end instead of sorting every requirement of the first priority.
+            models.Index(fields=["priority", "-submitted_at", "-id"], name="req_priority_order_idx"),
             # Reports count live requirements (not merged, not deleted) submitted in a period: equality on the
             # two NULLs, then the range. SQLite's statistics otherwise rate "merged_into_id IS NULL" as selective
             # and walk the whole table through the foreign key's index.
@@ -343,6 +349,8 @@ class Feedback(SoftDeletable, TimeStampedModel):
         indexes = [
             models.Index(fields=["requirement", "customer"], name="feedback_req_customer_idx"),
             models.Index(fields=["customer", "-received_at"], name="feedback_customer_idx"),
+            # The feedback list's order (Meta.ordering): the newest page without sorting every item.
+            models.Index(fields=["received_at", "id"], name="feedback_received_idx"),
         ]
 
     def __str__(self) -> str:

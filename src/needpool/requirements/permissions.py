@@ -37,6 +37,21 @@ def visible_requirements(user: Viewer) -> QuerySet[Requirement]:
     return Requirement.objects.all() if scope is None else Requirement.objects.filter(scope)
 
 
+def visible_through(user: Viewer, field: str = "requirement") -> Q:
+    """A filter for rows that point at a requirement through ``field``: that requirement is one ``user``
+    may see (``visible_requirements``).
+
+    For a user who sees the whole pool it is a condition on the join (the requirement is not deleted),
+    not ``field IN (SELECT id FROM requirements …)``: SQLite builds that list from every live requirement
+    before it looks at one row (~30 ms at 100,000). A scoped user keeps the subquery, which their scope
+    narrows."""
+    if not (user and user.is_authenticated):
+        return Q(pk__in=[])
+    if requirement_scope(user) is None:
+        return Q(**{f"{field}__deleted_at__isnull": True})
+    return Q(**{f"{field}__in": visible_requirements(user).values("pk")})
+
+
 def visible_feedback(user: Viewer) -> QuerySet[Feedback]:
     if not (user and user.is_authenticated):
         return Feedback.objects.none()

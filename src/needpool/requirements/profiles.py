@@ -14,7 +14,7 @@ from needpool.accounts.models import Viewer
 from needpool.customers.models import Contact, Customer
 from needpool.customers.selectors import PROFILE_NEEDS, CustomerNeed, NeedsProvider, ProfileSet, customer_profiles
 from needpool.requirements.models import Feedback, Requirement, WorkflowStatus
-from needpool.requirements.permissions import visible_requirements
+from needpool.requirements.permissions import visible_through
 
 
 def other_needs(user: Viewer, *, exclude: int | None = None) -> NeedsProvider:
@@ -22,8 +22,9 @@ def other_needs(user: Viewer, *, exclude: int | None = None) -> NeedsProvider:
     in one query whatever the number of customers."""
 
     def provide(customer_ids: Sequence[int]) -> dict[int, tuple[list[CustomerNeed], int]]:
-        visible = visible_requirements(user).filter(merged_into__isnull=True)
-        links = Feedback.objects.filter(customer_id__in=list(customer_ids), requirement__in=visible)
+        links = Feedback.objects.filter(visible_through(user), requirement__merged_into__isnull=True).filter(
+            customer_id__in=list(customer_ids)
+        )
         if exclude is not None:
             links = links.exclude(requirement_id=exclude)
         rows = (

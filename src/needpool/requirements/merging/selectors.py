@@ -18,7 +18,7 @@ from needpool.core.models import AuditEntry
 from needpool.requirements import lifecycle
 from needpool.requirements.merging.permissions import may_merge_requirement, may_undo_merge
 from needpool.requirements.models import Attachment, Comment, Feedback, Requirement, RequirementMerge, StatusChange
-from needpool.requirements.permissions import visible_requirements
+from needpool.requirements.permissions import visible_requirements, visible_through
 
 MAX_MERGED = 50
 CHAIN_LIMIT = 20  # merges of merges are followed at most this deep (redirects, union history)
@@ -96,7 +96,7 @@ def moved_counts(merge: RequirementMerge) -> dict[str, int]:
 def merge_get(*, user: Viewer, pk: Any) -> RequirementMerge:
     """A merge record whose survivor the caller may see; Http404 otherwise."""
     try:
-        return merge_rows().filter(survivor__in=visible_requirements(user)).get(pk=pk)
+        return merge_rows().filter(visible_through(user, "survivor")).get(pk=pk)
     except (RequirementMerge.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
