@@ -18,6 +18,14 @@ edit) are counted, not treated as errors; any 5xx, dropped connection or other 4
     .venv/bin/python bench/bench_load.py                        # 20 clients, 60 s, SQLite
     .venv/bin/python bench/bench_load.py --database postgres
     .venv/bin/python bench/bench_load.py --clients 5 --seconds 10
+    # creates only, 4 clients, on a copy of the pool bench_pool.py loaded (100,000 requirements):
+    .venv/bin/python bench/bench_load.py --clients 4 --creates-only --from var/bench/bench-100000.sqlite3
+    .venv/bin/python bench/bench_load.py --clients 4 --creates-only --database postgres --from needpool_bench
+
+``--from`` starts from a copy of a loaded database (a SQLite file, or a PostgreSQL database used as the
+template of the new one) instead of an empty one; ``--creates-only`` makes every step a requirement create
+with a title and a description, the "four people typing in requirements at once" case. Latencies are also
+reported per operation.
 
 Prints a markdown table (and exits 1 when something was lost or an error was seen); nothing asserts a time.
 """
@@ -65,6 +73,11 @@ def configure(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         (data_dir / "jobs.sqlite3").unlink(missing_ok=True)
+        if args.source:
+            import sqlite3
+
+            with sqlite3.connect(args.source) as source, sqlite3.connect(path) as copy:
+                source.backup(copy)
         env["DATABASE_URL"] = f"sqlite:///{path}"
         label = "SQLite"
     else:
@@ -75,7 +88,10 @@ def configure(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
 
         with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {PG_LOAD_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_LOAD_DB}")
+            if args.source:
+                conn.execute(f'CREATE DATABASE {PG_LOAD_DB} TEMPLATE "{args.source}"')
+            else:
+                conn.execute(f"CREATE DATABASE {PG_LOAD_DB}")
         env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{PG_LOAD_DB}"))
         label = "PostgreSQL"
     os.environ.update(env)
@@ -97,6 +113,7 @@ def prepare(clients: int) -> tuple[list[str], list[int]]:
     call_command("migrate", verbosity=0)
     tokens = []
     users = []
+    User.objects.filter(username__startswith="load-").delete()
     for i in range(clients):
         user = User.objects.create_user(username=f"load-{i:02d}", password="x", role="product_manager")  # noqa: S106
         users.append(user)
@@ -127,7 +144,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int) -> list[subprocess.Popen[bytes]]:
+def start_server(env: dict[str, str], port: int, timeout: float = 60) -> list[subprocess.Popen[bytes]]:
     full_env = {**os.environ, **env}
     needpool = str(ROOT / ".venv" / "bin" / "needpool")
     web = subprocess.Popen(
@@ -137,7 +154,7 @@ def start_server(env: dict[str, str], port: int) -> list[subprocess.Popen[bytes]
         stderr=subprocess.PIPE,
     )
     worker = subprocess.Popen([needpool, "worker"], env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
@@ -148,12 +165,13 @@ def start_server(env: dict[str, str], port: int) -> list[subprocess.Popen[bytes]
             time.sleep(0.3)
     web.kill()
     worker.kill()
-    raise SystemExit("the server did not start within 60 s")
+    raise SystemExit(f"the server did not start within {timeout:g} s")
 
 
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)
+    by_op: dict[str, list[float]] = field(default_factory=dict)
     by_status: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     race_answers: int = 0
@@ -164,8 +182,18 @@ class Tally:
 
 
 class Client:
-    def __init__(self, base: str, token: str, shared: list[int], seed: int, tally: Tally, lock: threading.Lock):
+    def __init__(
+        self,
+        base: str,
+        token: str,
+        shared: list[int],
+        seed: int,
+        tally: Tally,
+        lock: threading.Lock,
+        creates_only: bool = False,
+    ):
         self.base, self.token, self.shared = base, token, shared
+        self.creates_only = creates_only
         self.rng = random.Random(seed)
         self.tally, self.lock = tally, lock
         self.seq = 0
@@ -194,6 +222,7 @@ class Client:
         elapsed = time.perf_counter() - started
         with self.lock:
             self.tally.latencies.append(elapsed)
+            self.tally.by_op.setdefault(f"{op} {method}", []).append(elapsed)
             self.tally.by_status[status] = self.tally.by_status.get(status, 0) + 1
             if status >= 500 or (status >= 400 and status not in ALLOWED_RACE_ANSWERS.get(op, set())):
                 self.tally.errors.append(f"{op} {method} {path} -> {status}: {payload[:200]!r}")
@@ -217,6 +246,15 @@ class Client:
 
     def step(self, client_no: int) -> None:
         self.seq += 1
+        if self.creates_only:
+            title = f"压测需求 c{client_no} #{self.seq} 希望报表能按部门批量导出"
+            description = "客户每月底对账，需要把全部明细按部门导出为 Excel，现在只能一页页复制。"
+            body = {"title": title, "description": description}
+            status, answer, _h = self.call("create", "POST", "/api/v1/requirements/", body)
+            if status == 201 and answer:
+                with self.lock:
+                    self.tally.created.append(("requirement", answer["id"], title))
+            return
         roll = self.rng.random()
         if roll < 0.25:
             title = f"压测需求 c{client_no} #{self.seq}"
@@ -270,12 +308,12 @@ class Client:
                     self.tally.moves.append((target, to))
 
 
-def run_clients(base: str, tokens: list[str], shared: list[int], seconds: float) -> Tally:
+def run_clients(base: str, tokens: list[str], shared: list[int], seconds: float, creates_only: bool = False) -> Tally:
     tally, lock = Tally(), threading.Lock()
     stop = time.monotonic() + seconds
 
     def loop(no: int) -> None:
-        client = Client(base, tokens[no], shared, 1000 + no, tally, lock)
+        client = Client(base, tokens[no], shared, 1000 + no, tally, lock, creates_only)
         while time.monotonic() < stop:
             client.step(no)
 
@@ -334,16 +372,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--data-dir")
     parser.add_argument("--output")
+    parser.add_argument("--from", dest="source", help="start from a copy of this SQLite file / PostgreSQL database")
+    parser.add_argument("--start-timeout", type=float, default=60, help="seconds the server may take to start")
+    parser.add_argument("--creates-only", action="store_true", help="every step creates a requirement")
     args = parser.parse_args()
     label, env = configure(args)
     log(f"==> preparing {label}")
     tokens, shared = prepare(args.clients)
     port = free_port()
-    processes = start_server(env, port)
+    processes = start_server(env, port, args.start_timeout)
     try:
         log(f"==> {args.clients} clients for {args.seconds:g} s on 127.0.0.1:{port}")
         started = time.monotonic()
-        tally = run_clients(f"http://127.0.0.1:{port}", tokens, shared, args.seconds)
+        tally = run_clients(f"http://127.0.0.1:{port}", tokens, shared, args.seconds, args.creates_only)
         elapsed = time.monotonic() - started
     finally:
         for process in processes:
@@ -368,6 +409,10 @@ def main() -> None:
         f"| {sum(1 for edit in tally.edits if edit[1])} | {checked['missing']} | {checked['lost']} "
         f"| {checked['history']} |",
     ]
+    lines += ["", "| operation | requests | p50 ms | p95 ms |", "| --- | ---: | ---: | ---: |"]
+    for op, values in sorted(tally.by_op.items()):
+        op_p95 = statistics.quantiles(values, n=20)[-1] * 1000 if len(values) > 20 else max(values) * 1000
+        lines.append(f"| {op} | {len(values)} | {statistics.median(values) * 1000:.0f} | {op_p95:.0f} |")
     table = "\n".join(lines)
     print(table)
     print("status counts:", dict(sorted(tally.by_status.items())))
