@@ -127,7 +127,7 @@ ROW_KINDS = st.sampled_from(["new", "again", "taken", "no-code", "bad-contact", 
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(kinds=st.lists(ROW_KINDS, min_size=1, max_size=9), chunk=st.integers(2, 4))
+@given(kinds=st.lists(ROW_KINDS, min_size=1, max_size=9), chunk=st.integers(1, 4))
 def test_the_preview_says_what_the_import_does(
     users: Any, customer: Any, requirement: Any, sheet: Any, run_sheet: Any, kinds: list[str], chunk: int
 ) -> None:
@@ -160,7 +160,7 @@ def test_the_preview_says_what_the_import_does(
     ]
 
 
-@pytest.mark.parametrize("chunk", [2, 3, 500])
+@pytest.mark.parametrize("chunk", [1, 2, 3, 500])
 def test_a_code_met_again_in_a_later_chunk_is_previewed_as_an_update(
     users: Any, customer: Any, sheet: Any, run_sheet: Any, chunk: int
 ) -> None:
@@ -177,3 +177,19 @@ def test_a_code_met_again_in_a_later_chunk_is_previewed_as_an_update(
         patch.setattr(transfer, "PREPARE_EVERY", chunk)
         preview = run_sheet(users["sales"], sheet(rows), dry_run=True, update_policy={"description": "overwrite"})
     assert [r["action"] for r in preview.rows] == ["create", "create", "update", "update"], preview.errors
+
+
+@pytest.mark.parametrize(("chunk", "inserts"), [(1, 4), (2, 2), (3, 2), (500, 1)])
+def test_new_rows_are_written_once_per_chunk(
+    users: Any, customer: Any, sheet: Any, run_sheet: Any, chunk: int, inserts: int
+) -> None:
+    """Every chunk of ``PREPARE_EVERY`` rows is written at its end, also when a chunk is a single row."""
+    from needpool.intake.transfer import services as transfer
+
+    rows = [INTAKE_HEADERS, *([f"C{i}", "A科技公司", "王总", "", "功能", f"描述 {i}", "", "", ""] for i in range(4))]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transfer, "PREPARE_EVERY", chunk)
+        with CaptureQueriesContext(connection) as captured:
+            done = run_sheet(users["sales"], sheet(rows))
+    assert [r["action"] for r in done.rows] == ["create"] * 4, done.errors
+    assert sum('INSERT INTO "requirements_requirement" ' in q["sql"] for q in captured.captured_queries) == inserts

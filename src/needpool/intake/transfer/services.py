@@ -270,11 +270,12 @@ def run_import(
                 on_progress(done, total)
 
         for done, (number, raw) in enumerate(rows, start=1):
-            if done % PREPARE_EVERY == 1 and done > 1:
+            starts_chunk = (done - 1) % PREPARE_EVERY == 0  # rows 1, 1 + PREPARE_EVERY, … (every row when it is 1)
+            if starts_chunk and done > 1:
                 settle(done - 1)
             if handler.wants_flush(raw):
                 handler.flush(write=True)
-            if done % PREPARE_EVERY == 1:
+            if starts_chunk:
                 handler.prepare([r for _n, r in rows[done - 1 : done - 1 + PREPARE_EVERY]])
             try:
                 with transaction.atomic():
