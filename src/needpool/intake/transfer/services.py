@@ -273,6 +273,7 @@ def run_import(
             starts_chunk = (done - 1) % PREPARE_EVERY == 0  # rows 1, 1 + PREPARE_EVERY, … (every row when it is 1)
             if starts_chunk and done > 1:
                 settle(done - 1)
+            handler.write_named(raw)
             if handler.wants_flush(raw):
                 handler.flush(write=True)
             if starts_chunk:

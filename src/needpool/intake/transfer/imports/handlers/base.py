@@ -80,6 +80,9 @@ class RowHandler:
     def prepare(self, raws: list[dict[str, Any]]) -> None:
         """Read ahead what a chunk of rows names (optional)."""
 
+    def write_named(self, raw: dict[str, Any]) -> None:
+        """Before the row ``raw`` is read: write what a preview only checked and that row names (optional)."""
+
     def wants_flush(self, raw: dict[str, Any]) -> bool:
         """Whether what earlier rows left to ``flush`` must be written before the row ``raw`` is read."""
         return False

@@ -114,16 +114,22 @@ class RequirementRows(RowHandler):
             )
         )
 
+    def _row_code(self, raw: dict[str, Any]) -> str:
+        return parse_text(self._unquote(raw.get("code", "")))
+
+    def write_named(self, raw: dict[str, Any]) -> None:
+        """In a preview, a row naming the code of a requirement an earlier chunk only checked finds it written,
+        so the row is previewed as the update the import will make."""
+        code = self._row_code(raw)
+        checked = (self._checked.pop(code, None) or self._checked.pop(code.upper(), None)) if code else None
+        if checked is not None:
+            self._write([checked])
+            self._existing_add(checked.code)
+
     def wants_flush(self, raw: dict[str, Any]) -> bool:
         """A row naming the code of a requirement still waiting to be created finds it created."""
-        code = parse_text(self._unquote(raw.get("code", "")))
-        if not code:
-            return False
-        checked = self._checked.pop(code, None) or self._checked.pop(code.upper(), None)
-        if checked is not None:
-            self._write([checked])  # checked by an earlier chunk of the preview: now the row finds it
-            self._existing_add(checked.code)
-        return code in self._pending_codes
+        code = self._row_code(raw)
+        return bool(code) and code in self._pending_codes
 
     def flush(self, *, write: bool | None = None) -> None:
         """Create the waiting requirements at once (``requirements_create_many``); a refused one turns its row into
