@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, F, IntegerField, Max, Value, When
 from django.utils.translation import gettext as _
 
-from needpool.core.codes import next_code
+from needpool.core.codes import codes_block, next_code
 from needpool.core.config import site_config
 from needpool.core.text import segment_for_index
 from needpool.core.txcache import forget_on_change, transaction_cached
@@ -148,6 +148,17 @@ def new_requirement_code(day: dt.date) -> str:
     pattern = site_config().requirement_code_pattern
     return next_code(
         pattern, day, namespace="requirement", taken=lambda c: Requirement.all_objects.filter(code=c).exists()
+    )
+
+
+def new_requirement_codes(day: dt.date, count: int) -> list[str]:
+    """``count`` codes of ``day`` at once (one block of the day's counter), as ``new_requirement_code`` gives one."""
+    return codes_block(
+        pattern=site_config().requirement_code_pattern,
+        day=day,
+        namespace="requirement",
+        count=count,
+        taken=lambda c: set(Requirement.all_objects.filter(code__in=c).values_list("code", flat=True)),
     )
 
 

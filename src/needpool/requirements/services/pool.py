@@ -15,9 +15,7 @@ from django.utils.translation import gettext as _
 from needpool.accounts.models import User
 from needpool.core.audit import audit_record, audit_record_many, diff, snapshot
 from needpool.core.bulk import create_many
-from needpool.core.codes import codes_block
 from needpool.core.concurrency import check_version, retry_on_conflict
-from needpool.core.config import site_config
 from needpool.core.models import AuditEntry
 from needpool.customers.choices import ValueTier
 from needpool.customers.models import Contact, Customer
@@ -50,6 +48,7 @@ from needpool.requirements.services.common import (
     _refuse_merged,
     entry_status,
     new_requirement_code,
+    new_requirement_codes,
 )
 from needpool.requirements.services.feedback import _check_customer_contact
 from needpool.requirements.services.sla_priority import _record_breaches
@@ -334,16 +333,8 @@ def _number(requirements: Sequence[Requirement]) -> None:
     by_day: dict[dt.date, list[Requirement]] = {}
     for requirement in requirements:
         by_day.setdefault(timezone.localdate(requirement.submitted_at), []).append(requirement)
-    pattern = site_config().requirement_code_pattern
     for day, group in by_day.items():
-        codes = codes_block(
-            pattern=pattern,
-            day=day,
-            namespace="requirement",
-            count=len(group),
-            taken=lambda c: set(Requirement.all_objects.filter(code__in=c).values_list("code", flat=True)),
-        )
-        for requirement, code in zip(group, codes, strict=True):
+        for requirement, code in zip(group, new_requirement_codes(day, len(group)), strict=True):
             requirement.code = code
 
 
