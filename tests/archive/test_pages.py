@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from needpool.requirements import lifecycle
 from needpool.requirements.services import feedback_create, requirement_transition

@@ -40,6 +40,7 @@ NAMED_PARAMS = {
     "step": "evaluate",
     "dimension": "urgency",
     "month": "2026-11",
+    "key": "new",  # a status of the flow (the board's columns)
 }
 ID_PARAM = re.compile(r"^(pk|id|sid|.*_pk)$")
 SKIP_PREFIXES = ("admin/", "static/", "media/", "i18n/")

@@ -41,6 +41,13 @@ def drag_card(page: Any, pk: int, to_status: str) -> None:
     # A first small move starts the drag; then travel to the middle of the target drop zone.
     page.mouse.move(start["x"] + start["width"] / 2 + 5, start["y"] + 17, steps=3)
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=15)
+    # Keep hovering until the placeholder sits in the target column: a busy machine may drop dragover events,
+    # and a narrow (collapsed) column is a small target.
+    ghost = page.locator(f'.kanban-column[data-status="{to_status}"] .kanban-card-ghost')
+    for dy in range(1, 30):
+        if ghost.count():
+            break
+        page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2 + (dy % 5) * 3, steps=2)
     page.mouse.up()
 
 

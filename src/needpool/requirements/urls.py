@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("needpool.requirements.dedup.urls")),
     path("", include("needpool.requirements.merging.urls")),
     path("board/", views.requirement_board, name="board"),
+    path("board/column/<slug:key>/", views.requirement_board_column, name="board_column"),
     path("bulk/", bulk_views.requirements_bulk_page, name="bulk"),
     path("new/", views.requirement_create_page, name="create"),
     path("for-customer/<id:customer_pk>/", customer_views.customer_pool, name="for_customer"),

@@ -7,17 +7,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from needpool.accounts.models import acting_user
 from needpool.core.concurrency import StaleVersion, versioned_edit
 from needpool.core.messages import past_date_warning
 from needpool.core.text import human_join
-from needpool.core.views import add_service_errors, error_text, paginate, wants_json
+from needpool.core.views import add_service_errors, error_text, is_htmx, paginate, wants_json
 from needpool.requirements.dedup import views as dedup_views
 from needpool.requirements.forms import (
     AttachmentForm,
@@ -40,6 +40,7 @@ from needpool.requirements.permissions import (
 )
 from needpool.requirements.selectors import (
     attachment_get,
+    board_column,
     board_columns,
     feedback_get,
     history_field_label,
@@ -62,7 +63,8 @@ from needpool.requirements.services import (
 from needpool.requirements.services.life import StaleMove
 from needpool.requirements.workflow import GATE_STANDARDISED
 
-BOARD_PER_COLUMN = 50
+BOARD_PER_COLUMN = 20  # the cards a column shows at first, and adds on each "显示更多"
+BOARD_MAX_OFFSET = 100_000  # a column's "more" reads no further (the list pages through any number)
 _MENTION_TOKEN = re.compile(r"(@[\w.@+-]+)")
 _TRAILING = ".,，。"
 # ---------------------------------------------------------------- small presentation helpers
@@ -176,15 +178,46 @@ def requirement_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "requirements/list.html", context)
 
 
+def _board_filters(request: HttpRequest) -> QueryDict:
+    """The board's filters as its address gives them (less a column's place, ``offset``)."""
+    filters = request.GET.copy()
+    filters.pop("offset", None)
+    return filters
+
+
+def _board_list_url(key: str, filters: QueryDict) -> str:
+    """The list of one column's requirements, with the board's filters."""
+    listed = filters.copy()
+    listed["status"] = key
+    return f"{reverse('requirements:list')}?{listed.urlencode()}"
+
+
+def _board_links(column: dict[str, Any], filters: QueryDict, *, offset: int) -> dict[str, Any]:
+    """Give a column its links: ``more_url`` (its next cards from ``offset``; app.js sends the number of the
+    column's own cards the board holds instead, which a drag may have changed) and ``list_url``."""
+    key = column["status"].key
+    more = filters.copy()
+    more["offset"] = str(offset)
+    column["more_url"] = f"{reverse('requirements:board_column', args=[key])}?{more.urlencode()}"
+    column["list_url"] = _board_list_url(key, filters)
+    return column
+
+
+def _board_movable(user: Any, cards: list[Requirement]) -> None:
+    for card in cards:
+        card.may_move = can_transition_requirement(user, card)  # type: ignore[attr-defined]  # no query per card
+
+
 def requirement_board(request: HttpRequest) -> HttpResponse:
+    """The kanban: every column's true count and the first cards of the open columns; the rest come a page at
+    a time from ``requirement_board_column`` (a column's "显示更多", or a collapsed column when it opens)."""
     user = request.user
     workflow = active_workflow()
-    columns = board_columns(user=user, workflow=workflow, filters=request.GET, per_column=BOARD_PER_COLUMN)
+    filters = _board_filters(request)
+    columns = board_columns(user=user, workflow=workflow, filters=filters, per_column=BOARD_PER_COLUMN)
     for column in columns:
-        _with_customers(column["cards"])
-        for card in column["cards"]:
-            card.may_move = can_transition_requirement(user, card)  # the one rule, no query per card
-        column["hidden"] = max(column["count"] - len(column["cards"]), 0)
+        _board_movable(user, column["cards"])
+        _board_links(column, filters, offset=len(column["cards"]))
     filter_form = requirement_filter_form(request.GET or None, user=user, workflow=workflow)
     context = {
         "workflow": workflow,
@@ -192,10 +225,33 @@ def requirement_board(request: HttpRequest) -> HttpResponse:
         "filter_form": filter_form,
         "has_filters": _has_filters(request),
         "can_create": can_create_requirement(user),
-        "per_column": BOARD_PER_COLUMN,
     }
     context["extra_filters"] = extra_filters(request.GET, filter_form, board=True)
     return render(request, "requirements/board.html", context)
+
+
+@require_GET
+def requirement_board_column(request: HttpRequest, key: str) -> HttpResponse:
+    """The next cards of one board column (``?offset=`` and the board's filters), for htmx: the cards to
+    append and, out of band, the column's footer again. Without htmx: the list of that column."""
+    filters = _board_filters(request)
+    if not is_htmx(request):
+        return redirect(_board_list_url(key, filters))
+    try:
+        offset = min(max(int(request.GET.get("offset", "0")), 0), BOARD_MAX_OFFSET)
+    except ValueError:
+        offset = 0
+    column = board_column(
+        user=request.user,
+        workflow=active_workflow(),
+        key=key,
+        filters=filters,
+        offset=offset,
+        limit=BOARD_PER_COLUMN,
+    )
+    _board_links(column, filters, offset=offset + len(column["cards"]))
+    _board_movable(request.user, column["cards"])
+    return render(request, "requirements/_board_more.html", {"column": column, "oob": True})
 
 
 def requirement_detail(request: HttpRequest, pk: int) -> HttpResponse:

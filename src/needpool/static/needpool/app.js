@@ -200,6 +200,77 @@
     updateKanbanCounts();
   }
 
+  // ---- Kanban: a column's next cards (htmx; see requirements/_board_footer.html) -------------
+  //   .kanban-column .kanban-more [hx-get]          "显示更多", or the loader of a collapsed column
+  //   .kanban-card[data-home]                       the column the server read the card for
+  // The server pages a column by offset; a drag changes what the column holds, so the offset sent is the
+  // number of the column's own cards still in it (a card dragged in is not counted, one dragged out is not
+  // there). A card the answer brings that the board already shows is kept once (see dropDuplicate).
+
+  function columnOf(el) {
+    return el && el.closest ? el.closest(".kanban-column[data-status]") : null;
+  }
+
+  function ownCards(column) {
+    var key = column.getAttribute("data-status");
+    return Array.prototype.filter.call(dropZone(column).querySelectorAll(".kanban-card"), function (card) {
+      return card.getAttribute("data-home") === key;
+    }).length;
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    var column = elt && elt.closest && elt.closest(".kanban-more") ? columnOf(elt) : null;
+    if (!column) return;
+    var url = new URL(event.detail.path, window.location.href);
+    url.searchParams.set("offset", String(ownCards(column)));
+    event.detail.path = url.pathname + url.search;
+  });
+
+  // A card that came with a column's next cards while the board already shows it: the copy in this column
+  // stays where it is (now counted as the column's own); a copy elsewhere is out of date (moved by someone
+  // else since the board opened) and goes, unless it is being moved right now.
+  function dropDuplicate(card) {
+    var column = columnOf(card);
+    if (!column) return;
+    var others = Array.prototype.filter.call(
+      document.querySelectorAll('.kanban-card[data-id="' + card.getAttribute("data-id") + '"]'),
+      function (other) {
+        return other !== card;
+      }
+    );
+    others.forEach(function (other) {
+      if (columnOf(other) === column || other.classList.contains("kanban-card-pending")) {
+        if (columnOf(other) === column) other.setAttribute("data-home", column.getAttribute("data-status"));
+        if (card.parentNode) card.parentNode.removeChild(card);
+      } else {
+        other.parentNode.removeChild(other);
+      }
+    });
+  }
+
+  function loadFailed(event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || !elt.closest || !elt.closest(".kanban-more")) return;
+    var messages = document.getElementById("kanban-messages");
+    showAlert(messages, "danger", (messages && messages.getAttribute("data-load-error-text")) || "");
+  }
+  document.addEventListener("htmx:responseError", loadFailed);
+  document.addEventListener("htmx:sendError", loadFailed);
+
+  // "加入评审" takes the cards the column shows now (more may have been loaded, some dragged in or out).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest(".kanban-review") : null;
+    var column = columnOf(link);
+    if (!column) return;
+    var ids = Array.prototype.map.call(dropZone(column).querySelectorAll(".kanban-card[data-id]"), function (card) {
+      return card.getAttribute("data-id");
+    });
+    var url = new URL(link.getAttribute("href"), window.location.href);
+    url.searchParams.set("ids", ids.slice(0, 200).join(","));
+    link.setAttribute("href", url.pathname + url.search);
+  });
+
   // ---- <select data-autosubmit> -----------------------------------------------------------
 
   document.addEventListener("change", function (event) {
@@ -264,8 +335,15 @@
   });
   // Content swapped in by htmx gets the same treatment.
   document.addEventListener("htmx:load", function (event) {
-    sizeProgressBars(event.detail && event.detail.elt ? event.detail.elt : document);
-    initKanban(event.detail && event.detail.elt ? event.detail.elt : document);
+    var elt = event.detail && event.detail.elt ? event.detail.elt : document;
+    sizeProgressBars(elt);
+    if (elt.matches && elt.matches(".kanban-card")) {
+      dropDuplicate(elt);
+      // The board's first movable card may be one a column brought now: wire the whole board.
+      initKanban(document);
+    } else {
+      initKanban(elt);
+    }
   });
 
   window.needpool = {
