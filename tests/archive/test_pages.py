@@ -246,3 +246,22 @@ def test_the_archive_period_is_the_day_of_the_last_status_change(
             raise _Rollback
     except _Rollback:
         pass
+
+
+def test_the_archive_pages_follow_the_finishing_order(users: Any, make_requirements: Any) -> None:
+    """The page's ids are sorted first and its rows read after: every row once, most recently finished first."""
+    from needpool.requirements.models import StatusChange
+
+    made = make_requirements(30)
+    for requirement in made:
+        requirement_transition(actor=users["admin"], requirement=requirement, to="rejected", note="不做")
+    start = timezone.now() - dt.timedelta(days=60)
+    order = [made[(i * 7) % 30] for i in range(30)]  # finished in a shuffled order
+    for day, requirement in enumerate(order):
+        StatusChange.objects.filter(requirement=requirement).update(at=start + dt.timedelta(days=day))
+    client = client_for(users["admin"])
+    seen = []
+    for page in (1, 2):
+        html = client.get(reverse("dossier:list"), {"page": page}).content.decode()
+        seen += [r.code for r in sorted(made, key=lambda r: html.find(r.code)) if r.code in html]
+    assert seen == [r.code for r in reversed(order)]

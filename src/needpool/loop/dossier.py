@@ -137,10 +137,14 @@ def archive_list(request: HttpRequest) -> HttpResponse:
         filters = {k: v for k, v in form.cleaned_data.items() if v}
     status = 200 if not form.is_bound or form.is_valid() else 400
     qs = archived_requirements(user=request.user, **filters) if status == 200 else Requirement.objects.none()
-    page = paginate(request, qs)
+    # The page's ids first, from the bare rows (no joins, no prefetch): PostgreSQL otherwise joins the list's
+    # relations to every finished requirement before it sorts them (0.25 s at 34,000 of 100,000); then the page.
+    page = paginate(request, qs.values_list("pk", flat=True))
+    ids = list(page.object_list)
+    found = {r.pk: r for r in qs.filter(pk__in=ids)}
     rows = [
         {"requirement": r, "customers": list(dict.fromkeys(f.customer.name for f in r.evidence if f.customer))}  # type: ignore[attr-defined]
-        for r in page.object_list
+        for r in (found[pk] for pk in ids if pk in found)
     ]
     context = {"form": form, "page_obj": page, "rows": rows, "has_filters": bool(filters)}
     return render(request, "loop/dossier_list.html", context, status=status)
