@@ -31,6 +31,7 @@ def spread(pool: dict[str, Any], users: dict[str, Any], customer_b: Any) -> dict
     made["b"] = feedback_create(
         actor=users["admin"], raw_text="B 公司的反馈", channel="sales", customer=customer_b, requirement=pool["r2"]
     )
+    made["loose"] = feedback_create(actor=users["admin"], raw_text="还没有归入需求的反馈", channel="sales")
     Requirement.objects.filter(pk=pool["r3"].pk).update(deleted_at=timezone.now())
     return made
 
@@ -51,6 +52,7 @@ def test_the_same_rows_as_the_subquery_for_every_role(spread: dict[str, Any], us
     found = set(Feedback.objects.filter(visible_through(user)).values_list("pk", flat=True))
     assert found == _via_subquery(user)
     assert spread["r3"].pk not in found  # a deleted requirement's feedback is never listed
+    assert spread["loose"].pk not in found  # nor feedback that points at no requirement (a LEFT JOIN's NULLs)
 
 
 def test_the_other_team_does_not_see_through_it(spread: dict[str, Any], other_sales: Any) -> None:

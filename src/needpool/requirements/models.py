@@ -259,6 +259,17 @@ class Requirement(SoftDeletable, TimeStampedModel):
             # two NULLs, then the range. SQLite's statistics otherwise rate "merged_into_id IS NULL" as selective
             # and walk the whole table through the foreign key's index.
             models.Index(fields=["merged_into", "deleted_at", "submitted_at"], name="req_live_submitted_idx"),
+            # The analysis ranking of the whole pool (analysis.selectors.ranked) sorts every live requirement by
+            # priority, score and date, and counts them for the pager: both read these columns here, not the
+            # whole table (SQLite at 100,000: the page's ids 60 → 35 ms, the count 37 → 11 ms). Opt-in, like
+            # feedback_demand_idx: "id IS NOT NULL" always holds and only that ranking says it. Any other list
+            # also asks for the live rows; there, or with a filter on another column, the index would look
+            # as good and be slower than the table (each row read again after the index).
+            models.Index(
+                fields=["deleted_at", "merged_into", "status", "priority", "submitted_at"],
+                condition=Q(id__isnull=False),
+                name="req_ranking_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -351,6 +362,17 @@ class Feedback(SoftDeletable, TimeStampedModel):
             models.Index(fields=["customer", "-received_at"], name="feedback_customer_idx"),
             # The feedback list's order (Meta.ordering): the newest page without sorting every item.
             models.Index(fields=["received_at", "id"], name="feedback_received_idx"),
+            # The demand ranking (analysis.selectors.demand_ranking) reads every live vote: (requirement,
+            # customer, importance) from this index alone, a customer's votes together (its value tier is read
+            # once per customer, not once per vote). SQLite: 160 ms instead of 195 ms at 122,000 feedback.
+            # Opt-in: the condition always holds (the column's check), so only a query that says it can use
+            # the index. Without it, SQLite (before ANALYZE had seen the index) took the index for
+            # "customer IN (…) AND requirement IN (…)" and probed every pair of the two lists.
+            models.Index(
+                fields=["customer", "requirement", "importance", "deleted_at"],
+                condition=Q(importance__gte=0),
+                name="feedback_demand_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -48,7 +48,9 @@ def visible_through(user: Viewer, field: str = "requirement") -> Q:
     if not (user and user.is_authenticated):
         return Q(pk__in=[])
     if requirement_scope(user) is None:
-        return Q(**{f"{field}__deleted_at__isnull": True})
+        # ``field`` may be nullable (feedback not yet linked): the join is then a LEFT JOIN, whose missing row
+        # would pass "deleted_at IS NULL"; a row that points at no requirement is never visible through one.
+        return Q(**{f"{field}__isnull": False, f"{field}__deleted_at__isnull": True})
     return Q(**{f"{field}__in": visible_requirements(user).values("pk")})
 
 
