@@ -60,7 +60,7 @@ def drafts(draw: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _realise(spec: dict[str, Any], world: dict[str, Any]) -> NewRequirement:
+def _realise(spec: dict[str, Any], world: dict[str, Any], submitted_at: dt.datetime | None) -> NewRequirement:
     def opt(pair: tuple[str, str] | None) -> Any:
         return option(*pair) if pair else None
 
@@ -76,7 +76,7 @@ def _realise(spec: dict[str, Any], world: dict[str, Any]) -> NewRequirement:
         customer={"mine": world["customer"], "hidden": world["hidden"]}.get(spec["customer"] or ""),
         contact=contact,
         code=spec["code"],
-        submitted_at=_moment(spec["submitted"]),
+        submitted_at=submitted_at,
         unassigned=spec["unassigned"],
         owner=world["pm"] if spec["owner"] else None,
     )
@@ -172,10 +172,13 @@ def _marks() -> dict[str, int]:
 def test_many_at_once_leaves_what_one_by_one_leaves(world: dict[str, Any], specs: list[dict[str, Any]]) -> None:
     actor = world["actor"]
     states = []
+    # One moment per draft for both ways: "recent" is computed from the clock, and two readings a second
+    # apart would differ in submitted_at (and the SLA due) though both ways did the same.
+    moments = [_moment(s["submitted"]) for s in specs]
     for way in ("one by one", "at once"):
         with transaction.atomic():
             since = _marks()
-            items = [_realise(s, world) for s in specs]
+            items = [_realise(s, world, at) for s, at in zip(specs, moments, strict=True)]
             made: list[Requirement | ValidationError] = []
             if way == "one by one":
                 for item in items:
