@@ -11,6 +11,7 @@ function the analysis side registers (``register_scope_filter``); the reader is 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -156,6 +157,11 @@ class IdListFilter(django_filters.Filter):
         return qs.filter(pk__in=value) if value else qs
 
 
+def _day_start(day: dt.date) -> dt.datetime:
+    """The first moment of ``day`` in the current time zone (as ``__date`` reads days)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
 class RequirementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("搜索"), max_length=100)
     type = OptionKeyFilter(queryset=_options(Dimension.TYPE), label=_("需求类型"))
@@ -168,8 +174,8 @@ class RequirementFilter(django_filters.FilterSet):
     customer = CustomerRefFilter(method="filter_customer", label=_("客户"), max_length=60)
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.filter(is_active=True), label=_("负责人"))
     tag = OptionKeyFilter(queryset=_options(Dimension.TAG), field_name="tags", label=_("标签"))
-    submitted_after = DateFilter(field_name="submitted_at", lookup_expr="date__gte", label=_("提交时间从"))
-    submitted_before = DateFilter(field_name="submitted_at", lookup_expr="date__lte", label=_("提交时间至"))
+    submitted_after = DateFilter(method="filter_submitted", label=_("提交时间从"))
+    submitted_before = DateFilter(method="filter_submitted", label=_("提交时间至"))
     expected_after = DateFilter(field_name="expected_date", lookup_expr="gte", label=_("期望时间从"))
     expected_before = DateFilter(field_name="expected_date", lookup_expr="lte", label=_("期望时间至"))
     sla_breached = django_filters.BooleanFilter(method="filter_sla_breached", label=_("SLA 超时"))
@@ -239,6 +245,13 @@ class RequirementFilter(django_filters.FilterSet):
             return queryset
         lookup = {"channel": value} if name == "channel" else {f"customer__{name}": value}
         return queryset.filter(Exists(Feedback.objects.filter(requirement=OuterRef("pk"), **lookup)))
+
+    def filter_submitted(self, queryset: QuerySet[Requirement], name: str, value: dt.date) -> QuerySet[Requirement]:
+        """Submitted on or after / on or before a local day: a range of ``submitted_at`` (its index), not the
+        day of each row's ``submitted_at`` (``__date``: computed for every row, ~500 ms at 100,000)."""
+        if name == "submitted_after":
+            return queryset.filter(submitted_at__gte=_day_start(value))
+        return queryset.filter(submitted_at__lt=_day_start(value + dt.timedelta(days=1)))
 
     def filter_resolved(self, queryset: QuerySet[Requirement], name: str, value: bool) -> QuerySet[Requirement]:
         done = Q(status__category=StatusCategory.DONE)
