@@ -25,6 +25,7 @@ from needpool.core.pdf import pdf_response
 from needpool.core.validation import DateFormField as BoundedDateField
 from needpool.core.views import paginate
 from needpool.requirements.choices import StatusCategory
+from needpool.requirements.filters import day_start
 from needpool.requirements.models import Requirement, StatusChange
 from needpool.requirements.sections import render_sections
 from needpool.requirements.selectors import requirement_get, requirement_history_visible, requirement_list
@@ -56,14 +57,10 @@ def archived_requirements(
     # in [start, end) when some change is at or after start and none at or after end.
     changes = StatusChange.objects.filter(requirement=OuterRef("pk"))
     if start is not None:
-        qs = qs.filter(Exists(changes.filter(at__gte=_day_start(start))))
+        qs = qs.filter(Exists(changes.filter(at__gte=day_start(start))))
     if end is not None:
-        qs = qs.filter(Exists(changes)).exclude(Exists(changes.filter(at__gte=_day_start(end + dt.timedelta(days=1)))))
+        qs = qs.filter(Exists(changes)).exclude(Exists(changes.filter(at__gte=day_start(end + dt.timedelta(days=1)))))
     return qs.order_by(F("finished_at").desc(nulls_last=True), "-id")
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def rendered_sections(
