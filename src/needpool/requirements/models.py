@@ -240,10 +240,15 @@ class Requirement(SoftDeletable, TimeStampedModel):
         verbose_name_plural = _("需求")
         ordering = ["-submitted_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "-submitted_at"], name="req_status_submitted_idx"),
-            models.Index(fields=["owner", "-submitted_at"], name="req_owner_submitted_idx"),
-            models.Index(fields=["urgency", "-submitted_at"], name="req_urgency_submitted_idx"),
-            models.Index(fields=["type", "-submitted_at"], name="req_type_submitted_idx"),
+            # A list filtered by status, owner, urgency or type (and the pager's count of it): equality on the
+            # column and on the two NULLs of a live requirement, then the date. The count reads only the index,
+            # and the page walks it backwards (newest first, the higher id first among equal dates) and stops at
+            # its last row. With the column alone, each matching row was read from the table to test the NULLs
+            # (SQLite at 100,000, 15,000 requirements of one status: the count 13 → 1 ms, the page 18 → 2 ms).
+            models.Index(fields=["status", "deleted_at", "merged_into", "submitted_at"], name="req_status_live_idx"),
+            models.Index(fields=["owner", "deleted_at", "merged_into", "submitted_at"], name="req_owner_live_idx"),
+            models.Index(fields=["urgency", "deleted_at", "merged_into", "submitted_at"], name="req_urgency_live_idx"),
+            models.Index(fields=["type", "deleted_at", "merged_into", "submitted_at"], name="req_type_live_idx"),
             models.Index(
                 fields=["first_response_due"],
                 condition=Q(first_responded_at__isnull=True),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from needpool.accounts.models import Viewer
 from needpool.core.audit import audit_for
+from needpool.core.pagination import narrow_pages, ordinary
 from needpool.customers.models import Customer
 from needpool.customers.permissions import customer_scope
 from needpool.requirements import lifecycle
@@ -56,7 +57,8 @@ def requirement_list(
 ) -> QuerySet[Requirement]:
     """The visible requirements, filtered and sorted as the list page and API ask (see filters.py).
 
-    Requirements merged into another one have left the pool and are left out unless ``include_merged``.
+    Requirements merged into another one have left the pool and are left out unless ``include_merged``. A
+    slice (a page) picks its ids before it reads its rows (``core.pagination.NarrowPageQuerySet``).
     """
     from needpool.requirements.filters import RequirementFilter
 
@@ -73,11 +75,11 @@ def requirement_list(
         .order_by("-submitted_at", "-id")
     )
     if filters is None:
-        return qs
+        return narrow_pages(qs)
     filterset = RequirementFilter(filters, queryset=qs, user=user)
     if not filterset.is_valid():
         return qs.none()
-    filtered: QuerySet[Requirement] = filterset.qs
+    filtered: QuerySet[Requirement] = narrow_pages(filterset.qs)  # a page sorts ids, then reads its rows
     return filtered
 
 
@@ -202,7 +204,7 @@ BOARD_CARD_FIELDS = ("id", "code", "title", "status", "urgency", "owner", "sla_b
 
 def _board_cards(user: Viewer, filters: dict[str, Any] | None) -> QuerySet[Requirement]:
     return (
-        requirement_list(user=user, filters=filters)
+        ordinary(requirement_list(user=user, filters=filters))  # a card is narrow: one statement per column
         .prefetch_related(None)
         .select_related(None)
         .select_related("urgency", "owner")
