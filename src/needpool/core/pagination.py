@@ -93,3 +93,14 @@ def narrow_pages(qs: QuerySet[_M], kind: type[NarrowPageQuerySet[Any]] = NarrowP
     clone = qs.all()
     clone.__class__ = kind
     return cast(NarrowPageQuerySet[_M], clone)
+
+
+def known_empty(obj: Model, name: str) -> None:
+    """Record that ``obj``'s to-many relation ``name`` has no rows, as a prefetch that found none would: its
+    ``.all()`` is then an empty list read from memory, with no statement (``prefetch_related_objects`` stores
+    the same)."""
+    rows = getattr(obj, name).get_queryset()
+    rows._result_cache = []
+    rows._prefetch_done = True
+    cache = obj.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[name] = rows

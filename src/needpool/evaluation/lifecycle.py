@@ -44,12 +44,22 @@ def section_context(requirement: Requirement, user: Any) -> dict[str, Any] | Non
     return {"rows": rows, "criterion": plan_criterion(requirement.pk)}
 
 
+def section_probe() -> Any:
+    """Whether the page's requirement has any evaluation."""
+    from django.db.models import Exists, OuterRef
+
+    from needpool.evaluation.models import Evaluation
+
+    return Exists(Evaluation.objects.filter(requirement_id=OuterRef("pk")))
+
+
 EVALUATION_SECTION = lifecycle.Section(
     key="evaluation",
     label=lambda: _("效果评估"),
     order=80,
     template="evaluation/_section.html",
     context=section_context,
+    probe=section_probe,
     places=frozenset({"detail", "dossier"}),
 )
 

@@ -31,6 +31,18 @@ def section_context(requirement: Any, user: Any) -> dict[str, Any] | None:
     return requirement_loop(requirement=requirement, user=user)
 
 
+def section_probe() -> Any:
+    """Whether the page's requirement has a notice or a satisfaction survey (``requirement_loop`` shows
+    nothing without either)."""
+    from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+
+    from needpool.loop.models import CustomerNotice, SurveyInvitation
+
+    notices = Exists(CustomerNotice.objects.filter(requirement_id=OuterRef("pk")))
+    surveyed = Exists(SurveyInvitation.objects.filter(requirement_id=OuterRef("pk"), kind=SurveyInvitation.Kind.CSAT))
+    return ExpressionWrapper(Q(notices) | Q(surveyed), output_field=BooleanField())
+
+
 def register() -> None:
     """Register this app's gates, facts, status listeners and requirement sections (idempotent)."""
     lifecycle.register_status_listener("loop.close_the_loop", on_status_moved)
@@ -41,6 +53,7 @@ def register() -> None:
             order=80,
             template="loop/_requirement_section.html",
             context=section_context,
+            probe=section_probe,
             places=frozenset({"detail", "dossier"}),
         )
     )

@@ -186,6 +186,12 @@ class Section:
     ``context(requirement, user)`` returns the template's context, or None to show nothing (nothing recorded,
     or the user may not see it). ``places`` says where it shows: ``detail`` (the requirement page) and/or
     ``dossier`` (the archive of a closed requirement, also printed to PDF).
+
+    ``probe()``, when given, is a boolean expression over the page's requirement (``OuterRef("pk")``) that is
+    false when the section has nothing recorded for it, whoever looks. A page asks every section's probe in one
+    statement and calls ``context`` only where the probe holds; elsewhere ``when_empty(requirement, user)``
+    gives the context of the empty section (None, the default, hides it). Most requirements have no reviews,
+    evaluations or notices: their sections then cost no statement each.
     """
 
     key: str
@@ -194,6 +200,8 @@ class Section:
     template: str
     context: Callable[[Requirement, Any], dict[str, Any] | None]
     places: frozenset[str] = frozenset({"detail", "dossier"})
+    probe: Callable[[], Any] | None = None
+    when_empty: Callable[[Requirement, Any], dict[str, Any] | None] | None = None
 
 
 _sections: dict[str, Section] = {}

@@ -40,8 +40,13 @@ def render_sections(
         values.setdefault("csrf_token", SimpleLazyObject(lambda: get_token(request)))
     values.setdefault("user", user)
     shown = []
-    for section in lifecycle.sections(place):
-        data = section.context(requirement, user)
+    sections = lifecycle.sections(place)
+    recorded = _probe(requirement, [s for s in sections if s.probe is not None])
+    for section in sections:
+        if recorded.get(section.key, True):
+            data = section.context(requirement, user)
+        else:
+            data = section.when_empty(requirement, user) if section.when_empty is not None else None
         if data is None:
             continue
         html: SafeString = mark_safe(  # noqa: S308 - a template render, escaped by Django's autoescape
@@ -51,3 +56,16 @@ def render_sections(
         )
         shown.append({"key": section.key, "label": section.label(), "html": html})
     return shown
+
+
+def _probe(requirement: Requirement, sections: list[lifecycle.Section]) -> dict[str, bool]:
+    """Each probed section's key: whether it has anything recorded for ``requirement`` (one statement)."""
+    if not sections:
+        return {}
+    row = (
+        Requirement.all_objects.filter(pk=requirement.pk)
+        .annotate(**{f"probe_{s.key}": s.probe() for s in sections if s.probe is not None})
+        .values(*(f"probe_{s.key}" for s in sections))
+        .first()
+    )
+    return {s.key: bool(row and row[f"probe_{s.key}"]) for s in sections}

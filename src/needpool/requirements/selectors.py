@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from needpool.accounts.models import Viewer
 from needpool.core.audit import audit_for
-from needpool.core.pagination import narrow_pages, ordinary
+from needpool.core.pagination import known_empty, narrow_pages, ordinary
 from needpool.customers.models import Customer
 from needpool.customers.permissions import customer_scope
 from needpool.requirements import lifecycle
@@ -22,8 +22,10 @@ from needpool.requirements.choices import StatusCategory
 from needpool.requirements.models import (
     Attachment,
     ClassOption,
+    Comment,
     Feedback,
     Requirement,
+    RequirementMerge,
     StatusChange,
     Workflow,
     WorkflowStatus,
@@ -83,15 +85,32 @@ def requirement_list(
     return filtered
 
 
+#: Relations of a requirement that are often empty: ``requirement_get`` asks whether each has any row in its own
+#: statement and reads only those that have (an empty one costs no statement of its own).
+_OFTEN_EMPTY: dict[str, tuple[Callable[[], QuerySet[Any]], tuple[str, ...]]] = {
+    "comments": (
+        lambda: Comment.objects.filter(requirement_id=OuterRef("pk")),
+        ("comments__author", "comments__mentions"),
+    ),
+    "attachments": (lambda: Attachment.objects.filter(requirement_id=OuterRef("pk")), ("attachments",)),
+    "watchers": (lambda: Requirement.watchers.through.objects.filter(requirement_id=OuterRef("pk")), ("watchers",)),
+}
+
+
 def requirement_get(*, user: Viewer, pk: Any) -> Requirement:
     """One visible requirement with everything its detail page shows; 404 when not visible.
 
     A merged requirement is returned too (``merged_into`` set): its page and API URL redirect to the survivor.
+    ``has_merges`` says whether other requirements were merged into it.
     """
     try:
-        return (
+        requirement = (
             visible_requirements(user)
             .select_related(*LIST_RELATED, "nature", "source", "category", "created_by", "status__workflow")
+            .annotate(
+                has_merges=Exists(RequirementMerge.objects.filter(survivor=OuterRef("pk"))),
+                **{f"has_{name}": Exists(rows()) for name, (rows, _reads) in _OFTEN_EMPTY.items()},
+            )
             .prefetch_related(
                 "tags",
                 Prefetch(
@@ -104,15 +123,19 @@ def requirement_get(*, user: Viewer, pk: Any) -> Requirement:
                     "status_changes",
                     queryset=StatusChange.objects.select_related("source", "target", "actor").order_by("-at", "-id"),
                 ),
-                "comments__author",
-                "comments__mentions",
-                "attachments",
-                "watchers",
             )
             .get(pk=pk)
         )
     except (Requirement.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+    lookups: list[Any] = []
+    for name, (_rows, reads) in _OFTEN_EMPTY.items():
+        if getattr(requirement, f"has_{name}"):
+            lookups.extend(reads)
+        else:
+            known_empty(requirement, name)
+    prefetch_related_objects([requirement], *lookups)
+    return requirement
 
 
 def attachment_get(*, user: Viewer, requirement_pk: Any, pk: Any) -> Attachment:

@@ -61,6 +61,24 @@ def review_section_context(requirement: Any, user: Any) -> dict[str, Any] | None
     return {"review_items": items, "may_add": may_add}
 
 
+def review_section_empty(requirement: Any, user: Any) -> dict[str, Any] | None:
+    """The section of a requirement on no agenda: for reviewers only, a way onto a meeting's agenda."""
+    from needpool.reviews.permissions import can_review
+
+    if not can_review(user) or requirement.merged_into_id:
+        return None
+    return {"review_items": [], "may_add": True}
+
+
+def review_section_probe() -> Any:
+    """Whether the page's requirement is on any agenda."""
+    from django.db.models import Exists, OuterRef
+
+    from needpool.reviews.models import AgendaItem
+
+    return Exists(AgendaItem.objects.filter(requirement_id=OuterRef("pk")))
+
+
 def register() -> None:
     """Register this app's gates, facts, status listeners and requirement sections (idempotent)."""
     lifecycle.register_fact("review_decision", review_decision)
@@ -79,5 +97,7 @@ def register() -> None:
             order=30,
             template="reviews/_requirement_section.html",
             context=review_section_context,
+            probe=review_section_probe,
+            when_empty=review_section_empty,
         )
     )

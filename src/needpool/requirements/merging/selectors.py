@@ -168,7 +168,8 @@ def merge_detail_context(
     """What the detail page adds for merging and watching, and the union of the merged requirements'
     status changes and audit rows with the survivor's own (each foreign row tagged with its code)."""
     merged = bool(requirement.merged_into_id)
-    merges = list(merge_rows().filter(survivor=requirement))
+    # ``requirement_get`` says whether any merge has this survivor (no statement when none has).
+    merges = list(merge_rows().filter(survivor=requirement)) if getattr(requirement, "has_merges", True) else []
     for merge in merges:
         merge.moved_counts = moved_counts(merge)  # type: ignore[attr-defined]
     # Only a merge makes a requirement a survivor: without any, nothing can have been merged into it.
