@@ -66,8 +66,10 @@ def test_a_bare_requirement_reads_none_of_them(client: Any, users: dict[str, Any
     html, statements = _page(client, requirement)
     assert _reads(statements) == set(), statements
     assert 'id="comments"' in html and 'id="attachments"' in html
-    # A reviewer may still put it on an agenda: the empty reviews section shows for them.
+    assert not any('AS "has_plans"' in sql for sql in statements), statements  # delivery's own flags
+    # A reviewer may still put it on an agenda, a planner plan it: their empty sections show for them.
     assert 'id="section-reviews"' in html
+    assert 'id="section-delivery"' in html
 
 
 def test_each_thing_is_read_and_shown_once_it_exists(
@@ -98,12 +100,13 @@ def test_each_thing_is_read_and_shown_once_it_exists(
     assert "评审会" in html
 
 
-def test_the_empty_reviews_section_is_for_reviewers_only(
+def test_the_empty_review_and_delivery_sections_are_for_reviewers_and_planners_only(
     client: Any, users: dict[str, Any], requirement: Requirement, make_user: Any
 ) -> None:
     client.force_login(make_user(role=Role.VIEWER, username="reader"))
     html, statements = _page(client, requirement)
     assert 'id="section-reviews"' not in html
+    assert 'id="section-delivery"' not in html
     assert "reviews" not in _reads(statements)
 
 

@@ -47,12 +47,40 @@ def _acceptance_passed(requirement: Requirement) -> bool:
     return acceptance_passed(requirement)
 
 
-def section_context(requirement: Requirement, user: Any) -> dict[str, Any] | None:
+#: What ``requirement_delivery`` gives for a requirement in no iteration, plan, acceptance or change request.
+_NOTHING: dict[str, Any] = {"iteration": None, "plans": [], "acceptances": [], "changes": []}
+
+
+def section_probe() -> Any:
+    """Whether the page's requirement is in an iteration or a plan, or has an acceptance or a change request."""
+    from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+
+    from needpool.delivery.models import Acceptance, ChangeRequest, IterationItem, Plan
+
+    rows = (
+        IterationItem.objects,
+        Plan.requirements.through.objects,
+        Acceptance.objects,
+        ChangeRequest.objects,
+    )
+    found = Q()
+    for manager in rows:
+        found |= Q(Exists(manager.filter(requirement_id=OuterRef("pk"))))
+    return ExpressionWrapper(found, output_field=BooleanField())
+
+
+def section_empty(requirement: Requirement, user: Any) -> dict[str, Any] | None:
+    """The section of a requirement with nothing delivered yet: for planners, the way to plan it."""
+    return section_context(requirement, user, data=_NOTHING)
+
+
+def section_context(requirement: Requirement, user: Any, data: dict[str, Any] | None = None) -> dict[str, Any] | None:
     from needpool.delivery import permissions, selectors
     from needpool.delivery.models import Iteration
     from needpool.delivery.services import next_steps, task_warnings
 
-    data = selectors.requirement_delivery(requirement, user=user)
+    if data is None:
+        data = selectors.requirement_delivery(requirement, user=user)
     nothing = not (data["iteration"] or data["plans"] or data["acceptances"] or data["changes"])
     if nothing and not permissions.can_plan(user):
         return None
@@ -106,6 +134,8 @@ SECTION = lifecycle.Section(
     order=40,
     template="delivery/_requirement_section.html",
     context=section_context,
+    probe=section_probe,
+    when_empty=section_empty,
 )
 
 
