@@ -116,6 +116,29 @@ def _invited(meeting: Any) -> list[Event]:
     )
 
 
+def test_an_invited_person_gets_the_calendar_mail_and_no_second_mail_of_the_event(
+    pm: User, users: dict[str, User]
+) -> None:
+    from needpool.core.models import OutboundMail
+    from needpool.notify.kinds import Channel
+    from needpool.notify.models import Preference
+    from needpool.notify.services import event_targets
+
+    engineer, sales = users["engineer"], users["sales"]
+    engineer.email = "eng@example.com"
+    engineer.save()
+    for user in (engineer, sales):  # both want review events by mail; only the engineer has an address
+        Preference.objects.create(user=user, kind=EventKind.REVIEW, channels=[Channel.INAPP, Channel.MAIL])
+    meeting = _meeting(pm, users)
+    (event,) = _invited(meeting)
+    assert event.mailed == [engineer.pk]
+    targets = event_targets(event)
+    assert f"mail:{engineer.pk}" not in targets  # the invitation (.ics) was the mail
+    assert f"mail:{sales.pk}" in targets  # no invitation reached sales: the event's own mail is theirs
+    assert OutboundMail.objects.filter(to=["eng@example.com"]).count() == 1
+    assert Notification.objects.filter(recipient=engineer, kind=EventKind.REVIEW).count() == 1  # still in the app
+
+
 def test_participants_are_invited_not_the_chair_who_made_the_meeting(pm: User, users: dict[str, User]) -> None:
     meeting = _meeting(pm, users)
     (event,) = _invited(meeting)

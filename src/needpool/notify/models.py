@@ -26,6 +26,9 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     recipients = models.JSONField(default=list, blank=True)
+    # Recipients who have this occurrence in a mail of its own already (a meeting's calendar invitation): the
+    # event reaches them in the app and in chat, not in a second mail.
+    mailed = models.JSONField(default=list, blank=True)
     teams = models.JSONField(default=list, blank=True)
     # What it is about, for webhooks and filters: {"type": "requirement", "id": 7, "code": "DEM…", "title": …}
     subject = models.JSONField(default=dict, blank=True)

@@ -73,12 +73,14 @@ def emit(
     teams: Iterable[Any] = (),
     subject: Mapping[str, Any] | None = None,
     data: Mapping[str, Any] | None = None,
+    mailed: Iterable[Any] = (),
 ) -> Event | None:
     """Record that ``kind`` happened and tell who should hear of it; None when ``key`` was emitted before.
 
     ``message`` is a gettext msgid (mark it with ``gettext_noop``) with ``%(name)s`` placeholders filled from
     ``params``; ``recipients`` are users (None entries, the actor and inactive users are left out); ``teams``
-    are teams or team ids whose chat routes may carry the event.
+    are teams or team ids whose chat routes may carry the event. ``mailed`` are recipients (users or ids) told
+    of this occurrence by a mail of its own (a calendar invitation): they get no second mail of it.
     """
     from django.contrib.auth import get_user_model
 
@@ -102,6 +104,7 @@ def emit(
                 url=url[:300],
                 actor_id=actor_id,
                 recipients=sorted(wanted),
+                mailed=sorted({getattr(u, "pk", u) for u in mailed} & set(wanted)),
                 teams=team_ids,
                 subject=dict(subject or {}),
                 data=dict(data or {}),
@@ -137,10 +140,11 @@ def event_targets(event: Event) -> list[str]:
         get_user_model().objects.filter(pk__in=list(event.recipients), is_active=True).values_list("pk", "role")
     )
     channels = _channels_by_user(roles, event.kind)
+    mailed = set(event.mailed or [])
     for pk in event.recipients:
         if pk not in channels:  # no longer active: nothing to send
             continue
-        if Channel.MAIL in channels[pk]:
+        if Channel.MAIL in channels[pk] and pk not in mailed:
             targets.append(f"mail:{pk}")
         if Channel.IM in channels[pk]:
             targets.append(f"im:{pk}")

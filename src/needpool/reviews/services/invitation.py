@@ -135,6 +135,7 @@ def _tell_invited(meeting: ReviewMeeting, people: dict[int, User], *, actor: Use
         url=reverse("reviews:detail", args=[meeting.pk]),
         actor=actor,
         recipients=[people[pk] for pk in fresh],
+        mailed=[pk for pk in fresh if people[pk].email],  # the invitation mail itself told them
         teams=[chair.team_id] if chair.team_id else [],
         subject={"type": "review", "id": meeting.pk, "code": "", "title": meeting.title},
         data={
