@@ -67,7 +67,7 @@ def test_delete_and_restore_a_requirement(users: dict[str, Any]) -> None:
     requirement_restore(actor=admin, pk=requirement.pk)
     row = Requirement.objects.get(pk=requirement.pk)
     assert row.deleted_at is None and row.deleted_by is None
-    assert _actions(row)[-2:] == [AuditEntry.Action.DELETE, AuditEntry.Action.UPDATE]
+    assert _actions(row)[-2:] == [AuditEntry.Action.DELETE, AuditEntry.Action.RESTORE]
     restore = AuditEntry.objects.filter(object_id=row.pk, content_type__model="requirement").first()
     assert restore is not None and restore.actor == admin and restore.changes["deleted_at"][1] is None
 
@@ -219,7 +219,7 @@ def test_customer_goes_with_its_contacts_and_comes_back_with_them(users: dict[st
     assert list(Contact.objects.filter(customer=customer).values_list("name", flat=True)) == ["李经理"]
     contact_restore(actor=admin, pk=earlier.pk)
     assert Contact.objects.filter(customer=customer).count() == 2
-    assert _actions(customer)[-1] == AuditEntry.Action.UPDATE
+    assert _actions(customer)[-1] == AuditEntry.Action.RESTORE
 
 
 def test_customer_with_interactions_is_refused(users: dict[str, Any], customer: Customer) -> None:

@@ -71,6 +71,7 @@ class AuditEntry(models.Model):
         CREATE = "create", _("创建")
         UPDATE = "update", _("修改")
         DELETE = "delete", _("删除")
+        RESTORE = "restore", _("恢复")
         TRANSITION = "transition", _("状态流转")
         COMMENT = "comment", _("评论")
         ATTACH = "attach", _("附件")

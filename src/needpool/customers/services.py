@@ -393,7 +393,7 @@ def customer_restore(*, actor: User, pk: int) -> Customer:
     changes: dict[str, Any] = {"deleted_at": (deleted_at, None)}
     if contacts:
         changes["contacts"] = [c.name for c in contacts]
-    audit_record(actor=actor, obj=customer, action=AuditEntry.Action.UPDATE, changes=changes)
+    audit_record(actor=actor, obj=customer, action=AuditEntry.Action.RESTORE, changes=changes)
     return customer
 
 
@@ -435,7 +435,7 @@ def contact_restore(*, actor: User, pk: int) -> Contact:
     audit_record(
         actor=actor,
         obj=customer,
-        action=AuditEntry.Action.UPDATE,
+        action=AuditEntry.Action.RESTORE,
         changes={"contact": contact.name, "contact_id": contact.pk, "deleted_at": (deleted_at, None)},
     )
     return contact

@@ -194,7 +194,7 @@ def _lock_deleted(model: type[Requirement] | type[Feedback], pk: int) -> Any:
 
 def _restore_audit(actor: User, obj: models.Model, deleted_at: Any, **extra: Any) -> None:
     audit_record(
-        actor=actor, obj=obj, action=AuditEntry.Action.UPDATE, changes={"deleted_at": (deleted_at, None), **extra}
+        actor=actor, obj=obj, action=AuditEntry.Action.RESTORE, changes={"deleted_at": (deleted_at, None), **extra}
     )
 
 
