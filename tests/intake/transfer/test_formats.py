@@ -38,13 +38,36 @@ def _intake(code: str, description: str = "需求描述") -> list[str]:
     return [code, "A科技公司", "", "", "", description, "", "", ""]
 
 
-def write_ods(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
-    """A minimal OpenDocument spreadsheet (what LibreOffice needs to open it, and calamine to read it)."""
+def write_ods(
+    path: Path,
+    sheets: dict[str, list[list[object]]],
+    *,
+    hidden_rows: Iterable[int] = (),
+    hidden_columns: Iterable[int] = (),
+    filtered_rows: Iterable[int] = (),
+) -> Path:
+    """A minimal OpenDocument spreadsheet (what LibreOffice needs to open it, and calamine to read it).
+
+    In the first sheet, ``hidden_rows`` (numbers from 1) are hidden by hand (``collapse``), ``filtered_rows`` by
+    a filter, ``hidden_columns`` (indexes from 0) by hand; the columns are declared as LibreOffice writes them,
+    runs of equal ones as one repeated element, and a long filler run of rows ends the sheet."""
     tables = []
-    for name, rows in sheets.items():
+    hidden_rows, filtered_rows, hidden_columns = set(hidden_rows), set(filtered_rows), set(hidden_columns)
+    for index, (name, rows) in enumerate(sheets.items()):
         cells = []
-        for row in rows:
-            cells.append("<table:table-row>")
+        if index == 0 and hidden_columns:
+            width = max(len(r) for r in rows)
+            runs = [list(g) for _k, g in itertools.groupby(range(width), key=lambda c: c in hidden_columns)]
+            for run in runs:
+                visibility = ' table:visibility="collapse"' if run[0] in hidden_columns else ""
+                cells.append(f'<table:table-column table:number-columns-repeated="{len(run)}"{visibility}/>')
+        for number, row in enumerate(rows, start=1):
+            visibility = ""
+            if index == 0 and number in hidden_rows:
+                visibility = ' table:visibility="collapse"'
+            elif index == 0 and number in filtered_rows:
+                visibility = ' table:visibility="filter"'
+            cells.append(f"<table:table-row{visibility}>")
             for cell in row:
                 if cell is None or cell == "":
                     cells.append("<table:table-cell/>")
@@ -59,6 +82,9 @@ def write_ods(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
                         "</table:table-cell>"
                     )
             cells.append("</table:table-row>")
+        if index == 0 and (hidden_rows or filtered_rows):  # the filler LibreOffice writes, hidden here
+            cells.append('<table:table-row table:number-rows-repeated="1048000" table:visibility="collapse">')
+            cells.append("<table:table-cell/></table:table-row>")
         tables.append(f"<table:table table:name={quoteattr(name)}>{''.join(cells)}</table:table>")
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
@@ -239,6 +265,55 @@ def test_hidden_rows_are_skipped_and_hidden_columns_ignored_and_both_reported(us
     assert (result.hidden_row_count, result.hidden_rows) == (3, [[4, 5], [8, 8]])
     assert [c["letter"] for c in result.hidden_columns] == ["H", "J"]
     assert "tags" not in [c["column"] for c in result.columns]
+
+
+@pytest.mark.django_db
+def test_hidden_rows_and_columns_of_an_ods_are_skipped_and_reported(users, customer, run_sheet, tmp_path):
+    rows = [
+        ["客户需求信息表"],
+        [*INTAKE_HEADERS, "内部编号"],
+        [*_intake("O1"), "X-1"],
+        _intake("O2-hidden"),
+        _intake("O3-filtered"),
+        [],
+        _intake("O4"),
+    ]
+    path = write_ods(
+        tmp_path / "hidden.ods", {"需求": rows}, hidden_rows=[4, 6], filtered_rows=[5], hidden_columns=[7, 9]
+    )
+    table = read_file(path)
+    assert table.hidden_rows == {4, 5, 6}  # the hidden filler run after the data is not listed
+    assert table.hidden_columns == {7, 9}
+    header = find_header(table)
+    assert "tags" not in header.columns.values()  # 初步标签 (H) is hidden
+    assert [number for number, _values in data_rows(table, header)] == [3, 7]
+    assert skipped_rows(table, header) == [4, 5]
+    assert ignored_columns(table, header) == [
+        {"letter": "H", "header": "初步标签"},
+        {"letter": "J", "header": "内部编号"},
+    ]
+    result = run_sheet(users["sales"], path)
+    assert result.error_total == 0, result.errors
+    assert set(Requirement.objects.values_list("code", flat=True)) == {"O1", "O4"}
+    assert (result.hidden_row_count, result.hidden_rows) == (2, [[4, 5]])
+
+
+def test_an_ods_sheet_in_a_cell_does_not_shift_the_rows(tmp_path):
+    """Rows of a table nested in a cell (a sub-table) are not rows of the sheet."""
+    from needpool.intake.transfer.imports import ods_scan
+
+    path = write_ods(tmp_path / "plain.ods", {"需求": [["甲"], ["乙"], ["丙"]]}, hidden_rows=[3])
+    with zipfile.ZipFile(path) as archive:
+        content = archive.read("content.xml").decode()
+    nested = (
+        '<table:table-row><table:table-cell><table:table table:name="inner">'
+        '<table:table-row table:visibility="collapse"><table:table-cell/></table:table-row>'
+        "</table:table></table:table-cell></table:table-row>"
+    )
+    content = content.replace("<table:table-row>", nested + "<table:table-row>", 1)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("content.xml", content)
+    assert ods_scan.scan(path)["需求"].hidden_rows == {4}  # row 1 is the one holding the sub-table
 
 
 def test_nothing_hidden_reports_nothing(sheet):

@@ -5,9 +5,10 @@ counted), finds the header row among the first rows (a title row above it, a two
 cells, blank rows before it are all fine) and which layout it is.
 
 A workbook may hold several sheets: the one asked for by name, else the first whose header is recognised
-(``Sheet.sheets`` lists every such sheet, so the user can pick another). In an .xlsx, hidden rows are
-skipped and hidden columns ignored (both reported), and a formula cell saved without its result is refused
-rather than read as a blank (``xlsx_scan``).
+(``Sheet.sheets`` lists every such sheet, so the user can pick another). In an .xlsx or .ods, hidden rows
+are skipped and hidden columns ignored (both reported; ``xlsx_scan``, ``ods_scan``); in an .xlsx a formula cell
+saved without its result is refused rather than read as a blank. An .xls says neither to calamine: its hidden
+rows are imported.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from needpool.core.text import human_join
+from needpool.intake.transfer.imports import ods_scan
 from needpool.intake.transfer.imports.layouts import LAYOUTS, Layout, match_headers
 from needpool.intake.transfer.imports.values import display, is_blank
 from needpool.intake.transfer.imports.xlsx_scan import read_hidden_columns, read_marks
@@ -99,7 +101,10 @@ def _read_spreadsheet(path: Path, name: str = "", layout: Layout | None = None) 
             for meta in workbook.sheets_metadata
             if str(getattr(meta, "visible", "")).endswith("Visible") and "WorkSheet" in str(meta.typ)
         ] or every
-        hidden_columns = read_hidden_columns(path) if marked else {}
+        ods_marks = ods_scan.scan(path) if path.suffix.lower() == ".ods" else {}
+        hidden_columns = (
+            read_hidden_columns(path) if marked else {sheet: m.hidden_columns for sheet, m in ods_marks.items()}
+        )
         found: list[str] = []  # the sheets with a recognisable header
         best: list[str] = []  # with a layout chosen: the sheets whose header fits it best
         fit: list[str] = []  # ... and those with its required columns (whose header fits another better)
@@ -151,6 +156,9 @@ def _read_spreadsheet(path: Path, name: str = "", layout: Layout | None = None) 
         result.hidden_rows = marks.hidden_rows
         result.hidden_columns = marks.hidden_columns
         result.uncomputed = marks.uncomputed
+    elif chosen in ods_marks:
+        result.hidden_rows = ods_marks[chosen].hidden_rows
+        result.hidden_columns = ods_marks[chosen].hidden_columns
     return result
 
 
