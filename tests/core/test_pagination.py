@@ -1,20 +1,76 @@
-"""A search counts at most CappedPaginator.cap matches and says so ("N+"); plain lists count exactly."""
+"""A list counts at most a cap of rows and says so ("N+"): a search SEARCH_COUNT_CAP, a plain list LIST_COUNT_CAP;
+``?count=exact`` counts them all. The API's ``count`` does the same and says ``count_capped``."""
 
-import functools
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from needpool.core import pagination, views
+from needpool.core import pagination
 from needpool.requirements.services import requirement_create
 
+LIST = "/api/v1/requirements/"
 
-def test_search_count_is_capped_and_marked(client, users, customer, monkeypatch):
-    for i in range(4):
+
+@pytest.fixture
+def four(users, customer):
+    return [
         requirement_create(actor=users["product_manager"], title=f"批量折扣规则{i}", customer=customer)
-    monkeypatch.setattr(views, "CappedPaginator", functools.partial(pagination.CappedPaginator, cap=2))
+        for i in range(4)
+    ]
+
+
+def test_search_count_is_capped_and_marked(client, users, four, monkeypatch):
+    monkeypatch.setattr(pagination, "SEARCH_COUNT_CAP", 2)
     client.force_login(users["manager"])
     searched = client.get("/requirements/", {"q": "批量折扣"}).content.decode()
     assert "共 2+ 条" in searched
     plain = client.get("/requirements/").content.decode()
-    assert "共 4 条" in plain
+    assert "共 4 条" in plain and "data-exact-count" not in plain
+
+
+def test_a_plain_list_counts_up_to_its_cap_and_offers_the_exact_total(client, users, four, monkeypatch):
+    monkeypatch.setattr(pagination, "LIST_COUNT_CAP", 3)
+    client.force_login(users["manager"])
+    capped = client.get("/requirements/", {"sort": "-submitted_at"}).content.decode()
+    assert "共 3+ 条" in capped
+    assert 'href="?sort=-submitted_at&amp;count=exact" data-exact-count' in capped
+    exact = client.get("/requirements/", {"sort": "-submitted_at", "count": "exact"}).content.decode()
+    assert "共 4 条" in exact and "data-exact-count" not in exact
+    assert "清除筛选" not in exact  # asking for the exact total is not a filter
+
+
+def test_the_api_count_stops_at_its_cap_and_says_so(client, users, four, monkeypatch):
+    client.force_login(users["manager"])
+    below = client.get(LIST).json()
+    assert (below["count"], below["count_capped"]) == (4, False)
+    monkeypatch.setattr(pagination, "LIST_COUNT_CAP", 3)
+    monkeypatch.setattr(pagination, "SEARCH_COUNT_CAP", 1)
+    capped = client.get(LIST, {"page_size": 2}).json()
+    assert (capped["count"], capped["count_capped"], len(capped["results"])) == (3, True, 2)
+    assert capped["next"]  # the next page is still there
+    last = client.get(LIST, {"page_size": 2, "page": 2}).json()
+    assert len(last["results"]) == 2 and last["next"] is None  # the rows past the cap are still listed
+    assert client.get(LIST, {"page_size": 2, "page": 3}).status_code == 404
+    searched = client.get(LIST, {"q": "批量折扣"}).json()
+    assert (searched["count"], searched["count_capped"]) == (1, True)
+    exact = client.get(LIST, {"q": "批量折扣", "count": "exact"}).json()
+    assert (exact["count"], exact["count_capped"], len(exact["results"])) == (4, False, 4)
+
+
+@pytest.mark.parametrize(
+    ("params", "cap"),
+    [
+        ({}, "list"),
+        ({"q": "  "}, "list"),
+        ({"q": "折扣"}, "search"),
+        ({"count": "EXACT "}, None),
+        ({"q": "折扣", "count": "exact"}, None),
+        ({"count": "1"}, "list"),
+    ],
+)
+def test_count_cap_by_request(params, cap):
+    expected = {"list": pagination.LIST_COUNT_CAP, "search": pagination.SEARCH_COUNT_CAP, None: None}[cap]
+    assert pagination.count_cap(params) == expected
 
 
 def test_capped_paginator_counts_exactly_below_the_cap(users, requirement):
@@ -25,13 +81,11 @@ def test_capped_paginator_counts_exactly_below_the_cap(users, requirement):
     assert paginator.count_display == "1"
 
 
-def test_a_capped_count_of_a_narrow_list_is_one_statement(users, customer, django_assert_num_queries):
+def test_a_capped_count_of_a_narrow_list_is_one_statement(users, four, django_assert_num_queries):
     """A list whose pages read their ids first (NarrowPageQuerySet) is counted by one COUNT over a LIMIT, not by
     reading the ids of ``cap + 1`` rows and then counting those."""
     from needpool.requirements.selectors import requirement_list
 
-    for i in range(4):
-        requirement_create(actor=users["product_manager"], title=f"批量折扣规则{i}", customer=customer)
     listed = requirement_list(user=users["manager"], filters={"q": "批量折扣"})
     assert isinstance(listed, pagination.NarrowPageQuerySet)
     paginator = pagination.CappedPaginator(listed, 25, cap=2)
@@ -39,3 +93,35 @@ def test_a_capped_count_of_a_narrow_list_is_one_statement(users, customer, djang
         assert paginator.count == 2 and paginator.capped
     sql = captured.captured_queries[0]["sql"]
     assert "LIMIT 3" in sql and "ORDER BY" not in sql, sql  # any 3 rows say "more than 2": none sorted first
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    n=st.integers(min_value=0, max_value=9),
+    cap=st.integers(min_value=1, max_value=7),
+    per_page=st.integers(min_value=1, max_value=4),
+)
+def test_walking_a_capped_list_by_next_gives_every_row_once(nine, n, cap, per_page):
+    """Whatever the cap, following "next" from page 1 lists every row once and in order; the count is exact up
+    to the cap and says "more" beyond it."""
+    from needpool.requirements.models import Requirement
+
+    rows = Requirement.objects.filter(pk__in=nine[:n]).order_by("-pk")
+    paginator = pagination.CappedPaginator(rows, per_page, cap=cap)
+    seen: list[int] = []
+    page = paginator.get_page(1)
+    while True:
+        seen.extend(r.pk for r in page.object_list)
+        assert page.end_index() - page.start_index() + 1 == len(page.object_list) or not page.object_list
+        if not page.has_next():
+            break
+        page = paginator.page(page.next_page_number())
+    assert seen == sorted(nine[:n], reverse=True)
+    assert (paginator.count, paginator.capped) == (min(n, cap), n > cap)
+
+
+@pytest.fixture
+def nine(users, customer):
+    return [
+        requirement_create(actor=users["product_manager"], title=f"分页需求{i}", customer=customer).pk for i in range(9)
+    ]

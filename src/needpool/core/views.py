@@ -33,13 +33,14 @@ M = TypeVar("M", bound=Model)
 
 
 def paginate(
-    request: HttpRequest, queryset: QuerySet[M], per_page: int = PAGE_SIZE, *, capped: bool = False
+    request: HttpRequest, queryset: QuerySet[M], per_page: int = PAGE_SIZE, *, cap: int | None = None
 ) -> Page[M]:
     """The requested page (``?page=``, kept in the URL) of a bounded list; bad numbers give the nearest page.
 
-    ``capped`` counts at most CappedPaginator.cap rows (searches), shown as "1000+".
+    ``cap`` counts at most that many rows, shown as "1000+" (``core.pagination.count_cap`` picks it from the
+    request: ``?count=exact`` asks for none).
     """
-    paginator = CappedPaginator(queryset, per_page) if capped else Paginator(queryset, per_page)
+    paginator = Paginator(queryset, per_page) if cap is None else CappedPaginator(queryset, per_page, cap=cap)
     return paginator.get_page(request.GET.get("page"))
 
 

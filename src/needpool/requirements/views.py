@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from needpool.accounts.models import acting_user
 from needpool.core.concurrency import StaleVersion, versioned_edit
 from needpool.core.messages import past_date_warning
+from needpool.core.pagination import count_cap
 from needpool.core.text import human_join
 from needpool.core.views import add_service_errors, error_text, is_htmx, paginate, wants_json
 from needpool.requirements.dedup import views as dedup_views
@@ -88,7 +89,7 @@ def _with_customers(requirements: list[Requirement]) -> list[Requirement]:
     return requirements
 
 
-def _has_filters(request: HttpRequest, ignore: tuple[str, ...] = ("page", "sort")) -> bool:
+def _has_filters(request: HttpRequest, ignore: tuple[str, ...] = ("page", "sort", "count")) -> bool:
     return any(value for key, value in request.GET.items() if key not in ignore)
 
 
@@ -163,8 +164,7 @@ def _detail_url(pk: int, anchor: str = "") -> str:
 
 def requirement_list_page(request: HttpRequest) -> HttpResponse:
     user = request.user
-    searching = bool(request.GET.get("q", "").strip())
-    page = paginate(request, requirement_list(user=user, filters=request.GET), capped=searching)
+    page = paginate(request, requirement_list(user=user, filters=request.GET), cap=count_cap(request.GET))
     page.object_list = _with_customers(list(page.object_list))
     filter_form = requirement_filter_form(request.GET or None, user=user, workflow=_workflow_or_none())
     context = {

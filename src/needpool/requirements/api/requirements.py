@@ -20,6 +20,7 @@ from needpool.core.concurrency import (
     if_match_parameter,
     precondition_failed_response,
 )
+from needpool.core.pagination import CappedCountPagination
 from needpool.requirements.api.serializers import (
     CommentSerializer,
     RequirementCreateSerializer,
@@ -110,6 +111,7 @@ class RequirementViewSet(
     model = Requirement
     serializer_class = RequirementSerializer
     filterset_class = RequirementFilter
+    pagination_class = CappedCountPagination
     create_denied = gettext_lazy("您没有创建需求的权限。")
     update_denied = gettext_lazy("您没有编辑该需求的权限。")
 
