@@ -151,7 +151,8 @@ def start_server(env: dict[str, str], port: int, timeout: float = 60) -> list[su
         [needpool, "serve", "--port", str(port), "--workers", "2"],
         env=full_env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe nobody reads: a full pipe would stop the server mid-request.
+        stderr=open(Path(env["NEEDPOOL_DATA_DIR"]) / "serve.log", "wb"),  # noqa: SIM115 - the server's lifetime
     )
     worker = subprocess.Popen([needpool, "worker"], env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
