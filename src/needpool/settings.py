@@ -148,10 +148,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    if os.environ.get("NEEDPOOL_SQLITE_GATE", "1") != "0":  # 0: SQLite's busy handler alone (no flock, e.g. NFS)
-        DATABASES["default"]["ENGINE"] = "needpool.core.sqlite"  # Django's, with writers queued at a gate
-        # Tests in memory, as with Django's engine (pytest-django recognises that one by its name only).
-        DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

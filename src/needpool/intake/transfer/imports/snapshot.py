@@ -52,7 +52,7 @@ def copy_database(source: str, *, kind: str = "preview") -> Path:
 
 
 def remove_copy(copy: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal", ".gate"):  # .gate: core.sqlite's write gate
+    for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{copy}{suffix}").unlink(missing_ok=True)
 
 

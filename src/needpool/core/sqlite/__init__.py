@@ -1,1 +1,0 @@
-"""Needpool's SQLite backend: Django's, with writers queued at a gate (see ``base``)."""
