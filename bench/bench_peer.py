@@ -31,7 +31,7 @@ Running (PostgreSQL from DATABASE_URL, default postgres://postgres@127.0.0.1:543
 
     .venv/bin/python bench/bench_peer.py --peer-dir ../peer --peer-python ../peer-venv/bin/python
     .venv/bin/python bench/bench_peer.py --peer-dir ../peer --peer-python ../peer-venv/bin/python \\
-        --output /tmp/peer.md --only "list page" "detail page"
+        --output peer.md --only "list page" "detail page"
 
 Needpool's pool is the one ``bench_pool.py`` loads (database NEEDPOOL_BENCH_DB, default ``needpool_bench``;
 loaded when missing, ~3 minutes). The peer's database (``--peer-db``, default ``peer_bench``) is loaded once by
