@@ -249,22 +249,28 @@ def test_hidden_rows_are_skipped_and_hidden_columns_ignored_and_both_reported(us
     path = write_book(tmp_path / "hidden.xlsx", {"需求": rows}, hidden_rows=[4, 5, 6, 8], hidden_columns=["J", "H"])
     table = read_file(path)
     assert table.hidden_rows == {4, 5, 6, 8}
-    assert table.hidden_columns == {7, 9}
-    header = find_header(table)
-    assert "tags" not in header.columns.values()  # 初步标签 (H) is hidden
+    header = _hidden_h_and_j(table)
     assert "内部编号" not in header.ignored
     assert [number for number, _values in data_rows(table, header)] == [3, 7]
     assert skipped_rows(table, header) == [4, 5, 8]  # row 6 is hidden but blank
-    assert ignored_columns(table, header) == [
-        {"letter": "H", "header": "初步标签"},
-        {"letter": "J", "header": "内部编号"},
-    ]
     result = run_sheet(users["sales"], path)
     assert result.error_total == 0, result.errors
     assert set(Requirement.objects.values_list("code", flat=True)) == {"H1", "H4"}
     assert (result.hidden_row_count, result.hidden_rows) == (3, [[4, 5], [8, 8]])
     assert [c["letter"] for c in result.hidden_columns] == ["H", "J"]
     assert "tags" not in [c["column"] for c in result.columns]
+
+
+def _hidden_h_and_j(table):
+    """The sheet's columns H (初步标签) and J (内部编号) are hidden: left out of the header and reported."""
+    assert table.hidden_columns == {7, 9}
+    header = find_header(table)
+    assert "tags" not in header.columns.values()  # 初步标签 (H) is hidden
+    assert ignored_columns(table, header) == [
+        {"letter": "H", "header": "初步标签"},
+        {"letter": "J", "header": "内部编号"},
+    ]
+    return header
 
 
 @pytest.mark.django_db
@@ -283,15 +289,9 @@ def test_hidden_rows_and_columns_of_an_ods_are_skipped_and_reported(users, custo
     )
     table = read_file(path)
     assert table.hidden_rows == {4, 5, 6}  # the hidden filler run after the data is not listed
-    assert table.hidden_columns == {7, 9}
-    header = find_header(table)
-    assert "tags" not in header.columns.values()  # 初步标签 (H) is hidden
+    header = _hidden_h_and_j(table)
     assert [number for number, _values in data_rows(table, header)] == [3, 7]
     assert skipped_rows(table, header) == [4, 5]
-    assert ignored_columns(table, header) == [
-        {"letter": "H", "header": "初步标签"},
-        {"letter": "J", "header": "内部编号"},
-    ]
     result = run_sheet(users["sales"], path)
     assert result.error_total == 0, result.errors
     assert set(Requirement.objects.values_list("code", flat=True)) == {"O1", "O4"}
