@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from needpool.core import pagination
+from needpool.core import views as core_views
 from needpool.requirements.services import requirement_create
 
 LIST = "/api/v1/requirements/"
@@ -21,6 +22,7 @@ def four(users, customer):
 
 def test_search_count_is_capped_and_marked(client, users, four, monkeypatch):
     monkeypatch.setattr(pagination, "SEARCH_COUNT_CAP", 2)
+    monkeypatch.setattr(core_views, "PAGE_SIZE", 2)
     client.force_login(users["manager"])
     searched = client.get("/requirements/", {"q": "批量折扣"}).content.decode()
     assert "共 2+ 条" in searched
@@ -30,13 +32,31 @@ def test_search_count_is_capped_and_marked(client, users, four, monkeypatch):
 
 def test_a_plain_list_counts_up_to_its_cap_and_offers_the_exact_total(client, users, four, monkeypatch):
     monkeypatch.setattr(pagination, "LIST_COUNT_CAP", 3)
+    monkeypatch.setattr(core_views, "PAGE_SIZE", 2)
     client.force_login(users["manager"])
     capped = client.get("/requirements/", {"sort": "-submitted_at"}).content.decode()
     assert "共 3+ 条" in capped
     assert 'href="?sort=-submitted_at&amp;count=exact" data-exact-count' in capped
+    # The last page knows the total: its rows end there.
+    last = client.get("/requirements/", {"sort": "-submitted_at", "page": 2}).content.decode()
+    assert "第 3–4 条，共 4 条" in last and "data-exact-count" not in last
     exact = client.get("/requirements/", {"sort": "-submitted_at", "count": "exact"}).content.decode()
     assert "共 4 条" in exact and "data-exact-count" not in exact
     assert "清除筛选" not in exact  # asking for the exact total is not a filter
+
+
+def test_past_the_counted_pages_the_pager_marks_the_page_and_counts_the_rows_seen(client, users, four, monkeypatch):
+    """Page 3 of a list counted to 1 row, one per page: the strip lists 3 (current) and 4 (next), and the total
+    reads "3+", the rows known so far, not the cap."""
+    monkeypatch.setattr(pagination, "LIST_COUNT_CAP", 1)
+    monkeypatch.setattr(core_views, "PAGE_SIZE", 1)
+    client.force_login(users["manager"])
+    page = client.get("/requirements/", {"page": 3}).content.decode()
+    assert "第 3–3 条，共 3+ 条" in page
+    assert '<li class="page-item active" aria-current="page"><span class="page-link">3</span></li>' in page
+    assert 'href="?page=4">4</a>' in page and 'rel="next"' in page
+    last = client.get("/requirements/", {"page": 4}).content.decode()
+    assert "第 4–4 条，共 4 条" in last and 'rel="next"' not in last
 
 
 def test_the_api_count_stops_at_its_cap_and_says_so(client, users, four, monkeypatch):
@@ -113,6 +133,17 @@ def test_walking_a_capped_list_by_next_gives_every_row_once(nine, n, cap, per_pa
     while True:
         seen.extend(r.pk for r in page.object_list)
         assert page.end_index() - page.start_index() + 1 == len(page.object_list) or not page.object_list
+        # The pager lists the page a reader is on, and the next one when there is one, however far past the cap.
+        numbers = list(paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1))
+        assert page.number in numbers
+        assert not page.has_next() or page.number + 1 in numbers
+        # The total: exact when the count stayed under the cap or on the last page, else the rows known so far
+        # with a "+", never fewer than the page shows.
+        total = getattr(page, "total_display", str(paginator.count))
+        if not page.has_next():
+            assert total == str(n)
+        elif n > cap:
+            assert total == f"{max(min(n, cap), page.end_index())}+"
         if not page.has_next():
             break
         page = paginator.page(page.next_page_number())

@@ -114,7 +114,13 @@ class CappedPaginator(Paginator):
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         if not rows and number > 1:
             raise EmptyPage(self.error_messages["no_results"])
-        return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+        more = len(rows) > self.per_page
+        # The pager's numbers reach this page and, when there is one, the next: past the counted pages the page
+        # a reader is on is listed and marked, not left out of a strip that ends at the cap.
+        reached = number + 1 if more else number
+        if reached > self.num_pages:
+            self.__dict__["num_pages"] = reached
+        return CappedPage(rows[: self.per_page], number, self, more=more)
 
 
 class CappedPage(Page):
@@ -129,6 +135,18 @@ class CappedPage(Page):
 
     def end_index(self) -> int:
         return self.start_index() + len(self.object_list) - 1
+
+    @property
+    def total_known(self) -> bool:
+        """Whether the total is exact: the count stayed under its cap, or this page is the list's last."""
+        return not getattr(self.paginator, "capped", False) or (not self.more and bool(self.object_list))
+
+    @property
+    def total_display(self) -> str:
+        """The total as this page knows it: "100000+" on the counted pages; past them the rows seen so far
+        ("100125+"), or the exact total on the last page."""
+        seen = max(self.paginator.count, self.end_index())
+        return str(seen) if self.total_known else f"{seen}+"
 
 
 _M = TypeVar("_M", bound=Model)

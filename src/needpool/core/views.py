@@ -33,13 +33,14 @@ M = TypeVar("M", bound=Model)
 
 
 def paginate(
-    request: HttpRequest, queryset: QuerySet[M], per_page: int = PAGE_SIZE, *, cap: int | None = None
+    request: HttpRequest, queryset: QuerySet[M], per_page: int | None = None, *, cap: int | None = None
 ) -> Page[M]:
     """The requested page (``?page=``, kept in the URL) of a bounded list; bad numbers give the nearest page.
 
     ``cap`` counts at most that many rows, shown as "1000+" (``core.pagination.count_cap`` picks it from the
     request: ``?count=exact`` asks for none).
     """
+    per_page = per_page or PAGE_SIZE
     paginator = Paginator(queryset, per_page) if cap is None else CappedPaginator(queryset, per_page, cap=cap)
     return paginator.get_page(request.GET.get("page"))
 
