@@ -138,6 +138,30 @@ def requirement_get(*, user: Viewer, pk: Any) -> Requirement:
     return requirement
 
 
+def requirement_answer(*, user: Viewer, pk: Any) -> Requirement:
+    """One visible requirement with what its API answer shows, in three statements: the row with its
+    classification, status, owner and number of watchers, its tags, and the customers behind it (oldest evidence
+    first). Not what only its page shows (history, comments, attachments, whether others were merged into it).
+    404 when not visible; a merged requirement is returned too, as by ``requirement_get``.
+
+    A create's answer was ``requirement_get`` plus a count of watchers: 20 ms of a 33 ms create on SQLite, most
+    of it building statements the answer does not use.
+    """
+    from needpool.requirements.merging.selectors import watchers_count_subquery
+
+    try:
+        return (
+            visible_requirements(user)
+            .select_related(*LIST_RELATED, "nature", "source", "category")
+            .defer("search_text")
+            .annotate(watchers_count=watchers_count_subquery())
+            .prefetch_related("tags", _customers_prefetch(user))
+            .get(pk=pk)
+        )
+    except (Requirement.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
 def attachment_get(*, user: Viewer, requirement_pk: Any, pk: Any) -> Attachment:
     """An attachment of a requirement ``user`` may see; Http404 otherwise."""
     try:

@@ -44,7 +44,7 @@ from needpool.requirements.permissions import (
 )
 from needpool.requirements.selectors import (
     options,
-    requirement_get,
+    requirement_answer,
     requirement_list,
 )
 from needpool.requirements.services import (
@@ -127,7 +127,7 @@ class RequirementViewSet(
         )
 
     def select_one(self, user: Any, pk: Any) -> Requirement:
-        return requirement_get(user=user, pk=pk)
+        return requirement_answer(user=user, pk=pk)
 
     def may_create(self, user: Any) -> bool:
         return can_create_requirement(user)
@@ -269,7 +269,8 @@ class RequirementViewSet(
                 actor=acting_user(request.user), requirement=requirement, body=serializer.validated_data["body"]
             )
             return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
-        page = self.paginate_queryset(list(requirement.comments.all()))
+        comments = requirement.comments.select_related("author").prefetch_related("mentions")
+        page = self.paginate_queryset(list(comments))
         return self.get_paginated_response(CommentSerializer(page, many=True).data)
 
     @extend_schema(responses=StatusChangeSerializer(many=True))
