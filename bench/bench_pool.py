@@ -350,7 +350,7 @@ class Bench:
 
     def search_where(self) -> str:
         if self.vendor == "postgresql":
-            return "to_tsvector('simple', r.search_text) @@ plainto_tsquery('simple', %s)"
+            return "r.search_vector @@ plainto_tsquery('simple', %s)"
         return "r.id IN (SELECT rowid FROM requirements_fts WHERE requirements_fts MATCH %s)"
 
     def search_param(self, query: str) -> str:

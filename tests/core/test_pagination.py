@@ -156,3 +156,44 @@ def nine(users, customer):
     return [
         requirement_create(actor=users["product_manager"], title=f"分页需求{i}", customer=customer).pk for i in range(9)
     ]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    chosen=st.lists(st.integers(min_value=0, max_value=8), unique=True, max_size=9),
+    window=st.integers(min_value=1, max_value=10),
+    start=st.integers(min_value=0, max_value=9),
+    size=st.integers(min_value=1, max_value=5),
+)
+def test_a_page_read_among_the_newest_ids_is_the_page_read_without_them(nine, chosen, window, start, size):
+    """Sorted newest entry first, a page looked for among the newest ``window`` ids is the page the whole list
+    gives, for any rows, window and slice: the window is kept only when it holds the whole page."""
+    from django.db import connection
+
+    from needpool.requirements.models import Requirement
+
+    ids = [nine[i] for i in chosen]
+    rows = pagination.narrow_pages(Requirement.objects.filter(pk__in=ids).order_by("-id"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pagination, "NEWEST_WINDOW", window)
+        patch.setattr(pagination, "NEWEST_WINDOW_VENDORS", frozenset({connection.vendor}))
+        page = [r.pk for r in rows[start : start + size]]
+    assert sorted(page, reverse=True) == sorted(ids, reverse=True)[start : start + size]
+
+
+def test_the_window_is_used_when_it_holds_the_page(nine, monkeypatch, django_assert_num_queries):
+    """Two statements for the ids (the newest id, then the ids in the window), and the window in the second."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from needpool.requirements.models import Requirement
+
+    monkeypatch.setattr(pagination, "NEWEST_WINDOW", 4)
+    monkeypatch.setattr(pagination, "NEWEST_WINDOW_VENDORS", frozenset({connection.vendor}))
+    rows = pagination.narrow_pages(Requirement.objects.filter(pk__in=nine).order_by("-id"))
+    with CaptureQueriesContext(connection) as ctx:
+        page = [r.pk for r in rows[0:3]]
+    assert page == sorted(nine, reverse=True)[:3]
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert len(sql) == 3, sql  # newest id, ids in the window, the rows
+    assert f"> {max(nine) - 4}" in sql[1] or f">= {max(nine) - 4 + 1}" in sql[1], sql[1]

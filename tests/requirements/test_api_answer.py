@@ -100,7 +100,11 @@ def test_create_and_read_answer_as_the_full_read(
     seller, hidden = other_customer
     for n in range(others):
         feedback_create(
-            actor=seller, raw_text=f"另一家客户的原话{n}", channel=Channel.SALES, customer=hidden, requirement=requirement
+            actor=seller,
+            raw_text=f"另一家客户的原话{n}",
+            channel=Channel.SALES,
+            customer=hidden,
+            requirement=requirement,
         )
     sees = {name for name in READERS if _visible_to(users[name], pk)}
     for name in watchers:

@@ -7,6 +7,7 @@ import functools
 from typing import Any, TypeVar, cast, overload
 
 from django.core.paginator import EmptyPage, Page, Paginator
+from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
@@ -151,6 +152,14 @@ class CappedPage(Page):
 
 _M = TypeVar("_M", bound=Model)
 
+#: A page of a list sorted newest entry first (``-id``) is first looked for among the newest this many ids.
+NEWEST_WINDOW = 50_000
+#: Databases where that pays: PostgreSQL plans a search of a common word as a bitmap scan of all its matches
+#: (31,250 heap pages of a 1,000,000-row pool for 实时 监控: 210 ms), as it estimates two words of one phrase to
+#: match independently (1,041 rows estimated); bounded by ids it reads a few thousand (1–32 ms). SQLite's FTS5
+#: subquery is read whole either way.
+NEWEST_WINDOW_VENDORS = frozenset({"postgresql"})
+
 
 class NarrowPageQuerySet(QuerySet[_M]):
     """A query whose page (a slice) picks its ids by a narrow copy of itself, then reads those rows only.
@@ -185,8 +194,31 @@ class NarrowPageQuerySet(QuerySet[_M]):
             or self.query.combinator
         ):
             return super().__getitem__(cast(Any, k))
-        ids = list(self._narrow().values_list("pk", flat=True)[k])
+        ids = self._newest_window_ids(k)
+        if ids is None:
+            ids = list(self._narrow().values_list("pk", flat=True)[k])
         return self.filter(pk__in=ids)
+
+    def _newest_window_ids(self, k: slice) -> list[Any] | None:
+        """The page's ids read among the newest ``NEWEST_WINDOW`` ids only, when the list is sorted by id
+        descending and the window holds the whole page; else None (the caller reads them without the window).
+
+        Exact, not a guess: sorted by id descending, when ``id > top - window`` holds the slice's ``stop``
+        rows, the first ``stop`` rows of the list are all in it (any row outside has a smaller id than every
+        row inside). Rows added meanwhile have larger ids and are inside the window too."""
+        if (
+            tuple(self.query.order_by) not in (("-id",), ("-pk",))
+            or connections[self.db].vendor not in NEWEST_WINDOW_VENDORS
+            or k.stop is None
+            or (k.start or 0) < 0
+            or k.stop <= (k.start or 0)
+        ):
+            return None
+        top = self.model._base_manager.using(self.db).order_by("-pk").values_list("pk", flat=True).first()
+        if not isinstance(top, int) or top <= NEWEST_WINDOW:
+            return None  # the window would be the whole table: one statement less without it
+        ids = list(self._narrow().filter(pk__gt=top - NEWEST_WINDOW).values_list("pk", flat=True)[k])
+        return ids if len(ids) == k.stop - (k.start or 0) else None
 
     def _narrow(self) -> QuerySet[_M]:
         return ordinary(self)

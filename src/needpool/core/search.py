@@ -1,4 +1,4 @@
-"""Full-text search over jieba-segmented text: SQLite FTS5 by default, PostgreSQL tsvector + GIN."""
+"""Full-text search over jieba-segmented text: SQLite FTS5 by default, PostgreSQL a stored tsvector column + GIN."""
 
 from __future__ import annotations
 
@@ -16,15 +16,19 @@ def _fts5_query(terms: tuple[str, ...]) -> str:
     return " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
-def full_text_filter(qs: QuerySet[M], query: str, *, fts_table: str, column: str = "search_text") -> QuerySet[M]:
-    """Rows of ``qs`` whose indexed text holds every word of ``query``."""
+def full_text_filter(
+    qs: QuerySet[M], query: str, *, fts_table: str, vector_column: str = "search_vector"
+) -> QuerySet[M]:
+    """Rows of ``qs`` whose indexed text holds every word of ``query``: on SQLite the FTS5 table ``fts_table``
+    (rowid = the row's id), on PostgreSQL the row's stored ``tsvector`` column ``vector_column`` (generated from
+    its index text by the database, GIN-indexed)."""
     terms = query_terms(query)
     if not terms:
         return qs
     table = qs.model._meta.db_table
     if connection.vendor == "postgresql":
         return qs.extra(  # noqa: S610 - parameters are bound
-            where=[f"to_tsvector('simple', {table}.{column}) @@ plainto_tsquery('simple', %s)"],
+            where=[f"{table}.{vector_column} @@ plainto_tsquery('simple', %s)"],
             params=[" ".join(terms)],
         )
     return qs.extra(  # noqa: S610 - parameters are bound
