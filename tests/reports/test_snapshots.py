@@ -199,6 +199,13 @@ def test_a_small_pool_is_computed_live_and_keeps_nothing(users: dict[str, User],
     assert not DashboardSnapshot.objects.exists()
 
 
+def _moment(at: dt.datetime, now: dt.datetime) -> str:
+    """How a note names ``at`` when read at ``now``: the time of day, with the date when it is another day (a
+    test run two hours before local midnight reads its snapshot "yesterday")."""
+    local, today = timezone.localtime(at), timezone.localtime(now).date()
+    return local.strftime("%H:%M") if local.date() == today else local.strftime("%Y-%m-%d %H:%M")
+
+
 def test_missing_then_built_then_fresh_then_stale(
     large: None, users: dict[str, User], pool: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -224,8 +231,7 @@ def test_missing_then_built_then_fresh_then_stale(
         fresh = services.dashboard_snapshot_get_or_build(user=manager, filters=filters, now=soon)
     assert fresh.state == "fresh" and none_started == []
     assert fresh.report is not None
-    at = timezone.localtime(row.computed_at).strftime("%H:%M")
-    assert fresh.report.stale_note == f"数据截至 {at}（每 15 分钟更新）"
+    assert fresh.report.stale_note == f"数据截至 {_moment(row.computed_at, soon)}（每 15 分钟更新）"
     live = metrics.dashboard(user=manager, filters=filters, now=row.computed_at)
     assert snapshots.comparable(as_dict(fresh.report)) == snapshots.comparable(as_dict(live))
 
@@ -233,7 +239,7 @@ def test_missing_then_built_then_fresh_then_stale(
     with django_capture_on_commit_callbacks() as rebuild:
         stale = services.dashboard_snapshot_get_or_build(user=manager, filters=filters, now=late)
     assert stale.state == "stale" and len(rebuild) == 1
-    assert stale.report is not None and f"数据截至 {at}，已是" in stale.report.stale_note
+    assert stale.report is not None and f"数据截至 {_moment(row.computed_at, late)}，已是" in stale.report.stale_note
     assert "2" in stale.report.stale_note and "小时" in stale.report.stale_note
     row.refresh_from_db()
     assert row.requested_at == late
