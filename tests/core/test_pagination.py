@@ -194,6 +194,12 @@ def test_the_window_is_used_when_it_holds_the_page(nine, monkeypatch, django_ass
     with CaptureQueriesContext(connection) as ctx:
         page = [r.pk for r in rows[0:3]]
     assert page == sorted(nine, reverse=True)[:3]
-    sql = [q["sql"] for q in ctx.captured_queries]
+    sql = [q["sql"] for q in ctx.captured_queries if "requirements_requirement" in q["sql"]]
     assert len(sql) == 3, sql  # newest id, ids in the window, the rows
-    assert f"> {max(nine) - 4}" in sql[1] or f">= {max(nine) - 4 + 1}" in sql[1], sql[1]
+    assert f"> {max(nine) - 4}" in sql[1], sql[1]
+    if connection.vendor == "postgresql":
+        # The walk turned bitmap scans off for its statement only: later statements of the same transaction
+        # (a test runs in one) plan as before.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_bitmapscan')")
+            assert cursor.fetchone() == ("on",)

@@ -45,3 +45,20 @@ def test_contact_options_accept_a_code(client, users, customer):
     client.force_login(users["sales"])
     html = client.get("/customers/contact-options/", {"customer": customer.code}).content.decode()
     assert "王总" in html
+
+
+@pytest.mark.parametrize(("limit", "select"), [(0, False), (1, True), (2, True)])
+def test_the_field_is_a_select_up_to_the_limit_and_counts_no_further(users, customer, monkeypatch, limit, select):
+    """One customer: a select while the limit is at least one, a code input below; the count reads at most
+    ``limit + 1`` rows, however many customers there are."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from needpool.customers.permissions import visible_customers
+
+    monkeypatch.setattr(customer_forms, "SELECT_LIMIT", limit)
+    with CaptureQueriesContext(connection) as ctx:
+        field = customer_forms.customer_field(visible_customers(users["manager"]), required=False)
+    assert isinstance(field, customer_forms.CustomerRefField) is not select
+    (count,) = [q["sql"] for q in ctx.captured_queries if "COUNT" in q["sql"]]
+    assert f"LIMIT {limit + 1}" in count, count

@@ -7,7 +7,7 @@ import functools
 from typing import Any, TypeVar, cast, overload
 
 from django.core.paginator import EmptyPage, Page, Paginator
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
@@ -217,11 +217,32 @@ class NarrowPageQuerySet(QuerySet[_M]):
         top = self.model._base_manager.using(self.db).order_by("-pk").values_list("pk", flat=True).first()
         if not isinstance(top, int) or top <= NEWEST_WINDOW:
             return None  # the window would be the whole table: one statement less without it
-        ids = list(self._narrow().filter(pk__gt=top - NEWEST_WINDOW).values_list("pk", flat=True)[k])
+        windowed = self._narrow().filter(pk__gt=top - NEWEST_WINDOW).values_list("pk", flat=True)[k]
+        ids = _walking_the_primary_key(windowed)
         return ids if len(ids) == k.stop - (k.start or 0) else None
 
     def _narrow(self) -> QuerySet[_M]:
         return ordinary(self)
+
+
+def _walking_the_primary_key(rows: QuerySet[Any]) -> list[Any]:
+    """``rows`` read by walking the primary key backwards, with bitmap scans off for that one statement.
+
+    Within the window PostgreSQL still combined the GIN bitmap of every match of a common word with the id
+    range (批量折扣 at 1,000,000: 27–32 ms), where walking the window's ids from the newest stops after the
+    page's rows (1–2 ms) and reads at most the window. Bitmap scans are the only way the GIN index is read, so
+    with them off the walk is the plan; the setting is local to a transaction (a savepoint inside one) and is
+    set back right after the statement."""
+    connection = connections[rows.db]
+    if connection.vendor != "postgresql":
+        return list(rows)
+    with transaction.atomic(using=rows.db), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_bitmapscan')")
+        (before,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
+        ids = list(rows)  # an error rolls the savepoint back, and the setting with it
+        cursor.execute("SELECT set_config('enable_bitmapscan', %s, true)", [before])
+    return ids
 
 
 def ordinary(qs: QuerySet[_M]) -> QuerySet[_M]:
