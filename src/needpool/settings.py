@@ -139,6 +139,8 @@ TEMPLATES = [
         },
     }
 ]
+# Django's form templates, with plain <select>s written in Python (same markup; core/renderers.py).
+FORM_RENDERER = "needpool.core.renderers.FastSelectRenderer"
 
 # Database: SQLite file in the data directory unless DATABASE_URL says otherwise.
 DATABASES = {

@@ -1,0 +1,106 @@
+"""``FastSelectRenderer`` writes a plain select exactly as Django's templates do, for any choices, values and
+attributes; anything else goes through the templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from needpool.core.renderers import FastSelectRenderer
+
+TEXT = st.text(alphabet=st.sampled_from(list("ab 需求<>&\"'=")), max_size=6)
+VALUE = st.one_of(TEXT, st.integers(min_value=-5, max_value=2000), st.none(), st.booleans())
+LABEL = st.one_of(
+    TEXT,
+    st.integers(min_value=0, max_value=5000),
+    TEXT.map(mark_safe),
+    st.just(gettext_lazy("全部")),
+)
+CHOICE = st.tuples(VALUE, LABEL)
+CHOICES = st.lists(
+    st.one_of(CHOICE, st.tuples(TEXT.filter(bool), st.lists(CHOICE, min_size=1, max_size=3))), max_size=6
+)
+ATTRS = st.dictionaries(
+    st.sampled_from(["class", "id", "data-x", "disabled", "aria-describedby", "required", "title"]),
+    st.one_of(TEXT, st.booleans(), st.none(), st.integers(min_value=0, max_value=99)),
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    choices=CHOICES,
+    multiple=st.booleans(),
+    name=TEXT,
+    picked=st.lists(VALUE, max_size=3),
+    attrs=ATTRS,
+    call_attrs=ATTRS,
+)
+def test_a_select_is_written_as_the_templates_write_it(choices, multiple, name, picked, attrs, call_attrs):
+    widget_class = forms.SelectMultiple if multiple else forms.Select
+    widget = widget_class(attrs=attrs, choices=choices)
+    value: Any = picked if multiple else (picked[0] if picked else None)
+    fast = widget.render(name, value, attrs=call_attrs, renderer=FastSelectRenderer())
+    slow = widget.render(name, value, attrs=call_attrs, renderer=DjangoTemplates())
+    assert fast == slow
+
+
+def test_the_renderer_writes_selects_itself_and_leaves_other_widgets_to_the_templates(monkeypatch):
+    used: list[str] = []
+    original = DjangoTemplates.render
+
+    def spy(self: Any, template_name: str, context: Any, request: Any = None) -> str:
+        used.append(template_name)
+        return original(self, template_name, context, request)
+
+    monkeypatch.setattr(DjangoTemplates, "render", spy)
+    renderer = FastSelectRenderer()
+    html = forms.Select(choices=[("a", "甲")]).render("k", "a", renderer=renderer)
+    assert html.startswith('<select name="k">') and '<option value="a" selected>甲</option>' in html
+    assert used == []  # no template
+    forms.TextInput().render("t", "x", renderer=renderer)
+    forms.RadioSelect(choices=[("a", "甲")]).render("r", "a", renderer=renderer)
+    assert "django/forms/widgets/text.html" in used and "django/forms/widgets/radio.html" in used
+
+
+def test_a_select_with_its_own_option_template_goes_through_the_templates(monkeypatch):
+    class Starred(forms.Select):
+        option_template_name = "django/forms/widgets/input_option.html"
+
+    fast = Starred(choices=[("a", "甲")]).render("k", "a", renderer=FastSelectRenderer())
+    slow = Starred(choices=[("a", "甲")]).render("k", "a", renderer=DjangoTemplates())
+    assert fast == slow and "<option" not in fast
+
+
+@pytest.mark.parametrize("path", ["/requirements/", "/requirements/new/", "/customers/"])
+def test_pages_render_their_selects_with_the_fast_renderer(client, users, path, settings):
+    """The pages' forms give the same markup with either renderer."""
+    client.force_login(users["manager"])
+    fast = client.get(path).content.decode()
+    settings.FORM_RENDERER = "django.forms.renderers.DjangoTemplates"
+    from django.forms import renderers
+
+    renderers.get_default_renderer.cache_clear()
+    try:
+        slow = client.get(path).content.decode()
+    finally:
+        renderers.get_default_renderer.cache_clear()
+    assert "<select" in fast
+    import difflib
+
+    diff = list(difflib.unified_diff(_without_tokens(slow).splitlines(), _without_tokens(fast).splitlines(), n=0))
+    assert diff == [], "\n".join(diff[:20])
+
+
+def _without_tokens(html: str) -> str:
+    import re
+
+    html = re.sub(r"\b[A-Za-z0-9]{64}\b", "<token>", html)  # CSRF tokens differ per response
+    return re.sub(r'nonce="[^"]+"', 'nonce=""', html)  # and so do script nonces
