@@ -59,6 +59,16 @@ def test_past_the_counted_pages_the_pager_marks_the_page_and_counts_the_rows_see
     assert "第 4–4 条，共 4 条" in last and 'rel="next"' not in last
 
 
+def test_a_page_number_past_the_rows_of_a_capped_list_gives_the_last_counted_page(client, users, four, monkeypatch):
+    """Any number passes for a capped list; one past its rows is the last counted page, not an error."""
+    monkeypatch.setattr(pagination, "LIST_COUNT_CAP", 1)
+    monkeypatch.setattr(core_views, "PAGE_SIZE", 1)
+    client.force_login(users["manager"])
+    page = client.get("/requirements/", {"page": 99})
+    assert page.status_code == 200
+    assert "第 1–1 条，共 1+ 条" in page.content.decode()
+
+
 def test_the_api_count_stops_at_its_cap_and_says_so(client, users, four, monkeypatch):
     client.force_login(users["manager"])
     below = client.get(LIST).json()

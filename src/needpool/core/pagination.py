@@ -105,6 +105,14 @@ class CappedPaginator(Paginator):
                 return int(number)
             raise
 
+    def get_page(self, number: Any) -> Page:
+        try:
+            return super().get_page(number)
+        except EmptyPage:
+            # A number past the rows of a capped list (any number passes ``validate_number`` there): the last
+            # counted page, as Django gives the last page for a number past the end.
+            return self.page(self.num_pages)
+
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
         if not self.capped:
