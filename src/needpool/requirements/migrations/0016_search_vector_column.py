@@ -3,9 +3,9 @@
 With the GIN index on ``to_tsvector('simple', search_text)`` every row a search looked at had its text turned
 into a vector again: each match the bitmap scan rechecked, and each row a walk of the primary key tested (a search
 of a common word at 1,000,000 requirements: 70–90 ms of it). The column holds the vector once, computed by
-PostgreSQL when the row is written (``GENERATED … STORED``: no code writes it, none can forget it), and its
-statistics give the planner the real number of matches. Adding the column rewrites the table once (about a minute
-per million requirements). SQLite keeps its FTS5 table.
+PostgreSQL when the row is written (``GENERATED … STORED``: no code writes it, none can forget it). Adding the
+column rewrites the table once (about three minutes per million requirements on 2 cores). SQLite keeps its FTS5
+table.
 """
 
 from django.db import migrations
