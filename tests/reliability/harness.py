@@ -36,13 +36,16 @@ def wait_for(check: Callable[[], Any], *, timeout: float, what: str) -> Any:
 
 
 class Installation:
-    def __init__(self, data_dir: Path, name: str) -> None:
+    def __init__(self, data_dir: Path, name: str, *, stale_seconds: float = 2) -> None:
+        """``stale_seconds``: how long a job may go without a beat before recovery calls it interrupted (short for
+        the kill tests; a test that only needs jobs to run gives a real margin, as a busy machine can stall a
+        beat's file write for a second or two)."""
         self.data_dir = data_dir
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
         self.env.update(
             NEEDPOOL_DATA_DIR=str(data_dir),
             NEEDPOOL_JOBS_IMMEDIATE="0",
-            NEEDPOOL_JOB_STALE_SECONDS="2",
+            NEEDPOOL_JOB_STALE_SECONDS=str(stale_seconds),
             NEEDPOOL_JOB_HEARTBEAT_SECONDS="0.3",
             NEEDPOOL_LOG_LEVEL="ERROR",
             NEEDPOOL_HUEY_NAME=f"kill-{name}-{os.getpid()}",
@@ -85,10 +88,11 @@ class Installation:
         out = self.run("shell", "-c", code)
         return json.loads(out.strip().splitlines()[-1])
 
-    def start(self, *args: str) -> subprocess.Popen[bytes]:
+    def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``needpool *args`` in the background; ``env`` adds to (or overrides) the installation's."""
         process = subprocess.Popen(
             [NEEDPOOL, *args],
-            env=self.env,
+            env={**self.env, **(env or {})},
             cwd=self.data_dir,
             stdout=subprocess.DEVNULL,
             stderr=open(self.data_dir / f"{args[0]}-{len(self.processes)}.log", "wb"),  # noqa: SIM115

@@ -56,7 +56,9 @@ print(json.dumps(True))
 
 @pytest.fixture
 def installation(tmp_path, request):
-    made = Installation(tmp_path, request.node.name[:20].replace("[", "_").replace("]", "").lower())
+    # Recovery of dead jobs is the kill tests' subject; here a job must only run, so a stall of its heartbeat
+    # under a loaded machine must not read as a dead worker.
+    made = Installation(tmp_path, request.node.name[:20].replace("[", "_").replace("]", "").lower(), stale_seconds=60)
     yield made
     made.close()
 

@@ -107,6 +107,10 @@ def test_an_import_killed_mid_way_writes_nothing_is_interrupted_and_its_retry_im
     message = inst.sql("SELECT message FROM core_backgroundjob WHERE id = ?", (job,))[0][0]
     assert "中断" in message and "重试" in message
 
+    # The retry runs in a worker that gives heartbeats a real margin: with two seconds, a beat stalled on a busy
+    # machine would read as a dead worker and interrupt the retry too.
+    inst.kill9(worker)
+    worker = inst.start("worker", env={"NEEDPOOL_JOB_STALE_SECONDS": "60"})
     retry = inst.python(RETRY.format(job=job))
     wait_for(lambda: _status(inst, retry) in ("done", "failed"), timeout=120, what="the retry to finish")
     assert _status(inst, retry) == "done"
