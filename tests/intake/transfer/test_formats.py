@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from needpool.core.models import BackgroundJob
-from needpool.intake.transfer.imports import xlsx_scan
+from needpool.intake.transfer.imports import xls_scan, xlsx_scan
 from needpool.intake.transfer.imports.reading import (
     SheetError,
     check_formulas,
@@ -259,6 +259,31 @@ def test_hidden_rows_are_skipped_and_hidden_columns_ignored_and_both_reported(us
     assert (result.hidden_row_count, result.hidden_rows) == (3, [[4, 5], [8, 8]])
     assert [c["letter"] for c in result.hidden_columns] == ["H", "J"]
     assert "tags" not in [c["column"] for c in result.columns]
+
+
+@pytest.mark.django_db
+def test_hidden_rows_and_columns_of_an_xls_are_skipped_and_reported(users, customer, run_sheet, tmp_path):
+    path = Path(shutil.copy(FIXTURES / "hidden.xls", tmp_path / "hidden.xls"))  # see fixtures/README.md
+    table = read_file(path)
+    assert table.hidden_rows == {4, 5, 6, 8}
+    header = _hidden_h_and_j(table)
+    assert [number for number, _values in data_rows(table, header)] == [3, 7]
+    assert skipped_rows(table, header) == [4, 5, 8]  # row 6 is hidden but blank
+    result = run_sheet(users["sales"], path)
+    assert result.error_total == 0, result.errors  # the hidden 初步标签 column's unknown tag 标签 is not read
+    assert set(Requirement.objects.values_list("code", flat=True)) == {"H1", "H4"}
+    assert (result.hidden_row_count, result.hidden_rows) == (3, [[4, 5], [8, 8]])
+    assert [c["letter"] for c in result.hidden_columns] == ["H", "J"]
+
+
+def test_an_xls_that_xlrd_cannot_read_has_no_marks(tmp_path):
+    """A file calamine read but xlrd cannot (here: not an .xls at all) is imported without hidden marks."""
+    path = tmp_path / "renamed.xls"
+    path.write_bytes(b"not a workbook")
+    marks = xls_scan.read_marks(path, "需求")
+    assert (marks.hidden_rows, marks.hidden_columns) == (set(), set())
+    assert xls_scan.read_marks(FIXTURES / "hidden.xls", "没有这个表").hidden_rows == set()
+    assert xls_scan.read_marks(FIXTURES / "hidden.xls", "需求").hidden_columns == {7, 9}
 
 
 def _hidden_h_and_j(table):

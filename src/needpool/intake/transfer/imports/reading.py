@@ -6,9 +6,8 @@ cells, blank rows before it are all fine) and which layout it is.
 
 A workbook may hold several sheets: the one asked for by name, else the first whose header is recognised
 (``Sheet.sheets`` lists every such sheet, so the user can pick another). In an .xlsx or .ods, hidden rows
-are skipped and hidden columns ignored (both reported; ``xlsx_scan``, ``ods_scan``); in an .xlsx a formula cell
-saved without its result is refused rather than read as a blank. An .xls says neither to calamine: its hidden
-rows are imported.
+and .xls, hidden rows are skipped and hidden columns ignored (both reported; ``xlsx_scan``, ``ods_scan``,
+``xls_scan``); in an .xlsx a formula cell saved without its result is refused rather than read as a blank.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from needpool.core.text import human_join
-from needpool.intake.transfer.imports import ods_scan
+from needpool.intake.transfer.imports import ods_scan, xls_scan
 from needpool.intake.transfer.imports.layouts import LAYOUTS, Layout, match_headers
 from needpool.intake.transfer.imports.values import display, is_blank
 from needpool.intake.transfer.imports.xlsx_scan import read_hidden_columns, read_marks
@@ -88,6 +87,7 @@ def _read_spreadsheet(path: Path, name: str = "", layout: Layout | None = None) 
     from python_calamine import CalamineError, CalamineWorkbook
 
     marked = path.suffix.lower().lstrip(".") in MARKED_EXTENSIONS
+    is_xls = path.suffix.lower() == ".xls"
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         every = list(workbook.sheet_names)
@@ -159,6 +159,10 @@ def _read_spreadsheet(path: Path, name: str = "", layout: Layout | None = None) 
     elif chosen in ods_marks:
         result.hidden_rows = ods_marks[chosen].hidden_rows
         result.hidden_columns = ods_marks[chosen].hidden_columns
+    elif is_xls and chosen:
+        marks = xls_scan.read_marks(path, chosen)
+        result.hidden_rows = marks.hidden_rows
+        result.hidden_columns = marks.hidden_columns
     return result
 
 
