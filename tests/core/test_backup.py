@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -80,12 +81,16 @@ def test_round_trip_gives_back_the_same_rows_and_files(site, users, tmp_path, ca
     Attachment.objects.order_by("pk").last().delete()
     stray = Path(gone.file.path).parent / "stray.txt"
     stray.write_text("written after the backup")
+    derived = Path(settings.DATA_DIR) / "cache" / "dedup" / "derived-from-the-rows"
+    derived.parent.mkdir(parents=True, exist_ok=True)
+    derived.write_text("an index snapshot of the rows before the restore")
     assert tables() != before
 
     call_command("np_restore", str(archive), yes=True)
 
     assert tables() == before
     assert not stray.exists()  # the media folder is the archive's, nothing else
+    assert not derived.exists()  # nor may anything derived from the replaced rows survive
     assert not Customer.objects.filter(name="备份之后新建的客户").exists()
 
 

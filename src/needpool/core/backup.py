@@ -19,7 +19,7 @@ can be retried from its page), ``jobs/`` progress and heartbeat files, and earli
 ``needpool restore`` checks the archive completely before it changes anything (engine, member list,
 checksums, member names), then overwrites the database (SQLite through the backup API into the live
 database file; PostgreSQL with ``pg_restore --clean --if-exists``), replaces ``MEDIA_ROOT`` and the
-secret key file.
+secret key file. ``DATA_DIR/cache`` (files derived from the rows, rebuilt on demand) is emptied.
 """
 
 from __future__ import annotations
@@ -269,6 +269,8 @@ def backup_restore(*, path: Path) -> dict[str, Any]:
         engine = str(manifest["engine"])
         _restore_database(engine, root / (SQLITE_MEMBER if engine == "sqlite" else PG_MEMBER))
         _replace_media(root)
+        # What processes derived from the old rows (e.g. the duplicate index's snapshot) no longer holds.
+        shutil.rmtree(Path(settings.DATA_DIR) / "cache", ignore_errors=True)
         secret = root / SECRET_MEMBER
         if secret.is_file():
             target = Path(settings.DATA_DIR) / "secret_key"

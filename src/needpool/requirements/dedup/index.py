@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 
+from needpool.requirements.dedup import snapshot
 from needpool.requirements.dedup.freshness import VERSION_KEY, index_changed, index_changed_on_commit
 from needpool.requirements.dedup.segment import _EMPTY_ROWS, _query_vector, _Rows, _Segment
 from needpool.requirements.dedup.selectors import Candidate, candidate_from_row, hidden_rows, visible_rows
@@ -31,7 +32,15 @@ from needpool.requirements.dedup.store import (
     load_vectors,
     store_vectors,
 )
-from needpool.requirements.dedup.text import EMBED_CHARS, EMBED_DIM, embedded_text, indexed_text, ngram_keys, text_hash
+from needpool.requirements.dedup.text import (
+    EMBED_CHARS,
+    EMBED_DIM,
+    embedded_text,
+    index_hash,
+    indexed_text,
+    ngram_keys,
+    text_hash,
+)
 from needpool.requirements.models import Requirement
 
 log = logging.getLogger("needpool.requirements.dedup")  # one logger for the whole sub-feature
@@ -42,6 +51,9 @@ SLACK_SECONDS = 600.0
 MAX_TEXT = 2000
 SYNC_EMBED_ROWS = 256
 SMALL_INDEX = 5000
+# The delta segment grows to max(DELTA_ROWS, DELTA_SHARE of the main segment) rows; past that, a full build.
+DELTA_ROWS = 2000
+DELTA_SHARE = 0.05
 # Ranking, chosen by 5-fold cross-validation on the STS-B *train* split only (bench/bench_dedup.py --cv:
 # folds by duplicate component, w in 0–1 × depth 50 / 200 / 500; the best mean recall@5, then @10, must
 # beat the encoder alone over the same candidates or that is what ships), then reported once on the
@@ -100,6 +112,29 @@ def _aware(timestamp: float) -> dt.datetime:
 _FIELDS = ("id", "title", "description", "concrete_ask", "background", "updated_at")
 
 
+def _texts_to_embed(ids: np.ndarray) -> dict[int, str]:
+    """The embedded texts of these requirements (a main segment mapped from a snapshot holds no texts)."""
+    rows = Requirement.objects.filter(pk__in=ids.tolist()).values_list("id", "title", "description", "concrete_ask")
+    return {pk: embedded_text(title, description, concrete_ask) for pk, title, description, concrete_ask in rows}
+
+
+def _sample_holds(found: snapshot.Snapshot, segment: _Segment) -> bool:
+    """Whether the snapshot's sample rows still hold, in the database, the texts it indexed (rows deleted
+    since, or edited within the catch-up window, are left to the catch-up)."""
+    positions = snapshot.sample_rows(found)
+    if not len(positions):
+        return True
+    expected = dict(zip(segment.ids[positions].tolist(), segment.hashes[positions].tolist(), strict=True))
+    recent = found.watermark - SLACK_SECONDS
+    rows = Requirement.objects.filter(pk__in=list(expected)).values_list(*_FIELDS)
+    for pk, title, description, concrete_ask, background, updated_at in rows:
+        if updated_at is not None and updated_at.timestamp() >= recent:
+            continue
+        if index_hash(indexed_text(title, description, concrete_ask, background)) != expected[pk]:
+            return False
+    return True
+
+
 class DedupIndex:
     """The process's index: a main segment, a delta segment, and what it last saw of the database."""
 
@@ -112,6 +147,8 @@ class DedupIndex:
         self.max_id = 0
         self.watermark = 0.0
         self.builds = 0
+        self.loads = 0  # main segments mapped from the machine's snapshot
+        self.built_at = 0.0  # when the main segment was built (by this process or, mapped, by another)
         self.refreshes = 0
         self._filler: threading.Thread | None = None
         self._writer: threading.Thread | None = None
@@ -134,6 +171,14 @@ class DedupIndex:
             self._start_embedding(main)
 
     def _build(self, token: Any) -> None:
+        """A new main segment: mapped from this machine's snapshot when one is newer than what the process has
+        (``snapshot``), else read from the database (and written as the snapshot when it is large). One process
+        of the machine builds at a time; the others wait and then map what it wrote."""
+        with snapshot.build_lock():
+            if not self._take_snapshot(token):
+                self._build_from_database(token)
+
+    def _build_from_database(self, token: Any) -> None:
         started = time.monotonic()
         rows = _Rows.from_values(Requirement.objects.order_by("id").values_list(*_FIELDS))
         main = _Segment(rows)
@@ -144,16 +189,58 @@ class DedupIndex:
         self.token = token
         self.max_id = int(rows.ids.max()) if len(rows.ids) else 0
         self.watermark = float(rows.stamps.max()) if len(rows.stamps) else 0.0
+        self.built_at = time.time()
         self.builds += 1
         log.info("dedup index built: %s requirements in %.1f s", len(rows.ids), time.monotonic() - started)
+        if snapshot.enabled_for(len(main)):
+            meta = {"max_id": self.max_id, "watermark": self.watermark, "idf_n": main.idf.n, "built_at": self.built_at}
+            snapshot.save(main.arrays(), meta)
         self._start_embedding(main)
+
+    def _take_snapshot(self, token: Any) -> bool:
+        """Map the machine's snapshot as the main segment and catch up with the rows changed since; False when
+        there is none newer than this process's own, it fails the sample check, or too much changed since."""
+        if not snapshot.min_rows():
+            return False
+        started = time.monotonic()
+        found = snapshot.load()
+        if found is None or (self.main is not None and float(found.meta.get("built_at", 0)) <= self.built_at):
+            return False
+        main = _Segment.from_arrays(found.arrays, int(found.meta["idf_n"]), _texts_to_embed)
+        if not _sample_holds(found, main):
+            log.warning("dedup: the snapshot's rows differ from the database's (restored?); building afresh")
+            return False
+        main.carry_embeddings(self.main)
+        if self.delta is not None:
+            main.carry_embeddings(self.delta)
+        self.main, self.delta = main, None
+        self.max_id, self.watermark = found.max_id, found.watermark
+        self.built_at = float(found.meta.get("built_at", 0))
+        self._catch_up()
+        if self._delta_too_big():
+            return False
+        self.token = token
+        self.loads += 1
+        log.info("dedup index mapped: %s requirements in %.1f s", len(main), time.monotonic() - started)
+        self._start_embedding(main)
+        return True
+
+    def _delta_too_big(self) -> bool:
+        assert self.main is not None
+        return self.delta is not None and len(self.delta) > max(DELTA_ROWS, DELTA_SHARE * len(self.main))
 
     def _refresh(self, token: Any) -> None:
         assert self.main is not None
         size = len(self.main) + (len(self.delta) if self.delta is not None else 0)
-        if size < SMALL_INDEX or (self.delta is not None and len(self.delta) > max(2000, 0.05 * len(self.main))):
+        if size < SMALL_INDEX or self._delta_too_big():
             self._build(token)  # a small index is rebuilt whole (milliseconds): exact idf, no delta
             return
+        self._catch_up()
+        self.token = token
+        self.refreshes += 1
+
+    def _catch_up(self) -> None:
+        """Index the rows created or edited since the last look, and forget the ones deleted."""
         changed = _Rows.from_values(
             Requirement.objects.filter(
                 Q(pk__gt=self.max_id) | Q(updated_at__gte=_aware(self.watermark - SLACK_SECONDS))
@@ -164,8 +251,6 @@ class DedupIndex:
         self._apply(changed)
         if Requirement.objects.count() != self._live_count():
             self._reconcile()
-        self.token = token
-        self.refreshes += 1
 
     def _apply(self, rows: _Rows) -> None:
         """Put new and edited rows into the delta (hiding their older version) and embed them."""
@@ -181,7 +266,7 @@ class DedupIndex:
             rows.ids.tolist(), rows.texts, rows.embed_texts, rows.stamps.tolist(), strict=True
         ):
             main_row = main.row_of(pk)
-            in_main = main_row is not None and main.alive[main_row] and int(main.hashes[main_row]) == hash(text)
+            in_main = main_row is not None and main.alive[main_row] and int(main.hashes[main_row]) == index_hash(text)
             if (in_main and pk not in keep) or keep.get(pk, ("",))[0] == text:
                 continue
             keep[pk] = (text, embed, stamp)

@@ -11,7 +11,14 @@ import numpy as np
 from django.db import DatabaseError
 
 from needpool.requirements.dedup.store import _Encoder
-from needpool.requirements.dedup.text import EMBED_DIM, embedded_text, indexed_text, ngram_keys, text_hash
+from needpool.requirements.dedup.text import (
+    EMBED_DIM,
+    embedded_text,
+    index_hash,
+    indexed_text,
+    ngram_keys,
+    text_hash,
+)
 
 log = logging.getLogger("needpool.requirements.dedup")  # one logger for the whole sub-feature
 
@@ -20,15 +27,17 @@ RARE_SHARE = 0.05
 
 # Reads stored embeddings: (ids or None for all) → (requirement ids, text hashes, vectors).
 VectorReader = Callable[[np.ndarray | None], tuple[np.ndarray, np.ndarray, np.ndarray]]
+# Reads the embedded texts of requirement ids (a segment mapped from disk holds no texts): id → text.
+TextReader = Callable[[np.ndarray], dict[int, str]]
 
 
 class _Idf:
     """Smoothed idf of a vocabulary (from the main segment; unseen n-grams get the highest idf)."""
 
-    def __init__(self, vocab: np.ndarray, df: np.ndarray, n: int) -> None:
+    def __init__(self, vocab: np.ndarray, df: np.ndarray, n: int, values: np.ndarray | None = None) -> None:
         self.vocab = vocab
         self.n = n
-        self.values = (np.log((n + 1) / (df + 1)) + 1.0).astype(np.float32)
+        self.values = (np.log((n + 1) / (df + 1)) + 1.0).astype(np.float32) if values is None else values
         self.unseen = float(np.log(n + 1) + 1.0)
 
     def weights(self, keys: np.ndarray) -> np.ndarray:
@@ -90,7 +99,7 @@ class _Segment:
         self.stamps = rows.stamps[order]
         texts = [rows.texts[i] for i in order]
         self.embed_texts: list[str] | None = [rows.embed_texts[i] for i in order]
-        self.hashes = np.array([hash(t) for t in texts], dtype=np.int64)
+        self.hashes = np.array([index_hash(t) for t in texts], dtype=np.int64)
         self.embed_hashes = np.array([text_hash(t) for t in self.embed_texts], dtype=np.int64)
         self.loaded = False  # stored embeddings were read (once per segment)
         self.texts = texts if keep_texts else None
@@ -110,6 +119,50 @@ class _Segment:
         self.embeddings: np.ndarray | None = None
         self.has_embedding = np.zeros(n, dtype=bool)
         self.complete = n == 0  # every live row has its embedding (never goes back to False)
+        self.text_reader: TextReader | None = None
+
+    # ---------------------------------------------------------- on disk (``snapshot``)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What a snapshot keeps of the segment (its lexical index and its rows' ids, stamps and hashes)."""
+        return {
+            "ids": self.ids,
+            "stamps": self.stamps,
+            "hashes": self.hashes,
+            "embed_hashes": self.embed_hashes,
+            "vocab": self.vocab,
+            "df": self.df,
+            "indptr": self.indptr,
+            "rows": self.rows,
+            "weights": self.weights,
+            "idf_values": self.idf.values,
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], idf_n: int, text_reader: TextReader) -> _Segment:
+        """A segment over arrays written by ``arrays()`` (read-only, e.g. mapped from disk); the texts to embed
+        are read through ``text_reader`` when needed."""
+        segment = cls.__new__(cls)
+        segment.ids = arrays["ids"]
+        segment.stamps = arrays["stamps"]
+        segment.hashes = arrays["hashes"]
+        segment.embed_hashes = arrays["embed_hashes"]
+        segment.vocab = arrays["vocab"]
+        segment.df = arrays["df"]
+        segment.indptr = arrays["indptr"]
+        segment.rows = arrays["rows"]
+        segment.weights = arrays["weights"]
+        segment.idf = _Idf(segment.vocab, segment.df, idf_n, values=arrays["idf_values"])
+        n = len(segment.ids)
+        segment.loaded = False
+        segment.texts = None
+        segment.embed_texts = None
+        segment.alive = np.ones(n, dtype=bool)
+        segment.embeddings = None
+        segment.has_embedding = np.zeros(n, dtype=bool)
+        segment.complete = n == 0
+        segment.text_reader = text_reader
+        return segment
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -184,8 +237,7 @@ class _Segment:
         if not len(todo):
             self._drop_texts()
             return todo
-        assert self.embed_texts is not None
-        vectors = encoder.encode([self.embed_texts[i] for i in todo])
+        vectors = encoder.encode(self._texts_to_embed(todo))
         if vectors is None:
             return None
         if self.embeddings is None:
@@ -195,6 +247,13 @@ class _Segment:
         if self.fully_embedded:
             self._drop_texts()
         return todo
+
+    def _texts_to_embed(self, todo: np.ndarray) -> list[str]:
+        if self.embed_texts is not None:
+            return [self.embed_texts[i] for i in todo]
+        assert self.text_reader is not None, "a segment without texts reads them"
+        found = self.text_reader(self.ids[todo])
+        return [found.get(int(pk), "") for pk in self.ids[todo].tolist()]
 
     def stored_form(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, text hashes, vectors) of ``rows``, copied, for ``store_vectors``."""

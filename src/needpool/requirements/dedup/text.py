@@ -57,3 +57,10 @@ def text_hash(text: str) -> int:
     """A stable 64-bit hash (signed) of the text an embedding is computed from, and of the encoder."""
     digest = hashlib.blake2b(f"{EMBED_MODEL}\x00{text}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True)
+
+
+def index_hash(text: str) -> int:
+    """A stable 64-bit hash (signed) of a row's indexed text: the same in every process, so a segment written to
+    disk (``snapshot``) can tell which rows changed since."""
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
