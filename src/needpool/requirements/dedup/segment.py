@@ -104,7 +104,7 @@ class _Segment:
         self.loaded = False  # stored embeddings were read (once per segment)
         self.texts = texts if keep_texts else None
         n = len(self.ids)
-        vocab, indptr, posting_rows, counts = _postings(*ngram_keys(texts))
+        vocab, indptr, posting_rows, counts = _postings_of(texts)
         df = np.diff(indptr)
         self.idf = idf or _Idf(vocab, df, n)
         weights = (1.0 + np.log(counts)) * np.repeat(self.idf.weights(vocab), df)
@@ -301,6 +301,52 @@ class _Segment:
             exact[found] += wi * self.weights[s:e][at[found]].astype(np.float64)
         best = np.argsort(-exact, kind="stable")[:limit]
         return cands[best].astype(np.int64), exact[best].astype(np.float32)
+
+
+#: Texts turned into n-grams at a time when a segment is built (bounds the temporary arrays).
+CHUNK_TEXTS = 50_000
+_ROW_BITS = 22  # a (key, row) pair packs into 64 bits: keys are below 2**42, rows below 2**22
+
+
+def _postings_of(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Inverted lists of ``texts`` (a chunk of texts at a time): (vocab, indptr, rows, term counts), rows
+    ascending per key.
+
+    Each (key, row) pair is packed into one unsigned 64-bit number, key above row, so one in-place sort of those
+    numbers orders the pairs by key, then row, and puts equal pairs side by side: no index array, a third of the
+    memory of sorting the keys and carrying the rows along, and several times faster. A segment of more rows
+    than the packing holds takes ``_postings``.
+    """
+    if len(texts) >= 1 << _ROW_BITS:
+        return _postings(*ngram_keys(texts))
+    packed_chunks = []
+    for start in range(0, len(texts), CHUNK_TEXTS):
+        rows, keys = ngram_keys(texts[start : start + CHUNK_TEXTS])
+        packed_chunks.append((keys.astype(np.uint64) << np.uint64(_ROW_BITS)) | (rows + start).astype(np.uint64))
+    if not packed_chunks:
+        return _postings(_EMPTY_ROWS, _EMPTY_ROWS)
+    packed = np.concatenate(packed_chunks)
+    del packed_chunks
+    if not len(packed):
+        return _postings(_EMPTY_ROWS, _EMPTY_ROWS)
+    packed.sort()
+    new_pair = np.empty(len(packed), dtype=bool)
+    new_pair[0] = True
+    np.not_equal(packed[1:], packed[:-1], out=new_pair[1:])
+    starts = np.flatnonzero(new_pair)
+    del new_pair
+    counts = np.diff(np.append(starts, len(packed))).astype(np.float64)
+    unique = packed[starts]
+    del packed, starts
+    keys = (unique >> np.uint64(_ROW_BITS)).astype(np.int64)
+    rows = (unique & np.uint64((1 << _ROW_BITS) - 1)).astype(np.int64)
+    del unique
+    new_key = np.empty(len(keys), dtype=bool)
+    new_key[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=new_key[1:])
+    vocab = keys[new_key]
+    indptr = np.append(np.flatnonzero(new_key), len(keys)).astype(np.int64)
+    return vocab, indptr, rows, counts
 
 
 def _postings(rows: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
