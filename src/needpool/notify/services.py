@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from needpool.accounts.roles import Cap
 from needpool.core.audit import audit_record
+from needpool.core.bulk import create_many
 from needpool.core.models import AuditEntry, Notification
 from needpool.core.permissions import is_admin
 from needpool.notify.kinds import Channel, EventKind, default_channels
@@ -61,6 +63,75 @@ def _channels_by_user(roles: Mapping[int, str], kind: str) -> dict[int, set[str]
     return {pk: set(chosen[pk]) if pk in chosen else set(default_channels(kind, roles[pk])) for pk in ids}
 
 
+@dataclass(frozen=True)
+class Emission:
+    """One occurrence to tell (``emit``'s arguments), for ``emit_many``."""
+
+    kind: str
+    key: str
+    message: str
+    params: Mapping[str, Any] | None = None
+    url: str = ""
+    actor: Any = None
+    recipients: Sequence[Any] = ()
+    teams: Sequence[Any] = ()
+    subject: Mapping[str, Any] | None = None
+    data: Mapping[str, Any] | None = None
+    mailed: Sequence[Any] = ()
+
+    @property
+    def actor_id(self) -> int | None:
+        return getattr(self.actor, "pk", None)
+
+    def candidates(self) -> dict[int, Any]:
+        """The recipients who may hear of it before the activity check: not None, not the actor, not inactive."""
+        wanted: dict[int, Any] = {}
+        for user in self.recipients:
+            if user is not None and user.pk != self.actor_id and getattr(user, "is_active", True):
+                wanted.setdefault(user.pk, user)
+        return wanted
+
+    def event(self, wanted: Mapping[int, Any]) -> Event:
+        """The unsaved event row, told to ``wanted`` (the active recipients)."""
+        return Event(
+            key=self.key[:200],
+            kind=self.kind,
+            message=str(self.message)[:500],
+            params=dict(self.params or {}),
+            url=self.url[:300],
+            actor_id=self.actor_id,
+            recipients=sorted(wanted),
+            mailed=sorted({getattr(u, "pk", u) for u in self.mailed} & set(wanted)),
+            teams=sorted({getattr(t, "pk", t) for t in self.teams if t is not None}),
+            subject=dict(self.subject or {}),
+            data=dict(self.data or {}),
+        )
+
+
+def _active_roles(ids: Iterable[int]) -> dict[int, str]:
+    from django.contrib.auth import get_user_model
+
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    return dict(get_user_model().objects.filter(pk__in=wanted, is_active=True).values_list("pk", "role"))
+
+
+def _notices(event: Event, wanted: Mapping[int, Any], channels: Mapping[int, set[str]]) -> list[Notification]:
+    """The in-app notices of ``event``: one per recipient who hears its kind in the app, in recipient order."""
+    return [
+        Notification(
+            recipient_id=pk,
+            kind=event.kind,
+            text=render(event, user_language(wanted[pk]))[:500],
+            url=event.url,
+            actor_id=event.actor_id,
+        )
+        for pk in sorted(wanted)
+        if Channel.INAPP in channels[pk]
+    ]
+
+
 def emit(
     *,
     kind: str,
@@ -82,53 +153,97 @@ def emit(
     are teams or team ids whose chat routes may carry the event. ``mailed`` are recipients (users or ids) told
     of this occurrence by a mail of its own (a calendar invitation): they get no second mail of it.
     """
-    from django.contrib.auth import get_user_model
-
-    actor_id = getattr(actor, "pk", None)
-    wanted: dict[int, Any] = {}
-    for user in recipients:
-        if user is not None and user.pk != actor_id and getattr(user, "is_active", True):
-            wanted.setdefault(user.pk, user)
-    roles: dict[int, str] = {}
-    if wanted:
-        roles = dict(get_user_model().objects.filter(pk__in=list(wanted), is_active=True).values_list("pk", "role"))
-        wanted = {pk: user for pk, user in wanted.items() if pk in roles}
-    team_ids = sorted({getattr(t, "pk", t) for t in teams if t is not None})
+    item = Emission(
+        kind=kind,
+        key=key,
+        message=message,
+        params=params,
+        url=url,
+        actor=actor,
+        recipients=tuple(recipients),
+        teams=tuple(teams),
+        subject=subject,
+        data=data,
+        mailed=tuple(mailed),
+    )
+    wanted = item.candidates()
+    roles = _active_roles(wanted)
+    wanted = {pk: user for pk, user in wanted.items() if pk in roles}
     try:
         with transaction.atomic():
-            event = Event.objects.create(
-                key=key[:200],
-                kind=kind,
-                message=str(message)[:500],
-                params=dict(params or {}),
-                url=url[:300],
-                actor_id=actor_id,
-                recipients=sorted(wanted),
-                mailed=sorted({getattr(u, "pk", u) for u in mailed} & set(wanted)),
-                teams=team_ids,
-                subject=dict(subject or {}),
-                data=dict(data or {}),
-            )
+            event = item.event(wanted)
+            event.save(force_insert=True)
     except IntegrityError:
         return None  # this occurrence was emitted before: nobody hears of it twice
-    channels = _channels_by_user({pk: roles[pk] for pk in wanted}, kind)
-    inbox = [pk for pk in sorted(wanted) if Channel.INAPP in channels[pk]]
-    if inbox:
-        Notification.objects.bulk_create(
-            Notification(
-                recipient_id=pk,
-                kind=kind,
-                text=render(event, user_language(wanted[pk]))[:500],
-                url=event.url,
-                actor_id=actor_id,
-            )
-            for pk in inbox
-        )
+    notices = _notices(event, wanted, _channels_by_user({pk: roles[pk] for pk in wanted}, kind))
+    if notices:
+        Notification.objects.bulk_create(notices)
     from needpool.notify.tasks import event_dispatch
 
     pk = event.pk
     transaction.on_commit(lambda: event_dispatch(pk))
     return event
+
+
+#: Keys looked up, events and notices written, per statement in ``emit_many``.
+EMIT_BATCH = 2000
+
+
+def emit_many(items: Sequence[Emission]) -> list[Event | None]:
+    """``emit`` for many occurrences at once (a recompute that changes thousands of priorities, a batch of SLA
+    breaches): the same events, notices and deliveries as calling ``emit`` for each in turn, in a few statements
+    instead of five per occurrence, and one job after commit that dispatches them all. Each item's event, or None
+    where its key was emitted before (also earlier in ``items``)."""
+    if len(items) <= 1:
+        return [emit_one(item) for item in items]  # one occurrence: ``emit``'s statements are fewer
+    candidates = [item.candidates() for item in items]
+    roles = _active_roles(pk for wanted in candidates for pk in wanted)
+    keys = [item.key[:200] for item in items]
+    taken: set[str] = set()
+    for start in range(0, len(keys), EMIT_BATCH):
+        taken.update(Event.objects.filter(key__in=keys[start : start + EMIT_BATCH]).values_list("key", flat=True))
+    fresh: list[int] = []
+    for position, key in enumerate(keys):
+        if key not in taken:
+            taken.add(key)
+            fresh.append(position)
+    told = {p: {pk: u for pk, u in candidates[p].items() if pk in roles} for p in fresh}
+    events = {p: items[p].event(told[p]) for p in fresh}
+    try:
+        with transaction.atomic():
+            create_many(Event, list(events.values()), batch_size=EMIT_BATCH)
+    except IntegrityError:  # one of the keys was emitted meanwhile by someone else: one at a time, as ``emit``
+        return [emit_one(item) for item in items]
+    channels: dict[str, dict[int, set[str]]] = {}
+    for kind in dict.fromkeys(items[p].kind for p in fresh):
+        heard = {pk for p in fresh if items[p].kind == kind for pk in told[p]}
+        channels[kind] = _channels_by_user({pk: roles[pk] for pk in heard}, kind)
+    notices = [n for p in fresh for n in _notices(events[p], told[p], channels[items[p].kind])]
+    if notices:
+        create_many(Notification, notices, batch_size=EMIT_BATCH)
+    from needpool.notify.tasks import event_dispatch_many
+
+    pks = [events[p].pk for p in fresh]
+    if pks:
+        transaction.on_commit(lambda: event_dispatch_many(pks))
+    return [events.get(p) for p in range(len(items))]
+
+
+def emit_one(item: Emission) -> Event | None:
+    """``emit`` of an ``Emission``."""
+    return emit(
+        kind=item.kind,
+        key=item.key,
+        message=item.message,
+        params=item.params,
+        url=item.url,
+        actor=item.actor,
+        recipients=item.recipients,
+        teams=item.teams,
+        subject=item.subject,
+        data=item.data,
+        mailed=item.mailed,
+    )
 
 
 def event_targets(event: Event) -> list[str]:

@@ -18,6 +18,19 @@ def event_dispatch(event_id: int) -> int:
 
 
 @db_task()
+def event_dispatch_many(event_ids: list[int]) -> int:
+    """``event_dispatch`` for the events one ``emit_many`` wrote (one job instead of one per event)."""
+    from needpool.notify.services import event_dispatch_now
+
+    created = 0
+    for event_id in event_ids:
+        for pk in event_dispatch_now(event_id):
+            delivery_deliver(pk)
+            created += 1
+    return created
+
+
+@db_task()
 def delivery_deliver(delivery_id: int) -> str:
     from needpool.notify.services import delivery_send
 

@@ -16,6 +16,7 @@ msgids, filled per recipient in their language; labels of statuses are given in 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.utils.translation import gettext_noop
 
 from needpool.accounts.models import User
 from needpool.notify.kinds import EventKind
-from needpool.notify.services import emit
+from needpool.notify.services import Emission, emit_many, emit_one
 from needpool.requirements.models import Comment, Requirement, WorkflowStatus
 
 COMMENT_EXCERPT = 80
@@ -74,6 +75,39 @@ def owner_of(requirement: Requirement, *, prefetched: Requirement | None = None)
     return User.objects.filter(pk=requirement.owner_id).first()
 
 
+def _emission(
+    kind: str,
+    key: str,
+    message: str,
+    requirement: Requirement,
+    *,
+    actor: User | None,
+    recipients: Iterable[User | None],
+    owner: User | None,
+    params: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    url: str = "",
+) -> Emission:
+    """What a requirement's event says and to whom (its code and title, its page, the owner's team)."""
+    return Emission(
+        kind=kind,
+        key=key,
+        message=message,
+        params={
+            "actor": name_of(actor),
+            "code": requirement.code,
+            "title": requirement.title,
+            **(params or {}),
+        },
+        url=url or url_of(requirement),
+        actor=actor,
+        recipients=tuple(recipients),
+        teams=tuple(teams_of(owner)),
+        subject=subject_of(requirement),
+        data=dict(data or {}),
+    )
+
+
 def _emit(
     kind: str,
     key: str,
@@ -87,22 +121,19 @@ def _emit(
     data: Mapping[str, Any] | None = None,
     url: str = "",
 ) -> None:
-    emit(
-        kind=kind,
-        key=key,
-        message=message,
-        params={
-            "actor": name_of(actor),
-            "code": requirement.code,
-            "title": requirement.title,
-            **(params or {}),
-        },
-        url=url or url_of(requirement),
-        actor=actor,
-        recipients=recipients,
-        teams=teams_of(owner),
-        subject=subject_of(requirement),
-        data=dict(data or {}),
+    emit_one(
+        _emission(
+            kind,
+            key,
+            message,
+            requirement,
+            actor=actor,
+            recipients=recipients,
+            owner=owner,
+            params=params,
+            data=data,
+            url=url,
+        )
     )
 
 
@@ -178,6 +209,37 @@ def tell_status_changed(
     )
 
 
+@dataclass(frozen=True)
+class PriorityChange:
+    """One requirement's priority change, as ``tell_priorities_changed`` tells it."""
+
+    requirement: Requirement
+    before: str
+    after: str
+    occurrence: str
+    owner: User | None
+    watchers: Sequence[User]
+
+
+def _priority_emission(actor: User | None, change: PriorityChange) -> Emission:
+    message = (
+        gettext_noop("%(actor)s 把需求 %(code)s「%(title)s」的优先级从 %(from)s 改为 %(to)s")
+        if actor is not None
+        else gettext_noop("需求 %(code)s「%(title)s」的优先级从 %(from)s 改为 %(to)s")
+    )
+    return _emission(
+        EventKind.PRIORITY,
+        f"priority:{change.requirement.pk}:{change.occurrence}",
+        message,
+        change.requirement,
+        actor=actor,
+        recipients=[change.owner, *change.watchers],
+        owner=change.owner,
+        params={"from": change.before or "—", "to": change.after or "—"},
+        data={"from": change.before, "to": change.after},
+    )
+
+
 def tell_priority_changed(
     *,
     actor: User | None,
@@ -188,22 +250,14 @@ def tell_priority_changed(
     owner: User | None,
     watchers: Sequence[User],
 ) -> None:
-    message = (
-        gettext_noop("%(actor)s 把需求 %(code)s「%(title)s」的优先级从 %(from)s 改为 %(to)s")
-        if actor is not None
-        else gettext_noop("需求 %(code)s「%(title)s」的优先级从 %(from)s 改为 %(to)s")
+    tell_priorities_changed(
+        actor=actor, changes=[PriorityChange(requirement, before, after, occurrence, owner, watchers)]
     )
-    _emit(
-        EventKind.PRIORITY,
-        f"priority:{requirement.pk}:{occurrence}",
-        message,
-        requirement,
-        actor=actor,
-        recipients=[owner, *watchers],
-        owner=owner,
-        params={"from": before or "—", "to": after or "—"},
-        data={"from": before, "to": after},
-    )
+
+
+def tell_priorities_changed(*, actor: User | None, changes: Sequence[PriorityChange]) -> None:
+    """The owner and the watchers of each requirement hear of its new priority (one batch of statements)."""
+    emit_many([_priority_emission(actor, change) for change in changes])
 
 
 def tell_commented(*, actor: User, requirement: Requirement, comment: Comment, mentioned: Sequence[User]) -> None:
@@ -247,20 +301,28 @@ def tell_commented(*, actor: User, requirement: Requirement, comment: Comment, m
 
 
 def tell_sla_breached(requirements: Sequence[Requirement]) -> None:
-    """Each breach: the owner and the owner's team lead (one query for all owners)."""
+    """Each breach: the owner and the owner's team lead (one query for all owners, one batch of statements)."""
     owner_ids = {r.owner_id for r in requirements if r.owner_id}
     owners = {u.pk: u for u in User.objects.filter(pk__in=owner_ids).select_related("team__lead")} if owner_ids else {}
+    items = []
     for requirement in requirements:
         owner = owners.get(requirement.owner_id) if requirement.owner_id else None
         lead = owner.team.lead if owner is not None and owner.team_id and owner.team else None
         due = requirement.first_response_due.isoformat() if requirement.first_response_due else ""
-        _emit(
-            EventKind.SLA,
-            f"sla:{requirement.pk}:{due or requirement.version}",
-            gettext_noop("需求 %(code)s 已超过首次响应时限"),
-            requirement,
-            actor=None,
-            recipients=[owner, lead],
-            owner=owner,
-            data={"first_response_due": due, "owner": requirement.owner_id, "team_lead": getattr(lead, "pk", None)},
+        items.append(
+            _emission(
+                EventKind.SLA,
+                f"sla:{requirement.pk}:{due or requirement.version}",
+                gettext_noop("需求 %(code)s 已超过首次响应时限"),
+                requirement,
+                actor=None,
+                recipients=[owner, lead],
+                owner=owner,
+                data={
+                    "first_response_due": due,
+                    "owner": requirement.owner_id,
+                    "team_lead": getattr(lead, "pk", None),
+                },
+            )
         )
+    emit_many(items)

@@ -17,7 +17,7 @@ from needpool.core.bulk import bulk_set
 from needpool.core.models import AuditEntry
 from needpool.requirements import sla as sla_rules
 from needpool.requirements.choices import Priority
-from needpool.requirements.events import owner_of, tell_priority_changed, tell_sla_breached
+from needpool.requirements.events import PriorityChange, owner_of, tell_priorities_changed, tell_sla_breached
 from needpool.requirements.models import (
     Requirement,
 )
@@ -99,14 +99,18 @@ def requirements_priority_set(*, actor: User | None, priorities: Sequence[tuple[
         "user"
     ):
         watchers.setdefault(row.requirement_id, []).append(row.user)
-    for requirement in changed:
-        tell_priority_changed(
-            actor=actor,
-            requirement=requirement,
-            before=requirement.priority,
-            after=wanted[requirement.pk],
-            occurrence=str(requirement.version + 1),
-            owner=owner_of(requirement),
-            watchers=watchers.get(requirement.pk, []),
-        )
+    tell_priorities_changed(
+        actor=actor,
+        changes=[
+            PriorityChange(
+                requirement=requirement,
+                before=requirement.priority,
+                after=wanted[requirement.pk],
+                occurrence=str(requirement.version + 1),
+                owner=owner_of(requirement),
+                watchers=watchers.get(requirement.pk, []),
+            )
+            for requirement in changed
+        ],
+    )
     return len(changed)
