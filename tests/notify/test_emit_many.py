@@ -158,3 +158,28 @@ def test_a_key_taken_meanwhile_falls_back_to_one_at_a_time(people, monkeypatch):
     assert [e.key if e else None for e in found] == [None, "fresh"]
     assert Event.objects.filter(key="raced").count() == 1
     assert Notification.objects.filter(recipient=people[3], kind=EventKind.SLA).count() == 1  # "fresh" only
+
+
+def test_the_one_job_after_commit_delivers_every_event_as_its_own_job_would(
+    make_user, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from needpool.notify.models import Delivery
+
+    owners = [make_user("product_manager", f"owner{i}", email=f"o{i}@example.com") for i in range(3)]
+    items = [
+        Emission(
+            kind=EventKind.ASSIGNED,
+            key=f"many:{i}",
+            message="需求 %(code)s 指派给你",
+            params={"code": f"R{i}"},
+            recipients=[owner],
+        )
+        for i, owner in enumerate(owners)
+    ]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        emit_many(items)
+    assert len(callbacks) == 1  # one job for the three events
+    assert sorted(m.to[0] for m in mail.outbox) == ["o0@example.com", "o1@example.com", "o2@example.com"]
+    assert list(Delivery.objects.values_list("status", flat=True)) == [Delivery.Status.SENT] * 3
