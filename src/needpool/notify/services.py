@@ -153,19 +153,25 @@ def emit(
     are teams or team ids whose chat routes may carry the event. ``mailed`` are recipients (users or ids) told
     of this occurrence by a mail of its own (a calendar invitation): they get no second mail of it.
     """
-    item = Emission(
-        kind=kind,
-        key=key,
-        message=message,
-        params=params,
-        url=url,
-        actor=actor,
-        recipients=tuple(recipients),
-        teams=tuple(teams),
-        subject=subject,
-        data=data,
-        mailed=tuple(mailed),
+    return emit_one(
+        Emission(
+            kind=kind,
+            key=key,
+            message=message,
+            params=params,
+            url=url,
+            actor=actor,
+            recipients=tuple(recipients),
+            teams=tuple(teams),
+            subject=subject,
+            data=data,
+            mailed=tuple(mailed),
+        )
     )
+
+
+def emit_one(item: Emission) -> Event | None:
+    """``emit`` of an ``Emission``."""
     wanted = item.candidates()
     roles = _active_roles(wanted)
     wanted = {pk: user for pk, user in wanted.items() if pk in roles}
@@ -175,7 +181,7 @@ def emit(
             event.save(force_insert=True)
     except IntegrityError:
         return None  # this occurrence was emitted before: nobody hears of it twice
-    notices = _notices(event, wanted, _channels_by_user({pk: roles[pk] for pk in wanted}, kind))
+    notices = _notices(event, wanted, _channels_by_user({pk: roles[pk] for pk in wanted}, item.kind))
     if notices:
         Notification.objects.bulk_create(notices)
     from needpool.notify.tasks import event_dispatch
@@ -227,23 +233,6 @@ def emit_many(items: Sequence[Emission]) -> list[Event | None]:
     if pks:
         transaction.on_commit(lambda: event_dispatch_many(pks))
     return [events.get(p) for p in range(len(items))]
-
-
-def emit_one(item: Emission) -> Event | None:
-    """``emit`` of an ``Emission``."""
-    return emit(
-        kind=item.kind,
-        key=item.key,
-        message=item.message,
-        params=item.params,
-        url=item.url,
-        actor=item.actor,
-        recipients=item.recipients,
-        teams=item.teams,
-        subject=item.subject,
-        data=item.data,
-        mailed=item.mailed,
-    )
 
 
 def event_targets(event: Event) -> list[str]:

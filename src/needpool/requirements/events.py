@@ -108,33 +108,9 @@ def _emission(
     )
 
 
-def _emit(
-    kind: str,
-    key: str,
-    message: str,
-    requirement: Requirement,
-    *,
-    actor: User | None,
-    recipients: Iterable[User | None],
-    owner: User | None,
-    params: Mapping[str, Any] | None = None,
-    data: Mapping[str, Any] | None = None,
-    url: str = "",
-) -> None:
-    emit_one(
-        _emission(
-            kind,
-            key,
-            message,
-            requirement,
-            actor=actor,
-            recipients=recipients,
-            owner=owner,
-            params=params,
-            data=data,
-            url=url,
-        )
-    )
+def _emit(*args: Any, **kwargs: Any) -> None:
+    """Tell a requirement's event now: ``_emission``'s arguments."""
+    emit_one(_emission(*args, **kwargs))
 
 
 def tell_owner_changed(
