@@ -91,11 +91,6 @@ class CappedPaginator(Paginator):
         self.capped = counted > self.cap
         return min(counted, self.cap)
 
-    @property
-    def count_display(self) -> str:
-        total = self.count
-        return f"{total}+" if self.capped else str(total)
-
     def validate_number(self, number: Any) -> int:
         try:
             return super().validate_number(number)
