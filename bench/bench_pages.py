@@ -101,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
                 times.append((time.perf_counter() - started) * 1000)
             sql.append(timer.seconds * 1000)
             status, size, statements = response.status_code, len(response.content), timer.count
+        if args.explain:  # the plan of every SELECT the page ran (to stderr)
+            from django.test.utils import CaptureQueriesContext
+
+            with CaptureQueriesContext(connection) as captured:
+                client.get(path)
+            bench_pool.explain_queries(connection, path, [q["sql"] for q in captured.captured_queries])
         p50, p95 = statistics.median(times), _p95(times)
         sql_p50 = statistics.median(sql)
         rows.append(

@@ -150,6 +150,23 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
+def explain_queries(connection: Any, title: str, queries: list[str]) -> None:
+    """Log the plan of each SELECT in ``queries`` (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite)."""
+    prefix = "EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    log(f"\n### {title}")
+    for sql in queries:
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        log(f"-- {sql[:300]}{'…' if len(sql) > 300 else ''}")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(prefix + sql)
+                for row in cursor.fetchall():
+                    log("   " + " | ".join(str(c) for c in row))
+        except Exception as exc:
+            log(f"   (no plan: {exc})")
+
+
 def timed(fn: Callable[[], Any], repeat: int, warmup: int, budget: float) -> list[float]:
     """``repeat`` timed runs in ms after ``warmup`` untimed ones; fewer (at least 5) when one run is so slow
     that ``repeat`` of them would take more than ``budget`` seconds."""
@@ -257,21 +274,8 @@ class Bench:
         return len(ctx.captured_queries)
 
     def explain(self, title: str, queries: list[str]) -> None:
-        if not self.args.explain:
-            return
-        prefix = "EXPLAIN ANALYZE " if self.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
-        log(f"\n### {title}")
-        for sql in queries:
-            if not sql.lstrip().upper().startswith("SELECT"):
-                continue
-            log(f"-- {sql[:300]}{'…' if len(sql) > 300 else ''}")
-            try:
-                with self.connection.cursor() as cursor:
-                    cursor.execute(prefix + sql)
-                    for row in cursor.fetchall():
-                        log("   " + " | ".join(str(c) for c in row))
-            except Exception as exc:
-                log(f"   (no plan: {exc})")
+        if self.args.explain:
+            explain_queries(self.connection, title, queries)
 
     def measure(self, title: str, fn: Callable[[], Any]) -> tuple[list[float], int]:
         queries = self.count_queries(fn)
