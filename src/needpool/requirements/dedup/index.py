@@ -180,7 +180,8 @@ class DedupIndex:
 
     def _build_from_database(self, token: Any) -> None:
         started = time.monotonic()
-        rows = _Rows.from_values(Requirement.objects.order_by("id").values_list(*_FIELDS))
+        # Streamed (``iterator``): the texts are kept, not a million row tuples as well.
+        rows = _Rows.from_values(Requirement.objects.order_by("id").values_list(*_FIELDS).iterator(chunk_size=10_000))
         main = _Segment(rows)
         main.carry_embeddings(self.main)
         if self.delta is not None:

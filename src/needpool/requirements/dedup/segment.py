@@ -325,17 +325,27 @@ def _postings_of(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
         packed_chunks.append((keys.astype(np.uint64) << np.uint64(_ROW_BITS)) | (rows + start).astype(np.uint64))
     if not packed_chunks:
         return _postings(_EMPTY_ROWS, _EMPTY_ROWS)
-    packed = np.concatenate(packed_chunks)
-    del packed_chunks
-    if not len(packed):
+    total = sum(len(chunk) for chunk in packed_chunks)
+    if not total:
         return _postings(_EMPTY_ROWS, _EMPTY_ROWS)
+    # Copied into one array a chunk at a time, each chunk freed once copied (``np.concatenate`` would hold both).
+    packed = np.empty(total, dtype=np.uint64)
+    at = 0
+    packed_chunks.reverse()
+    while packed_chunks:
+        chunk = packed_chunks.pop()
+        packed[at : at + len(chunk)] = chunk
+        at += len(chunk)
+        del chunk
     packed.sort()
     new_pair = np.empty(len(packed), dtype=bool)
     new_pair[0] = True
     np.not_equal(packed[1:], packed[:-1], out=new_pair[1:])
     starts = np.flatnonzero(new_pair)
     del new_pair
-    counts = np.diff(np.append(starts, len(packed))).astype(np.float64)
+    counts = np.empty(len(starts), dtype=np.float64)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1], casting="unsafe")
+    counts[-1] = len(packed) - starts[-1]
     unique = packed[starts]
     del packed, starts
     keys = (unique >> np.uint64(_ROW_BITS)).astype(np.int64)
