@@ -183,3 +183,14 @@ def test_the_one_job_after_commit_delivers_every_event_as_its_own_job_would(
     assert len(callbacks) == 1  # one job for the three events
     assert sorted(m.to[0] for m in mail.outbox) == ["o0@example.com", "o1@example.com", "o2@example.com"]
     assert list(Delivery.objects.values_list("status", flat=True)) == [Delivery.Status.SENT] * 3
+
+
+def test_a_large_batch_is_dispatched_in_jobs_of_a_bounded_size(people, monkeypatch, django_capture_on_commit_callbacks):
+    jobs: list[list[int]] = []
+    monkeypatch.setattr(services, "DISPATCH_BATCH", 3)
+    monkeypatch.setattr(notify_tasks, "event_dispatch_many", lambda pks: jobs.append(list(pks)))
+    items = [Emission(kind=EventKind.SLA, key=f"b{i}", message="m", recipients=[people[3]]) for i in range(7)]
+    with django_capture_on_commit_callbacks(execute=True):
+        made = emit_many(items)
+    assert [len(job) for job in jobs] == [3, 3, 1]
+    assert [pk for job in jobs for pk in job] == [event.pk for event in made if event is not None]

@@ -193,6 +193,8 @@ def emit_one(item: Emission) -> Event | None:
 
 #: Keys looked up, events and notices written, per statement in ``emit_many``.
 EMIT_BATCH = 2000
+#: Events dispatched per job after an ``emit_many``.
+DISPATCH_BATCH = 500
 
 
 def emit_many(items: Sequence[Emission]) -> list[Event | None]:
@@ -231,7 +233,10 @@ def emit_many(items: Sequence[Emission]) -> list[Event | None]:
 
     pks = [events[p].pk for p in fresh]
     if pks:
-        transaction.on_commit(lambda: event_dispatch_many(pks))
+        # A job per DISPATCH_BATCH events: a recompute that tells 100,000 owners is not one job of many minutes.
+        transaction.on_commit(
+            lambda: [event_dispatch_many(pks[i : i + DISPATCH_BATCH]) for i in range(0, len(pks), DISPATCH_BATCH)]
+        )
     return [events.get(p) for p in range(len(items))]
 
 
