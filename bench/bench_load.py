@@ -44,6 +44,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,14 @@ def configure(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         (data_dir / "jobs.sqlite3").unlink(missing_ok=True)
         if args.source:
-            import sqlite3
+            import importlib
 
-            with sqlite3.connect(args.source) as source, sqlite3.connect(path) as copy:
+            importlib.import_module("needpool")  # first: the copy is made with the SQLite the product writes with
+            sqlite3 = importlib.import_module("sqlite3")
+
+            # Closed at once: a connection of this process left open to the copy would hold its files while the
+            # server writes it, and the reads after the run are made through Django.
+            with closing(sqlite3.connect(args.source)) as source, closing(sqlite3.connect(path)) as copy:
                 source.backup(copy)
         env["DATABASE_URL"] = f"sqlite:///{path}"
         label = "SQLite"

@@ -31,6 +31,21 @@ ensure_venv() {
     rm -f .venv/.needpool-"$1"-*
     touch "$stamp"
   fi
+  ensure_sqlite
+}
+
+ensure_sqlite() {
+  # SQLite with the WAL-reset fix, compiled into pysqlite3 (scripts/build-sqlite says why).
+  local stamp=".venv/.needpool-sqlite-$(sha256sum scripts/build-sqlite | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    if bash scripts/build-sqlite; then
+      rm -f .venv/.needpool-sqlite-*
+      touch "$stamp"
+    else
+      echo "WARNING: could not build SQLite with the WAL-reset fix (needs a C compiler and npm); the database" >&2
+      echo "         may be corrupted by concurrent writes. Install them and run this again, or use PostgreSQL." >&2
+    fi
+  fi
 }
 
 ensure_assets() {

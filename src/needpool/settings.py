@@ -158,6 +158,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
             "PRAGMA busy_timeout=20000;PRAGMA cache_size=-64000;PRAGMA temp_store=MEMORY;"
             "PRAGMA mmap_size=268435456;"
+            # Deleted rows (an erased contact's phone number) are overwritten with zeros, as Debian's build of
+            # SQLite did by default; the SQLite the project builds (scripts/build-sqlite) does not by itself.
+            "PRAGMA secure_delete=ON;"
         ),
     }
 

@@ -28,9 +28,18 @@ class CoreConfig(AppConfig):
         register_warmup("url routes", _load_routes)
         register_warmup("templates", _compile_templates)
 
+        from django.core import checks
+
+        from needpool.core.sqlite_library import check_sqlite_library
+
+        checks.register(check_sqlite_library)
+
         from django.db.backends.signals import connection_created
 
         connection_created.connect(_sqlite_parameter_limit, dispatch_uid="needpool.sqlite_parameter_limit")
+
+
+SQLITE_DEFAULT_PARAMETERS = 32_766
 
 
 def _sqlite_parameter_limit(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -41,7 +50,9 @@ def _sqlite_parameter_limit(sender: Any, connection: Any, **kwargs: Any) -> None
         return
     import sqlite3
 
-    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    getlimit = getattr(connection.connection, "getlimit", None)
+    # pysqlite3 (the SQLite the project builds) has no getlimit(): SQLite's own default since 3.32 applies.
+    limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else SQLITE_DEFAULT_PARAMETERS
     if limit > connection.features.max_query_params:
         connection.features.max_query_params = limit
 
