@@ -150,11 +150,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int, timeout: float = 60) -> list[subprocess.Popen[bytes]]:
+def start_server(
+    env: dict[str, str], port: int, timeout: float = 60, workers: int = 2, threads: int | None = None
+) -> list[subprocess.Popen[bytes]]:
     full_env = {**os.environ, **env}
     needpool = str(ROOT / ".venv" / "bin" / "needpool")
     web = subprocess.Popen(
-        [needpool, "serve", "--port", str(port), "--workers", "2"],
+        [
+            needpool,
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            *(["--threads", str(threads)] if threads else []),
+        ],
         env=full_env,
         stdout=subprocess.DEVNULL,
         # A file, not a pipe nobody reads: a full pipe would stop the server mid-request.
@@ -381,13 +391,15 @@ def main() -> None:
     parser.add_argument("--output")
     parser.add_argument("--from", dest="source", help="start from a copy of this SQLite file / PostgreSQL database")
     parser.add_argument("--start-timeout", type=float, default=60, help="seconds the server may take to start")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (needpool serve)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: needpool serve's)")
     parser.add_argument("--creates-only", action="store_true", help="every step creates a requirement")
     args = parser.parse_args()
     label, env = configure(args)
     log(f"==> preparing {label}")
     tokens, shared = prepare(args.clients)
     port = free_port()
-    processes = start_server(env, port, args.start_timeout)
+    processes = start_server(env, port, args.start_timeout, args.workers, args.threads)
     try:
         log(f"==> {args.clients} clients for {args.seconds:g} s on 127.0.0.1:{port}")
         started = time.monotonic()

@@ -1,6 +1,6 @@
 """Needpool side by side with its closest open-source peer, DjangoCRM, through real HTTP on the same machine.
 
-Both applications run under gunicorn (2 workers, 4 threads each, the way ``needpool serve`` runs) on a loopback
+Both applications run under gunicorn (2 workers, 4 threads each, both alike) on a loopback
 port, one server at a time so they never share the CPU, each on its own PostgreSQL database holding 100,000
 rows (requirements / requests) of 10,000 customers (companies). A client logged in as a user who sees the whole
 pool (Needpool: a manager; DjangoCRM: a superuser) requests each operation N times at 1 client thread and at 4
@@ -653,7 +653,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{PEER_PREFIX}/crm/",
             ),
             "needpool": (
-                [str(Path(sys.executable).parent / "needpool"), "serve", "--workers", "2"],
+                [str(Path(sys.executable).parent / "needpool"), "serve", "--workers", "2", "--threads", "4"],
                 needpool_env,
                 ROOT,
                 needpool_info,

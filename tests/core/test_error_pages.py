@@ -181,10 +181,31 @@ def test_the_web_server_lets_long_addresses_reach_the_app(monkeypatch):
 
     seen: list[list[str]] = []
     monkeypatch.setattr(np_serve.os, "execvp", lambda _exe, argv: seen.append(argv))
-    np_serve.Command().handle(port="1", host="127.0.0.1", workers="1", dev=False)
+    np_serve.Command().handle(port="1", host="127.0.0.1", workers="1", threads="2", dev=False)
     argv = seen[0]
     limit = int(argv[argv.index("--limit-request-line") + 1])
     assert limit == errors.SERVER_REQUEST_LINE_LIMIT > errors.REQUEST_LINE_MAX
+
+
+def test_the_web_server_runs_two_threads_a_worker_unless_told_otherwise(monkeypatch):
+    from needpool.core.management.commands import np_serve
+
+    def argv_of(*args: str) -> list[str]:
+        seen: list[list[str]] = []
+        monkeypatch.setattr(np_serve.os, "execvp", lambda _exe, argv: seen.append(argv))
+        command = np_serve.Command()
+        options = vars(command.create_parser("needpool", "np_serve").parse_args(list(args)))
+        command.handle(**options)
+        return seen[0]
+
+    monkeypatch.delenv("NEEDPOOL_WEB_THREADS", raising=False)
+    argv = argv_of()
+    assert argv[argv.index("--threads") + 1] == "2"
+    argv = argv_of("--threads", "1")
+    assert argv[argv.index("--threads") + 1] == "1"
+    monkeypatch.setenv("NEEDPOOL_WEB_THREADS", "3")
+    argv = argv_of()
+    assert argv[argv.index("--threads") + 1] == "3"
 
 
 # ---------------------------------------------------------------- 500

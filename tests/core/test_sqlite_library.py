@@ -82,3 +82,24 @@ def test_deleted_rows_are_overwritten_on_disk() -> None:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA secure_delete")
         assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(("given", "kept"), [(None, 60), ("0", 0), ("5", 5)])
+def test_sqlite_connections_are_kept_between_requests_as_postgresql_ones_are(
+    tmp_path, given: str | None, kept: int
+) -> None:
+    """A connection per request cost ~2 ms and made the last one out delete the WAL (bench/README.md)."""
+    import json
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NEEDPOOL_DB_CONN_MAX_AGE")}
+    env["NEEDPOOL_DATA_DIR"] = str(tmp_path)
+    if given is not None:
+        env["NEEDPOOL_DB_CONN_MAX_AGE"] = given
+    code = (
+        "import json, needpool.settings as s; d = s.DATABASES['default']; "
+        "print(json.dumps([d['ENGINE'], d['CONN_MAX_AGE']]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == ["django.db.backends.sqlite3", kept]
