@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,23 @@ class Installation:
         self.processes.append(process)
         return process
 
+    def serve(self, *, timeout: float = 60) -> tuple[subprocess.Popen[bytes], str]:
+        """Start the web server (``needpool serve``, two workers) on a free loopback port and wait until it answers
+        its health check; returns the process and the base address."""
+        port = free_port()
+        server = self.start("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
+        base = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 - loopback
+                    return bool(response.status == 200)
+            except OSError:
+                return False
+
+        wait_for(up, timeout=timeout, what="the server to answer")
+        return server, base
+
     @staticmethod
     def kill9(process: subprocess.Popen[bytes]) -> None:
         """kill -9 the process and everything it started (gunicorn's workers, huey's threads)."""
@@ -133,6 +151,19 @@ class Installation:
             return list(conn.execute(query, params).fetchall())
         finally:
             conn.close()
+
+
+def create_requirement(base: str, token: str, fields: dict[str, Any], *, timeout: float = 30) -> dict[str, Any]:
+    """POST a requirement through the API with a user's token; the answer's JSON (errors raise, as urllib's)."""
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{base}/api/v1/requirements/",
+        data=json.dumps(fields).encode(),
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback
+        answer: dict[str, Any] = json.loads(response.read())
+        return answer
 
 
 def free_port() -> int:

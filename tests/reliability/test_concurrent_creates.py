@@ -9,7 +9,6 @@ create's title afterwards, some creates answered "disk I/O error", or the file f
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import urllib.error
@@ -17,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from tests.reliability.harness import Installation, free_port, wait_for
+from tests.reliability.harness import Installation, create_requirement
 
 pytestmark = pytest.mark.slow  # real processes and a fresh database: ~20-30 s
 
@@ -57,19 +56,8 @@ def installation(tmp_path):
 def test_creates_from_several_clients_at_once_are_all_stored_as_sent_and_the_file_stays_sound(installation):
     inst = installation
     token = inst.python(TOKEN)
-    port = free_port()
-    inst.start("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
     inst.start("worker")
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 - loopback
-                return response.status == 200
-        except OSError:
-            return False
-
-    wait_for(up, timeout=90, what="the server to answer")
+    _server, base = inst.serve(timeout=90)
     acknowledged: dict[int, str] = {}
     failures: list[str] = []
     lock = threading.Lock()
@@ -80,16 +68,8 @@ def test_creates_from_several_clients_at_once_are_all_stored_as_sent_and_the_fil
         while time.monotonic() < until:
             i += 1
             title = f"同时新建 {n}-{i}"
-            body = json.dumps({"title": title, "description": f"第 {n} 位同事的第 {i} 条需求"}).encode()
-            request = urllib.request.Request(  # noqa: S310 - loopback
-                f"{base}/api/v1/requirements/",
-                data=body,
-                headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-                method="POST",
-            )
             try:
-                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
-                    made = json.loads(response.read())
+                made = create_requirement(base, token, {"title": title, "description": f"第 {n} 位同事的第 {i} 条需求"})
                 with lock:
                     acknowledged[int(made["id"])] = title
             except (urllib.error.URLError, OSError, ValueError) as exc:

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from tests.reliability.harness import Installation, free_port, wait_for
+from tests.reliability.harness import Installation, wait_for
 from tests.reliability.test_kill import _imported, _status
 
 pytestmark = pytest.mark.slow
@@ -66,18 +66,7 @@ def installation(tmp_path, request):
 def test_creates_go_on_while_a_big_import_runs_and_the_import_lands_whole(installation):
     inst = installation
     job, token = inst.python(SETUP)
-    port = free_port()
-    inst.start("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 - loopback
-                return response.status == 200
-        except OSError:
-            return False
-
-    wait_for(up, timeout=60, what="the server to answer")
+    _server, base = inst.serve()
     inst.start("worker")
     inst.python(QUEUE.format(job=job))
     wait_for(lambda: _status(inst, job) != "queued" and _status(inst, job), timeout=90, what="the import to start")

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from tests.reliability.harness import Installation, free_port, wait_for
+from tests.reliability.harness import Installation, create_requirement, wait_for
 
 pytestmark = pytest.mark.slow  # real processes and a fresh database each: ~30-45 s a test
 
@@ -131,18 +131,7 @@ print(json.dumps(Token.objects.create(user=user).key))
 def test_creates_acknowledged_before_a_kill_are_all_there_and_none_is_half_written(installation):
     inst = installation
     token = inst.python(TOKEN)
-    port = free_port()
-    server = inst.start("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 - loopback
-                return response.status == 200
-        except OSError:
-            return False
-
-    wait_for(up, timeout=60, what="the server to answer")
+    server, base = inst.serve()
     acknowledged: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -151,21 +140,13 @@ def test_creates_acknowledged_before_a_kill_are_all_there_and_none_is_half_writt
         for i in range(10_000):
             if stop.is_set():
                 return
-            body = json.dumps({"title": f"断电新建 {n}-{i}", "type": "function", "feedback_text": "客户原话"}).encode()
-            request = urllib.request.Request(  # noqa: S310 - loopback
-                f"{base}/api/v1/requirements/",
-                data=body,
-                headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-                method="POST",
-            )
+            fields = {"title": f"断电新建 {n}-{i}", "type": "function", "feedback_text": "客户原话"}
             try:
-                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-                    if response.status == 201:
-                        code = json.loads(response.read())["code"]
-                        with lock:
-                            acknowledged.append(code)
+                code = create_requirement(base, token, fields, timeout=10)["code"]
             except (urllib.error.URLError, OSError, ValueError):
                 return
+            with lock:
+                acknowledged.append(code)
 
     threads = [threading.Thread(target=burst, args=(n,)) for n in range(4)]
     for t in threads:
