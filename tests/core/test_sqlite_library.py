@@ -103,3 +103,13 @@ def test_sqlite_connections_are_kept_between_requests_as_postgresql_ones_are(
     )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert json.loads(out.strip().splitlines()[-1]) == ["django.db.backends.sqlite3", kept]
+
+
+def test_the_warning_reads_in_english_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.utils import translation
+
+    monkeypatch.setattr(sqlite_library, "library_version", lambda alias="default": (3, 40, 1))
+    with translation.override("en"):
+        [warning] = check_sqlite_library()
+    assert warning.msg.startswith("SQLite 3.40.1 has the WAL-reset bug")
+    assert warning.hint is not None and warning.hint.startswith("Run scripts/run")
