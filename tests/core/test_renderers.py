@@ -1,5 +1,5 @@
-"""``FastSelectRenderer`` writes a plain select exactly as Django's templates do, for any choices, values and
-attributes; anything else goes through the templates."""
+"""``FastSelectRenderer`` writes a plain select, every input and a text area exactly as Django's templates do,
+for any choices, values and attributes; anything else goes through the templates."""
 
 from __future__ import annotations
 
@@ -52,6 +52,78 @@ def test_a_select_is_written_as_the_templates_write_it(choices, multiple, name, 
     assert fast == slow
 
 
+INPUT_WIDGETS = [
+    forms.TextInput,
+    forms.NumberInput,
+    forms.EmailInput,
+    forms.URLInput,
+    forms.PasswordInput,
+    forms.HiddenInput,
+    forms.DateInput,
+    forms.DateTimeInput,
+    forms.TimeInput,
+    forms.CheckboxInput,
+    forms.FileInput,
+    forms.SearchInput,
+    forms.TelInput,
+    forms.ColorInput,
+]
+INPUT_VALUE = st.one_of(
+    TEXT,
+    TEXT.map(mark_safe),
+    st.integers(min_value=-5, max_value=20000),
+    st.none(),
+    st.booleans(),
+    st.dates(),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-1000, max_value=1000),
+    st.just(gettext_lazy("全部")),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    widget_class=st.sampled_from(INPUT_WIDGETS),
+    name=TEXT,
+    value=INPUT_VALUE,
+    attrs=ATTRS,
+    call_attrs=ATTRS,
+    render_value=st.booleans(),
+)
+def test_an_input_is_written_as_the_templates_write_it(widget_class, name, value, attrs, call_attrs, render_value):
+    widget = (
+        widget_class(attrs=attrs, render_value=render_value)
+        if widget_class is forms.PasswordInput
+        else (widget_class(attrs=attrs))
+    )
+    fast = widget.render(name, value, attrs=call_attrs, renderer=FastSelectRenderer())
+    slow = widget.render(name, value, attrs=call_attrs, renderer=DjangoTemplates())
+    assert fast == slow
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=TEXT, value=INPUT_VALUE, attrs=ATTRS, call_attrs=ATTRS)
+def test_a_text_area_is_written_as_the_templates_write_it(name, value, attrs, call_attrs):
+    widget = forms.Textarea(attrs=attrs)
+    fast = widget.render(name, value, attrs=call_attrs, renderer=FastSelectRenderer())
+    slow = widget.render(name, value, attrs=call_attrs, renderer=DjangoTemplates())
+    assert fast == slow
+
+
+def test_the_renderer_writes_inputs_without_templates(monkeypatch):
+    used: list[str] = []
+    original = DjangoTemplates.render
+
+    def spy(self: Any, template_name: str, context: Any, request: Any = None) -> str:
+        used.append(template_name)
+        return original(self, template_name, context, request)
+
+    monkeypatch.setattr(DjangoTemplates, "render", spy)
+    renderer = FastSelectRenderer()
+    assert forms.TextInput().render("t", "a<b", renderer=renderer) == '<input type="text" name="t" value="a&lt;b">'
+    assert forms.Textarea().render("d", "x", renderer=renderer).endswith(">\nx</textarea>")
+    assert used == []
+
+
 def test_the_renderer_writes_selects_itself_and_leaves_other_widgets_to_the_templates(monkeypatch):
     used: list[str] = []
     original = DjangoTemplates.render
@@ -65,9 +137,9 @@ def test_the_renderer_writes_selects_itself_and_leaves_other_widgets_to_the_temp
     html = forms.Select(choices=[("a", "甲")]).render("k", "a", renderer=renderer)
     assert html.startswith('<select name="k">') and '<option value="a" selected>甲</option>' in html
     assert used == []  # no template
-    forms.TextInput().render("t", "x", renderer=renderer)
+    forms.ClearableFileInput().render("f", None, renderer=renderer)
     forms.RadioSelect(choices=[("a", "甲")]).render("r", "a", renderer=renderer)
-    assert "django/forms/widgets/text.html" in used and "django/forms/widgets/radio.html" in used
+    assert "django/forms/widgets/clearable_file_input.html" in used and "django/forms/widgets/radio.html" in used
 
 
 def test_a_select_with_its_own_option_template_goes_through_the_templates(monkeypatch):
@@ -79,7 +151,7 @@ def test_a_select_with_its_own_option_template_goes_through_the_templates(monkey
     assert fast == slow and "<option" not in fast
 
 
-@pytest.mark.parametrize("path", ["/requirements/", "/requirements/new/", "/customers/"])
+@pytest.mark.parametrize("path", ["/requirements/", "/requirements/new/", "/customers/", "/customers/new/"])
 def test_pages_render_their_selects_with_the_fast_renderer(client, users, path, settings):
     """The pages' forms give the same markup with either renderer."""
     client.force_login(users["manager"])

