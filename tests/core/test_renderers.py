@@ -109,7 +109,9 @@ def test_a_text_area_is_written_as_the_templates_write_it(name, value, attrs, ca
     assert fast == slow
 
 
-def test_the_renderer_writes_inputs_without_templates(monkeypatch):
+@pytest.fixture
+def templates_used(monkeypatch) -> list[str]:
+    """The names of the templates Django's form renderer renders while the test runs."""
     used: list[str] = []
     original = DjangoTemplates.render
 
@@ -118,21 +120,19 @@ def test_the_renderer_writes_inputs_without_templates(monkeypatch):
         return original(self, template_name, context, request)
 
     monkeypatch.setattr(DjangoTemplates, "render", spy)
+    return used
+
+
+def test_the_renderer_writes_inputs_without_templates(templates_used):
+    used = templates_used
     renderer = FastSelectRenderer()
     assert forms.TextInput().render("t", "a<b", renderer=renderer) == '<input type="text" name="t" value="a&lt;b">'
     assert forms.Textarea().render("d", "x", renderer=renderer).endswith(">\nx</textarea>")
     assert used == []
 
 
-def test_the_renderer_writes_selects_itself_and_leaves_other_widgets_to_the_templates(monkeypatch):
-    used: list[str] = []
-    original = DjangoTemplates.render
-
-    def spy(self: Any, template_name: str, context: Any, request: Any = None) -> str:
-        used.append(template_name)
-        return original(self, template_name, context, request)
-
-    monkeypatch.setattr(DjangoTemplates, "render", spy)
+def test_the_renderer_writes_selects_itself_and_leaves_other_widgets_to_the_templates(templates_used):
+    used = templates_used
     renderer = FastSelectRenderer()
     html = forms.Select(choices=[("a", "甲")]).render("k", "a", renderer=renderer)
     assert html.startswith('<select name="k">') and '<option value="a" selected>甲</option>' in html
